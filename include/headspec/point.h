@@ -1,0 +1,93 @@
+/* point.h: one grid point, what running it produces, and the runner.
+ *
+ * hs_point is the contract between the job file (which fills it) and the
+ * computation (which reads it); hs_result is the contract between the
+ * computation and the results store. hs_result_fields describes every result
+ * array (name, shape, meaning), so the store creates and writes datasets
+ * from this one table: adding a result is one line here and the code that
+ * fills it.
+ */
+#ifndef HEADSPEC_POINT_H
+#define HEADSPEC_POINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "headspec/dist.h"
+#include "headspec/error.h"
+
+typedef struct hs_point {
+  int index;          /* position in the job's grid */
+  uint64_t job_seed;
+  /* model */
+  int L, H;
+  char activation[HS_NAME_LEN];
+  hs_dist_params dist;
+  double sigma0;
+  int seed;
+  int orthonormal_spikes;
+  /* training */
+  int d, B;
+  double eta, kappa;
+  int test_samples;
+  /* record grid (the same for every point of a job) */
+  int records;
+  char record_grid[HS_NAME_LEN]; /* "linear" or "log" */
+  double t_min, t_max;
+} hs_point;
+
+/* The sizes every result array is made of. */
+typedef enum { HS_DIM_T, HS_DIM_H, HS_DIM_K, HS_DIM_L } hs_dim;
+enum { HS_MAX_RANK = 3 };
+
+typedef struct hs_shape {
+  int T, H, K, L;
+} hs_shape;
+
+typedef struct hs_result {
+  hs_shape shape;
+  double *t;         /* T: time t = s eta / d of each record */
+  double *step;      /* T: SGD step of each record */
+  double *m;         /* T x H x K */
+  double *Q;         /* T x H x H */
+  double *Qperp;     /* T x H x H */
+  double *b;         /* T x H */
+  double *lambda;    /* T */
+  double *test_loss; /* T */
+  double *train_loss;/* T: running mean of batch losses since last record */
+  double *M;         /* K x K spike Gram */
+  double *seconds;   /* 1: wall time of the point */
+} hs_result;
+
+typedef struct hs_result_field {
+  const char *name; /* dataset path relative to the point's group */
+  const char *doc;  /* one sentence, stored as the dataset's description */
+  int rank;
+  hs_dim dims[HS_MAX_RANK];
+  size_t offset;    /* of the double * in hs_result */
+} hs_result_field;
+
+extern const hs_result_field hs_result_fields[];
+extern const int hs_n_result_fields;
+
+/* Number of doubles of a field for one point of this shape. */
+size_t hs_result_field_size(const hs_result_field *f, const hs_shape *s);
+/* The array of a field in a result. */
+double *hs_result_field_data(const hs_result *r, const hs_result_field *f);
+
+/* Shape of a point's results; fails if its distribution is invalid. */
+hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err);
+
+hs_status hs_result_alloc(hs_result *r, const hs_shape *shape, hs_err *err);
+void hs_result_free(hs_result *r);
+
+/* Called every few hundred steps with the fraction done; a nonzero return
+ * abandons the run (hs_point_run then returns HS_EINTERRUPT). */
+typedef int (*hs_progress_fn)(void *user, double fraction);
+
+/* Run one point: everything its job asks for, into res (allocated by the
+ * caller with the point's shape). */
+hs_status hs_point_run(const hs_point *p, hs_result *res,
+                       hs_progress_fn progress, void *user, hs_err *err);
+
+#endif

@@ -1,0 +1,33 @@
+/* sweep.h: run every pending point of a job into its results file.
+ *
+ * Knows nothing of the model: it hands hs_point values to hs_point_run and
+ * the results to the store. With one rank that rank does everything.
+ */
+#ifndef HEADSPEC_SWEEP_H
+#define HEADSPEC_SWEEP_H
+
+#include <mpi.h>
+#include <signal.h>
+
+#include "headspec/error.h"
+#include "headspec/job.h"
+
+typedef struct hs_sweep_options {
+  int fresh;   /* move an existing results file aside and start anew */
+  int quiet;   /* no progress lines */
+} hs_sweep_options;
+
+typedef struct hs_sweep_summary {
+  long total, done, failed, skipped, pending;
+  int interrupted; /* stopped by a signal; the rest resumes on a re-run */
+} hs_sweep_summary;
+
+/* Set by SIGTERM, SIGUSR1 or SIGINT: finish the current step and stop. */
+extern volatile sig_atomic_t hs_sweep_stop;
+void hs_sweep_install_signals(void);
+
+hs_status hs_sweep_run(const hs_job *job, MPI_Comm comm,
+                       const hs_sweep_options *opt, hs_sweep_summary *sum,
+                       hs_err *err);
+
+#endif

@@ -1,0 +1,14 @@
+/* timegrid.h: the times at which a run records its state (MODEL.md
+ * section 8). Time is t = s eta / d; records are taken at the SGD steps
+ * nearest to the grid times. */
+#ifndef HEADSPEC_TIMEGRID_H
+#define HEADSPEC_TIMEGRID_H
+
+/* n >= 2 times: linear from 0 to t_max, or (log) 0 then n-1 times spaced
+ * logarithmically from t_min to t_max. */
+void hs_timegrid(int log_spaced, double t_min, double t_max, int n, double *t);
+
+/* The SGD step at which time t is reached. */
+long hs_timegrid_step(double t, double eta, int d);
+
+#endif

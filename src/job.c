@@ -1,0 +1,486 @@
+/* job.c: parse, validate and expand job files (job.h), with libfyaml. */
+#include "headspec/job.h"
+
+#include <errno.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "headspec/attention.h"
+#include "headspec/dist.h"
+
+/* Grids larger than this are almost certainly a mistake in the job file. */
+#define MAX_POINTS 10000000L
+
+static const char *check_activation(const char *v) {
+  return hs_activation_find(v) ? NULL : hs_activation_names();
+}
+static const char *check_distribution(const char *v) {
+  return hs_dist_find(v) ? NULL : hs_dist_names();
+}
+static const char *check_record_grid(const char *v) {
+  return strcmp(v, "linear") == 0 || strcmp(v, "log") == 0 ? NULL : "linear log";
+}
+
+#define OFF(field) offsetof(hs_point, field)
+const hs_key hs_job_keys[] = {
+    /* section, name, type, sweepable, dist_param, offset, min, max, default */
+    {"model", "distribution", HS_KEY_NAME, 1, 0, OFF(dist.name), 0, 0, NULL,
+     check_distribution, "feature-weight distribution P_c"},
+    {"model", "b1", HS_KEY_REAL, 1, 1, OFF(dist.b1), -1e6, 1e6, NULL, NULL,
+     "flipping: weight of the first spike"},
+    {"model", "b2", HS_KEY_REAL, 1, 1, OFF(dist.b2), -1e6, 1e6, NULL, NULL,
+     "flipping: weight of the second spike (random sign)"},
+    {"model", "beta", HS_KEY_REAL, 1, 1, OFF(dist.beta), -1e6, 1e6, NULL, NULL,
+     "onehot: signal strength"},
+    {"model", "K", HS_KEY_INT, 1, 1, OFF(dist.K), 1, 4096, NULL, NULL,
+     "onehot, gaussian: number of spikes"},
+    {"model", "signed", HS_KEY_BOOL, 1, 1, OFF(dist.is_signed), 0, 1, "false",
+     NULL, "onehot: random sign on the atom"},
+    {"model", "bmin", HS_KEY_REAL, 1, 1, OFF(dist.bmin), 0, 1e6, NULL, NULL,
+     "gaussian: smallest standard deviation"},
+    {"model", "bmax", HS_KEY_REAL, 1, 1, OFF(dist.bmax), 0, 1e6, NULL, NULL,
+     "gaussian: largest standard deviation"},
+    {"model", "atoms", HS_KEY_MATRIX, 0, 1, 0, -1e6, 1e6, NULL, NULL,
+     "discrete: list of atoms c_j"},
+    {"model", "probs", HS_KEY_VECTOR, 0, 1, 0, 0, 1, NULL, NULL,
+     "discrete: probabilities p_j"},
+    {"model", "activation", HS_KEY_NAME, 1, 0, OFF(activation), 0, 0, NULL,
+     check_activation, "softmax, softmax1 or bsoftmax"},
+    {"model", "H", HS_KEY_INT, 1, 0, OFF(H), 1, 4096, NULL, NULL,
+     "number of heads"},
+    {"model", "L", HS_KEY_INT, 1, 0, OFF(L), 1, 100000, "8", NULL,
+     "tokens per sequence"},
+    {"model", "sigma0", HS_KEY_REAL, 1, 0, OFF(sigma0), 0, 1e3, "0.5", NULL,
+     "standard deviation of the initial heads"},
+    {"model", "seed", HS_KEY_INT, 1, 0, OFF(seed), 0, 2147483647, "1", NULL,
+     "seed of the teacher, initialisation and data"},
+    {"model", "orthonormal_spikes", HS_KEY_BOOL, 1, 0, OFF(orthonormal_spikes),
+     0, 1, "false", NULL, "exactly orthogonal spikes of norm sqrt(d)"},
+    {"training", "d", HS_KEY_INT, 1, 0, OFF(d), 1, 100000000, NULL, NULL,
+     "embedding dimension"},
+    {"training", "eta", HS_KEY_REAL, 1, 0, OFF(eta), 1e-12, 1e6, NULL, NULL,
+     "learning rate"},
+    {"training", "B", HS_KEY_INT, 1, 0, OFF(B), 1, 1000000, "1", NULL,
+     "batch size"},
+    {"training", "kappa", HS_KEY_REAL, 1, 0, OFF(kappa), 0, 1e6, "1", NULL,
+     "learning-rate ratio of b and lambda"},
+    {"training", "test_samples", HS_KEY_INT, 1, 0, OFF(test_samples), 1,
+     100000000, "1000", NULL, "sequences in the fixed test set"},
+    {"training", "t_max", HS_KEY_REAL, 0, 0, OFF(t_max), 1e-12, 1e9, NULL,
+     NULL, "training time t = steps eta / d"},
+    {"training", "records", HS_KEY_INT, 0, 0, OFF(records), 2, 1000000, "51",
+     NULL, "number of record times"},
+    {"training", "record_grid", HS_KEY_NAME, 0, 0, OFF(record_grid), 0, 0,
+     "linear", check_record_grid, "linear or log spacing of record times"},
+    {"training", "t_min", HS_KEY_REAL, 0, 0, OFF(t_min), 1e-12, 1e9, "0.1",
+     NULL, "first nonzero record time of a log grid"},
+};
+#undef OFF
+const int hs_n_job_keys = sizeof hs_job_keys / sizeof *hs_job_keys;
+
+static int find_key(const char *section, const char *name) {
+  for (int i = 0; i < hs_n_job_keys; i++)
+    if (strcmp(hs_job_keys[i].section, section) == 0 &&
+        strcmp(hs_job_keys[i].name, name) == 0)
+      return i;
+  return -1;
+}
+
+/* ---- reading YAML nodes ------------------------------------------------ */
+
+typedef struct parser {
+  hs_job *job;
+  hs_err *err;
+} parser;
+
+static int node_line(struct fy_node *n, int fallback) {
+  struct fy_token *t = n ? fy_node_get_scalar_token(n) : NULL;
+  const struct fy_mark *m = t ? fy_token_start_mark(t) : NULL;
+  return m ? m->line + 1 : fallback;
+}
+
+static hs_status fail(parser *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static hs_status fail(parser *ps, int line, const char *fmt, ...) {
+  char what[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
+  return hs_err_set(ps->err, HS_EINPUT, "%s:%d: %s", ps->job->path, line, what);
+}
+
+static const char *scalar(struct fy_node *n) {
+  return n && fy_node_get_type(n) == FYNT_SCALAR ? fy_node_get_scalar0(n) : NULL;
+}
+
+/* A number of the key's type, within its range. */
+static hs_status parse_number(parser *ps, const hs_key *k, struct fy_node *n,
+                              int line, double *out) {
+  const char *s = scalar(n);
+  line = node_line(n, line);
+  if (!s || !*s)
+    return fail(ps, line, "'%s' needs a value", k->name);
+  if (k->type == HS_KEY_BOOL) {
+    if (strcmp(s, "true") == 0) return *out = 1, HS_OK;
+    if (strcmp(s, "false") == 0) return *out = 0, HS_OK;
+    return fail(ps, line, "'%s' must be true or false, not '%s'", k->name, s);
+  }
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (*end || end == s || errno || !isfinite(v))
+    return fail(ps, line, "'%s' must be a number, not '%s'", k->name, s);
+  if (k->type == HS_KEY_INT && v != floor(v))
+    return fail(ps, line, "'%s' must be a whole number, not '%s'", k->name, s);
+  if (v < k->min || v > k->max)
+    return fail(ps, line, "'%s' = %s is out of range [%g, %g]", k->name, s,
+                k->min, k->max);
+  *out = v;
+  return HS_OK;
+}
+
+static hs_status parse_word(parser *ps, const hs_key *k, struct fy_node *n,
+                            int line, char *out) {
+  const char *s = scalar(n);
+  line = node_line(n, line);
+  if (!s || !*s) return fail(ps, line, "'%s' needs a value", k->name);
+  const char *allowed = k->check_name(s);
+  if (allowed || strlen(s) >= HS_NAME_LEN)
+    return fail(ps, line, "'%s' cannot be '%s' (one of: %s)", k->name, s,
+                allowed ? allowed : "");
+  strcpy(out, s);
+  return HS_OK;
+}
+
+/* A list of reals; *n returns its length. */
+static hs_status parse_reals(parser *ps, const hs_key *k, struct fy_node *n,
+                             int line, double **out, int *count) {
+  if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
+    return fail(ps, line, "'%s' must be a list of numbers", k->name);
+  int len = fy_node_sequence_item_count(n);
+  if (len < 1) return fail(ps, line, "'%s' is an empty list", k->name);
+  double *v = calloc((size_t)len, sizeof *v);
+  if (!v) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+  *out = v;
+  *count = len;
+  void *it = NULL;
+  struct fy_node *item;
+  hs_key as_real = *k;
+  as_real.type = HS_KEY_REAL;
+  for (int i = 0; (item = fy_node_sequence_iterate(n, &it)); i++) {
+    hs_status s = parse_number(ps, &as_real, item, line, &v[i]);
+    if (s) return s;
+  }
+  return HS_OK;
+}
+
+/* atoms: a list of equally long lists of reals. */
+static hs_status parse_atoms(parser *ps, const hs_key *k, struct fy_node *n,
+                             int line) {
+  hs_job *job = ps->job;
+  if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
+    return fail(ps, line, "'atoms' must be a list of lists, e.g. [[1, 2], [1, -2]]");
+  job->n_atoms = fy_node_sequence_item_count(n);
+  if (job->n_atoms < 1) return fail(ps, line, "'atoms' is an empty list");
+  void *it = NULL;
+  struct fy_node *row;
+  for (int j = 0; (row = fy_node_sequence_iterate(n, &it)); j++) {
+    double *v;
+    int len;
+    hs_status s = parse_reals(ps, k, row, line, &v, &len);
+    if (s) return s;
+    if (j == 0) {
+      job->atom_dim = len;
+      job->atoms = calloc((size_t)job->n_atoms * len, sizeof(double));
+      if (!job->atoms) {
+        free(v);
+        return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+      }
+    } else if (len != job->atom_dim) {
+      free(v);
+      return fail(ps, line, "atom %d has %d entries, atom 1 has %d", j + 1,
+                  len, job->atom_dim);
+    }
+    memcpy(job->atoms + (size_t)j * len, v, sizeof(double) * len);
+    free(v);
+  }
+  return HS_OK;
+}
+
+/* One value (scalar) or a list of values (a swept key). */
+static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
+  const hs_key *k = &hs_job_keys[ki];
+  hs_key_values *kv = &ps->job->values[ki];
+  kv->line = line;
+  if (k->type == HS_KEY_MATRIX) return parse_atoms(ps, k, n, line);
+  if (k->type == HS_KEY_VECTOR)
+    return parse_reals(ps, k, n, line, &ps->job->probs, &ps->job->n_probs);
+  int swept = n && fy_node_get_type(n) == FYNT_SEQUENCE;
+  if (n && fy_node_get_type(n) == FYNT_MAPPING)
+    return fail(ps, line, "'%s' must be a value or a list of values", k->name);
+  if (swept && !k->sweepable)
+    return fail(ps, line, "'%s' cannot be swept: give one value", k->name);
+  kv->n = swept ? fy_node_sequence_item_count(n) : 1;
+  if (kv->n < 1)
+    return fail(ps, line, "'%s' is an empty list: a swept key needs values",
+                k->name);
+  kv->num = calloc((size_t)kv->n, sizeof *kv->num);
+  kv->word = calloc((size_t)kv->n, sizeof *kv->word);
+  if (!kv->num || !kv->word) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+  void *it = NULL;
+  for (int i = 0; i < kv->n; i++) {
+    struct fy_node *item = swept ? fy_node_sequence_iterate(n, &it) : n;
+    if (item && fy_node_get_type(item) != FYNT_SCALAR)
+      return fail(ps, line, "'%s': list items must be plain values", k->name);
+    hs_status s = k->type == HS_KEY_NAME
+                      ? parse_word(ps, k, item, line, kv->word[i])
+                      : parse_number(ps, k, item, line, &kv->num[i]);
+    if (s) return s;
+  }
+  return HS_OK;
+}
+
+static hs_status parse_section(parser *ps, const char *section,
+                               struct fy_node *map, int line) {
+  if (!map || fy_node_get_type(map) != FYNT_MAPPING)
+    return fail(ps, line, "'%s' must be a mapping of keys", section);
+  void *it = NULL;
+  struct fy_node_pair *pair;
+  while ((pair = fy_node_mapping_iterate(map, &it))) {
+    struct fy_node *key = fy_node_pair_key(pair);
+    const char *name = scalar(key);
+    int kline = node_line(key, line);
+    int ki = name ? find_key(section, name) : -1;
+    if (ki < 0) {
+      char known[1024] = "";
+      for (int i = 0; i < hs_n_job_keys; i++)
+        if (strcmp(hs_job_keys[i].section, section) == 0)
+          strcat(strcat(known, " "), hs_job_keys[i].name);
+      return fail(ps, kline, "unknown key '%s' in '%s' (known:%s)",
+                  name ? name : "?", section, known);
+    }
+    hs_status s = parse_key(ps, ki, fy_node_pair_value(pair), kline);
+    if (s) return s;
+  }
+  return HS_OK;
+}
+
+static hs_status parse_root(parser *ps, struct fy_node *root) {
+  hs_job *job = ps->job;
+  if (!root || fy_node_get_type(root) != FYNT_MAPPING)
+    return fail(ps, 1, "a job file is a mapping with output, model and training");
+  void *it = NULL;
+  struct fy_node_pair *pair;
+  while ((pair = fy_node_mapping_iterate(root, &it))) {
+    struct fy_node *key = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
+    const char *name = scalar(key);
+    int line = node_line(key, 1);
+    hs_status s = HS_OK;
+    if (!name) {
+      s = fail(ps, line, "keys must be plain words");
+    } else if (strcmp(name, "model") == 0 || strcmp(name, "training") == 0) {
+      s = parse_section(ps, name, val, line);
+    } else if (strcmp(name, "output") == 0) {
+      const char *v = scalar(val);
+      if (!v || !*v) return fail(ps, line, "'output' needs a file name");
+      if (!(job->output = strdup(v))) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+    } else if (strcmp(name, "job_seed") == 0) {
+      hs_key k = {.name = "job_seed", .type = HS_KEY_INT, .min = 0, .max = 4294967295.0};
+      double v;
+      s = parse_number(ps, &k, val, line, &v);
+      job->job_seed = (uint64_t)v;
+    } else {
+      s = fail(ps, line,
+               "unknown key '%s' (known: output, job_seed, model, training)",
+               name);
+    }
+    if (s) return s;
+  }
+  return HS_OK;
+}
+
+/* ---- defaults, cross-checks, expansion ---------------------------------- */
+
+static int chosen_dists_use(const hs_job *job, const char *key) {
+  const hs_key_values *kv = &job->values[find_key("model", "distribution")];
+  for (int i = 0; i < kv->n; i++)
+    if (hs_dist_uses_key(hs_dist_find(kv->word[i]), key)) return 1;
+  return 0;
+}
+
+static hs_status apply_defaults(parser *ps) {
+  hs_job *job = ps->job;
+  if (!job->output) return fail(ps, 1, "missing 'output' (the results file)");
+  for (int i = 0; i < hs_n_job_keys; i++) {
+    const hs_key *k = &hs_job_keys[i];
+    hs_key_values *kv = &job->values[i];
+    int given = kv->n > 0 || kv->line > 0;
+    if (k->dist_param && job->values[find_key("model", "distribution")].n) {
+      int used = chosen_dists_use(job, k->name);
+      if (given && !used)
+        return fail(ps, kv->line, "'%s' is not a parameter of the chosen distribution(s)",
+                    k->name);
+      if (!used) continue;
+    }
+    if (given || k->type == HS_KEY_VECTOR || k->type == HS_KEY_MATRIX) {
+      if (!given)
+        return fail(ps, 1, "missing '%s' in '%s' (%s)", k->name, k->section, k->doc);
+      continue;
+    }
+    if (!k->fallback)
+      return fail(ps, 1, "missing '%s' in '%s' (%s)", k->name, k->section, k->doc);
+    kv->n = 1;
+    kv->num = calloc(1, sizeof *kv->num);
+    kv->word = calloc(1, sizeof *kv->word);
+    if (!kv->num || !kv->word) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+    if (k->type == HS_KEY_NAME)
+      strcpy(kv->word[0], k->fallback);
+    else
+      kv->num[0] = strcmp(k->fallback, "true") == 0    ? 1
+                   : strcmp(k->fallback, "false") == 0 ? 0
+                                                       : atof(k->fallback);
+  }
+  return HS_OK;
+}
+
+static hs_status expand(parser *ps) {
+  hs_job *job = ps->job;
+  job->n_points = 1;
+  for (int i = 0; i < hs_n_job_keys; i++) {
+    int n = job->values[i].n > 0 ? job->values[i].n : 1;
+    if (job->n_points > MAX_POINTS / n)
+      return fail(ps, job->values[i].line, "the grid has more than %ld points",
+                  MAX_POINTS);
+    job->n_points *= n;
+  }
+  if (job->n_probs && job->n_probs != job->n_atoms)
+    return fail(ps, job->values[find_key("model", "probs")].line,
+                "%d probs for %d atoms", job->n_probs, job->n_atoms);
+  const hs_key_values *grid = &job->values[find_key("training", "record_grid")];
+  double t_min = job->values[find_key("training", "t_min")].num[0];
+  double t_max = job->values[find_key("training", "t_max")].num[0];
+  if (strcmp(grid->word[0], "log") == 0 && !(t_min < t_max))
+    return fail(ps, grid->line, "a log grid needs t_min < t_max");
+  /* Every point must describe a valid model: check each distinct one. */
+  for (long i = 0; i < job->n_points; i++) {
+    hs_point p;
+    hs_job_point(job, i, &p);
+    hs_shape shape;
+    const hs_key_values *dkv = &job->values[find_key("model", "distribution")];
+    if (hs_point_shape(&p, &shape, ps->err))
+      return fail(ps, dkv->line, "%s", ps->err->msg);
+    if (p.orthonormal_spikes && shape.K > p.d)
+      return fail(ps, job->values[find_key("model", "orthonormal_spikes")].line,
+                  "orthonormal spikes need K <= d (K = %d, d = %d)", shape.K, p.d);
+  }
+  return HS_OK;
+}
+
+void hs_job_point(const hs_job *job, long i, hs_point *p) {
+  memset(p, 0, sizeof *p);
+  p->index = (int)i;
+  p->job_seed = job->job_seed;
+  long rest = i;
+  for (int k = hs_n_job_keys - 1; k >= 0; k--) {
+    const hs_key *key = &hs_job_keys[k];
+    const hs_key_values *kv = &job->values[k];
+    if (kv->n < 1 || key->type == HS_KEY_VECTOR || key->type == HS_KEY_MATRIX)
+      continue;
+    int j = (int)(rest % kv->n);
+    rest /= kv->n;
+    char *field = (char *)p + key->offset;
+    switch (key->type) {
+      case HS_KEY_INT:
+      case HS_KEY_BOOL: *(int *)field = (int)kv->num[j]; break;
+      case HS_KEY_REAL: *(double *)field = kv->num[j]; break;
+      case HS_KEY_NAME: strcpy(field, kv->word[j]); break;
+      default: break;
+    }
+  }
+  p->dist.atoms = job->atoms;
+  p->dist.probs = job->probs;
+  p->dist.n_atoms = job->n_atoms;
+  p->dist.atom_dim = job->atom_dim;
+}
+
+double hs_job_point_cost(const hs_point *p) {
+  /* Per token-dimension of an SGD step: ~7 ns for the normal, ~0.6 ns per
+   * head for the products (bench/ on this machine class). */
+  double steps = p->t_max * p->d / p->eta;
+  double per_step = (double)p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
+  double tests = (double)p->records * p->test_samples * p->L * p->d * 8e-9;
+  return steps * per_step + tests;
+}
+
+/* ---- loading ------------------------------------------------------------- */
+
+static char *read_text(const char *path, hs_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    hs_err_set(err, HS_EIO, "%s: cannot read the job file: %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 4096, len = 0;
+  char *text = malloc(cap);
+  for (size_t got; text && (got = fread(text + len, 1, cap - len - 1, f)) > 0;) {
+    len += got;
+    if (len + 1 == cap) {
+      char *bigger = realloc(text, cap *= 2);
+      if (!bigger) free(text);
+      text = bigger;
+    }
+  }
+  fclose(f);
+  if (!text) hs_err_set(err, HS_ENOMEM, "out of memory reading %s", path);
+  else text[len] = '\0';
+  return text;
+}
+
+/* Parse text with errors collected, not printed, so they carry FILE:LINE. */
+static struct fy_document *parse_yaml(parser *ps) {
+  struct fy_diag_cfg dcfg;
+  fy_diag_cfg_default(&dcfg);
+  dcfg.fp = NULL;
+  struct fy_diag *diag = fy_diag_create(&dcfg);
+  if (diag) fy_diag_set_collect_errors(diag, true);
+  struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
+  struct fy_document *doc = fy_document_build_from_string(&cfg, ps->job->text, FY_NT);
+  if (!doc) {
+    void *it = NULL;
+    struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
+    if (e)
+      fail(ps, e->line + 1, "YAML syntax: %s", e->msg);
+    else
+      fail(ps, 1, "not a valid YAML document");
+  }
+  if (diag) fy_diag_destroy(diag);
+  return doc;
+}
+
+hs_status hs_job_load(const char *path, hs_job *job, hs_err *err) {
+  memset(job, 0, sizeof *job);
+  parser ps = {job, err};
+  if (!(job->path = strdup(path))) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  if (!(job->text = read_text(path, err))) return err->code;
+  struct fy_document *doc = parse_yaml(&ps);
+  if (!doc) return HS_EINPUT;
+  hs_status s = parse_root(&ps, fy_document_root(doc));
+  fy_document_destroy(doc);
+  if (!s) s = apply_defaults(&ps);
+  if (!s) s = expand(&ps);
+  return s;
+}
+
+void hs_job_free(hs_job *job) {
+  for (int i = 0; i < hs_n_job_keys; i++) {
+    free(job->values[i].num);
+    free(job->values[i].word);
+  }
+  free(job->path), free(job->text), free(job->output);
+  free(job->atoms), free(job->probs);
+  memset(job, 0, sizeof *job);
+}

@@ -1,0 +1,160 @@
+/* sgd.c: online SGD at finite d (MODEL.md sections 3-4). */
+#include "headspec/sgd.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+/* Test-set sequences per stream chunk. */
+enum { TEST_CHUNK = 64 };
+
+static void *xcalloc(size_t n, size_t size, int *failed) {
+  void *p = calloc(n ? n : 1, size);
+  if (!p) *failed = 1;
+  return p;
+}
+
+hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
+  memset(s, 0, sizeof *s);
+  s->cfg = *cfg;
+  s->K = cfg->dist->K;
+  int d = cfg->d, L = cfg->L, H = cfg->H;
+  s->cap = cfg->B > TEST_CHUNK ? cfg->B : TEST_CHUNK;
+  size_t rows = (size_t)s->cap * L;
+  int failed = 0;
+  s->W = xcalloc((size_t)H * d, sizeof(double), &failed);
+  s->b = xcalloc((size_t)H, sizeof(double), &failed);
+  s->X = xcalloc(rows * d, sizeof(double), &failed);
+  s->S = xcalloc(rows * H, sizeof(double), &failed);
+  s->P = xcalloc(rows * H, sizeof(double), &failed);
+  s->G = xcalloc(rows * H, sizeof(double), &failed);
+  s->alpha = xcalloc(rows, sizeof(double), &failed);
+  s->e = xcalloc(rows, sizeof(double), &failed);
+  s->rho = xcalloc(rows, sizeof(double), &failed);
+  s->r = xcalloc((size_t)d, sizeof(double), &failed);
+  s->c = xcalloc((size_t)s->K, sizeof(double), &failed);
+  s->eps = xcalloc((size_t)s->cap, sizeof(int), &failed);
+  if (failed) {
+    hs_sgd_free(s);
+    return hs_err_set(err, HS_ENOMEM, "out of memory for SGD at d = %d", d);
+  }
+  for (int h = 0; h < H; h++) {
+    hs_rng r;
+    hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_INIT, (uint64_t)h);
+    hs_rng_normal(&r, s->W + (size_t)h * d, (size_t)d);
+    cblas_dscal(d, cfg->sigma0, s->W + (size_t)h * d, 1);
+  }
+  s->lambda = 1.0;
+  return HS_OK;
+}
+
+void hs_sgd_free(hs_sgd *s) {
+  free(s->W), free(s->b), free(s->X), free(s->S), free(s->P), free(s->G);
+  free(s->alpha), free(s->e), free(s->rho), free(s->r), free(s->c);
+  free(s->eps);
+  memset(s, 0, sizeof *s);
+}
+
+/* MODEL.md section 1: n sequences x_l = z_l + [l == eps] c.xi / sqrt(d). */
+static void draw_batch(hs_sgd *s, hs_rng *r, int n) {
+  int d = s->cfg.d, L = s->cfg.L;
+  hs_rng_normal(r, s->X, (size_t)n * L * d);
+  for (int i = 0; i < n; i++) {
+    s->eps[i] = (int)hs_rng_below(r, (uint64_t)L);
+    hs_dist_sample(s->cfg.dist, r, s->c);
+    double *x = s->X + ((size_t)i * L + s->eps[i]) * d;
+    cblas_dgemv(CblasRowMajor, CblasTrans, s->K, d, 1.0 / sqrt((double)d),
+                s->cfg.xi, d, s->c, 1, 1.0, x, 1);
+  }
+}
+
+/* Scores a = X W^T / sqrt(d) and the forward pass of n sequences. */
+static void forward(hs_sgd *s, int n) {
+  int d = s->cfg.d, L = s->cfg.L, H = s->cfg.H;
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n * L, H, d,
+              1.0 / sqrt((double)d), s->X, d, s->W, d, 0.0, s->S, H);
+  hs_attn_model m = {H, s->b, s->lambda};
+  for (int i = 0; i < n; i++) {
+    size_t o = (size_t)i * L;
+    s->cfg.act->forward(&m, L, s->S + o * H, s->P + o * H, s->alpha + o);
+    hs_attn_residual(L, s->eps[i], s->alpha + o, s->e + o);
+  }
+}
+
+/* Loss ell = |X^T e|^2 / d of sequence i; leaves rho = X X^T e / d. */
+static double sequence_loss(hs_sgd *s, int i) {
+  int d = s->cfg.d, L = s->cfg.L;
+  const double *X = s->X + (size_t)i * L * d;
+  cblas_dgemv(CblasRowMajor, CblasTrans, L, d, 1.0, X, d, s->e + (size_t)i * L,
+              1, 0.0, s->r, 1);
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, L, d, 1.0 / d, X, d, s->r, 1, 0.0,
+              s->rho + (size_t)i * L, 1);
+  return cblas_ddot(d, s->r, 1, s->r, 1) / d;
+}
+
+double hs_sgd_step(hs_sgd *s) {
+  const hs_sgd_config *cfg = &s->cfg;
+  int d = cfg->d, L = cfg->L, H = cfg->H, B = cfg->B;
+  hs_rng r;
+  hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TRAIN, (uint64_t)s->step);
+  draw_batch(s, &r, B);
+  forward(s, B);
+  hs_attn_model m = {H, s->b, s->lambda};
+  double loss = 0, gb[H], glambda = 0;
+  memset(gb, 0, sizeof gb);
+  for (int i = 0; i < B; i++) {
+    size_t o = (size_t)i * L;
+    loss += sequence_loss(s, i);
+    cfg->act->backward(&m, L, s->P + o * H, s->alpha + o, s->rho + o,
+                       s->G + o * H, gb, &glambda);
+  }
+  /* grad_{w_h} = (1/B) sum g_hl x_l / sqrt(d): one GEMM, applied in place. */
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, d, B * L,
+              -cfg->eta / (B * sqrt((double)d)), s->G, H, s->X, d, 1.0, s->W,
+              d);
+  double rate = cfg->kappa * cfg->eta / d / B;
+  if (cfg->act->trains_b)
+    for (int h = 0; h < H; h++) s->b[h] -= rate * gb[h];
+  if (cfg->act->trains_lambda) s->lambda -= rate * glambda;
+  s->step++;
+  return loss / B;
+}
+
+double hs_sgd_test_loss(hs_sgd *s) {
+  const hs_sgd_config *cfg = &s->cfg;
+  double total = 0;
+  for (int done = 0, chunk = 0; done < cfg->test_samples; chunk++) {
+    int n = cfg->test_samples - done < TEST_CHUNK ? cfg->test_samples - done
+                                                   : TEST_CHUNK;
+    hs_rng r;
+    hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TEST, (uint64_t)chunk);
+    draw_batch(s, &r, n);
+    forward(s, n);
+    for (int i = 0; i < n; i++) total += sequence_loss(s, i);
+    done += n;
+  }
+  return total / cfg->test_samples;
+}
+
+void hs_sgd_attention_maps(hs_sgd *s, int n, double *A, int *eps) {
+  int L = s->cfg.L, H = s->cfg.H;
+  for (int done = 0, chunk = 0; done < n; chunk++) {
+    int k = n - done < TEST_CHUNK ? n - done : TEST_CHUNK;
+    hs_rng r;
+    hs_rng_init(&r, s->cfg.job_seed, s->cfg.seed, HS_PURPOSE_MAPS, (uint64_t)chunk);
+    draw_batch(s, &r, k);
+    forward(s, k);
+    for (int i = 0; i < k; i++) {
+      eps[done + i] = s->eps[i];
+      hs_attn_model m = {H, s->b, s->lambda};
+      double scale = s->cfg.act->head_scale(&m);
+      for (int h = 0; h < H; h++)
+        for (int l = 0; l < L; l++)
+          A[((size_t)(done + i) * H + h) * L + l] =
+              scale * s->P[((size_t)i * L + l) * H + h];
+    }
+    done += k;
+  }
+}

@@ -1,0 +1,19 @@
+/* timegrid.c: record times (timegrid.h). */
+#include "headspec/timegrid.h"
+
+#include <math.h>
+
+void hs_timegrid(int log_spaced, double t_min, double t_max, int n, double *t) {
+  if (!log_spaced) {
+    for (int i = 0; i < n; i++) t[i] = t_max * i / (n - 1);
+    return;
+  }
+  t[0] = 0;
+  double a = log(t_min), z = log(t_max);
+  for (int i = 1; i < n; i++)
+    t[i] = n == 2 ? t_max : exp(a + (z - a) * (i - 1) / (n - 2));
+}
+
+long hs_timegrid_step(double t, double eta, int d) {
+  return lround(t * d / eta);
+}
