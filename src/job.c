@@ -453,7 +453,7 @@ static struct fy_document *parse_yaml(parser *ps) {
     void *it = NULL;
     struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
     if (e)
-      fail(ps, e->line + 1, "YAML syntax: %s", e->msg);
+      fail(ps, e->line > 0 ? e->line : 1, "YAML syntax: %s", e->msg); /* 1-based */
     else
       fail(ps, 1, "not a valid YAML document");
   }

@@ -122,6 +122,16 @@ double hs_sgd_step(hs_sgd *s) {
   return loss / B;
 }
 
+double hs_sgd_batch_loss(hs_sgd *s, long step) {
+  hs_rng r;
+  hs_rng_init(&r, s->cfg.job_seed, s->cfg.seed, HS_PURPOSE_TRAIN, (uint64_t)step);
+  draw_batch(s, &r, s->cfg.B);
+  forward(s, s->cfg.B);
+  double loss = 0;
+  for (int i = 0; i < s->cfg.B; i++) loss += sequence_loss(s, i);
+  return loss / s->cfg.B;
+}
+
 double hs_sgd_test_loss(hs_sgd *s) {
   const hs_sgd_config *cfg = &s->cfg;
   double total = 0;

@@ -50,6 +50,10 @@ void hs_sgd_free(hs_sgd *s);
 /* One SGD step on a fresh batch; returns the batch's mean loss. */
 double hs_sgd_step(hs_sgd *s);
 
+/* Mean loss, at the current parameters, of the batch that step number
+ * `step` draws (for checking gradients; changes nothing). */
+double hs_sgd_batch_loss(hs_sgd *s, long step);
+
 /* Mean per-sample loss on the fixed test set (streams (TEST, chunk)), the
  * same sequences at every call. */
 double hs_sgd_test_loss(hs_sgd *s);

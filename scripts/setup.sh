@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages headspec needs. As root, installs what is
+# missing with apt; otherwise prints the exact command and fails.
+# Usage: scripts/setup.sh [--with-slurm]
+set -eu
+packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin
+  libhdf5-openmpi-dev hdf5-tools libopenblas-dev libgsl-dev librandom123-dev
+  libfyaml-dev python3-h5py python3-numpy python3-matplotlib)
+[ "${1:-}" = --with-slurm ] && packages+=(slurmctld slurmd slurm-client munge)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: missing Debian packages; install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi

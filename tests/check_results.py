@@ -1,0 +1,83 @@
+"""Read a results file of tests/jobs/tiny.yaml with h5py and check its
+schema and values against the job and against numbers recomputed here.
+
+usage: check_results.py RESULTS.h5 JOB.yaml
+"""
+import sys
+
+import h5py
+import numpy as np
+
+path, job_path = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+with h5py.File(path, "r") as f:
+    # provenance
+    check(f.attrs["format_version"] == 1, "format_version")
+    text = f.attrs["job_text"]
+    text = text.decode() if isinstance(text, bytes) else text
+    check(text == open(job_path).read(), "job_text")
+    for a in ("software_version", "git_commit", "created", "job_file", "units"):
+        check(a in f.attrs, "attribute " + a)
+    n = int(f.attrs["n_points"])
+    check(n == 12, "12 points")
+    g = f["grid"]
+    check(all(g["status"][:] == 1), "all points done")
+    check(all(g["rank"][:] == 0), "rank 0 did all")
+    # grid columns: last swept key (H) varies fastest
+    act = [a.decode() for a in g["activation"][:]]
+    dist = [a.decode() for a in g["distribution"][:]]
+    check(dist == ["flipping"] * 6 + ["onehot"] * 6, "distribution column")
+    check(act[:6] == ["softmax"] * 2 + ["softmax1"] * 2 + ["bsoftmax"] * 2, "activation column")
+    check(list(g["H"][:]) == [1, 2] * 6, "H column")
+    check(all(g["d"][:] == 64) and all(g["eta"][:] == 0.5), "d, eta columns")
+    groups = sorted(f["results"])
+    check(groups == ["H1_K2_L8", "H1_K3_L8", "H2_K2_L8", "H2_K3_L8"], "groups %s" % groups)
+    for i in range(n):
+        grp = f["results"][g["group"][i].decode()]
+        row = g["row"][i]
+        check(grp["point"][row] == i, "point index of row")
+        H, K, T = grp.attrs["H"], grp.attrs["K"], grp.attrs["T"]
+        check(g["H"][i] == H, "H of group")
+        m, Q, Qp = grp["sgd/m"][row], grp["sgd/Q"][row], grp["sgd/Qperp"][row]
+        M = grp["sgd/M"][row]
+        check(m.shape == (T, H, K) and Q.shape == (T, H, H), "shapes")
+        # time grid: t = step eta / d, log spaced from t_min = 0.25 to 2
+        t, step = grp["sgd/t"][row], grp["sgd/step"][row]
+        check(np.allclose(t, step * 0.5 / 64), "t = step eta / d")
+        check(np.allclose(t, [0, 0.25, 0.5, 1, 2], atol=0.5 / 64), "log time grid")
+        # orthonormal spikes: M = I exactly
+        check(np.allclose(M, np.eye(K), atol=1e-12), "M = I")
+        # Q_perp = Q - m M^-1 m^T, recomputed
+        for j in range(T):
+            ref = Q[j] - m[j] @ np.linalg.solve(M, m[j].T)
+            check(np.allclose(Qp[j], ref, atol=1e-12), "Q_perp")
+            check(np.allclose(Q[j], Q[j].T), "Q symmetric")
+            check(np.linalg.eigvalsh(Qp[j]).min() > -1e-12, "Q_perp PSD")
+        # initialisation: Q_hh ~ sigma0^2 (chi^2 with d dof), m ~ N(0, sigma0^2/d)
+        check(np.all(np.abs(np.diag(Q[0]) - 0.25) < 5 * 0.25 * np.sqrt(2 / 64)), "Q(0)")
+        check(np.all(np.abs(m[0]) < 5 * 0.5 / 8), "m(0)")
+        b, lam = grp["sgd/b"][row], grp["sgd/lambda"][row]
+        check(np.all(b[0] == 0) and lam[0] == 1, "b(0) = 0, lambda(0) = 1")
+        if act[i] == "softmax":
+            check(np.all(b == 0) and np.all(lam == 1), "softmax trains no b, lambda")
+        if act[i] == "bsoftmax":
+            check(np.all(lam == 1), "bsoftmax trains no lambda")
+        loss = grp["sgd/test_loss"][row]
+        check(np.all(np.isfinite(loss)) and np.all(loss > 0), "test loss finite")
+        # at t = 0 the weights are nearly uniform: loss ~ (1-1/L)^2 + (L-1)/L^2 = 1 - 1/L
+        check(abs(loss[0] - (1 - 1 / 8)) < 0.1, "initial loss %g" % loss[0])
+        check(grp["seconds"][row] > 0, "seconds")
+    for name in ("sgd/m", "sgd/test_loss"):
+        check("description" in f["results/H1_K2_L8"][name].attrs, "description of " + name)
+
+for what in failures:
+    print("FAIL", what)
+print("check_results: %s (%d failures)" % ("ok" if not failures else "FAILED", len(failures)))
+sys.exit(1 if failures else 0)

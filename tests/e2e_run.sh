@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# End to end with one process: run a tiny job, read the file with h5py, then
+# resume, refuse a different job, --fresh, a read-only directory, and a run
+# killed with SIGKILL then resumed (its results must equal an uninterrupted
+# run's bit for bit).
+set -u
+headspec=$(realpath "$1") src=$(realpath "$2") py=/usr/bin/python3
+export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+work=$(mktemp -d); trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+cd "$work" || exit 1
+fail=0 n=0
+ok() { n=$((n + 1)); if [ "$1" -ne 0 ]; then echo "FAIL: $2"; fail=$((fail + 1)); fi; }
+
+cp "$src/tests/jobs/tiny.yaml" job.yaml
+"$headspec" run --quiet job.yaml 2>run.log; ok $? "first run exits 0 ($(cat run.log))"
+$py "$src/tests/check_results.py" tiny.h5 job.yaml; ok $? "results file checks"
+"$headspec" info tiny.h5 >info.txt; ok $? "info"
+grep -q "12 total, 12 done, 0 failed, 0 pending" info.txt; ok $? "info counts: $(cat info.txt)"
+cp tiny.h5 first.h5
+
+"$headspec" run --quiet job.yaml 2>rerun.log; ok $? "re-run exits 0"
+grep -q "12 done (12 from before)" rerun.log; ok $? "re-run skips done points: $(cat rerun.log)"
+h5diff first.h5 tiny.h5 >/dev/null; ok $? "re-run changes nothing"
+
+sed 's/t_max: 2/t_max: 3/' job.yaml >other.yaml
+sed -i 's/output: tiny.h5/output: tiny.h5/' other.yaml
+"$headspec" run --quiet other.yaml 2>other.log; code=$?
+[ $code -eq 2 ] && grep -q "made by a different job file" other.log; ok $? "different job refused (exit $code: $(cat other.log))"
+h5diff first.h5 tiny.h5 >/dev/null; ok $? "refused run leaves the file alone"
+"$headspec" run --quiet --fresh other.yaml 2>fresh.log; ok $? "--fresh runs"
+ls tiny.h5.old-* >/dev/null 2>&1 && grep -q "moved the old tiny.h5 aside" fresh.log; ok $? "--fresh moved the old file aside"
+
+mkdir ro && sed 's|output: tiny.h5|output: ro/x.h5|' job.yaml >ro.yaml && chmod a-w ro
+if [ "$(id -u)" -ne 0 ]; then  # root writes anywhere
+  "$headspec" run --quiet ro.yaml 2>ro.log; code=$?
+  [ $code -eq 1 ] && grep -q "cannot create" ro.log; ok $? "read-only output (exit $code: $(cat ro.log))"
+fi
+sed 's|output: tiny.h5|output: missing-dir/x.h5|' job.yaml >nodir.yaml
+"$headspec" run --quiet nodir.yaml 2>nodir.log; code=$?
+[ $code -eq 1 ] && grep -q "cannot create" nodir.log; ok $? "output in a missing directory (exit $code: $(cat nodir.log))"
+
+# Killed with SIGKILL part-way, then resumed: same numbers as uninterrupted.
+sed -e 's|output: tiny.h5|output: killed.h5|' -e 's/d: 64/d: 256/' -e 's/t_max: 2/t_max: 8/' job.yaml >kill.yaml
+sed -e 's|output: killed.h5|output: whole.h5|' kill.yaml >whole.yaml
+"$headspec" run --quiet whole.yaml 2>/dev/null; ok $? "uninterrupted run"
+"$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
+for _ in $(seq 100); do  # wait until some but not all points are done
+  sleep 0.05
+  done_now=$("$headspec" info killed.h5 2>/dev/null | sed -n 's/.* \([0-9]*\) done.*/\1/p')
+  [ "${done_now:-0}" -ge 3 ] && break
+done
+kill -9 $pid; wait $pid 2>/dev/null
+"$headspec" info killed.h5 | grep -q "pending"; ok $? "killed run left pending points"
+"$headspec" run --quiet kill.yaml 2>resume.log; ok $? "resumed run: $(cat resume.log)"
+for ds in $(h5ls -r whole.h5 | awk '$2 == "Dataset" && $1 ~ /results/ && $1 !~ /seconds/ {print $1}'); do
+  h5diff whole.h5 killed.h5 "$ds" "$ds" >/dev/null || { echo "differs: $ds"; false; }
+done; ok $? "killed and resumed equals uninterrupted"
+
+echo "e2e_run: $((n - fail)) passed, $fail failed"
+[ $fail -eq 0 ]
