@@ -1,0 +1,61 @@
+"""The same online SGD step as headspec's (softmax, flipping, MODEL.md
+sections 1-4) in plain vectorised NumPy: NumPy's default generator for the
+tokens, matmul/einsum for the products. Prints steps/s per (d, B).
+
+usage: numpy_sgd.py [seconds-per-measurement]
+"""
+import sys
+import time
+
+import numpy as np
+
+L, H, K = 16, 8, 2
+
+
+def make_step(d, B, eta=0.1, sigma0=0.5, b1=1.0, b2=2.0):
+    rng = np.random.default_rng(1)
+    xi = rng.standard_normal((K, d))
+    W = sigma0 * rng.standard_normal((H, d))
+    sd = np.sqrt(d)
+
+    def step():
+        nonlocal W
+        X = rng.standard_normal((B, L, d))
+        eps = rng.integers(0, L, B)
+        c = np.stack([np.full(B, b1), b2 * rng.choice([-1.0, 1.0], B)], 1)
+        X[np.arange(B), eps] += (c @ xi) / sd
+        a = X @ W.T / sd                                   # (B, L, H)
+        a -= a.max(axis=1, keepdims=True)
+        p = np.exp(a)
+        p /= p.sum(axis=1, keepdims=True)
+        alpha = p.mean(axis=2)                             # (B, L)
+        e = -alpha
+        e[np.arange(B), eps] += 1
+        r = np.einsum("bl,bld->bd", e, X)                  # y - f(X)
+        rho = np.einsum("bld,bd->bl", X, r) / d            # G e
+        rbar = np.einsum("blh,bl->bh", p, rho)
+        g = -(2 / H) * p * (rho[:, :, None] - rbar[:, None, :])
+        grad = np.einsum("blh,bld->hd", g, X) / (sd * B)
+        W = W - eta * grad
+        return (r * r).sum() / d / B
+
+    return step
+
+
+def rate(fn, budget):
+    n, t0 = 0, time.perf_counter()
+    while True:
+        for _ in range(8):
+            fn()
+        n += 8
+        t = time.perf_counter() - t0
+        if t >= budget:
+            return n / t
+
+
+if __name__ == "__main__":
+    budget = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    print("%6s %4s %12s" % ("d", "B", "numpy steps/s"))
+    for d in (200, 1000, 4000):
+        for B in (1, 16):
+            print("%6d %4d %12.0f" % (d, B, rate(make_step(d, B), budget)), flush=True)
