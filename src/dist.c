@@ -72,21 +72,25 @@ static hs_status build_gaussian(hs_dist *d, const hs_dist_params *p,
 /* discrete(atoms, probs): atom c_j with probability p_j. */
 static hs_status build_discrete(hs_dist *d, const hs_dist_params *p,
                                 hs_err *err) {
-  if (p->n_atoms < 1 || p->atom_dim < 1 || !p->atoms || !p->probs)
+  int J = p->atoms.rows, K = p->atoms.cols;
+  if (J < 1 || K < 1 || !p->atoms.data || !p->probs.data)
     return hs_err_set(err, HS_EINPUT, "discrete: needs atoms and probs");
+  if (p->probs.rows * p->probs.cols != J)
+    return hs_err_set(err, HS_EINPUT, "discrete: %d probs for %d atoms",
+                      p->probs.rows * p->probs.cols, J);
   double total = 0;
-  for (int j = 0; j < p->n_atoms; j++) {
-    if (!(p->probs[j] >= 0) || !isfinite(p->probs[j]))
+  for (int j = 0; j < J; j++) {
+    if (!(p->probs.data[j] >= 0) || !isfinite(p->probs.data[j]))
       return hs_err_set(err, HS_EINPUT, "discrete: probs must be >= 0");
-    total += p->probs[j];
+    total += p->probs.data[j];
   }
   if (fabs(total - 1) > 1e-6)
     return hs_err_set(err, HS_EINPUT, "discrete: probs sum to %g, not 1",
                       total);
-  hs_status s = alloc_form(d, p->atom_dim, p->n_atoms, err);
+  hs_status s = alloc_form(d, K, J, err);
   if (s) return s;
-  memcpy(d->atoms, p->atoms, sizeof(double) * p->n_atoms * p->atom_dim);
-  for (int j = 0; j < p->n_atoms; j++) d->probs[j] = p->probs[j] / total;
+  memcpy(d->atoms, p->atoms.data, sizeof(double) * J * K);
+  for (int j = 0; j < J; j++) d->probs[j] = p->probs.data[j] / total;
   return HS_OK;
 }
 

@@ -20,6 +20,11 @@ static const char *check_activation(const char *v) {
 static const char *check_distribution(const char *v) {
   return hs_dist_find(v) ? NULL : hs_dist_names();
 }
+static const char *check_ode_start(const char *v) {
+  return strcmp(v, "sgd") == 0 || strcmp(v, "bayes") == 0 || strcmp(v, "given") == 0
+             ? NULL
+             : "sgd bayes given";
+}
 static const char *check_record_grid(const char *v) {
   return strcmp(v, "linear") == 0 || strcmp(v, "log") == 0 ? NULL : "linear log";
 }
@@ -43,9 +48,9 @@ const hs_key hs_job_keys[] = {
      "gaussian: smallest standard deviation"},
     {"model", "bmax", HS_KEY_REAL, 1, 1, OFF(dist.bmax), 0, 1e6, NULL, NULL,
      "gaussian: largest standard deviation"},
-    {"model", "atoms", HS_KEY_MATRIX, 0, 1, 0, -1e6, 1e6, NULL, NULL,
-     "discrete: list of atoms c_j"},
-    {"model", "probs", HS_KEY_VECTOR, 0, 1, 0, 0, 1, NULL, NULL,
+    {"model", "atoms", HS_KEY_MATRIX, 0, 1, OFF(dist.atoms), -1e6, 1e6, NULL,
+     NULL, "discrete: list of atoms c_j"},
+    {"model", "probs", HS_KEY_VECTOR, 0, 1, OFF(dist.probs), 0, 1, NULL, NULL,
      "discrete: probabilities p_j"},
     {"model", "activation", HS_KEY_NAME, 1, 0, OFF(activation), 0, 0, NULL,
      check_activation, "softmax, softmax1 or bsoftmax"},
@@ -69,6 +74,8 @@ const hs_key hs_job_keys[] = {
      "learning-rate ratio of b and lambda"},
     {"training", "test_samples", HS_KEY_INT, 1, 0, OFF(test_samples), 1,
      100000000, "1000", NULL, "sequences in the fixed test set"},
+    {"training", "run", HS_KEY_BOOL, 1, 0, OFF(run_sgd), 0, 1, "true", NULL,
+     "run online SGD at finite d"},
     {"training", "t_max", HS_KEY_REAL, 0, 0, OFF(t_max), 1e-12, 1e9, NULL,
      NULL, "training time t = steps eta / d"},
     {"training", "records", HS_KEY_INT, 0, 0, OFF(records), 2, 1000000, "51",
@@ -77,6 +84,32 @@ const hs_key hs_job_keys[] = {
      "linear", check_record_grid, "linear or log spacing of record times"},
     {"training", "t_min", HS_KEY_REAL, 0, 0, OFF(t_min), 1e-12, 1e9, "0.1",
      NULL, "first nonzero record time of a log grid"},
+    {"ode", "run", HS_KEY_BOOL, 1, 0, OFF(run_ode), 0, 1, "true", NULL,
+     "integrate the order-parameter ODE"},
+    {"ode", "noise_term", HS_KEY_BOOL, 1, 0, OFF(noise_term), 0, 1, "true",
+     NULL, "include SGD's (eta/B) N term (false: gradient flow)"},
+    {"ode", "samples", HS_KEY_INT, 1, 0, OFF(ode_samples), 10, 100000000,
+     "20000", NULL, "Monte Carlo samples of the population loss"},
+    {"ode", "rtol", HS_KEY_REAL, 1, 0, OFF(ode_rtol), 1e-14, 1, "1e-6", NULL,
+     "relative tolerance of the adaptive stepper"},
+    {"ode", "atol", HS_KEY_REAL, 1, 0, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,
+     "absolute tolerance of the adaptive stepper"},
+    {"ode", "start", HS_KEY_NAME, 1, 0, OFF(ode_start), 0, 0, "sgd",
+     check_ode_start, "sgd (its initialisation), bayes (the Bayes point) or given"},
+    {"ode", "start_m", HS_KEY_MATRIX, 0, 0, OFF(start_m), -1e6, 1e6, "", NULL,
+     "given start: m (H x K)"},
+    {"ode", "start_Q", HS_KEY_MATRIX, 0, 0, OFF(start_Q), -1e6, 1e6, "", NULL,
+     "given start: Q (H x H); Q - m m^T must be positive semi-definite"},
+    {"ode", "start_b", HS_KEY_VECTOR, 0, 0, OFF(start_b), -1e6, 1e6, "", NULL,
+     "given start: b (H); default 0"},
+    {"ode", "start_noise", HS_KEY_REAL, 1, 0, OFF(start_noise), 0, 1e3, "0",
+     NULL, "standard deviation of noise added to the start's m and V"},
+    {"analysis", "bayes_samples", HS_KEY_INT, 1, 0, OFF(bayes_samples), 0,
+     1000000000, "100000", NULL, "Monte Carlo samples of the Bayes risk (0: skip)"},
+    {"analysis", "maps", HS_KEY_INT, 1, 0, OFF(maps), 1, 10000, "4", NULL,
+     "sequences shown in the attention maps"},
+    {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,
+     "greedy head pruning of the final model"},
 };
 #undef OFF
 const int hs_n_job_keys = sizeof hs_job_keys / sizeof *hs_job_keys;
@@ -156,7 +189,7 @@ static hs_status parse_word(parser *ps, const hs_key *k, struct fy_node *n,
   return HS_OK;
 }
 
-/* A list of reals; *n returns its length. */
+/* A list of reals into a fresh array; *count gets its length. */
 static hs_status parse_reals(parser *ps, const hs_key *k, struct fy_node *n,
                              int line, double **out, int *count) {
   if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
@@ -178,14 +211,13 @@ static hs_status parse_reals(parser *ps, const hs_key *k, struct fy_node *n,
   return HS_OK;
 }
 
-/* atoms: a list of equally long lists of reals. */
-static hs_status parse_atoms(parser *ps, const hs_key *k, struct fy_node *n,
-                             int line) {
-  hs_job *job = ps->job;
+/* A MATRIX key: a list of equally long lists of reals. */
+static hs_status parse_matrix(parser *ps, const hs_key *k, struct fy_node *n,
+                              int line, hs_key_values *kv) {
   if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
-    return fail(ps, line, "'atoms' must be a list of lists, e.g. [[1, 2], [1, -2]]");
-  job->n_atoms = fy_node_sequence_item_count(n);
-  if (job->n_atoms < 1) return fail(ps, line, "'atoms' is an empty list");
+    return fail(ps, line, "'%s' must be a list of lists, e.g. [[1, 2], [1, -2]]", k->name);
+  kv->rows = fy_node_sequence_item_count(n);
+  if (kv->rows < 1) return fail(ps, line, "'%s' is an empty list", k->name);
   void *it = NULL;
   struct fy_node *row;
   for (int j = 0; (row = fy_node_sequence_iterate(n, &it)); j++) {
@@ -194,18 +226,18 @@ static hs_status parse_atoms(parser *ps, const hs_key *k, struct fy_node *n,
     hs_status s = parse_reals(ps, k, row, line, &v, &len);
     if (s) return s;
     if (j == 0) {
-      job->atom_dim = len;
-      job->atoms = calloc((size_t)job->n_atoms * len, sizeof(double));
-      if (!job->atoms) {
+      kv->cols = len;
+      kv->mat = calloc((size_t)kv->rows * len, sizeof(double));
+      if (!kv->mat) {
         free(v);
         return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
       }
-    } else if (len != job->atom_dim) {
+    } else if (len != kv->cols) {
       free(v);
-      return fail(ps, line, "atom %d has %d entries, atom 1 has %d", j + 1,
-                  len, job->atom_dim);
+      return fail(ps, line, "'%s': row %d has %d entries, row 1 has %d", k->name,
+                  j + 1, len, kv->cols);
     }
-    memcpy(job->atoms + (size_t)j * len, v, sizeof(double) * len);
+    memcpy(kv->mat + (size_t)j * len, v, sizeof(double) * len);
     free(v);
   }
   return HS_OK;
@@ -216,9 +248,11 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
   const hs_key *k = &hs_job_keys[ki];
   hs_key_values *kv = &ps->job->values[ki];
   kv->line = line;
-  if (k->type == HS_KEY_MATRIX) return parse_atoms(ps, k, n, line);
-  if (k->type == HS_KEY_VECTOR)
-    return parse_reals(ps, k, n, line, &ps->job->probs, &ps->job->n_probs);
+  if (k->type == HS_KEY_MATRIX) return parse_matrix(ps, k, n, line, kv);
+  if (k->type == HS_KEY_VECTOR) {
+    kv->rows = 1;
+    return parse_reals(ps, k, n, line, &kv->mat, &kv->cols);
+  }
   int swept = n && fy_node_get_type(n) == FYNT_SEQUENCE;
   if (n && fy_node_get_type(n) == FYNT_MAPPING)
     return fail(ps, line, "'%s' must be a value or a list of values", k->name);
@@ -282,7 +316,8 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
     hs_status s = HS_OK;
     if (!name) {
       s = fail(ps, line, "keys must be plain words");
-    } else if (strcmp(name, "model") == 0 || strcmp(name, "training") == 0) {
+    } else if (strcmp(name, "model") == 0 || strcmp(name, "training") == 0 ||
+               strcmp(name, "ode") == 0 || strcmp(name, "analysis") == 0) {
       s = parse_section(ps, name, val, line);
     } else if (strcmp(name, "output") == 0) {
       const char *v = scalar(val);
@@ -295,7 +330,7 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
       job->job_seed = (uint64_t)v;
     } else {
       s = fail(ps, line,
-               "unknown key '%s' (known: output, job_seed, model, training)",
+               "unknown key '%s' (known: output, job_seed, model, training, ode, analysis)",
                name);
     }
     if (s) return s;
@@ -326,11 +361,13 @@ static hs_status apply_defaults(parser *ps) {
                     k->name);
       if (!used) continue;
     }
-    if (given || k->type == HS_KEY_VECTOR || k->type == HS_KEY_MATRIX) {
+    if (given || ((k->type == HS_KEY_VECTOR || k->type == HS_KEY_MATRIX) &&
+                  !(k->fallback && !*k->fallback))) {
       if (!given)
         return fail(ps, 1, "missing '%s' in '%s' (%s)", k->name, k->section, k->doc);
       continue;
     }
+    if (k->fallback && !*k->fallback) continue; /* optional, no default */
     if (!k->fallback)
       return fail(ps, 1, "missing '%s' in '%s' (%s)", k->name, k->section, k->doc);
     kv->n = 1;
@@ -357,9 +394,6 @@ static hs_status expand(parser *ps) {
                   MAX_POINTS);
     job->n_points *= n;
   }
-  if (job->n_probs && job->n_probs != job->n_atoms)
-    return fail(ps, job->values[find_key("model", "probs")].line,
-                "%d probs for %d atoms", job->n_probs, job->n_atoms);
   const hs_key_values *grid = &job->values[find_key("training", "record_grid")];
   double t_min = job->values[find_key("training", "t_min")].num[0];
   double t_max = job->values[find_key("training", "t_max")].num[0];
@@ -376,6 +410,12 @@ static hs_status expand(parser *ps) {
     if (p.orthonormal_spikes && shape.K > p.d)
       return fail(ps, job->values[find_key("model", "orthonormal_spikes")].line,
                   "orthonormal spikes need K <= d (K = %d, d = %d)", shape.K, p.d);
+    if (!p.run_sgd && !p.run_ode)
+      return fail(ps, 1, "nothing to compute: training run and ode run are both false");
+    if (p.run_ode && hs_point_check_start(&p, ps->err)) {
+      int line = job->values[find_key("ode", "start")].line;
+      return fail(ps, line ? line : 1, "%s", ps->err->msg);
+    }
   }
   return HS_OK;
 }
@@ -388,11 +428,14 @@ void hs_job_point(const hs_job *job, long i, hs_point *p) {
   for (int k = hs_n_job_keys - 1; k >= 0; k--) {
     const hs_key *key = &hs_job_keys[k];
     const hs_key_values *kv = &job->values[k];
-    if (kv->n < 1 || key->type == HS_KEY_VECTOR || key->type == HS_KEY_MATRIX)
+    char *field = (char *)p + key->offset;
+    if (key->type == HS_KEY_VECTOR || key->type == HS_KEY_MATRIX) {
+      *(hs_matrix *)field = (hs_matrix){kv->mat, kv->rows, kv->cols};
       continue;
+    }
+    if (kv->n < 1) continue;
     int j = (int)(rest % kv->n);
     rest /= kv->n;
-    char *field = (char *)p + key->offset;
     switch (key->type) {
       case HS_KEY_INT:
       case HS_KEY_BOOL: *(int *)field = (int)kv->num[j]; break;
@@ -401,10 +444,15 @@ void hs_job_point(const hs_job *job, long i, hs_point *p) {
       default: break;
     }
   }
-  p->dist.atoms = job->atoms;
-  p->dist.probs = job->probs;
-  p->dist.n_atoms = job->n_atoms;
-  p->dist.atom_dim = job->atom_dim;
+}
+
+void hs_job_column_name(int k, char *buf, size_t len) {
+  const hs_key *key = &hs_job_keys[k];
+  int shared = 0;
+  for (int i = 0; i < hs_n_job_keys; i++)
+    shared |= i != k && strcmp(hs_job_keys[i].name, key->name) == 0;
+  if (shared) snprintf(buf, len, "grid/%s_%s", key->section, key->name);
+  else snprintf(buf, len, "grid/%s", key->name);
 }
 
 double hs_job_point_cost(const hs_point *p) {
@@ -479,8 +527,8 @@ void hs_job_free(hs_job *job) {
   for (int i = 0; i < hs_n_job_keys; i++) {
     free(job->values[i].num);
     free(job->values[i].word);
+    free(job->values[i].mat);
   }
   free(job->path), free(job->text), free(job->output);
-  free(job->atoms), free(job->probs);
   memset(job, 0, sizeof *job);
 }

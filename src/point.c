@@ -6,49 +6,74 @@
 #include <string.h>
 #include <time.h>
 
-#include "headspec/attention.h"
-#include "headspec/overlap.h"
-#include "headspec/sgd.h"
+#include "headspec/bayes.h"
 #include "headspec/timegrid.h"
+#include "point_impl.h"
 
+#define F1(path, member, doc, d0) {path, doc, 1, {d0}, offsetof(hs_result, member)}
+#define F2(path, member, doc, d0, d1) \
+  {path, doc, 2, {d0, d1}, offsetof(hs_result, member)}
+#define F3(path, member, doc, d0, d1, d2) \
+  {path, doc, 3, {d0, d1, d2}, offsetof(hs_result, member)}
 const hs_result_field hs_result_fields[] = {
-    {"sgd/t", "time t = steps * eta / d of each record", 1, {HS_DIM_T},
-     offsetof(hs_result, t)},
-    {"sgd/step", "SGD steps taken at each record", 1, {HS_DIM_T},
-     offsetof(hs_result, step)},
-    {"sgd/m", "m_hk = <w_h, xi_k>/d", 3, {HS_DIM_T, HS_DIM_H, HS_DIM_K},
-     offsetof(hs_result, m)},
-    {"sgd/Q", "Q_hh' = <w_h, w_h'>/d", 3, {HS_DIM_T, HS_DIM_H, HS_DIM_H},
-     offsetof(hs_result, Q)},
-    {"sgd/Qperp", "Q - m M^-1 m^T, the heads' Gram orthogonal to the spikes",
-     3, {HS_DIM_T, HS_DIM_H, HS_DIM_H}, offsetof(hs_result, Qperp)},
-    {"sgd/b", "biases b_h", 2, {HS_DIM_T, HS_DIM_H}, offsetof(hs_result, b)},
-    {"sgd/lambda", "softmax1 output scale", 1, {HS_DIM_T},
-     offsetof(hs_result, lambda)},
-    {"sgd/test_loss", "mean loss |y - f(X)|^2/d on the fixed test set", 1,
-     {HS_DIM_T}, offsetof(hs_result, test_loss)},
-    {"sgd/train_loss", "mean batch loss over the steps since the last record",
-     1, {HS_DIM_T}, offsetof(hs_result, train_loss)},
-    {"sgd/M", "spike Gram M_kk' = <xi_k, xi_k'>/d", 2, {HS_DIM_K, HS_DIM_K},
-     offsetof(hs_result, M)},
+    F1("sgd/t", t, "time t = steps * eta / d of each record", HS_DIM_T),
+    F1("sgd/step", step, "SGD steps taken at each record", HS_DIM_T),
+    F3("sgd/m", m, "m_hk = <w_h, xi_k>/d", HS_DIM_T, HS_DIM_H, HS_DIM_K),
+    F3("sgd/Q", Q, "Q_hh' = <w_h, w_h'>/d", HS_DIM_T, HS_DIM_H, HS_DIM_H),
+    F3("sgd/Qperp", Qperp, "Q - m M^-1 m^T: the heads' Gram orthogonal to the spikes",
+       HS_DIM_T, HS_DIM_H, HS_DIM_H),
+    F2("sgd/b", b, "biases b_h", HS_DIM_T, HS_DIM_H),
+    F1("sgd/lambda", lambda, "softmax1 output scale", HS_DIM_T),
+    F1("sgd/test_loss", test_loss, "mean loss |y - f(X)|^2/d on the fixed test set", HS_DIM_T),
+    F1("sgd/train_loss", train_loss, "mean batch loss over the steps since the last record",
+       HS_DIM_T),
+    F1("sgd/lpop", lpop, "population loss Lpop at the measured (m, Q, b, lambda)", HS_DIM_T),
+    F2("sgd/M", M, "spike Gram M_kk' = <xi_k, xi_k'>/d", HS_DIM_K, HS_DIM_K),
+    F1("sgd/prune_loss", sgd_prune_loss, "Lpop of the final SGD model with k heads kept (index k-1)",
+       HS_DIM_H),
+    F1("sgd/prune_order", sgd_prune_order, "heads in the order greedy pruning removes them",
+       HS_DIM_H),
+    F3("sgd/maps", sgd_maps, "attention weights A_hl of the final SGD model on sampled sequences",
+       HS_DIM_MAPS, HS_DIM_H, HS_DIM_L),
+    F1("sgd/maps_eps", sgd_maps_eps, "relevant token of each map's sequence", HS_DIM_MAPS),
+    F1("ode/t", ode_t, "time t of each record", HS_DIM_T),
+    F3("ode/m", ode_m, "m of the ODE", HS_DIM_T, HS_DIM_H, HS_DIM_K),
+    F3("ode/Q", ode_Q, "Q of the ODE", HS_DIM_T, HS_DIM_H, HS_DIM_H),
+    F3("ode/Qperp", ode_Qperp, "Q_perp = V V^T of the ODE", HS_DIM_T, HS_DIM_H, HS_DIM_H),
+    F2("ode/b", ode_b, "biases of the ODE", HS_DIM_T, HS_DIM_H),
+    F1("ode/lambda", ode_lambda, "softmax1 output scale of the ODE", HS_DIM_T),
+    F1("ode/loss", ode_loss, "population loss Lpop along the ODE", HS_DIM_T),
+    F1("ode/prune_loss", ode_prune_loss, "Lpop of the final ODE model with k heads kept (index k-1)",
+       HS_DIM_H),
+    F1("ode/prune_order", ode_prune_order, "heads in the order greedy pruning removes them",
+       HS_DIM_H),
+    F3("ode/maps", ode_maps, "attention weights A_hl of the final ODE model (token 0 relevant)",
+       HS_DIM_MAPS, HS_DIM_H, HS_DIM_L),
+    {"bayes_risk", "Bayes risk R* (Monte Carlo)", 0, {0}, offsetof(hs_result, bayes_risk)},
+    {"bayes_risk_se", "standard error of bayes_risk", 0, {0},
+     offsetof(hs_result, bayes_risk_se)},
     {"seconds", "wall-clock seconds spent on the point", 0, {0},
      offsetof(hs_result, seconds)},
 };
+#undef F1
+#undef F2
+#undef F3
 const int hs_n_result_fields = sizeof hs_result_fields / sizeof *hs_result_fields;
 
-static int dim_size(hs_dim d, const hs_shape *s) {
+int hs_shape_dim(const hs_shape *s, hs_dim d) {
   switch (d) {
     case HS_DIM_T: return s->T;
     case HS_DIM_H: return s->H;
     case HS_DIM_K: return s->K;
     case HS_DIM_L: return s->L;
+    case HS_DIM_MAPS: return s->maps;
   }
   return 0;
 }
 
 size_t hs_result_field_size(const hs_result_field *f, const hs_shape *s) {
   size_t n = 1;
-  for (int i = 0; i < f->rank; i++) n *= (size_t)dim_size(f->dims[i], s);
+  for (int i = 0; i < f->rank; i++) n *= (size_t)hs_shape_dim(s, f->dims[i]);
   return n;
 }
 
@@ -64,6 +89,7 @@ hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err) {
   shape->H = p->H;
   shape->K = dist.K;
   shape->L = p->L;
+  shape->maps = p->maps;
   hs_dist_free(&dist);
   return HS_OK;
 }
@@ -96,86 +122,66 @@ static double now(void) {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-/* Store the SGD state as record j. */
-static hs_status record_sgd(hs_sgd *s, const double *M, hs_result *res, int j,
-                            hs_err *err) {
-  const hs_shape *sh = &res->shape;
-  int H = sh->H, K = sh->K;
-  res->t[j] = s->step * s->cfg.eta / s->cfg.d;
-  res->step[j] = (double)s->step;
-  hs_status st = hs_overlap_compute(s->W, H, s->cfg.xi, K, s->cfg.d, M,
-                                    res->m + (size_t)j * H * K,
-                                    res->Q + (size_t)j * H * H,
-                                    res->Qperp + (size_t)j * H * H, err);
+hs_status hs_point_check_start(const hs_point *p, hs_err *err) {
+  hs_dist dist;
+  hs_status st = hs_dist_init(&dist, &p->dist, err);
   if (st) return st;
-  memcpy(res->b + (size_t)j * H, s->b, sizeof(double) * H);
-  res->lambda[j] = s->lambda;
-  res->test_loss[j] = hs_sgd_test_loss(s);
-  if (!isfinite(res->test_loss[j]))
-    return hs_err_set(err, HS_ENUM, "test loss is not finite at t = %g",
-                      res->t[j]);
-  return HS_OK;
-}
-
-/* MODEL.md section 4: online SGD, recorded on the time grid. */
-static hs_status run_sgd(const hs_point *p, const hs_dist *dist,
-                         const double *xi, hs_result *res,
-                         hs_progress_fn progress, void *user, hs_err *err) {
-  int T = res->shape.T, K = dist->K;
-  double times[T];
-  hs_timegrid(strcmp(p->record_grid, "log") == 0, p->t_min, p->t_max, T, times);
-  hs_overlap_spike_gram(xi, K, p->d, res->M);
-  hs_sgd_config cfg = {.d = p->d, .L = p->L, .H = p->H, .B = p->B,
-                       .eta = p->eta, .kappa = p->kappa, .sigma0 = p->sigma0,
-                       .act = hs_activation_find(p->activation), .dist = dist,
-                       .xi = xi, .job_seed = p->job_seed, .seed = (uint64_t)p->seed,
-                       .test_samples = p->test_samples};
-  hs_sgd s;
-  hs_status st = hs_sgd_init(&s, &cfg, err);
-  if (st) return st;
-  long total = hs_timegrid_step(times[T - 1], p->eta, p->d);
-  for (int j = 0; j < T && !st; j++) {
-    long target = hs_timegrid_step(times[j], p->eta, p->d);
-    double loss_sum = 0;
-    long n = 0;
-    for (; s.step < target; n++) {
-      loss_sum += hs_sgd_step(&s);
-      if (progress && (s.step & 255) == 0 &&
-          progress(user, (double)s.step / (total > 0 ? total : 1))) {
-        double t = s.step * p->eta / p->d;
-        hs_sgd_free(&s);
-        return hs_err_set(err, HS_EINTERRUPT, "interrupted at t = %g", t);
-      }
-    }
-    res->train_loss[j] = n ? loss_sum / n : NAN;
-    if (n && !isfinite(loss_sum))
-      st = hs_err_set(err, HS_ENUM, "training loss is not finite before t = %g",
-                      times[j]);
-    else
-      st = record_sgd(&s, res->M, res, j, err);
+  int H = p->H, K = dist.K;
+  if (strcmp(p->ode_start, "bayes") == 0) {
+    double R[H * (K + H)], b[H];
+    st = hs_bayes_point(&dist, H, R, b, err);
+  } else if (strcmp(p->ode_start, "given") == 0) {
+    if (p->start_m.rows != H || p->start_m.cols != K)
+      st = hs_err_set(err, HS_EINPUT, "start_m must be H x K = %d x %d (got %d x %d)", H, K,
+                      p->start_m.rows, p->start_m.cols);
+    else if (p->start_Q.rows != H || p->start_Q.cols != H)
+      st = hs_err_set(err, HS_EINPUT, "start_Q must be H x H = %d x %d (got %d x %d)", H, H,
+                      p->start_Q.rows, p->start_Q.cols);
+    else if (p->start_b.data && p->start_b.cols != H)
+      st = hs_err_set(err, HS_EINPUT, "start_b must have H = %d entries", H);
   }
-  hs_sgd_free(&s);
+  hs_dist_free(&dist);
   return st;
 }
 
 hs_status hs_point_run(const hs_point *p, hs_result *res,
                        hs_progress_fn progress, void *user, hs_err *err) {
   double start = now();
-  if (!hs_activation_find(p->activation))
+  hs_point_context ctx = {.p = p, .res = res, .progress = progress, .user = user};
+  ctx.act = hs_activation_find(p->activation);
+  if (!ctx.act)
     return hs_err_set(err, HS_EINPUT, "unknown activation '%s'", p->activation);
-  hs_dist dist;
-  hs_status st = hs_dist_init(&dist, &p->dist, err);
+  hs_status st = hs_dist_init(&ctx.dist, &p->dist, err);
   if (st) return st;
-  double *xi = malloc(sizeof(double) * dist.K * p->d);
-  if (!xi) {
-    hs_dist_free(&dist);
-    return hs_err_set(err, HS_ENOMEM, "out of memory for spikes");
+  int K = ctx.dist.K, T = res->shape.T;
+  ctx.xi = malloc(sizeof(double) * K * p->d);
+  ctx.times = malloc(sizeof(double) * T);
+  if (!ctx.xi || !ctx.times) st = hs_err_set(err, HS_ENOMEM, "out of memory for spikes");
+  if (!st) {
+    hs_timegrid(strcmp(p->record_grid, "log") == 0, p->t_min, p->t_max, T, ctx.times);
+    st = hs_teacher_spikes(ctx.xi, K, p->d, p->job_seed, (uint64_t)p->seed,
+                           p->orthonormal_spikes, err);
   }
-  st = hs_teacher_spikes(xi, dist.K, p->d, p->job_seed, (uint64_t)p->seed,
-                         p->orthonormal_spikes, err);
-  if (!st) st = run_sgd(p, &dist, xi, res, progress, user, err);
-  free(xi);
-  hs_dist_free(&dist);
+  if (!st)
+    st = hs_population_init(&ctx.pop, ctx.act, &ctx.dist, p->L, p->H, p->ode_samples,
+                            p->job_seed, (uint64_t)p->seed, err);
+  ctx.work_total = (p->run_sgd ? 1.0 : 0) + (p->run_ode ? 0.2 : 0);
+  if (!st && p->run_sgd) st = hs_point_run_sgd(&ctx, err);
+  ctx.work_done = p->run_sgd ? 1.0 : 0;
+  if (!st && p->run_ode) st = hs_point_run_ode(&ctx, err);
+  if (!st && p->bayes_samples > 0)
+    hs_bayes_risk(&ctx.dist, p->L, p->bayes_samples, p->job_seed, (uint64_t)p->seed,
+                  res->bayes_risk, res->bayes_risk_se);
+  hs_population_free(&ctx.pop);
+  free(ctx.xi);
+  free(ctx.times);
+  hs_dist_free(&ctx.dist);
   res->seconds[0] = now() - start;
   return st;
+}
+
+int hs_point_report(hs_point_context *ctx, double fraction) {
+  if (!ctx->progress) return 0;
+  double share = ctx->p->run_sgd && ctx->work_done == 0 ? 1.0 : 0.2;
+  return ctx->progress(ctx->user, (ctx->work_done + share * fraction) / ctx->work_total);
 }

@@ -112,10 +112,6 @@ static herr_t write_row(hid_t d, hid_t memtype, long row, const void *data) {
 
 /* ---- layout ------------------------------------------------------------------ */
 
-static int dim_of(hs_dim d, const hs_shape *s) {
-  return d == HS_DIM_T ? s->T : d == HS_DIM_H ? s->H : d == HS_DIM_K ? s->K : s->L;
-}
-
 /* Assign every point to the group of its shape and a row within it. */
 static hs_status plan_groups(hs_store *s, hs_err *err) {
   const hs_job *job = s->job;
@@ -170,7 +166,7 @@ static hs_status create_grid(hs_store *s, hid_t file, hs_err *err) {
       else ((int *)col)[i] = *(const int *)f;
     }
     char path[128];
-    snprintf(path, sizeof path, "grid/%s", key->name);
+    hs_job_column_name(k, path, sizeof path);
     hid_t d = create_dataset(file, path, t, 1, &n, NULL, key->doc);
     bad |= d < 0 || H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, col) < 0;
     if (d >= 0) H5Dclose(d);
@@ -234,7 +230,7 @@ static hs_status create_results(hs_store *s, hid_t file, hs_err *err) {
     for (int f = 0; f < hs_n_result_fields && !bad; f++) {
       const hs_result_field *fld = &hs_result_fields[f];
       hsize_t dims[HS_MAX_RANK + 1] = {n};
-      for (int r = 0; r < fld->rank; r++) dims[r + 1] = (hsize_t)dim_of(fld->dims[r], &grp->shape);
+      for (int r = 0; r < fld->rank; r++) dims[r + 1] = (hsize_t)hs_shape_dim(&grp->shape, fld->dims[r]);
       snprintf(path, sizeof path, "results/%s/%s", grp->name, fld->name);
       d = create_dataset(file, path, H5T_NATIVE_DOUBLE, fld->rank + 1, dims, &nan, fld->doc);
       bad |= d < 0;
@@ -288,6 +284,7 @@ static hs_status create_file(hs_store *s, MPI_Comm comm, hs_err *err) {
   MPI_Comm_rank(comm, &rank);
   if (!st && rank == 0 && rename(tmp, job->output) != 0)
     st = hs_err_set(err, HS_EIO, "cannot rename %s to %s: %s", tmp, job->output, strerror(errno));
+  if (st && rank == 0) remove(tmp); /* never leave a half-made file */
   MPI_Allreduce(MPI_IN_PLACE, &st, 1, MPI_INT, MPI_MAX, comm);
   if (st && !err->msg[0]) hs_err_set(err, st, "%s: creating the results file failed on another rank", job->output);
   return st;

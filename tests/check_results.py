@@ -74,6 +74,27 @@ with h5py.File(path, "r") as f:
         # at t = 0 the weights are nearly uniform: loss ~ (1-1/L)^2 + (L-1)/L^2 = 1 - 1/L
         check(abs(loss[0] - (1 - 1 / 8)) < 0.1, "initial loss %g" % loss[0])
         check(grp["seconds"][row] > 0, "seconds")
+        # theory side: ODE on the same grid, starting from SGD's initial m, Q
+        check(np.allclose(grp["ode/t"][row], t, atol=0.5 / 64), "ODE time grid")
+        check(np.allclose(grp["ode/m"][row][0], m[0], atol=1e-9), "ODE starts at SGD's m")
+        check(np.allclose(grp["ode/Q"][row][0], Q[0], atol=1e-9), "ODE starts at SGD's Q")
+        oq, om, oqp = grp["ode/Q"][row], grp["ode/m"][row], grp["ode/Qperp"][row]
+        for j in range(T):
+            check(np.allclose(oq[j], om[j] @ om[j].T + oqp[j], atol=1e-10), "ODE Q = m m^T + Q_perp")
+        for name in ("sgd/lpop", "ode/loss"):
+            check(np.all(np.isfinite(grp[name][row])), name + " finite")
+        check(abs(grp["sgd/lpop"][row][0] - grp["ode/loss"][row][0]) < 1e-9,
+              "same start, same samples: equal Lpop at t = 0")
+        check(0 < grp["bayes_risk"][row] < loss[-1] + 0.1, "Bayes risk below the losses")
+        pl = grp["sgd/prune_loss"][row]
+        check(np.allclose(pl[-1], grp["sgd/lpop"][row][-1]), "pruning starts at the final Lpop")
+        check(sorted(grp["sgd/prune_order"][row]) == list(range(H)), "prune order is a permutation")
+        maps = grp["sgd/maps"][row]
+        check(maps.shape == (3, H, 8), "maps shape")
+        tot = maps.sum(axis=(1, 2))
+        if act[i] != "softmax1":
+            check(np.allclose(tot, 1), "attention weights sum to 1")
+        check(np.all((grp["sgd/maps_eps"][row] >= 0) & (grp["sgd/maps_eps"][row] < 8)), "maps eps")
     for name in ("sgd/m", "sgd/test_loss"):
         check("description" in f["results/H1_K2_L8"][name].attrs, "description of " + name)
 

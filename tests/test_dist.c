@@ -54,8 +54,8 @@ static void test_moments(void) {
                 "gaussian");
   hs_dist_free(&d);
   double atoms[] = {1, 0, 0, 2, -1, -1}, probs[] = {0.5, 0.3, 0.2};
-  d = make((hs_dist_params){.name = "discrete", .n_atoms = 3, .atom_dim = 2,
-                            .atoms = atoms, .probs = probs});
+  d = make((hs_dist_params){.name = "discrete", .atoms = {atoms, 3, 2},
+                            .probs = {probs, 1, 3}});
   check_moments(&d, (double[]){0.3, 0.4}, (double[]){0.7, 0.2, 0.2, 1.4}, 2, "discrete");
   hs_dist_free(&d);
 }
@@ -83,8 +83,8 @@ static void test_errors(void) {
   hs_dist d;
   hs_err err;
   double atoms[] = {1, 2}, probs[] = {0.5, 0.4};
-  hs_dist_params bad = {.name = "discrete", .n_atoms = 2, .atom_dim = 1,
-                        .atoms = atoms, .probs = probs};
+  hs_dist_params bad = {.name = "discrete", .atoms = {atoms, 2, 1},
+                        .probs = {probs, 1, 2}};
   CHECK(hs_dist_init(&d, &bad, &err) == HS_EINPUT, "probs must sum to 1");
   hs_dist_params unknown = {.name = "cauchy"};
   CHECK(hs_dist_init(&d, &unknown, &err) == HS_EINPUT, "unknown distribution");

@@ -15,6 +15,12 @@
 
 enum { HS_NAME_LEN = 16 };
 
+/* A row-major matrix given in a job file (a vector has rows == 1). */
+typedef struct hs_matrix {
+  const double *data;
+  int rows, cols;
+} hs_matrix;
+
 /* The job's description of P_c; which fields count depends on the name. */
 typedef struct hs_dist_params {
   char name[HS_NAME_LEN];
@@ -23,9 +29,8 @@ typedef struct hs_dist_params {
   int K;               /* onehot, gaussian */
   int is_signed;       /* onehot */
   double bmin, bmax;   /* gaussian */
-  int n_atoms, atom_dim;
-  const double *atoms; /* discrete: n_atoms x atom_dim, row-major */
-  const double *probs; /* discrete: n_atoms */
+  hs_matrix atoms;     /* discrete: one atom per row */
+  hs_matrix probs;     /* discrete: 1 x atoms */
 } hs_dist_params;
 
 typedef struct hs_dist {

@@ -30,7 +30,8 @@ typedef struct hs_key {
   hs_key_type type;
   int sweepable;
   int dist_param;      /* read only by some distributions (dist.h) */
-  size_t offset;       /* of the field in hs_point (scalars only) */
+  size_t offset;       /* of the field in hs_point (an hs_matrix for
+                          VECTOR and MATRIX keys) */
   double min, max;     /* inclusive range of numbers */
   const char *fallback;/* default value as YAML text; NULL: required */
   const char *(*check_name)(const char *value); /* NAME: NULL if allowed,
@@ -47,6 +48,8 @@ typedef struct hs_key_values {
   int line;                    /* where it was given (0: default) */
   double *num;                 /* n numbers (INT, REAL, BOOL) */
   char (*word)[HS_NAME_LEN];   /* n words (NAME) */
+  double *mat;                 /* VECTOR, MATRIX: rows x cols numbers */
+  int rows, cols;
 } hs_key_values;
 
 typedef struct hs_job {
@@ -55,8 +58,6 @@ typedef struct hs_job {
   char *output;                /* results file */
   uint64_t job_seed;
   hs_key_values values[64];    /* per key of hs_job_keys */
-  double *atoms, *probs;       /* discrete distribution */
-  int n_atoms, atom_dim, n_probs;
   long n_points;
 } hs_job;
 
@@ -67,6 +68,10 @@ void hs_job_free(hs_job *job);
 
 /* The i-th grid point (0 <= i < n_points). */
 void hs_job_point(const hs_job *job, long i, hs_point *p);
+
+/* The /grid dataset path of key k: "grid/<name>", or "grid/<section>_<name>"
+ * where two sections share a name (training run, ode run). */
+void hs_job_column_name(int k, char *buf, size_t len);
 
 /* Estimated single-core seconds for one point. */
 double hs_job_point_cost(const hs_point *p);

@@ -30,18 +30,27 @@ typedef struct hs_point {
   int d, B;
   double eta, kappa;
   int test_samples;
+  int run_sgd;
   /* record grid (the same for every point of a job) */
   int records;
   char record_grid[HS_NAME_LEN]; /* "linear" or "log" */
   double t_min, t_max;
+  /* the ODE (MODEL.md section 6) */
+  int run_ode, noise_term, ode_samples;
+  double ode_rtol, ode_atol;
+  char ode_start[HS_NAME_LEN];   /* "sgd", "bayes" or "given" */
+  hs_matrix start_m, start_Q, start_b;
+  double start_noise;
+  /* analysis (sections 7-8) */
+  int bayes_samples, maps, prune;
 } hs_point;
 
 /* The sizes every result array is made of. */
-typedef enum { HS_DIM_T, HS_DIM_H, HS_DIM_K, HS_DIM_L } hs_dim;
+typedef enum { HS_DIM_T, HS_DIM_H, HS_DIM_K, HS_DIM_L, HS_DIM_MAPS } hs_dim;
 enum { HS_MAX_RANK = 3 };
 
 typedef struct hs_shape {
-  int T, H, K, L;
+  int T, H, K, L, maps;
 } hs_shape;
 
 typedef struct hs_result {
@@ -56,6 +65,13 @@ typedef struct hs_result {
   double *test_loss; /* T */
   double *train_loss;/* T: running mean of batch losses since last record */
   double *M;         /* K x K spike Gram */
+  double *lpop;      /* T: Lpop at the SGD's measured order parameters */
+  double *sgd_prune_loss, *sgd_prune_order; /* H each */
+  double *sgd_maps;  /* maps x H x L */
+  double *sgd_maps_eps; /* maps: relevant token of each map */
+  double *ode_t, *ode_m, *ode_Q, *ode_Qperp, *ode_b, *ode_lambda, *ode_loss;
+  double *ode_prune_loss, *ode_prune_order, *ode_maps;
+  double *bayes_risk, *bayes_risk_se; /* 1 each */
   double *seconds;   /* 1: wall time of the point */
 } hs_result;
 
@@ -70,6 +86,9 @@ typedef struct hs_result_field {
 extern const hs_result_field hs_result_fields[];
 extern const int hs_n_result_fields;
 
+/* The size of one dimension. */
+int hs_shape_dim(const hs_shape *s, hs_dim d);
+
 /* Number of doubles of a field for one point of this shape. */
 size_t hs_result_field_size(const hs_result_field *f, const hs_shape *s);
 /* The array of a field in a result. */
@@ -77,6 +96,9 @@ double *hs_result_field_data(const hs_result *r, const hs_result_field *f);
 
 /* Shape of a point's results; fails if its distribution is invalid. */
 hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err);
+
+/* Whether the ODE's start (Bayes point, given m/Q/b) fits the point. */
+hs_status hs_point_check_start(const hs_point *p, hs_err *err);
 
 hs_status hs_result_alloc(hs_result *r, const hs_shape *shape, hs_err *err);
 void hs_result_free(hs_result *r);

@@ -1,0 +1,39 @@
+/* ode.h: the order-parameter dynamics (MODEL.md section 6), integrated in
+ * the reduced representation with GSL odeiv2 (adaptive step, error control).
+ *
+ * The state y = (R, b, lambda): R = [m | V] (H x (K+H), row-major), then
+ * b (H), then lambda; Q = R R^T and Q_perp = V V^T stay symmetric positive
+ * semi-definite by construction. The right-hand side is gradient flow on
+ * the rows of R, -kappa dLpop/d(b, lambda) for the trained extras, and, when
+ * switched on, SGD's finite-learning-rate term dV/dt += (eta/B)/2 N V^{-T}.
+ */
+#ifndef HEADSPEC_ODE_H
+#define HEADSPEC_ODE_H
+
+#include "headspec/error.h"
+#include "headspec/population.h"
+
+typedef struct hs_ode_config {
+  double eta_over_B; /* eta / B of the SGD being modelled */
+  double kappa;      /* learning-rate ratio of b and lambda */
+  int noise_term;    /* include (eta/B) N */
+  double rtol, atol; /* GSL error control */
+} hs_ode_config;
+
+typedef struct hs_ode hs_ode;
+
+/* Size of the state vector for H heads and K spikes. */
+size_t hs_ode_dim(int H, int K);
+
+hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
+                        hs_ode **out, hs_err *err);
+void hs_ode_free(hs_ode *ode);
+
+/* Integrate y from *t to t1 (sets *t = t1 on success). */
+hs_status hs_ode_advance(hs_ode *ode, double *y, double *t, double t1,
+                         hs_err *err);
+
+/* The right-hand side at y (exposed for tests and benchmarks). */
+hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err);
+
+#endif

@@ -1,0 +1,60 @@
+/* population.h: the population loss Lpop and its gradients by Monte Carlo in
+ * the reduced representation (MODEL.md sections 5-6).
+ *
+ * A head is a row r_h = (m_h, v_h) of R (H x (K+H)); scores are
+ * a_hl = <r_h, u_l> + [l == 1] <m_h, c> with u_l ~ N(0, I_{K+H}) and c ~ P_c.
+ * The N samples are drawn once (stream POPULATION) and reused at every call:
+ * common random numbers make Lpop a smooth function of (R, b, lambda), so
+ * adaptive ODE steppers apply. The attention module does the forward and
+ * backward passes, with G = I (rho = e).
+ */
+#ifndef HEADSPEC_POPULATION_H
+#define HEADSPEC_POPULATION_H
+
+#include <stdint.h>
+
+#include "headspec/attention.h"
+#include "headspec/dist.h"
+#include "headspec/error.h"
+
+typedef struct hs_population {
+  int L, H, K, N; /* H: the most heads evaluated; rows of R are K + H wide */
+  const hs_activation *act;
+  double *U;      /* N*L x (K+H) samples u_l (token 0 is the relevant one) */
+  double *C;      /* N x K feature weights */
+  double *S, *P, *G; /* N*L x H scores, weights, score gradients */
+  double *alpha, *e; /* N*L */
+} hs_population;
+
+hs_status hs_population_init(hs_population *pop, const hs_activation *act,
+                             const hs_dist *dist, int L, int H, int N,
+                             uint64_t job_seed, uint64_t seed, hs_err *err);
+void hs_population_free(hs_population *pop);
+
+/* Lpop at (R, b, lambda) for the first Hh <= H heads (R is Hh rows of
+ * K+H). The relevant token's scores are shifted by shift c, shift (Hh x K)
+ * being m = R's first K columns when NULL; a separate shift evaluates
+ * measured (m, Q) exactly as R = [0 | chol(Q)], shift = m (section 5).
+ * If gR is non-NULL also the gradients (only with shift NULL): gR
+ * (Hh x (K+H)), gb (Hh), *glambda, and N_hh' = E[sum_l g_hl g_h'l] into
+ * Nmat (Hh x Hh, may be NULL). *se (may be NULL) gets the Monte Carlo
+ * standard error of Lpop. */
+double hs_population_loss(hs_population *pop, int Hh, const double *R,
+                          const double *shift, const double *b, double lambda,
+                          double *gR, double *gb, double *glambda,
+                          double *Nmat, double *se);
+
+/* R = [m | V] with V V^T = Q - m m^T, the reduced representation of given
+ * order parameters (MODEL.md section 6); HS_ENUM if Q - m m^T is not
+ * positive semi-definite. R is H x (K+H). */
+hs_status hs_population_represent(int H, int K, const double *m,
+                                  const double *Q, double *R, hs_err *err);
+
+/* Attention weights A (n x Hh x L) of the reduced model on n sampled
+ * sequences (stream MAPS); the relevant token is token 0. */
+void hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
+                        const double *R, const double *shift, const double *b,
+                        double lambda, int n, uint64_t job_seed, uint64_t seed,
+                        double *A);
+
+#endif

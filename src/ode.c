@@ -1,0 +1,117 @@
+/* ode.c: order-parameter dynamics with GSL odeiv2 (ode.h). */
+#include "headspec/ode.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_odeiv2.h>
+
+/* Steps one integration between two records may take before giving up. */
+#define MAX_STEPS 1000000
+
+struct hs_ode {
+  hs_population *pop;
+  hs_ode_config cfg;
+  int H, K, W;
+  gsl_odeiv2_system sys;
+  gsl_odeiv2_driver *driver;
+  double *gR, *gb, *N;
+  gsl_matrix *V, *X;
+  gsl_permutation *perm;
+  hs_err fault; /* why the right-hand side failed, if it did */
+};
+
+size_t hs_ode_dim(int H, int K) { return (size_t)H * (K + H) + H + 1; }
+
+/* dV/dt += (eta/B)/2 N V^{-T}: solve V Y = N, add Y^T (N is symmetric). */
+static int add_noise_term(hs_ode *ode, const double *R, double *dR) {
+  int H = ode->H, K = ode->K, W = ode->W, sign;
+  for (int h = 0; h < H; h++)
+    for (int j = 0; j < H; j++) gsl_matrix_set(ode->V, h, j, R[h * W + K + j]);
+  gsl_linalg_LU_decomp(ode->V, ode->perm, &sign);
+  double det = gsl_linalg_LU_lndet(ode->V);
+  if (!isfinite(det) || det < -700) return GSL_EDOM; /* V singular */
+  for (int j = 0; j < H; j++) {
+    gsl_vector_view col = gsl_matrix_column(ode->X, j);
+    for (int h = 0; h < H; h++) gsl_vector_set(&col.vector, h, ode->N[h * H + j]);
+    gsl_linalg_LU_svx(ode->V, ode->perm, &col.vector);
+  }
+  double c = 0.5 * ode->cfg.eta_over_B;
+  for (int h = 0; h < H; h++)
+    for (int j = 0; j < H; j++) dR[h * W + K + j] += c * gsl_matrix_get(ode->X, j, h);
+  return GSL_SUCCESS;
+}
+
+hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
+  int H = ode->H, W = ode->W;
+  const double *R = y, *b = y + H * W;
+  double lambda = y[H * W + H], glambda;
+  const hs_activation *act = ode->pop->act;
+  double loss = hs_population_loss(ode->pop, H, R, NULL, b, lambda, ode->gR,
+                                   ode->gb, &glambda, ode->N, NULL);
+  if (!isfinite(loss)) return hs_err_set(err, HS_ENUM, "population loss is not finite");
+  for (int i = 0; i < H * W; i++) dydt[i] = -ode->gR[i];
+  for (int h = 0; h < H; h++) dydt[H * W + h] = act->trains_b ? -ode->cfg.kappa * ode->gb[h] : 0;
+  dydt[H * W + H] = act->trains_lambda ? -ode->cfg.kappa * glambda : 0;
+  if (ode->cfg.noise_term && ode->cfg.eta_over_B > 0 &&
+      add_noise_term(ode, R, dydt) != GSL_SUCCESS)
+    return hs_err_set(err, HS_ENUM,
+                      "the noise term needs Q_perp positive definite (V is singular); "
+                      "start with ode start_noise > 0 or set noise_term: false");
+  return HS_OK;
+}
+
+static int gsl_rhs(double t, const double y[], double dydt[], void *params) {
+  (void)t;
+  hs_ode *ode = params;
+  return hs_ode_rhs(ode, y, dydt, &ode->fault) ? GSL_EBADFUNC : GSL_SUCCESS;
+}
+
+hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
+                        hs_ode **out, hs_err *err) {
+  hs_ode *ode = calloc(1, sizeof *ode);
+  if (!ode) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  int H = pop->H, K = pop->K;
+  *ode = (hs_ode){.pop = pop, .cfg = *cfg, .H = H, .K = K, .W = K + H};
+  ode->sys = (gsl_odeiv2_system){gsl_rhs, NULL, hs_ode_dim(H, K), ode};
+  gsl_set_error_handler_off();
+  ode->driver = gsl_odeiv2_driver_alloc_y_new(&ode->sys, gsl_odeiv2_step_rkf45,
+                                              1e-3, cfg->atol, cfg->rtol);
+  ode->gR = malloc(sizeof(double) * H * (K + H));
+  ode->gb = malloc(sizeof(double) * H);
+  ode->N = malloc(sizeof(double) * H * H);
+  ode->V = gsl_matrix_alloc((size_t)H, (size_t)H);
+  ode->X = gsl_matrix_alloc((size_t)H, (size_t)H);
+  ode->perm = gsl_permutation_alloc((size_t)H);
+  if (!ode->driver || !ode->gR || !ode->gb || !ode->N || !ode->V || !ode->X || !ode->perm) {
+    hs_ode_free(ode);
+    return hs_err_set(err, HS_ENOMEM, "out of memory for the ODE");
+  }
+  gsl_odeiv2_driver_set_nmax(ode->driver, MAX_STEPS);
+  *out = ode;
+  return HS_OK;
+}
+
+void hs_ode_free(hs_ode *ode) {
+  if (!ode) return;
+  if (ode->driver) gsl_odeiv2_driver_free(ode->driver);
+  free(ode->gR), free(ode->gb), free(ode->N);
+  if (ode->V) gsl_matrix_free(ode->V);
+  if (ode->X) gsl_matrix_free(ode->X);
+  if (ode->perm) gsl_permutation_free(ode->perm);
+  free(ode);
+}
+
+hs_status hs_ode_advance(hs_ode *ode, double *y, double *t, double t1,
+                         hs_err *err) {
+  if (t1 <= *t) return HS_OK;
+  hs_err_clear(&ode->fault);
+  int status = gsl_odeiv2_driver_apply(ode->driver, t, t1, y);
+  if (status == GSL_SUCCESS) return HS_OK;
+  if (ode->fault.code) return hs_err_set(err, ode->fault.code, "ODE at t = %g: %s", *t, ode->fault.msg);
+  return hs_err_set(err, HS_ENUM, "ODE integration failed at t = %g: %s", *t,
+                    gsl_strerror(status));
+}

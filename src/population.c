@@ -1,0 +1,132 @@
+/* population.c: Monte Carlo population loss in the reduced representation
+ * (population.h; MODEL.md sections 5-6). */
+#include "headspec/population.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "headspec/overlap.h"
+
+hs_status hs_population_init(hs_population *pop, const hs_activation *act,
+                             const hs_dist *dist, int L, int H, int N,
+                             uint64_t job_seed, uint64_t seed, hs_err *err) {
+  memset(pop, 0, sizeof *pop);
+  int K = dist->K, W = K + H;
+  *pop = (hs_population){.L = L, .H = H, .K = K, .N = N, .act = act};
+  size_t rows = (size_t)N * L;
+  pop->U = malloc(sizeof(double) * rows * W);
+  pop->C = malloc(sizeof(double) * (size_t)N * K);
+  pop->S = malloc(sizeof(double) * rows * H);
+  pop->P = malloc(sizeof(double) * rows * H);
+  pop->G = malloc(sizeof(double) * rows * H);
+  pop->alpha = malloc(sizeof(double) * rows);
+  pop->e = malloc(sizeof(double) * rows);
+  if (!pop->U || !pop->C || !pop->S || !pop->P || !pop->G || !pop->alpha || !pop->e) {
+    hs_population_free(pop);
+    return hs_err_set(err, HS_ENOMEM, "out of memory for %d population samples", N);
+  }
+  hs_rng r;
+  hs_rng_init(&r, job_seed, seed, HS_PURPOSE_POPULATION, 0);
+  hs_rng_normal(&r, pop->U, rows * W);
+  for (int s = 0; s < N; s++) hs_dist_sample(dist, &r, pop->C + (size_t)s * K);
+  return HS_OK;
+}
+
+void hs_population_free(hs_population *pop) {
+  free(pop->U), free(pop->C), free(pop->S), free(pop->P), free(pop->G);
+  free(pop->alpha), free(pop->e);
+  memset(pop, 0, sizeof *pop);
+}
+
+/* Scores of n samples from U and C: a = U R^T, plus shift c on token 0. */
+static void scores(int n, int L, int K, int W, int Hh, const double *U,
+                   const double *C, const double *R, const double *shift,
+                   double *S) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n * L, Hh, W, 1.0, U, W,
+              R, W, 0.0, S, Hh);
+  const double *m = shift ? shift : R;
+  int ldm = shift ? K : W;
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Hh, K, 1.0, C, K, m,
+              ldm, 1.0, S, L * Hh);
+}
+
+double hs_population_loss(hs_population *pop, int Hh, const double *R,
+                          const double *shift, const double *b, double lambda,
+                          double *gR, double *gb, double *glambda,
+                          double *Nmat, double *se) {
+  int L = pop->L, K = pop->K, N = pop->N, W = K + pop->H;
+  scores(N, L, K, W, Hh, pop->U, pop->C, R, shift, pop->S);
+  hs_attn_model model = {Hh, b, lambda};
+  double sum = 0, sum2 = 0, gbs[Hh], gl = 0;
+  memset(gbs, 0, sizeof gbs);
+  for (int s = 0; s < N; s++) {
+    size_t o = (size_t)s * L;
+    double *P = pop->P + o * Hh, *alpha = pop->alpha + o, *e = pop->e + o;
+    pop->act->forward(&model, L, pop->S + o * Hh, P, alpha);
+    hs_attn_residual(L, 0, alpha, e);
+    double ell = 0;
+    for (int l = 0; l < L; l++) ell += e[l] * e[l];
+    sum += ell, sum2 += ell * ell;
+    /* G = I, so rho = e */
+    if (gR) pop->act->backward(&model, L, P, alpha, e, pop->G + o * Hh, gbs, &gl);
+  }
+  double mean = sum / N;
+  if (se) *se = sqrt(fmax(sum2 / N - mean * mean, 0) / N);
+  if (!gR) return mean;
+  /* grad r_h = E[sum_l g_hl u_l] + E[g_h0 c] on the m part */
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, W, N * L, 1.0 / N,
+              pop->G, Hh, pop->U, W, 0.0, gR, W);
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, K, N, 1.0 / N,
+              pop->G, L * Hh, pop->C, K, 1.0, gR, W);
+  for (int h = 0; h < Hh; h++) gb[h] = gbs[h] / N;
+  *glambda = gl / N;
+  if (Nmat)
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, Hh, N * L, 1.0 / N,
+                pop->G, Hh, pop->G, Hh, 0.0, Nmat, Hh);
+  return mean;
+}
+
+void hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
+                        const double *R, const double *shift, const double *b,
+                        double lambda, int n, uint64_t job_seed, uint64_t seed,
+                        double *A) {
+  int L = pop->L, K = pop->K, W = K + pop->H;
+  double *U = malloc(sizeof(double) * L * W), *S = malloc(sizeof(double) * L * Hh);
+  double *P = malloc(sizeof(double) * L * Hh), *alpha = malloc(sizeof(double) * L);
+  double c[K];
+  hs_attn_model model = {Hh, b, lambda};
+  double scale = pop->act->head_scale(&model);
+  for (int i = 0; i < n && U && S && P && alpha; i++) {
+    hs_rng r;
+    hs_rng_init(&r, job_seed, seed, HS_PURPOSE_MAPS, 1000000 + (uint64_t)i);
+    hs_rng_normal(&r, U, (size_t)L * W);
+    hs_dist_sample(dist, &r, c);
+    scores(1, L, K, W, Hh, U, c, R, shift, S);
+    pop->act->forward(&model, L, S, P, alpha);
+    for (int h = 0; h < Hh; h++)
+      for (int l = 0; l < L; l++) A[((size_t)i * Hh + h) * L + l] = scale * P[l * Hh + h];
+  }
+  free(U), free(S), free(P), free(alpha);
+}
+
+hs_status hs_population_represent(int H, int K, const double *m,
+                                  const double *Q, double *R, hs_err *err) {
+  int W = K + H;
+  double A[H * H], V[H * H];
+  memset(A, 0, sizeof A); /* gcc cannot see H > 0 */
+  for (int h = 0; h < H; h++)
+    for (int g = 0; g < H; g++) {
+      A[h * H + g] = Q[h * H + g];
+      for (int k = 0; k < K; k++) A[h * H + g] -= m[h * K + k] * m[g * K + k];
+    }
+  hs_status st = hs_cholesky_psd(H, A, V, err);
+  if (st) return hs_err_set(err, st, "Q - m m^T is not positive semi-definite");
+  for (int h = 0; h < H; h++) {
+    memcpy(R + h * W, m + h * K, sizeof(double) * K);
+    memcpy(R + h * W + K, V + h * H, sizeof(double) * H);
+  }
+  return HS_OK;
+}

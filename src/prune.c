@@ -1,0 +1,58 @@
+/* prune.c: greedy head pruning (prune.h). */
+#include "headspec/prune.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Copy the kept heads' rows of R, shift and b into compact arrays. */
+static void gather(int n, const int *kept, int W, int K, const double *R,
+                   const double *shift, const double *b, double *Rk,
+                   double *shk, double *bk) {
+  for (int i = 0; i < n; i++) {
+    memcpy(Rk + (size_t)i * W, R + (size_t)kept[i] * W, sizeof(double) * W);
+    if (shift) memcpy(shk + (size_t)i * K, shift + (size_t)kept[i] * K, sizeof(double) * K);
+    bk[i] = b[kept[i]];
+  }
+}
+
+hs_status hs_prune(hs_population *pop, int H, const double *R,
+                   const double *shift, const double *b, double lambda,
+                   double *loss, double *order, hs_err *err) {
+  int W = pop->K + pop->H, K = pop->K;
+  int *kept = malloc(sizeof(int) * H), *trial = malloc(sizeof(int) * H);
+  double *Rk = calloc((size_t)H * W, sizeof(double)), *shk = calloc((size_t)H * K, sizeof(double));
+  double *bk = calloc((size_t)H, sizeof(double));
+  hs_status st = HS_OK;
+  if (!kept || !trial || !Rk || !shk || !bk) {
+    st = hs_err_set(err, HS_ENOMEM, "out of memory in pruning");
+    goto done;
+  }
+  for (int h = 0; h < H; h++) kept[h] = h;
+  gather(H, kept, W, K, R, shift, b, Rk, shk, bk);
+  loss[H - 1] = hs_population_loss(pop, H, Rk, shift ? shk : NULL, bk, lambda,
+                                   NULL, NULL, NULL, NULL, NULL);
+  for (int n = H; n > 1; n--) {
+    int best = -1;
+    double best_loss = INFINITY;
+    for (int drop = 0; drop < n; drop++) {
+      for (int i = 0, j = 0; i < n; i++)
+        if (i != drop) trial[j++] = kept[i];
+      gather(n - 1, trial, W, K, R, shift, b, Rk, shk, bk);
+      double l = hs_population_loss(pop, n - 1, Rk, shift ? shk : NULL, bk,
+                                    lambda, NULL, NULL, NULL, NULL, NULL);
+      if (l < best_loss) best_loss = l, best = drop;
+    }
+    if (best < 0) {
+      st = hs_err_set(err, HS_ENUM, "pruning: loss is not finite");
+      goto done;
+    }
+    order[H - n] = kept[best];
+    memmove(kept + best, kept + best + 1, sizeof(int) * (n - 1 - best));
+    loss[n - 2] = best_loss;
+  }
+  order[H - 1] = kept[0];
+done:
+  free(kept), free(trial), free(Rk), free(shk), free(bk);
+  return st;
+}
