@@ -110,6 +110,8 @@ const hs_key hs_job_keys[] = {
      "sequences shown in the attention maps"},
     {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,
      "greedy head pruning of the final model"},
+    {"testing", "fail_point", HS_KEY_INT, 0, 0, OFF(fail_point), -1, 1e9, "-1",
+     NULL, "grid index of a point that fails on purpose (tests only)"},
 };
 #undef OFF
 const int hs_n_job_keys = sizeof hs_job_keys / sizeof *hs_job_keys;
@@ -317,7 +319,8 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
     if (!name) {
       s = fail(ps, line, "keys must be plain words");
     } else if (strcmp(name, "model") == 0 || strcmp(name, "training") == 0 ||
-               strcmp(name, "ode") == 0 || strcmp(name, "analysis") == 0) {
+               strcmp(name, "ode") == 0 || strcmp(name, "analysis") == 0 ||
+               strcmp(name, "testing") == 0) {
       s = parse_section(ps, name, val, line);
     } else if (strcmp(name, "output") == 0) {
       const char *v = scalar(val);
@@ -330,7 +333,7 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
       job->job_seed = (uint64_t)v;
     } else {
       s = fail(ps, line,
-               "unknown key '%s' (known: output, job_seed, model, training, ode, analysis)",
+               "unknown key '%s' (known: output, job_seed, model, training, ode, analysis, testing)",
                name);
     }
     if (s) return s;

@@ -65,8 +65,11 @@ hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
 }
 
 static int gsl_rhs(double t, const double y[], double dydt[], void *params) {
-  (void)t;
   hs_ode *ode = params;
+  if (ode->cfg.poll && ode->cfg.poll(ode->cfg.poll_user, t)) {
+    hs_err_set(&ode->fault, HS_EINTERRUPT, "interrupted");
+    return GSL_EBADFUNC;
+  }
   return hs_ode_rhs(ode, y, dydt, &ode->fault) ? GSL_EBADFUNC : GSL_SUCCESS;
 }
 

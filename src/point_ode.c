@@ -73,6 +73,12 @@ static void record(hs_point_context *ctx, const double *y, double t, int j) {
                                         NULL, NULL, NULL, NULL);
 }
 
+/* Progress (and a chance to stop) at every right-hand side. */
+static int poll(void *user, double t) {
+  hs_point_context *ctx = user;
+  return hs_point_report(ctx, t / ctx->times[ctx->res->shape.T - 1]);
+}
+
 hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
@@ -81,7 +87,7 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
   if (!y) return hs_err_set(err, HS_ENOMEM, "out of memory");
   hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
                        .noise_term = p->noise_term, .rtol = p->ode_rtol,
-                       .atol = p->ode_atol};
+                       .atol = p->ode_atol, .poll = poll, .poll_user = ctx};
   hs_ode *ode = NULL;
   hs_status st = initial_state(ctx, y, err);
   if (!st) st = hs_ode_create(&ctx->pop, &cfg, &ode, err);
@@ -89,8 +95,6 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
   for (int j = 0; j < T && !st; j++) {
     st = hs_ode_advance(ode, y, &t, ctx->times[j], err);
     if (!st) record(ctx, y, t, j);
-    if (!st && hs_point_report(ctx, t / ctx->times[T - 1]))
-      st = hs_err_set(err, HS_EINTERRUPT, "interrupted at ODE time %g", t);
   }
   if (!st) {
     const double *b = y + H * W;

@@ -30,7 +30,7 @@ struct hs_store {
   long *row_of;   /* per point: row within its group */
   int n_groups;
   result_group *groups;
-  hid_t status, message, rank, finished; /* /grid datasets written per point */
+  hid_t status, message, rank, started, finished; /* /grid, written per point */
 };
 
 /* ---- small HDF5 helpers ---------------------------------------------------- */
@@ -193,17 +193,19 @@ static hs_status create_grid(hs_store *s, hid_t file, hs_err *err) {
   int no_rank = -1;
   double never = NAN;
   hid_t mt = string_type(HS_MESSAGE_LEN);
-  hid_t ds[4] = {
+  hid_t ds[5] = {
       create_dataset(file, "grid/status", H5T_NATIVE_SCHAR, 1, &n, &pending,
                      "0 pending, 1 done, 2 failed"),
       create_dataset(file, "grid/message", mt, 1, &n, NULL,
                      "why a failed point failed"),
       create_dataset(file, "grid/rank", H5T_NATIVE_INT, 1, &n, &no_rank,
                      "MPI rank that computed the point"),
+      create_dataset(file, "grid/started", H5T_NATIVE_DOUBLE, 1, &n, &never,
+                     "Unix time at which the point's computation began"),
       create_dataset(file, "grid/finished", H5T_NATIVE_DOUBLE, 1, &n, &never,
                      "Unix time at which the point was stored")};
   H5Tclose(mt);
-  for (int i = 0; i < 4; i++) {
+  for (int i = 0; i < 5; i++) {
     bad |= ds[i] < 0;
     if (ds[i] >= 0) H5Dclose(ds[i]);
   }
@@ -296,8 +298,10 @@ static hs_status open_datasets(hs_store *s, hs_err *err) {
   s->status = H5Dopen2(s->file, "grid/status", H5P_DEFAULT);
   s->message = H5Dopen2(s->file, "grid/message", H5P_DEFAULT);
   s->rank = H5Dopen2(s->file, "grid/rank", H5P_DEFAULT);
+  s->started = H5Dopen2(s->file, "grid/started", H5P_DEFAULT);
   s->finished = H5Dopen2(s->file, "grid/finished", H5P_DEFAULT);
-  int bad = s->status < 0 || s->message < 0 || s->rank < 0 || s->finished < 0;
+  int bad = s->status < 0 || s->message < 0 || s->rank < 0 || s->started < 0 ||
+            s->finished < 0;
   for (int g = 0; g < s->n_groups; g++) {
     result_group *grp = &s->groups[g];
     for (int f = 0; f < hs_n_result_fields; f++) {
@@ -374,16 +378,18 @@ hs_status hs_store_read_status(hs_store *s, signed char *status, hs_err *err) {
 }
 
 static hs_status write_status(hs_store *s, long i, signed char status,
-                              const char *message, int rank, hs_err *err) {
+                              const char *message, int rank, double seconds,
+                              hs_err *err) {
   char msg[HS_MESSAGE_LEN] = "";
   snprintf(msg, sizeof msg, "%s", message ? message : "");
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  double t = ts.tv_sec + 1e-9 * ts.tv_nsec;
+  double t = ts.tv_sec + 1e-9 * ts.tv_nsec, t0 = t - seconds;
   hid_t mt = string_type(HS_MESSAGE_LEN);
   /* status last: a point is done only once everything else is written */
   herr_t bad = write_row(s->message, mt, i, msg) < 0 ||
                write_row(s->rank, H5T_NATIVE_INT, i, &rank) < 0 ||
+               write_row(s->started, H5T_NATIVE_DOUBLE, i, &t0) < 0 ||
                write_row(s->finished, H5T_NATIVE_DOUBLE, i, &t) < 0 ||
                write_row(s->status, H5T_NATIVE_SCHAR, i, &status) < 0;
   H5Tclose(mt);
@@ -401,12 +407,12 @@ hs_status hs_store_write_point(hs_store *s, const hs_point *p,
                   hs_result_field_data(r, &hs_result_fields[f])) < 0)
       return hs_err_set(err, HS_EIO, "%s: cannot write %s of point %ld",
                         s->job->output, hs_result_fields[f].name, i);
-  return write_status(s, i, HS_POINT_DONE, NULL, rank, err);
+  return write_status(s, i, HS_POINT_DONE, NULL, rank, r->seconds[0], err);
 }
 
 hs_status hs_store_mark_failed(hs_store *s, const hs_point *p,
                                const char *reason, int rank, hs_err *err) {
-  return write_status(s, p->index, HS_POINT_FAILED, reason, rank, err);
+  return write_status(s, p->index, HS_POINT_FAILED, reason, rank, 0, err);
 }
 
 hs_status hs_store_close(hs_store *s, hs_err *err) {
@@ -414,8 +420,8 @@ hs_status hs_store_close(hs_store *s, hs_err *err) {
   for (int g = 0; g < s->n_groups; g++)
     for (int f = 0; f < hs_n_result_fields; f++)
       if (s->groups[g].dsets[f] > 0) bad |= H5Dclose(s->groups[g].dsets[f]) < 0;
-  hid_t grid[4] = {s->status, s->message, s->rank, s->finished};
-  for (int i = 0; i < 4; i++)
+  hid_t grid[5] = {s->status, s->message, s->rank, s->started, s->finished};
+  for (int i = 0; i < 5; i++)
     if (grid[i] > 0) bad |= H5Dclose(grid[i]) < 0;
   if (s->file >= 0) bad |= H5Fclose(s->file) < 0;
   free(s->groups), free(s->group_of), free(s->row_of), free(s);

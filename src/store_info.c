@@ -10,7 +10,7 @@ typedef struct file_summary {
   long n;
   signed char *status;
   int *rank;
-  double *finished;
+  double *started, *finished;
   char *message; /* n x HS_MESSAGE_LEN */
 } file_summary;
 
@@ -39,29 +39,41 @@ static int read_column(hid_t f, const char *path, hid_t type, void *buf) {
   return bad;
 }
 
+/* How many ranks stored points, and the five busiest. */
 static void print_ranks(const file_summary *s, FILE *out) {
   int max_rank = -1;
   for (long i = 0; i < s->n; i++)
     if (s->rank[i] > max_rank) max_rank = s->rank[i];
   if (max_rank < 0) return;
-  fprintf(out, "points per rank:");
-  for (int r = 0; r <= max_rank; r++) {
-    long c = 0;
-    for (long i = 0; i < s->n; i++) c += s->rank[i] == r && s->status[i] != HS_POINT_PENDING;
-    fprintf(out, " %d:%ld", r, c);
+  long *count = calloc((size_t)max_rank + 1, sizeof *count);
+  if (!count) return;
+  for (long i = 0; i < s->n; i++)
+    if (s->rank[i] >= 0 && s->status[i] != HS_POINT_PENDING) count[s->rank[i]]++;
+  int used = 0;
+  for (int r = 0; r <= max_rank; r++) used += count[r] > 0;
+  fprintf(out, "ranks: %d stored points; busiest (rank:points):", used);
+  for (int shown = 0; shown < 5 && shown < used; shown++) {
+    int best = 0;
+    for (int r = 1; r <= max_rank; r++)
+      if (count[r] > count[best]) best = r;
+    fprintf(out, " %d:%ld", best, count[best]);
+    count[best] = -1;
   }
   fprintf(out, "\n");
+  free(count);
 }
 
+/* Points per second between the first start and the last finish recorded
+ * (spans of interrupted runs count too: a lower bound on the live rate). */
 static void print_rate(const file_summary *s, long done, long pending, FILE *out) {
   double first = INFINITY, last = -INFINITY;
   for (long i = 0; i < s->n; i++)
-    if (isfinite(s->finished[i])) {
-      first = fmin(first, s->finished[i]);
+    if (s->status[i] == HS_POINT_DONE && isfinite(s->finished[i])) {
+      first = fmin(first, s->started[i]);
       last = fmax(last, s->finished[i]);
     }
-  if (done >= 2 && last > first) {
-    double rate = (done - 1) / (last - first);
+  if (done >= 1 && last > first) {
+    double rate = done / (last - first);
     fprintf(out, "rate: %.3g points/hour while running", 3600 * rate);
     if (pending) fprintf(out, "; the %ld pending need about %.2g hours at that rate", pending, pending / rate / 3600);
     fprintf(out, "\n");
@@ -82,13 +94,15 @@ hs_status hs_store_info(const char *path, FILE *out, hs_err *err) {
   free(fmt), free(ver), free(commit), free(job), free(created), free(np);
   s.status = calloc((size_t)s.n + 1, 1);
   s.rank = calloc((size_t)s.n + 1, sizeof *s.rank);
+  s.started = calloc((size_t)s.n + 1, sizeof *s.started);
   s.finished = calloc((size_t)s.n + 1, sizeof *s.finished);
   s.message = calloc((size_t)s.n + 1, HS_MESSAGE_LEN);
   hid_t mt = H5Tcopy(H5T_C_S1);
   H5Tset_size(mt, HS_MESSAGE_LEN);
-  int bad = !s.status || !s.rank || !s.finished || !s.message || s.n < 1 ||
+  int bad = !s.status || !s.rank || !s.started || !s.finished || !s.message || s.n < 1 ||
             read_column(f, "grid/status", H5T_NATIVE_SCHAR, s.status) ||
             read_column(f, "grid/rank", H5T_NATIVE_INT, s.rank) ||
+            read_column(f, "grid/started", H5T_NATIVE_DOUBLE, s.started) ||
             read_column(f, "grid/finished", H5T_NATIVE_DOUBLE, s.finished) ||
             read_column(f, "grid/message", mt, s.message);
   H5Tclose(mt);
@@ -110,7 +124,7 @@ hs_status hs_store_info(const char *path, FILE *out, hs_err *err) {
     if (count[HS_POINT_PENDING])
       fprintf(out, "to finish: run the same job again; done points are kept\n");
   }
-  free(s.status), free(s.rank), free(s.finished), free(s.message);
+  free(s.status), free(s.rank), free(s.started), free(s.finished), free(s.message);
   H5Fclose(f);
   return st;
 }

@@ -1,4 +1,13 @@
-/* sweep.c: run the pending points of a job (sweep.h). */
+/* sweep.c: run the pending points of a job, master/worker over MPI
+ * (sweep.h).
+ *
+ * Rank 0 is the master: it keeps the queue of pending points (longest
+ * estimated cost first) and hands one to each worker that asks. It also
+ * computes points itself, answering requests from inside its progress
+ * callback (every few hundred SGD steps or ODE evaluations), so no core
+ * idles on a small machine. Every rank writes its own points' rows into the
+ * shared file; nothing goes through the master but point indices. With one
+ * rank, the master does everything. */
 #include "headspec/sweep.h"
 
 #include <stdio.h>
@@ -7,6 +16,11 @@
 #include <time.h>
 
 #include "headspec/store.h"
+
+enum { TAG_READY = 1, TAG_ASSIGN = 2 };
+enum { NO_POINT = -1 };
+/* Seconds between progress lines. */
+#define PRINT_EVERY 10.0
 
 volatile sig_atomic_t hs_sweep_stop = 0;
 
@@ -37,111 +51,269 @@ static void format_duration(double s, char *buf, size_t n) {
   else snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s / 60 % 60);
 }
 
-/* Progress of the sweep, measured in estimated point costs. */
-typedef struct progress {
-  const hs_sweep_options *opt;
-  const hs_point *point;
-  double start, last_print;
-  double cost_total, cost_done, cost_point;
-  long done, failed, total;
-} progress;
+/* A worker's report: the point it finished (or NO_POINT), how it ended, and
+ * whether it wants another. */
+typedef struct report {
+  int point, status, wants_more;
+} report;
 
-static void print_progress(progress *pr, double fraction) {
-  double elapsed = now() - pr->start;
-  double done = pr->cost_done + fraction * pr->cost_point;
-  double eta = done > 0 ? elapsed * (pr->cost_total - done) / done : -1;
+typedef struct sweep {
+  const hs_job *job;
+  const hs_sweep_options *opt;
+  hs_store *store;
+  MPI_Comm comm;
+  int rank, size;
+  /* master only */
+  int *queue;      /* pending points, longest first */
+  long n_queue, next;
+  int active;      /* workers not yet told to stop */
+  long *per_rank;  /* points finished by each rank */
+  double cost_total, cost_done, start, last_print;
+  /* every rank: what it did itself */
+  long done, failed;
+  int stopping;    /* a signal or an error: hand out no more work */
+  hs_status error;
+  hs_err err;
+  /* the master's own point, for progress lines */
+  const hs_point *current;
+  double current_cost;
+} sweep;
+
+/* ---- running one point on this rank --------------------------------------- */
+
+static int worker_progress(void *user, double fraction);
+static int master_progress(void *user, double fraction);
+
+/* Run point i here and store it; returns its hs_point_status (PENDING if it
+ * was interrupted). */
+static int run_here(sweep *sw, long i) {
+  hs_point p;
+  hs_job_point(sw->job, i, &p);
+  hs_shape shape;
+  hs_result res;
+  hs_err perr;
+  hs_err_clear(&perr);
+  if (hs_point_shape(&p, &shape, &perr) || hs_result_alloc(&res, &shape, &perr)) {
+    sw->error = perr.code;
+    sw->err = perr;
+    return HS_POINT_PENDING;
+  }
+  sw->current = &p;
+  sw->current_cost = hs_job_point_cost(&p);
+  hs_status pst = hs_point_run(&p, &res, sw->rank == 0 ? master_progress : worker_progress,
+                               sw, &perr);
+  sw->current = NULL;
+  int outcome = HS_POINT_PENDING;
+  hs_status st = HS_OK;
+  if (pst == HS_OK) {
+    st = hs_store_write_point(sw->store, &p, &res, sw->rank, &sw->err);
+    outcome = HS_POINT_DONE;
+    sw->done++;
+  } else if (pst != HS_EINTERRUPT) {
+    fprintf(stderr, "headspec: [rank %d] point %ld failed: %s\n", sw->rank, i, perr.msg);
+    st = hs_store_mark_failed(sw->store, &p, perr.msg, sw->rank, &sw->err);
+    outcome = HS_POINT_FAILED;
+    sw->failed++;
+  }
+  if (st) {
+    sw->error = st;
+    outcome = HS_POINT_PENDING;
+  }
+  hs_result_free(&res);
+  return outcome;
+}
+
+/* ---- master ----------------------------------------------------------------- */
+
+static void print_progress(sweep *sw, double fraction) {
+  if (sw->opt->quiet) return;
+  long done = 0;
+  for (int r = 0; r < sw->size; r++) done += sw->per_rank[r];
+  double elapsed = now() - sw->start;
+  double cost = sw->cost_done + (sw->current ? fraction * sw->current_cost : 0);
+  double eta = cost > 0 ? elapsed * (sw->cost_total - cost) / cost : -1;
   char e[32], left[32];
   format_duration(elapsed, e, sizeof e);
   format_duration(eta, left, sizeof left);
+  int busiest = 0;
+  for (int r = 1; r < sw->size; r++)
+    if (sw->per_rank[r] > sw->per_rank[busiest]) busiest = r;
   fprintf(stderr,
-          "headspec: [%ld/%ld done, %ld failed] point %d (%s, H=%d, seed=%d) "
-          "%3.0f%%  elapsed %s, ETA %s\n",
-          pr->done, pr->total, pr->failed, pr->point->index,
-          pr->point->activation, pr->point->H, pr->point->seed, 100 * fraction,
-          e, left);
-  pr->last_print = now();
+          "headspec: %ld/%ld points stored this run, %ld queued, %.3g points/min, "
+          "elapsed %s, ETA %s; %d rank%s, busiest rank %d (%ld)\n",
+          done, sw->n_queue, sw->n_queue - sw->next, 60 * done / (elapsed > 0 ? elapsed : 1),
+          e, left, sw->size, sw->size == 1 ? "" : "s", busiest, sw->per_rank[busiest]);
+  sw->last_print = now();
 }
 
-static int on_progress(void *user, double fraction) {
-  progress *pr = user;
-  if (!pr->opt->quiet && now() - pr->last_print > 10) print_progress(pr, fraction);
+/* The next queued point, or NO_POINT when none is left or we are stopping. */
+static int next_point(sweep *sw) {
+  if (hs_sweep_stop || sw->error) sw->stopping = 1;
+  if (sw->stopping || sw->next >= sw->n_queue) return NO_POINT;
+  return sw->queue[sw->next++];
+}
+
+static void account(sweep *sw, int rank, const report *r) {
+  if (r->point == NO_POINT || r->status == HS_POINT_PENDING) return;
+  hs_point p;
+  hs_job_point(sw->job, r->point, &p);
+  sw->cost_done += hs_job_point_cost(&p);
+  sw->per_rank[rank]++;
+  if (now() - sw->last_print > PRINT_EVERY) print_progress(sw, 0);
+}
+
+/* Answer one worker's report with its next point (or NO_POINT: stop). */
+static void answer(sweep *sw, int worker, const report *r) {
+  account(sw, worker, r);
+  int point = r->wants_more ? next_point(sw) : NO_POINT;
+  MPI_Send(&point, 1, MPI_INT, worker, TAG_ASSIGN, sw->comm);
+  if (point == NO_POINT) sw->active--;
+}
+
+/* Answer every report already waiting (non-blocking). */
+static void serve_waiting(sweep *sw) {
+  int flag;
+  MPI_Status status;
+  while (sw->active > 0 &&
+         (MPI_Iprobe(MPI_ANY_SOURCE, TAG_READY, sw->comm, &flag, &status), flag)) {
+    report r;
+    MPI_Recv(&r, 3, MPI_INT, status.MPI_SOURCE, TAG_READY, sw->comm, MPI_STATUS_IGNORE);
+    answer(sw, status.MPI_SOURCE, &r);
+  }
+}
+
+static int master_progress(void *user, double fraction) {
+  sweep *sw = user;
+  serve_waiting(sw);
+  if (now() - sw->last_print > PRINT_EVERY) print_progress(sw, fraction);
   return hs_sweep_stop != 0;
 }
 
-/* Run one point and store it (or its failure). */
-static hs_status run_point(hs_store *store, const hs_point *p, progress *pr,
-                           int rank, hs_err *err) {
-  hs_shape shape;
-  hs_result res;
-  hs_status st = hs_point_shape(p, &shape, err);
-  if (!st) st = hs_result_alloc(&res, &shape, err);
-  if (st) return st;
-  pr->point = p;
-  pr->cost_point = hs_job_point_cost(p);
-  hs_err perr;
-  hs_err_clear(&perr);
-  hs_status pst = hs_point_run(p, &res, on_progress, pr, &perr);
-  if (pst == HS_OK) {
-    st = hs_store_write_point(store, p, &res, rank, err);
-    pr->done++;
-  } else if (pst == HS_EINTERRUPT) {
-    st = HS_OK; /* left pending: a re-run recomputes it */
-  } else {
-    fprintf(stderr, "headspec: point %d failed: %s\n", p->index, perr.msg);
-    st = hs_store_mark_failed(store, p, perr.msg, rank, err);
-    pr->failed++;
-  }
-  hs_result_free(&res);
-  pr->cost_done += pr->cost_point;
-  return st;
+typedef struct queued {
+  double cost;
+  int point;
+} queued;
+
+/* Longest estimated cost first; ties in grid order. */
+static int by_cost(const void *a, const void *b) {
+  const queued *x = a, *y = b;
+  return x->cost > y->cost ? -1 : x->cost < y->cost ? 1 : x->point - y->point;
 }
+
+static hs_status plan_queue(sweep *sw, const signed char *status, long *skipped) {
+  long n = sw->job->n_points;
+  queued *q = malloc(sizeof *q * (size_t)n);
+  sw->queue = malloc(sizeof(int) * (size_t)n);
+  sw->per_rank = calloc((size_t)sw->size, sizeof(long));
+  if (!q || !sw->queue || !sw->per_rank) {
+    free(q);
+    return hs_err_set(&sw->err, HS_ENOMEM, "out of memory");
+  }
+  for (long i = 0; i < n; i++) {
+    if (status[i] == HS_POINT_DONE) {
+      ++*skipped;
+      continue;
+    }
+    hs_point p;
+    hs_job_point(sw->job, i, &p);
+    q[sw->n_queue] = (queued){hs_job_point_cost(&p), (int)i};
+    sw->cost_total += q[sw->n_queue++].cost;
+  }
+  qsort(q, (size_t)sw->n_queue, sizeof *q, by_cost);
+  for (long k = 0; k < sw->n_queue; k++) sw->queue[k] = q[k].point;
+  free(q);
+  return HS_OK;
+}
+
+static void run_master(sweep *sw) {
+  sw->active = sw->size - 1;
+  sw->start = sw->last_print = now();
+  for (;;) {
+    serve_waiting(sw);
+    int point = next_point(sw);
+    if (point != NO_POINT) {
+      report mine = {point, run_here(sw, point), 1};
+      account(sw, 0, &mine);
+      continue;
+    }
+    if (sw->active == 0) break;
+    report r; /* nothing left for us: wait for the workers to check in */
+    MPI_Status status;
+    MPI_Recv(&r, 3, MPI_INT, MPI_ANY_SOURCE, TAG_READY, sw->comm, &status);
+    answer(sw, status.MPI_SOURCE, &r);
+  }
+  print_progress(sw, 0);
+}
+
+/* ---- worker ------------------------------------------------------------------ */
+
+static int worker_progress(void *user, double fraction) {
+  (void)user, (void)fraction;
+  return hs_sweep_stop != 0;
+}
+
+static void run_worker(sweep *sw) {
+  report r = {NO_POINT, HS_POINT_PENDING, 1};
+  for (;;) {
+    r.wants_more = !hs_sweep_stop && !sw->error;
+    MPI_Send(&r, 3, MPI_INT, 0, TAG_READY, sw->comm);
+    int point;
+    MPI_Recv(&point, 1, MPI_INT, 0, TAG_ASSIGN, sw->comm, MPI_STATUS_IGNORE);
+    if (point == NO_POINT) break;
+    r.point = point;
+    r.status = run_here(sw, point);
+  }
+}
+
+/* ---- the sweep ---------------------------------------------------------------- */
 
 hs_status hs_sweep_run(const hs_job *job, MPI_Comm comm,
                        const hs_sweep_options *opt, hs_sweep_summary *sum,
                        hs_err *err) {
   memset(sum, 0, sizeof *sum);
-  int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
-  hs_store *store;
+  sweep sw = {.job = job, .opt = opt, .comm = comm};
+  MPI_Comm_rank(comm, &sw.rank);
+  MPI_Comm_size(comm, &sw.size);
   char moved[4096];
-  hs_status st = hs_store_open(job, comm, opt->fresh, moved, sizeof moved, &store, err);
+  hs_status st = hs_store_open(job, comm, opt->fresh, moved, sizeof moved, &sw.store, err);
   if (st) return st;
-  if (moved[0] && rank == 0)
+  if (moved[0] && sw.rank == 0)
     fprintf(stderr, "headspec: moved the old %s aside to %s\n", job->output, moved);
-  signed char *status = malloc((size_t)job->n_points);
-  if (!status) st = hs_err_set(err, HS_ENOMEM, "out of memory");
-  if (!st) st = hs_store_read_status(store, status, err);
-  progress pr = {.opt = opt, .start = now(), .last_print = now(), .total = job->n_points};
-  for (long i = 0; i < job->n_points && !st; i++) {
-    hs_point p;
-    hs_job_point(job, i, &p);
-    if (status[i] == HS_POINT_DONE) sum->skipped++;
-    else if (i % size == rank) pr.cost_total += hs_job_point_cost(&p);
+  if (sw.rank == 0) {
+    signed char *status = malloc((size_t)job->n_points);
+    st = status ? hs_store_read_status(sw.store, status, &sw.err)
+                : hs_err_set(&sw.err, HS_ENOMEM, "out of memory");
+    if (!st) st = plan_queue(&sw, status, &sum->skipped);
+    free(status);
+    sw.error = st;
+    run_master(&sw);
+  } else {
+    run_worker(&sw);
   }
-  pr.done = sum->skipped;
-  for (long i = 0; i < job->n_points && !st && !hs_sweep_stop; i++) {
-    if (status[i] == HS_POINT_DONE || i % size != rank) continue;
-    hs_point p;
-    hs_job_point(job, i, &p);
-    st = run_point(store, &p, &pr, rank, err);
-    if (!opt->quiet && !st) print_progress(&pr, 1.0);
-  }
-  long counts[2] = {pr.done - sum->skipped, pr.failed};
+  long counts[2] = {sw.done, sw.failed};
   MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG, MPI_SUM, comm);
-  int stop = hs_sweep_stop;
+  MPI_Bcast(&sum->skipped, 1, MPI_LONG, 0, comm);
+  int stop = hs_sweep_stop, worst = sw.error, first_bad = sw.error ? sw.rank : sw.size;
   MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT, MPI_MAX, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT, MPI_MIN, comm);
   sum->total = job->n_points;
   sum->done = sum->skipped + counts[0];
   sum->failed = counts[1];
   sum->pending = sum->total - sum->done - sum->failed;
   sum->interrupted = stop;
-  free(status);
+  if (worst && first_bad < sw.size) {
+    /* the first rank with an error says what it was, everywhere */
+    MPI_Bcast(sw.err.msg, sizeof sw.err.msg, MPI_CHAR, first_bad, comm);
+    st = hs_err_set(err, (hs_status)worst, "%s", sw.err.msg);
+  }
   hs_err cerr;
-  hs_status cst = hs_store_close(store, &cerr);
+  hs_status cst = hs_store_close(sw.store, &cerr);
   if (!st && cst) {
     *err = cerr;
     st = cst;
   }
+  free(sw.queue);
+  free(sw.per_rank);
   return st;
 }

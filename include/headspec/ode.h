@@ -18,6 +18,10 @@ typedef struct hs_ode_config {
   double kappa;      /* learning-rate ratio of b and lambda */
   int noise_term;    /* include (eta/B) N */
   double rtol, atol; /* GSL error control */
+  /* Called at every right-hand side with the time (may be NULL); a nonzero
+   * return stops the integration with HS_EINTERRUPT. */
+  int (*poll)(void *user, double t);
+  void *poll_user;
 } hs_ode_config;
 
 typedef struct hs_ode hs_ode;

@@ -43,6 +43,8 @@ typedef struct hs_point {
   double start_noise;
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
+  /* testing: this grid index fails on purpose (-1: none) */
+  int fail_point;
 } hs_point;
 
 /* The sizes every result array is made of. */

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The MPI sweep: 1, 2 and 4 ranks (oversubscribed) give identical results;
+# a point forced to fail is marked failed while the rest complete; SIGTERM
+# stops cleanly (exit 3) and the run resumes; the whole job killed with
+# SIGKILL at several moments, then resumed, equals an uninterrupted run.
+set -u
+headspec=$(realpath "$1") src=$(realpath "$2") py=/usr/bin/python3
+export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+fail=0 n=0
+ok() { n=$((n + 1)); if [ "$1" -ne 0 ]; then echo "FAIL: $2"; fail=$((fail + 1)); fi; }
+run() { local ranks=$1; shift; mpirun -n "$ranks" "$headspec" run --quiet "$@"; }
+# Result datasets (timing columns excluded) of two files are equal.
+same_results() {
+  local a=$1 b=$2 ds status=0
+  for ds in $(h5ls -r "$a" | awk '$2 == "Dataset" && $1 ~ /results/ && $1 !~ /seconds/ {print $1}') /grid/status; do
+    h5diff "$a" "$b" "$ds" "$ds" >/dev/null || { echo "  differs: $ds"; status=1; }
+  done
+  return $status
+}
+
+sed -e 's/d: 64/d: 128/' -e 's/t_max: 2/t_max: 4/' "$src/tests/jobs/tiny.yaml" >base.yaml
+for ranks in 1 2 4; do
+  sed "s|output: tiny.h5|output: r$ranks.h5|" base.yaml >r$ranks.yaml
+  run $ranks r$ranks.yaml 2>r$ranks.log; ok $? "$ranks ranks: $(cat r$ranks.log)"
+  $py "$src/tests/check_results.py" r$ranks.h5 r$ranks.yaml $ranks >/dev/null; ok $? "$ranks ranks: results checks"
+done
+same_results r1.h5 r2.h5; ok $? "2 ranks equal 1 rank"
+same_results r1.h5 r4.h5; ok $? "4 ranks equal 1 rank"
+"$headspec" info r4.h5 | grep -q "ranks: [234] stored points"; ok $? "points spread over ranks: $("$headspec" info r4.h5 | grep ranks)"
+
+# A failing point: marked failed with its reason, the others complete.
+sed "s|output: tiny.h5|output: failing.h5|" base.yaml >failing.yaml
+printf 'testing:\n  fail_point: 5\n' >>failing.yaml
+run 2 failing.yaml 2>failing.log; code=$?
+[ $code -eq 1 ] && grep -q "11 done (0 from before), 1 failed" failing.log; ok $? "failing point: exit $code, $(tail -1 failing.log)"
+"$headspec" info failing.h5 | grep -q "failed point 5: forced failure"; ok $? "failure reason stored"
+$py -c "import h5py,sys; f=h5py.File('failing.h5'); s=f['grid/status'][:]; sys.exit(not (s[5]==2 and (s!=1).sum()==1))"
+ok $? "status: point 5 failed, all others done"
+
+# SIGUSR1 (what SLURM sends before walltime) and SIGTERM: abandon the current
+# points, say how to resume (exit 3; mpirun itself answers SIGTERM with 1),
+# and the re-run completes the same file.
+sed -e "s|output: tiny.h5|output: term.h5|" -e 's/d: 128/d: 512/' -e 's/t_max: 4/t_max: 12/' base.yaml >term.yaml
+sed -e "s|output: term.h5|output: whole.h5|" term.yaml >whole.yaml
+run 2 whole.yaml 2>/dev/null; ok $? "uninterrupted run"
+for sig in USR1 TERM; do
+  setsid mpirun -n 2 "$headspec" run --quiet term.yaml 2>term.log & pid=$!
+  sleep 2.5; kill -$sig $pid; wait $pid; code=$?
+  want=3; [ $sig = TERM ] && want=1
+  [ $code -eq $want ] && grep -q "run the same command again to resume" term.log
+  ok $? "SIG$sig: exit $code, $(grep headspec term.log | tr '\n' ' ')"
+  "$headspec" info term.h5 | grep -q "pending"; ok $? "SIG$sig left pending points"
+done
+run 2 term.yaml 2>/dev/null; ok $? "resume after the signals"
+same_results whole.h5 term.h5; ok $? "stopped twice, then resumed, equals uninterrupted"
+
+# SIGKILL of the whole job (as at walltime) at three moments, then resume.
+sed -e "s|output: term.h5|output: killed.h5|" term.yaml >kill.yaml
+for delay in 0.8 2 3.5; do
+  setsid mpirun -n 2 "$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
+  sleep $delay; kill -KILL -- -$pid; wait $pid 2>/dev/null
+  sleep 0.5
+done
+"$headspec" info killed.h5 >/dev/null; ok $? "file readable after SIGKILLs"
+run 2 kill.yaml 2>/dev/null; ok $? "resume after SIGKILLs"
+same_results whole.h5 killed.h5; ok $? "SIGKILLs then resume equals uninterrupted"
+
+echo "mpi_sweep: $((n - fail)) passed, $fail failed"
+[ $fail -eq 0 ]
