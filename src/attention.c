@@ -1,24 +1,51 @@
-/* attention.c: softmax, softmax1 and bsoftmax (MODEL.md sections 2-3). */
+/* attention.c: softmax, softmax1 and bsoftmax (MODEL.md sections 2-3).
+ *
+ * Built with -O3 -ffast-math (CMakeLists.txt) so the exponentials run
+ * through glibc's vector exp: the code therefore never relies on infinities
+ * or NaN (maxima start from the first score, not -INFINITY). */
 #include "headspec/attention.h"
 
 #include <math.h>
 #include <string.h>
 
+/* Per-head maxima of the scores (column maxima of the L x H matrix). */
+static void head_max(int L, int H, const double *a, double *mx) {
+  for (int h = 0; h < H; h++) mx[h] = a[h];
+  for (int l = 1; l < L; l++)
+    for (int h = 0; h < H; h++) mx[h] = a[l * H + h] > mx[h] ? a[l * H + h] : mx[h];
+}
+
+/* P = exp(a - shift[h]) over the L x H matrix: one contiguous loop, so gcc
+ * calls the vector exp (this file is built with -ffast-math). */
+static void exp_shifted(int L, int H, const double *a, const double *shift, double *P) {
+  for (int l = 0; l < L; l++)
+    for (int h = 0; h < H; h++) P[l * H + h] = a[l * H + h] - shift[h];
+  for (int i = 0; i < L * H; i++) P[i] = exp(P[i]);
+}
+
+/* P /= column sums S (plus extra[h]); alpha_l = scale * sum_h P_lh. */
+static void normalise(int L, int H, const double *extra, double scale, double *P,
+                      double *alpha) {
+  double S[H];
+  for (int h = 0; h < H; h++) S[h] = extra ? extra[h] : 0;
+  for (int l = 0; l < L; l++)
+    for (int h = 0; h < H; h++) S[h] += P[l * H + h];
+  for (int h = 0; h < H; h++) S[h] = 1 / S[h];
+  for (int l = 0; l < L; l++) {
+    double sum = 0;
+    for (int h = 0; h < H; h++) sum += P[l * H + h] *= S[h];
+    alpha[l] = scale * sum;
+  }
+}
+
 /* softmax: p_hl = e^{a_hl} / S_h, alpha_l = (1/H) sum_h p_hl. */
 static void softmax_forward(const hs_attn_model *m, int L, const double *a,
                             double *P, double *alpha) {
   int H = m->H;
-  for (int h = 0; h < H; h++) {
-    double mx = -INFINITY, S = 0;
-    for (int l = 0; l < L; l++) mx = fmax(mx, a[l * H + h]);
-    for (int l = 0; l < L; l++) S += P[l * H + h] = exp(a[l * H + h] - mx);
-    for (int l = 0; l < L; l++) P[l * H + h] /= S;
-  }
-  for (int l = 0; l < L; l++) {
-    double s = 0;
-    for (int h = 0; h < H; h++) s += P[l * H + h];
-    alpha[l] = s / H;
-  }
+  double mx[H];
+  head_max(L, H, a, mx);
+  exp_shifted(L, H, a, mx, P);
+  normalise(L, H, NULL, 1.0 / H, P, alpha);
 }
 
 /* g_hl = -(2/H) p_hl (rho_l - rbar_h), rbar_h = sum_l p_hl rho_l. */
@@ -39,18 +66,14 @@ static void softmax_backward(const hs_attn_model *m, int L, const double *P,
 static void softmax1_forward(const hs_attn_model *m, int L, const double *a,
                              double *P, double *alpha) {
   int H = m->H;
+  double mx[H], extra[H];
+  head_max(L, H, a, mx);
   for (int h = 0; h < H; h++) {
-    double mx = m->b[h];
-    for (int l = 0; l < L; l++) mx = fmax(mx, a[l * H + h]);
-    double S = exp(m->b[h] - mx);
-    for (int l = 0; l < L; l++) S += P[l * H + h] = exp(a[l * H + h] - mx);
-    for (int l = 0; l < L; l++) P[l * H + h] /= S;
+    mx[h] = m->b[h] > mx[h] ? m->b[h] : mx[h];
+    extra[h] = exp(m->b[h] - mx[h]);
   }
-  for (int l = 0; l < L; l++) {
-    double s = 0;
-    for (int h = 0; h < H; h++) s += P[l * H + h];
-    alpha[l] = m->lambda * s / H;
-  }
+  exp_shifted(L, H, a, mx, P);
+  normalise(L, H, extra, m->lambda / H, P, alpha);
 }
 
 /* g_hl = -(2 lambda/H) q_hl (rho_l - rbar_h); d/db_h = (2 lambda/H) q0_h
@@ -78,14 +101,17 @@ static void softmax1_backward(const hs_attn_model *m, int L, const double *P,
 static void bsoftmax_forward(const hs_attn_model *m, int L, const double *a,
                              double *P, double *alpha) {
   int H = m->H;
-  double mx = -INFINITY, Z = 0;
+  double mx = a[0] + m->b[0], shift[H], Z = 0;
   for (int l = 0; l < L; l++)
-    for (int h = 0; h < H; h++) mx = fmax(mx, a[l * H + h] + m->b[h]);
-  for (int i = 0; i < L * H; i++) Z += P[i] = exp(a[i] + m->b[i % H] - mx);
+    for (int h = 0; h < H; h++) mx = a[l * H + h] + m->b[h] > mx ? a[l * H + h] + m->b[h] : mx;
+  for (int h = 0; h < H; h++) shift[h] = mx - m->b[h];
+  exp_shifted(L, H, a, shift, P);
+  for (int i = 0; i < L * H; i++) Z += P[i];
+  Z = 1 / Z;
   for (int l = 0; l < L; l++) {
-    double s = 0;
-    for (int h = 0; h < H; h++) s += P[l * H + h] /= Z;
-    alpha[l] = s;
+    double sum = 0;
+    for (int h = 0; h < H; h++) sum += P[l * H + h] *= Z;
+    alpha[l] = sum;
   }
 }
 

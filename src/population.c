@@ -10,20 +10,24 @@
 
 #include "headspec/overlap.h"
 
+/* Samples processed together: their scores, weights and gradients stay in
+ * cache between the products and the per-sample passes. */
+enum { CHUNK = 256 };
+
 hs_status hs_population_init(hs_population *pop, const hs_activation *act,
                              const hs_dist *dist, int L, int H, int N,
                              uint64_t job_seed, uint64_t seed, hs_err *err) {
   memset(pop, 0, sizeof *pop);
   int K = dist->K, W = K + H;
   *pop = (hs_population){.L = L, .H = H, .K = K, .N = N, .act = act};
-  size_t rows = (size_t)N * L;
+  size_t rows = (size_t)N * L, chunk = (size_t)CHUNK * L;
   pop->U = malloc(sizeof(double) * rows * W);
   pop->C = malloc(sizeof(double) * (size_t)N * K);
-  pop->S = malloc(sizeof(double) * rows * H);
-  pop->P = malloc(sizeof(double) * rows * H);
-  pop->G = malloc(sizeof(double) * rows * H);
-  pop->alpha = malloc(sizeof(double) * rows);
-  pop->e = malloc(sizeof(double) * rows);
+  pop->S = malloc(sizeof(double) * chunk * H);
+  pop->P = malloc(sizeof(double) * chunk * H);
+  pop->G = malloc(sizeof(double) * chunk * H);
+  pop->alpha = malloc(sizeof(double) * chunk);
+  pop->e = malloc(sizeof(double) * chunk);
   if (!pop->U || !pop->C || !pop->S || !pop->P || !pop->G || !pop->alpha || !pop->e) {
     hs_population_free(pop);
     return hs_err_set(err, HS_ENOMEM, "out of memory for %d population samples", N);
@@ -53,39 +57,57 @@ static void scores(int n, int L, int K, int W, int Hh, const double *U,
               ldm, 1.0, S, L * Hh);
 }
 
+/* One chunk of n samples starting at s0: forward (and backward), adding
+ * to the loss sums and, with gradients, to gR, Nmat and the b/lambda sums. */
+static void loss_chunk(hs_population *pop, int s0, int n, int Hh, const double *R,
+                       const double *shift, const hs_attn_model *model, double *sums,
+                       double *gR, double *gbs, double *gl, double *Nmat) {
+  int L = pop->L, K = pop->K, W = K + pop->H;
+  const double *U = pop->U + (size_t)s0 * L * W, *C = pop->C + (size_t)s0 * K;
+  scores(n, L, K, W, Hh, U, C, R, shift, pop->S);
+  for (int s = 0; s < n; s++) {
+    size_t o = (size_t)s * L;
+    double *P = pop->P + o * Hh, *alpha = pop->alpha + o, *e = pop->e + o;
+    pop->act->forward(model, L, pop->S + o * Hh, P, alpha);
+    hs_attn_residual(L, 0, alpha, e);
+    double ell = 0;
+    for (int l = 0; l < L; l++) ell += e[l] * e[l];
+    sums[0] += ell, sums[1] += ell * ell;
+    /* G = I, so rho = e */
+    if (gR) pop->act->backward(model, L, P, alpha, e, pop->G + o * Hh, gbs, gl);
+  }
+  if (!gR) return;
+  /* grad r_h += sum_l g_hl u_l, and g_h0 c on the m part */
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, W, n * L, 1.0, pop->G, Hh, U, W,
+              1.0, gR, W);
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, K, n, 1.0, pop->G, L * Hh, C, K,
+              1.0, gR, W);
+  if (Nmat)
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, Hh, n * L, 1.0, pop->G, Hh,
+                pop->G, Hh, 1.0, Nmat, Hh);
+}
+
 double hs_population_loss(hs_population *pop, int Hh, const double *R,
                           const double *shift, const double *b, double lambda,
                           double *gR, double *gb, double *glambda,
                           double *Nmat, double *se) {
-  int L = pop->L, K = pop->K, N = pop->N, W = K + pop->H;
-  scores(N, L, K, W, Hh, pop->U, pop->C, R, shift, pop->S);
+  int N = pop->N, W = pop->K + pop->H;
   hs_attn_model model = {Hh, b, lambda};
-  double sum = 0, sum2 = 0, gbs[Hh], gl = 0;
+  double sums[2] = {0, 0}, gbs[Hh], gl = 0;
   memset(gbs, 0, sizeof gbs);
-  for (int s = 0; s < N; s++) {
-    size_t o = (size_t)s * L;
-    double *P = pop->P + o * Hh, *alpha = pop->alpha + o, *e = pop->e + o;
-    pop->act->forward(&model, L, pop->S + o * Hh, P, alpha);
-    hs_attn_residual(L, 0, alpha, e);
-    double ell = 0;
-    for (int l = 0; l < L; l++) ell += e[l] * e[l];
-    sum += ell, sum2 += ell * ell;
-    /* G = I, so rho = e */
-    if (gR) pop->act->backward(&model, L, P, alpha, e, pop->G + o * Hh, gbs, &gl);
-  }
-  double mean = sum / N;
-  if (se) *se = sqrt(fmax(sum2 / N - mean * mean, 0) / N);
+  if (gR) memset(gR, 0, sizeof(double) * Hh * W);
+  if (gR && Nmat) memset(Nmat, 0, sizeof(double) * Hh * Hh);
+  for (int s0 = 0; s0 < N; s0 += CHUNK)
+    loss_chunk(pop, s0, N - s0 < CHUNK ? N - s0 : CHUNK, Hh, R, shift, &model, sums, gR,
+               gbs, &gl, Nmat);
+  double mean = sums[0] / N;
+  if (se) *se = sqrt(fmax(sums[1] / N - mean * mean, 0) / N);
   if (!gR) return mean;
-  /* grad r_h = E[sum_l g_hl u_l] + E[g_h0 c] on the m part */
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, W, N * L, 1.0 / N,
-              pop->G, Hh, pop->U, W, 0.0, gR, W);
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, K, N, 1.0 / N,
-              pop->G, L * Hh, pop->C, K, 1.0, gR, W);
+  for (int i = 0; i < Hh * W; i++) gR[i] /= N;
+  if (Nmat)
+    for (int i = 0; i < Hh * Hh; i++) Nmat[i] /= N;
   for (int h = 0; h < Hh; h++) gb[h] = gbs[h] / N;
   *glambda = gl / N;
-  if (Nmat)
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, Hh, N * L, 1.0 / N,
-                pop->G, Hh, pop->G, Hh, 0.0, Nmat, Hh);
   return mean;
 }
 

@@ -22,8 +22,8 @@ typedef struct hs_population {
   const hs_activation *act;
   double *U;      /* N*L x (K+H) samples u_l (token 0 is the relevant one) */
   double *C;      /* N x K feature weights */
-  double *S, *P, *G; /* N*L x H scores, weights, score gradients */
-  double *alpha, *e; /* N*L */
+  double *S, *P, *G; /* scores, weights, score gradients of one chunk */
+  double *alpha, *e; /* of one chunk */
 } hs_population;
 
 hs_status hs_population_init(hs_population *pop, const hs_activation *act,

@@ -1,0 +1,138 @@
+/* bench_ode.c: the order-parameter ODE's cost and Monte Carlo error.
+ *
+ *   rhs:      seconds per right-hand side at N_mc = 20000, L = 16, H = 8,
+ *             K = 2 (softmax, flipping(1, 2)), from a random state;
+ *   integrate: a whole integration to t = T_END (GSL rkf45, rtol 1e-6,
+ *             atol 1e-8) at N_mc = 5000, L = 8, H = 2, from the fixed start
+ *             m_hk = 0.01 (h+1)(-1)^k, V = 0.5 I (numpy_ode.py does the
+ *             same with the same scheme and tolerances);
+ *   error:    how Lpop(t) of that integration depends on N_mc: the largest
+ *             |L_N(t) - L_ref(t)| over the time grid, against N_mc = 160000
+ *             (the same stream, so each N is its own sample set).
+ * Usage: bench_ode [T_END]   (default 200)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <time.h>
+
+#include "headspec/ode.h"
+#include "headspec/point.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static void bench_rhs(void) {
+  enum { H = 8, K = 2, L = 16, N = 20000 };
+  hs_dist dist;
+  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
+  hs_dist_init(&dist, &dp, NULL);
+  hs_population pop;
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, NULL);
+  size_t n = hs_ode_dim(H, K);
+  double *y = malloc(sizeof(double) * n), *dy = malloc(sizeof(double) * n);
+  hs_rng r;
+  hs_rng_init(&r, 2, 2, HS_PURPOSE_TEST, 0);
+  hs_rng_normal(&r, y, n);
+  y[n - 1] = 1;
+  hs_ode_config cfg = {.eta_over_B = 0.5, .kappa = 1, .noise_term = 1, .rtol = 1e-6, .atol = 1e-8};
+  hs_ode *ode;
+  hs_ode_create(&pop, &cfg, &ode, NULL);
+  int reps = 0;
+  double t0 = now();
+  while (now() - t0 < 2.0 || reps < 5) hs_ode_rhs(ode, y, dy, NULL), reps++;
+  printf("rhs: N_mc=%d L=%d H=%d K=%d: %.2f ms per right-hand side (%d calls)\n", N, L, H,
+         K, 1e3 * (now() - t0) / reps, reps);
+  hs_ode_free(ode);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+  free(y), free(dy);
+}
+
+/* ODE-only point: flipping(1, 2), L = 8, H = 2, d = 1000 start. */
+static hs_point ode_point(int samples, double t_end, int records) {
+  hs_point p = {.job_seed = 1, .L = 8, .H = 2, .sigma0 = 0.5, .seed = 1,
+                .orthonormal_spikes = 1, .d = 1000, .B = 1, .eta = 0.5, .kappa = 1,
+                .records = records, .t_max = t_end, .run_ode = 1, .noise_term = 1,
+                .ode_samples = samples, .ode_rtol = 1e-6, .ode_atol = 1e-8, .maps = 1,
+                .fail_point = -1};
+  strcpy(p.activation, "softmax");
+  strcpy(p.record_grid, "linear");
+  strcpy(p.ode_start, "sgd");
+  strcpy(p.dist.name, "flipping");
+  p.dist.b1 = 1, p.dist.b2 = 2;
+  return p;
+}
+
+static int count_rhs(void *user, double t) {
+  (void)t;
+  ++*(long *)user;
+  return 0;
+}
+
+/* The whole integration of the fixed start; prints time, RHS count, Lpop. */
+static void bench_integrate(double t_end) {
+  enum { H = 2, K = 2, L = 8, N = 5000, W = K + H };
+  hs_dist dist;
+  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
+  hs_dist_init(&dist, &dp, NULL);
+  hs_population pop;
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, NULL);
+  double y[H * W + H + 1];
+  memset(y, 0, sizeof y);
+  for (int h = 0; h < H; h++) {
+    for (int k = 0; k < K; k++) y[h * W + k] = 0.01 * (h + 1) * (k % 2 ? -1 : 1);
+    y[h * W + K + h] = 0.5;
+  }
+  y[H * W + H] = 1;
+  long calls = 0;
+  hs_ode_config cfg = {.eta_over_B = 0.5, .kappa = 1, .noise_term = 1, .rtol = 1e-6,
+                       .atol = 1e-8, .poll = count_rhs, .poll_user = &calls};
+  hs_ode *ode;
+  hs_ode_create(&pop, &cfg, &ode, NULL);
+  double t = 0, t0 = now();
+  hs_err err;
+  if (hs_ode_advance(ode, y, &t, t_end, &err)) fprintf(stderr, "bench_ode: %s\n", err.msg);
+  double secs = now() - t0;
+  double loss = hs_population_loss(&pop, H, y, NULL, y + H * W, 1, NULL, NULL, NULL, NULL, NULL);
+  printf("integrate: N_mc=%d L=%d H=%d to t=%g: %.2f s, %ld right-hand sides, final Lpop %.4f\n",
+         N, L, H, t_end, secs, calls, loss);
+  hs_ode_free(ode);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+}
+
+static double run(int samples, double t_end, int records, double *loss) {
+  hs_point p = ode_point(samples, t_end, records);
+  hs_shape shape = {.T = records, .H = 2, .K = 2, .L = 8, .maps = 1};
+  hs_result res;
+  hs_err err;
+  hs_result_alloc(&res, &shape, &err);
+  double t0 = now();
+  if (hs_point_run(&p, &res, NULL, NULL, &err)) fprintf(stderr, "bench_ode: %s\n", err.msg);
+  double secs = now() - t0;
+  memcpy(loss, res.ode_loss, sizeof(double) * records);
+  hs_result_free(&res);
+  return secs;
+}
+
+int main(int argc, char **argv) {
+  double t_end = argc > 1 ? atof(argv[1]) : 200;
+  enum { T = 41 };
+  bench_rhs();
+  bench_integrate(t_end);
+  double ref[T], loss[T];
+  run(160000, t_end, T, ref);
+  printf("error: N_mc  max_t |Lpop_N - Lpop_ref|  (ref N_mc = 160000)\n");
+  for (int n = 1250; n <= 40000; n *= 2) {
+    double s = run(n, t_end, T, loss), worst = 0;
+    for (int j = 0; j < T; j++) worst = fmax(worst, fabs(loss[j] - ref[j]));
+    printf("error: %6d  %.5f  (%.2f s)\n", n, worst, s);
+    fflush(stdout);
+  }
+  return 0;
+}

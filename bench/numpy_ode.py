@@ -1,0 +1,104 @@
+"""The ODE's right-hand side (MODEL.md section 6, softmax, flipping(1, 2))
+in vectorised NumPy, for comparison with bench_ode: Monte Carlo Lpop in the
+reduced representation, its gradient, N and the noise term.
+
+Also integrates, to t = 200, the fixed start of bench_ode (m_hk = 0.01 (h+1)
+(-1)^k, V = 0.5 I, N_mc = 5000, L = 8, H = 2) with the same Runge-Kutta-
+Fehlberg 4(5) scheme and tolerances as GSL's rkf45 (rtol 1e-6, atol 1e-8).
+
+usage: numpy_ode.py [seconds] [t_end]
+"""
+import sys
+import time
+
+import numpy as np
+
+
+def make_rhs(N=20000, L=16, H=8, K=2, b1=1.0, b2=2.0, eta_over_B=0.5, seed=1):
+    rng = np.random.default_rng(seed)
+    W = K + H
+    U = rng.standard_normal((N, L, W))
+    C = np.stack([np.full(N, b1), b2 * rng.choice([-1.0, 1.0], N)], 1)
+
+    def loss(R):
+        a = U @ R.T
+        a[:, 0, :] += C @ R[:, :K].T
+        a -= a.max(axis=1, keepdims=True)
+        p = np.exp(a)
+        p /= p.sum(axis=1, keepdims=True)
+        e = -p.mean(axis=2)
+        e[:, 0] += 1
+        return (e * e).sum(axis=1).mean()
+
+    def rhs(R):
+        a = U @ R.T                                     # (N, L, H)
+        a[:, 0, :] += C @ R[:, :K].T
+        a -= a.max(axis=1, keepdims=True)
+        p = np.exp(a)
+        p /= p.sum(axis=1, keepdims=True)
+        alpha = p.mean(axis=2)
+        e = -alpha
+        e[:, 0] += 1
+        rbar = np.einsum("nlh,nl->nh", p, e)
+        g = -(2 / H) * p * (e[:, :, None] - rbar[:, None, :])   # (N, L, H)
+        gR = np.einsum("nlh,nlw->hw", g, U) / N
+        gR[:, :K] += g[:, 0, :].T @ C / N
+        Nm = np.einsum("nlh,nlk->hk", g, g) / N
+        dR = -gR
+        V = R[:, K:]
+        dR[:, K:] += 0.5 * eta_over_B * np.linalg.solve(V, Nm).T
+        return dR
+
+    rhs.loss = loss
+    return rhs, W
+
+
+# Fehlberg's RK4(5) tableau, as in GSL's rkf45.
+A = [[], [1 / 4], [3 / 32, 9 / 32], [1932 / 2197, -7200 / 2197, 7296 / 2197],
+     [439 / 216, -8, 3680 / 513, -845 / 4104],
+     [-8 / 27, 2, -3544 / 2565, 1859 / 4104, -11 / 40]]
+B4 = [25 / 216, 0, 1408 / 2565, 2197 / 4104, -1 / 5, 0]
+B5 = [16 / 135, 0, 6656 / 12825, 28561 / 56430, -9 / 50, 2 / 55]
+
+
+def integrate(rhs, y, t_end, rtol=1e-6, atol=1e-8, h=1e-3):
+    """Adaptive RKF45 with GSL's standard error control (a_y = 1, a_dydt = 0)."""
+    t, calls = 0.0, 0
+    while t < t_end:
+        h = min(h, t_end - t)
+        k = []
+        for i in range(6):
+            k.append(rhs(y + h * sum(a * kk for a, kk in zip(A[i], k))))
+            calls += 1
+        y4 = y + h * sum(b * kk for b, kk in zip(B4, k))
+        y5 = y + h * sum(b * kk for b, kk in zip(B5, k))
+        ratio = np.max(np.abs(y5 - y4) / (atol + rtol * np.abs(y5)))
+        if ratio > 1.1:
+            h *= max(0.9 * ratio ** (-1 / 4), 0.2)
+            continue
+        t, y = t + h, y5
+        if ratio < 0.5:
+            h *= min(0.9 * ratio ** (-1 / 5), 5.0)
+    return y, calls
+
+
+if __name__ == "__main__":
+    budget = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
+    rhs, W = make_rhs()
+    R = np.random.default_rng(2).standard_normal((8, W))
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < budget or n < 3:
+        rhs(R)
+        n += 1
+    print("numpy rhs: N_mc=20000 L=16 H=8 K=2: %.2f ms per right-hand side (%d calls)"
+          % (1e3 * (time.perf_counter() - t0) / n, n))
+    t_end = float(sys.argv[2]) if len(sys.argv) > 2 else 200.0
+    rhs, W = make_rhs(N=5000, L=8, H=2)
+    R0 = np.zeros((2, W))
+    for h in range(2):
+        R0[h, :2] = [0.01 * (h + 1), -0.01 * (h + 1)]
+        R0[h, 2 + h] = 0.5
+    t0 = time.perf_counter()
+    R, calls = integrate(rhs, R0, t_end)
+    print("numpy integrate: N_mc=5000 L=8 H=2 to t=%g: %.2f s, %d right-hand sides, final Lpop %.4f"
+          % (t_end, time.perf_counter() - t0, calls, rhs.loss(R)))
