@@ -110,7 +110,7 @@ const hs_key hs_job_keys[] = {
      "sequences shown in the attention maps"},
     {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,
      "greedy head pruning of the final model"},
-    {"testing", "fail_point", HS_KEY_INT, 0, 0, OFF(fail_point), -1, 1e9, "-1",
+    {"testing", "fail_point", HS_KEY_INT, 0, 0, OFF(fail_on_purpose), -1, 1e9, "-1",
      NULL, "grid index of a point that fails on purpose (tests only)"},
 };
 #undef OFF
@@ -427,6 +427,7 @@ void hs_job_point(const hs_job *job, long i, hs_point *p) {
   memset(p, 0, sizeof *p);
   p->index = (int)i;
   p->job_seed = job->job_seed;
+  p->fail_on_purpose = -1; /* set below from testing.fail_point */
   long rest = i;
   for (int k = hs_n_job_keys - 1; k >= 0; k--) {
     const hs_key *key = &hs_job_keys[k];
@@ -447,6 +448,7 @@ void hs_job_point(const hs_job *job, long i, hs_point *p) {
       default: break;
     }
   }
+  p->fail_on_purpose = p->fail_on_purpose == i; /* the index -> this point? */
 }
 
 void hs_job_column_name(int k, char *buf, size_t len) {

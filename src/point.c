@@ -147,7 +147,7 @@ hs_status hs_point_check_start(const hs_point *p, hs_err *err) {
 hs_status hs_point_run(const hs_point *p, hs_result *res,
                        hs_progress_fn progress, void *user, hs_err *err) {
   double start = now();
-  if (p->index == p->fail_point)
+  if (p->fail_on_purpose)
     return hs_err_set(err, HS_ENUM, "forced failure of point %d (testing: fail_point)",
                       p->index);
   hs_point_context ctx = {.p = p, .res = res, .progress = progress, .user = user};

@@ -61,7 +61,7 @@ same_results whole.h5 term.h5; ok $? "stopped twice, then resumed, equals uninte
 sed -e "s|output: term.h5|output: killed.h5|" term.yaml >kill.yaml
 for delay in 0.8 2 3.5; do
   setsid mpirun -n 2 "$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
-  sleep $delay; kill -KILL -- -$pid; wait $pid 2>/dev/null
+  sleep $delay; kill -KILL -- -$pid 2>/dev/null; wait $pid 2>/dev/null
   sleep 0.5
 done
 "$headspec" info killed.h5 >/dev/null; ok $? "file readable after SIGKILLs"

@@ -43,8 +43,9 @@ typedef struct hs_point {
   double start_noise;
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
-  /* testing: this grid index fails on purpose (-1: none) */
-  int fail_point;
+  /* testing: nonzero makes this point fail on purpose (the job's
+   * testing.fail_point names its grid index) */
+  int fail_on_purpose;
 } hs_point;
 
 /* The sizes every result array is made of. */
