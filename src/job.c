@@ -461,12 +461,21 @@ void hs_job_column_name(int k, char *buf, size_t len) {
 }
 
 double hs_job_point_cost(const hs_point *p) {
-  /* Per token-dimension of an SGD step: ~7 ns for the normal, ~0.6 ns per
-   * head for the products (bench/ on this machine class). */
-  double steps = p->t_max * p->d / p->eta;
-  double per_step = (double)p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
-  double tests = (double)p->records * p->test_samples * p->L * p->d * 8e-9;
-  return steps * per_step + tests;
+  /* Unit costs measured by bench/ on this machine class (one core):
+   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension; the
+   * population loss ~12 ns per sample, token and head; the ODE about two
+   * right-hand sides per unit of t; the Bayes risk ~20 ns per token-atom. */
+  double lpop = (double)p->ode_samples * p->L * p->H * 12e-9;
+  double cost = 0;
+  if (p->run_sgd) {
+    double steps = p->t_max * p->d / p->eta;
+    cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
+    cost += p->records * ((double)p->test_samples * p->L * p->d * 8e-9 + lpop);
+  }
+  if (p->run_ode) cost += (2 * p->t_max + p->records) * lpop;
+  int atoms = p->dist.atoms.rows > 0 ? p->dist.atoms.rows : p->dist.K > 0 ? p->dist.K : 2;
+  cost += (double)p->bayes_samples * p->L * atoms * 20e-9;
+  return cost;
 }
 
 /* ---- loading ------------------------------------------------------------- */
