@@ -9,6 +9,9 @@
  *   error:    how Lpop(t) of that integration depends on N_mc: the largest
  *             |L_N(t) - L_ref(t)| over the time grid, against N_mc = 160000
  *             (the same stream, so each N is its own sample set).
+ *   variance: the spread over 16 independent sample sets (N_mc = 5000) of
+ *             Lpop and of its gradient, plain and antithetic (u -> -u), at
+ *             the start above and at a specialised state.
  * Usage: bench_ode [T_END]   (default 200)
  */
 #include <stdio.h>
@@ -105,6 +108,34 @@ static void bench_integrate(double t_end) {
   hs_dist_free(&dist);
 }
 
+/* Spread over sample sets of Lpop and |grad| at state R (H = 2, K = 2). */
+static void spread(const char *what, const double *R, int antithetic) {
+  enum { H = 2, K = 2, W = K + H, L = 8, N = 5000, SETS = 16 };
+  hs_dist dist;
+  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
+  hs_dist_init(&dist, &dp, NULL);
+  double b[H] = {0, 0}, loss[SETS], grads[SETS][H * W], gb[H], gl;
+  for (int set = 0; set < SETS; set++) {
+    hs_population pop;
+    hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 100 + set, 1, NULL);
+    if (antithetic) hs_population_make_antithetic(&pop);
+    loss[set] = hs_population_loss(&pop, H, R, NULL, b, 1, grads[set], gb, &gl, NULL, NULL);
+    hs_population_free(&pop);
+  }
+  double ml = 0, vl = 0, vg = 0;
+  for (int set = 0; set < SETS; set++) ml += loss[set] / SETS;
+  for (int set = 0; set < SETS; set++) vl += (loss[set] - ml) * (loss[set] - ml) / (SETS - 1);
+  for (int i = 0; i < H * W; i++) {
+    double mg = 0;
+    for (int set = 0; set < SETS; set++) mg += grads[set][i] / SETS;
+    for (int set = 0; set < SETS; set++)
+      vg += (grads[set][i] - mg) * (grads[set][i] - mg) / (SETS - 1);
+  }
+  printf("variance: %-11s %-10s std(Lpop) %.5f  rms std(grad) %.5f\n", what,
+         antithetic ? "antithetic" : "plain", sqrt(vl), sqrt(vg / (H * W)));
+  hs_dist_free(&dist);
+}
+
 static double run(int samples, double t_end, int records, double *loss) {
   hs_point p = ode_point(samples, t_end, records);
   hs_shape shape = {.T = records, .H = 2, .K = 2, .L = 8, .maps = 1};
@@ -124,6 +155,10 @@ int main(int argc, char **argv) {
   enum { T = 41 };
   bench_rhs();
   bench_integrate(t_end);
+  double start[8] = {0.01, -0.01, 0.5, 0, 0.02, -0.02, 0, 0.5};
+  double special[8] = {0.9, 1.2, 0.3, 0, 0.9, -1.2, 0, 0.3};
+  for (int a = 0; a < 2; a++) spread("start", start, a);
+  for (int a = 0; a < 2; a++) spread("specialised", special, a);
   double ref[T], loss[T];
   run(160000, t_end, T, ref);
   printf("error: N_mc  max_t |Lpop_N - Lpop_ref|  (ref N_mc = 160000)\n");

@@ -90,6 +90,8 @@ const hs_key hs_job_keys[] = {
      NULL, "include SGD's (eta/B) N term (false: gradient flow)"},
     {"ode", "samples", HS_KEY_INT, 1, 0, OFF(ode_samples), 10, 100000000,
      "20000", NULL, "Monte Carlo samples of the population loss"},
+    {"ode", "antithetic", HS_KEY_BOOL, 1, 0, OFF(antithetic), 0, 1, "true", NULL,
+     "antithetic Monte Carlo samples (u, -u): half the spread of Lpop"},
     {"ode", "rtol", HS_KEY_REAL, 1, 0, OFF(ode_rtol), 1e-14, 1, "1e-6", NULL,
      "relative tolerance of the adaptive stepper"},
     {"ode", "atol", HS_KEY_REAL, 1, 0, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,

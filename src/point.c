@@ -168,6 +168,7 @@ hs_status hs_point_run(const hs_point *p, hs_result *res,
   if (!st)
     st = hs_population_init(&ctx.pop, ctx.act, &ctx.dist, p->L, p->H, p->ode_samples,
                             p->job_seed, (uint64_t)p->seed, err);
+  if (!st && p->antithetic) hs_population_make_antithetic(&ctx.pop);
   ctx.work_total = (p->run_sgd ? 1.0 : 0) + (p->run_ode ? 0.2 : 0);
   if (!st && p->run_sgd) st = hs_point_run_sgd(&ctx, err);
   ctx.work_done = p->run_sgd ? 1.0 : 0;

@@ -12,7 +12,7 @@
 
 /* Samples processed together: their scores, weights and gradients stay in
  * cache between the products and the per-sample passes. */
-enum { CHUNK = 256 };
+enum { CHUNK = 256 }; /* even: antithetic pairs never straddle chunks */
 
 hs_status hs_population_init(hs_population *pop, const hs_activation *act,
                              const hs_dist *dist, int L, int H, int N,
@@ -39,6 +39,18 @@ hs_status hs_population_init(hs_population *pop, const hs_activation *act,
   return HS_OK;
 }
 
+void hs_population_make_antithetic(hs_population *pop) {
+  int K = pop->K;
+  size_t row = (size_t)pop->L * (K + pop->H);
+  for (int s = 0; s + 1 < pop->N; s += 2) {
+    const double *u = pop->U + s * row;
+    double *v = pop->U + (s + 1) * row;
+    for (size_t i = 0; i < row; i++) v[i] = -u[i];
+    for (int k = 0; k < K; k++) pop->C[(s + 1) * K + k] = pop->C[s * K + k];
+  }
+  pop->antithetic = 1;
+}
+
 void hs_population_free(hs_population *pop) {
   free(pop->U), free(pop->C), free(pop->S), free(pop->P), free(pop->G);
   free(pop->alpha), free(pop->e);
@@ -57,14 +69,17 @@ static void scores(int n, int L, int K, int W, int Hh, const double *U,
               ldm, 1.0, S, L * Hh);
 }
 
-/* One chunk of n samples starting at s0: forward (and backward), adding
- * to the loss sums and, with gradients, to gR, Nmat and the b/lambda sums. */
+/* One chunk of n samples starting at s0 (even): forward (and backward),
+ * adding to the loss sums (sums[0]: loss; sums[1]: squares of the loss, or
+ * of pair means when antithetic; sums[2]: their count) and, with gradients,
+ * to gR, Nmat and the b/lambda sums. */
 static void loss_chunk(hs_population *pop, int s0, int n, int Hh, const double *R,
                        const double *shift, const hs_attn_model *model, double *sums,
                        double *gR, double *gbs, double *gl, double *Nmat) {
   int L = pop->L, K = pop->K, W = K + pop->H;
   const double *U = pop->U + (size_t)s0 * L * W, *C = pop->C + (size_t)s0 * K;
   scores(n, L, K, W, Hh, U, C, R, shift, pop->S);
+  double pair = 0;
   for (int s = 0; s < n; s++) {
     size_t o = (size_t)s * L;
     double *P = pop->P + o * Hh, *alpha = pop->alpha + o, *e = pop->e + o;
@@ -72,7 +87,15 @@ static void loss_chunk(hs_population *pop, int s0, int n, int Hh, const double *
     hs_attn_residual(L, 0, alpha, e);
     double ell = 0;
     for (int l = 0; l < L; l++) ell += e[l] * e[l];
-    sums[0] += ell, sums[1] += ell * ell;
+    sums[0] += ell;
+    if (!pop->antithetic) {
+      sums[1] += ell * ell, sums[2] += 1;
+    } else if (s % 2 == 0) {
+      pair = ell;
+    } else {
+      double mean = 0.5 * (pair + ell);
+      sums[1] += mean * mean, sums[2] += 1, sums[3] += mean;
+    }
     /* G = I, so rho = e */
     if (gR) pop->act->backward(model, L, P, alpha, e, pop->G + o * Hh, gbs, gl);
   }
@@ -93,7 +116,7 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
                           double *Nmat, double *se) {
   int N = pop->N, W = pop->K + pop->H;
   hs_attn_model model = {Hh, b, lambda};
-  double sums[2] = {0, 0}, gbs[Hh], gl = 0;
+  double sums[4] = {0, 0, 0, 0}, gbs[Hh], gl = 0;
   memset(gbs, 0, sizeof gbs);
   if (gR) memset(gR, 0, sizeof(double) * Hh * W);
   if (gR && Nmat) memset(Nmat, 0, sizeof(double) * Hh * Hh);
@@ -101,7 +124,10 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
     loss_chunk(pop, s0, N - s0 < CHUNK ? N - s0 : CHUNK, Hh, R, shift, &model, sums, gR,
                gbs, &gl, Nmat);
   double mean = sums[0] / N;
-  if (se) *se = sqrt(fmax(sums[1] / N - mean * mean, 0) / N);
+  if (se) { /* over samples, or over pair means (antithetic) */
+    double m = pop->antithetic ? sums[3] / sums[2] : mean;
+    *se = sums[2] > 1 ? sqrt(fmax(sums[1] / sums[2] - m * m, 0) / sums[2]) : NAN;
+  }
   if (!gR) return mean;
   for (int i = 0; i < Hh * W; i++) gR[i] /= N;
   if (Nmat)

@@ -11,10 +11,11 @@
  * O(0.1), shrinking only with eta/B -> 0 or averages over seeds. So: every
  * record within 0.15; after specialisation (t >= 60) the loss within 0.01
  * and Q_perp within 0.03 (section 9 quotes 0.001-0.005 and 0.03 at
- * t >= 60), and m within 0.5: late on, the softmax's heads drift slowly
- * along a flat valley (|m_h2| grows while the loss is within 0.006), so
- * its m lags the ODE's by up to 0.33 at t = 60 (softmax1 0.09, bsoftmax
- * 0.04). The gradient flow (noise term off) must miss SGD's
+ * t >= 60), and m within 0.15. With the default antithetic samples this
+ * seed gives a worst loss gap of 0.004-0.011 and late m gaps of 0.03; with
+ * plain samples the ODE escaped later (worst gap 0.13, and the softmax's
+ * heads, drifting along a flat valley, lagged by 0.33 in m at t = 60): the
+ * sample set moves the escape time, as section 6 says. The gradient flow (noise term off) must miss SGD's
  * Q_perp plateau by more than twice the ODE with the term. */
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +29,7 @@ static hs_point make_point(const char *act) {
   hs_point p = {.job_seed = 11, .L = 8, .H = H, .sigma0 = 0.5, .seed = 1,
                 .orthonormal_spikes = 1, .d = 1000, .B = 1, .eta = 0.5, .kappa = 1,
                 .test_samples = 1000, .run_sgd = 1, .records = T, .t_max = 80,
-                .run_ode = 1, .noise_term = 1, .ode_samples = 20000,
+                .run_ode = 1, .noise_term = 1, .ode_samples = 20000, .antithetic = 1,
                 .ode_rtol = 1e-6, .ode_atol = 1e-8, .bayes_samples = 0, .maps = 1};
   strcpy(p.activation, act);
   strcpy(p.record_grid, "linear");
@@ -80,7 +81,7 @@ static void test_activation(const char *act) {
          with.lpop[T - 1], with.ode_loss[T - 1]);
   CHECK(worst < 0.15, "%s: loss gap %.4f at some record", act, worst);
   CHECK(late_loss < 0.01, "%s: late loss gap %.4f", act, late_loss);
-  CHECK(late_m < 0.5, "%s: late m gap %.4f", act, late_m);
+  CHECK(late_m < 0.15, "%s: late m gap %.4f", act, late_m);
   CHECK(late_qp < 0.03, "%s: late Q_perp gap %.4f", act, late_qp);
   CHECK(gap_off > 2 * gap_on, "%s: noise term closes the Q_perp gap (%.4f vs %.4f)", act,
         gap_on, gap_off);

@@ -36,7 +36,7 @@ typedef struct hs_point {
   char record_grid[HS_NAME_LEN]; /* "linear" or "log" */
   double t_min, t_max;
   /* the ODE (MODEL.md section 6) */
-  int run_ode, noise_term, ode_samples;
+  int run_ode, noise_term, ode_samples, antithetic;
   double ode_rtol, ode_atol;
   char ode_start[HS_NAME_LEN];   /* "sgd", "bayes" or "given" */
   hs_matrix start_m, start_Q, start_b;
