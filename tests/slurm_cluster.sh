@@ -73,5 +73,23 @@ grep -q "to resume by hand" stopped.out; ok $? "USR1 stops the sweep cleanly: $(
 sbatch --wait -n "$cpus" -o resumed.out slurm/sweep.sbatch long.yaml >/dev/null; ok $? "resubmission: $(tail -2 resumed.out)"
 "$headspec" info stopped.h5 | grep -q "0 failed, 0 pending"; ok $? "resumed to completion"
 
+# the self-requeueing variant: USR1 stops it, it requeues itself and finishes
+sed -e 's|output: stopped.h5|output: requeued.h5|' long.yaml >requeue.yaml
+id=$(sbatch --parsable -n "$cpus" -o requeue.out slurm/sweep-requeue.sbatch requeue.yaml)
+for _ in $(seq 100); do [ -s requeued.h5 ] && break; sleep 0.2; done
+sleep 3; scancel --signal=USR1 --batch "$id"
+released=0
+for _ in $(seq 600); do
+  state=$(squeue -h -j "$id" -o %t 2>/dev/null)
+  [ -z "$state" ] && break
+  # SLURM holds a requeued job for a while before it may start: release it
+  if [ $released -eq 0 ] && [ "$state" = PD ] && grep -q "requeueing job" requeue.out 2>/dev/null; then
+    scontrol update JobId="$id" StartTime=now >/dev/null 2>&1 && released=1
+  fi
+  sleep 0.5
+done
+grep -q "requeueing job" requeue.out; ok $? "requeue variant requeued itself: $(grep headspec requeue.out | tail -4 | tr '\n' ' ')"
+"$headspec" info requeued.h5 | grep -q "0 failed, 0 pending"; ok $? "requeued job completed: $(squeue 2>&1 | tail -1)"
+
 echo "slurm_cluster: $((n - fail)) passed, $fail failed"
 [ $fail -eq 0 ]
