@@ -9,9 +9,10 @@ set -u
 headspec=$(realpath "$1") src=$(realpath "$2") py=/usr/bin/python3
 if [ "$(id -u)" -ne 0 ]; then echo "slurm_cluster: skipped (needs root)"; exit 77; fi
 "$src/scripts/setup.sh" --with-slurm || exit 1
-work=$(mktemp -d) pids=()
+work=$(mktemp -d) pids=() started_munge=0
 cleanup() {
   [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null
+  [ $started_munge -eq 1 ] && kill "$(cat /run/munge/munged.pid 2>/dev/null)" 2>/dev/null
   sleep 1; rm -rf "$work"
 }
 trap cleanup EXIT
@@ -48,7 +49,9 @@ CONF
 export SLURM_CONF=$work/slurm.conf
 
 mkdir -p /run/munge && chown munge:munge /run/munge
-munge -n 2>/dev/null | unmunge >/dev/null 2>&1 || runuser -u munge -- /usr/sbin/munged
+if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+  runuser -u munge -- /usr/sbin/munged && started_munge=1
+fi
 munge -n | unmunge >/dev/null; ok $? "munge works"
 slurmctld -D -i -f "$SLURM_CONF" >/dev/null 2>&1 & pids+=($!)
 slurmd -D -f "$SLURM_CONF" >/dev/null 2>&1 & pids+=($!)
