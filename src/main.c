@@ -98,7 +98,8 @@ static int cmd_run(int argc, char **argv) {
   hs_status st = hs_sweep_run(&job, MPI_COMM_WORLD, &opt, &sum, &err);
   int code = EXIT_DONE;
   if (st) {
-    fprintf(stderr, "headspec: %s\n", err.msg);
+    /* every rank has the same message (the sweep shares the first error) */
+    if (rank == 0) fprintf(stderr, "headspec: %s\n", err.msg);
     code = st == HS_EMISMATCH || st == HS_EINPUT ? EXIT_USAGE : EXIT_FAILED;
   } else if (rank == 0) {
     fprintf(stderr,
