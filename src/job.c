@@ -8,115 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "headspec/attention.h"
 #include "headspec/dist.h"
 
 /* Grids larger than this are almost certainly a mistake in the job file. */
 #define MAX_POINTS 10000000L
-
-static const char *check_activation(const char *v) {
-  return hs_activation_find(v) ? NULL : hs_activation_names();
-}
-static const char *check_distribution(const char *v) {
-  return hs_dist_find(v) ? NULL : hs_dist_names();
-}
-static const char *check_ode_start(const char *v) {
-  return strcmp(v, "sgd") == 0 || strcmp(v, "bayes") == 0 || strcmp(v, "given") == 0
-             ? NULL
-             : "sgd bayes given";
-}
-static const char *check_record_grid(const char *v) {
-  return strcmp(v, "linear") == 0 || strcmp(v, "log") == 0 ? NULL : "linear log";
-}
-
-#define OFF(field) offsetof(hs_point, field)
-const hs_key hs_job_keys[] = {
-    /* section, name, type, sweepable, dist_param, offset, min, max, default */
-    {"model", "distribution", HS_KEY_NAME, 1, 0, OFF(dist.name), 0, 0, NULL,
-     check_distribution, "feature-weight distribution P_c"},
-    {"model", "b1", HS_KEY_REAL, 1, 1, OFF(dist.b1), -1e6, 1e6, NULL, NULL,
-     "flipping: weight of the first spike"},
-    {"model", "b2", HS_KEY_REAL, 1, 1, OFF(dist.b2), -1e6, 1e6, NULL, NULL,
-     "flipping: weight of the second spike (random sign)"},
-    {"model", "beta", HS_KEY_REAL, 1, 1, OFF(dist.beta), -1e6, 1e6, NULL, NULL,
-     "onehot: signal strength"},
-    {"model", "K", HS_KEY_INT, 1, 1, OFF(dist.K), 1, 4096, NULL, NULL,
-     "onehot, gaussian: number of spikes"},
-    {"model", "signed", HS_KEY_BOOL, 1, 1, OFF(dist.is_signed), 0, 1, "false",
-     NULL, "onehot: random sign on the atom"},
-    {"model", "bmin", HS_KEY_REAL, 1, 1, OFF(dist.bmin), 0, 1e6, NULL, NULL,
-     "gaussian: smallest standard deviation"},
-    {"model", "bmax", HS_KEY_REAL, 1, 1, OFF(dist.bmax), 0, 1e6, NULL, NULL,
-     "gaussian: largest standard deviation"},
-    {"model", "atoms", HS_KEY_MATRIX, 0, 1, OFF(dist.atoms), -1e6, 1e6, NULL,
-     NULL, "discrete: list of atoms c_j"},
-    {"model", "probs", HS_KEY_VECTOR, 0, 1, OFF(dist.probs), 0, 1, NULL, NULL,
-     "discrete: probabilities p_j"},
-    {"model", "activation", HS_KEY_NAME, 1, 0, OFF(activation), 0, 0, NULL,
-     check_activation, "softmax, softmax1 or bsoftmax"},
-    {"model", "H", HS_KEY_INT, 1, 0, OFF(H), 1, 4096, NULL, NULL,
-     "number of heads"},
-    {"model", "L", HS_KEY_INT, 1, 0, OFF(L), 1, 100000, "8", NULL,
-     "tokens per sequence"},
-    {"model", "sigma0", HS_KEY_REAL, 1, 0, OFF(sigma0), 0, 1e3, "0.5", NULL,
-     "standard deviation of the initial heads"},
-    {"model", "seed", HS_KEY_INT, 1, 0, OFF(seed), 0, 2147483647, "1", NULL,
-     "seed of the teacher, initialisation and data"},
-    {"model", "orthonormal_spikes", HS_KEY_BOOL, 1, 0, OFF(orthonormal_spikes),
-     0, 1, "false", NULL, "exactly orthogonal spikes of norm sqrt(d)"},
-    {"training", "d", HS_KEY_INT, 1, 0, OFF(d), 1, 100000000, NULL, NULL,
-     "embedding dimension"},
-    {"training", "eta", HS_KEY_REAL, 1, 0, OFF(eta), 1e-12, 1e6, NULL, NULL,
-     "learning rate"},
-    {"training", "B", HS_KEY_INT, 1, 0, OFF(B), 1, 1000000, "1", NULL,
-     "batch size"},
-    {"training", "kappa", HS_KEY_REAL, 1, 0, OFF(kappa), 0, 1e6, "1", NULL,
-     "learning-rate ratio of b and lambda"},
-    {"training", "test_samples", HS_KEY_INT, 1, 0, OFF(test_samples), 1,
-     100000000, "1000", NULL, "sequences in the fixed test set"},
-    {"training", "run", HS_KEY_BOOL, 1, 0, OFF(run_sgd), 0, 1, "true", NULL,
-     "run online SGD at finite d"},
-    {"training", "t_max", HS_KEY_REAL, 0, 0, OFF(t_max), 1e-12, 1e9, NULL,
-     NULL, "training time t = steps eta / d"},
-    {"training", "records", HS_KEY_INT, 0, 0, OFF(records), 2, 1000000, "51",
-     NULL, "number of record times"},
-    {"training", "record_grid", HS_KEY_NAME, 0, 0, OFF(record_grid), 0, 0,
-     "linear", check_record_grid, "linear or log spacing of record times"},
-    {"training", "t_min", HS_KEY_REAL, 0, 0, OFF(t_min), 1e-12, 1e9, "0.1",
-     NULL, "first nonzero record time of a log grid"},
-    {"ode", "run", HS_KEY_BOOL, 1, 0, OFF(run_ode), 0, 1, "true", NULL,
-     "integrate the order-parameter ODE"},
-    {"ode", "noise_term", HS_KEY_BOOL, 1, 0, OFF(noise_term), 0, 1, "true",
-     NULL, "include SGD's (eta/B) N term (false: gradient flow)"},
-    {"ode", "samples", HS_KEY_INT, 1, 0, OFF(ode_samples), 10, 100000000,
-     "20000", NULL, "Monte Carlo samples of the population loss"},
-    {"ode", "antithetic", HS_KEY_BOOL, 1, 0, OFF(antithetic), 0, 1, "true", NULL,
-     "antithetic Monte Carlo samples (u, -u): half the spread of Lpop"},
-    {"ode", "rtol", HS_KEY_REAL, 1, 0, OFF(ode_rtol), 1e-14, 1, "1e-6", NULL,
-     "relative tolerance of the adaptive stepper"},
-    {"ode", "atol", HS_KEY_REAL, 1, 0, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,
-     "absolute tolerance of the adaptive stepper"},
-    {"ode", "start", HS_KEY_NAME, 1, 0, OFF(ode_start), 0, 0, "sgd",
-     check_ode_start, "sgd (its initialisation), bayes (the Bayes point) or given"},
-    {"ode", "start_m", HS_KEY_MATRIX, 0, 0, OFF(start_m), -1e6, 1e6, "", NULL,
-     "given start: m (H x K)"},
-    {"ode", "start_Q", HS_KEY_MATRIX, 0, 0, OFF(start_Q), -1e6, 1e6, "", NULL,
-     "given start: Q (H x H); Q - m m^T must be positive semi-definite"},
-    {"ode", "start_b", HS_KEY_VECTOR, 0, 0, OFF(start_b), -1e6, 1e6, "", NULL,
-     "given start: b (H); default 0"},
-    {"ode", "start_noise", HS_KEY_REAL, 1, 0, OFF(start_noise), 0, 1e3, "0",
-     NULL, "standard deviation of noise added to the start's m and V"},
-    {"analysis", "bayes_samples", HS_KEY_INT, 1, 0, OFF(bayes_samples), 0,
-     1000000000, "100000", NULL, "Monte Carlo samples of the Bayes risk (0: skip)"},
-    {"analysis", "maps", HS_KEY_INT, 1, 0, OFF(maps), 1, 10000, "4", NULL,
-     "sequences shown in the attention maps"},
-    {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,
-     "greedy head pruning of the final model"},
-    {"testing", "fail_point", HS_KEY_INT, 0, 0, OFF(fail_on_purpose), -1, 1e9, "-1",
-     NULL, "grid index of a point that fails on purpose (tests only)"},
-};
-#undef OFF
-const int hs_n_job_keys = sizeof hs_job_keys / sizeof *hs_job_keys;
 
 static int find_key(const char *section, const char *name) {
   for (int i = 0; i < hs_n_job_keys; i++)
@@ -451,33 +346,6 @@ void hs_job_point(const hs_job *job, long i, hs_point *p) {
     }
   }
   p->fail_on_purpose = p->fail_on_purpose == i; /* the index -> this point? */
-}
-
-void hs_job_column_name(int k, char *buf, size_t len) {
-  const hs_key *key = &hs_job_keys[k];
-  int shared = 0;
-  for (int i = 0; i < hs_n_job_keys; i++)
-    shared |= i != k && strcmp(hs_job_keys[i].name, key->name) == 0;
-  if (shared) snprintf(buf, len, "grid/%s_%s", key->section, key->name);
-  else snprintf(buf, len, "grid/%s", key->name);
-}
-
-double hs_job_point_cost(const hs_point *p) {
-  /* Unit costs measured by bench/ on this machine class (one core):
-   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension; the
-   * population loss ~12 ns per sample, token and head; the ODE about two
-   * right-hand sides per unit of t; the Bayes risk ~20 ns per token-atom. */
-  double lpop = (double)p->ode_samples * p->L * p->H * 12e-9;
-  double cost = 0;
-  if (p->run_sgd) {
-    double steps = p->t_max * p->d / p->eta;
-    cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
-    cost += p->records * ((double)p->test_samples * p->L * p->d * 8e-9 + lpop);
-  }
-  if (p->run_ode) cost += (2 * p->t_max + p->records) * lpop;
-  int atoms = p->dist.atoms.rows > 0 ? p->dist.atoms.rows : p->dist.K > 0 ? p->dist.K : 2;
-  cost += (double)p->bayes_samples * p->L * atoms * 20e-9;
-  return cost;
 }
 
 /* ---- loading ------------------------------------------------------------- */

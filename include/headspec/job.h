@@ -3,8 +3,8 @@
  * A job names its output file and gives the model and training keys; any
  * key marked sweepable may be given a list, and the grid is the Cartesian
  * product of all lists (the last key of the table varies fastest). Every
- * error names FILE:LINE. The key table (hs_job_keys) is also what the store
- * writes as the /grid columns.
+ * error names FILE:LINE. The key table (hs_job_keys, in job_keys.c) is also
+ * what the store writes as the /grid columns.
  */
 #ifndef HEADSPEC_JOB_H
 #define HEADSPEC_JOB_H

@@ -1,4 +1,5 @@
-/* sweep.h: run every pending point of a job into its results file.
+/* sweep.h: run every pending point of a job into its results file, over
+ * the ranks of an MPI communicator (master/worker; see sweep.c).
  *
  * Knows nothing of the model: it hands hs_point values to hs_point_run and
  * the results to the store. With one rank that rank does everything.
