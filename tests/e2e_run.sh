@@ -56,5 +56,9 @@ for ds in $(h5ls -r whole.h5 | awk '$2 == "Dataset" && $1 ~ /results/ && $1 !~ /
   h5diff whole.h5 killed.h5 "$ds" "$ds" >/dev/null || { echo "differs: $ds"; false; }
 done; ok $? "killed and resumed equals uninterrupted"
 
+# ODE from given starts: the Bayes point stays at R*; m, Q, b as given.
+"$headspec" run --quiet "$src/tests/jobs/starts.yaml" 2>starts.log; ok $? "ODE starts run: $(cat starts.log)"
+$py "$src/tests/check_starts.py" starts.h5; ok $? "ODE starts checks"
+
 echo "e2e_run: $((n - fail)) passed, $fail failed"
 [ $fail -eq 0 ]
