@@ -12,6 +12,11 @@ cd "$work" || exit 1
 fail=0 n=0
 ok() { n=$((n + 1)); if [ "$1" -ne 0 ]; then echo "FAIL: $2"; fail=$((fail + 1)); fi; }
 run() { local ranks=$1; shift; mpirun -n "$ranks" "$headspec" run --quiet "$@"; }
+done_in() { "$headspec" info "$1" 2>/dev/null | sed -n 's/.* total, \([0-9]*\) done.*/\1/p'; }
+# Wait (at most 60 s) until FILE has more than N points done.
+wait_done_above() {
+  for _ in $(seq 600); do [ "$(done_in "$1")" -gt "$2" ] 2>/dev/null && return; sleep 0.1; done
+}
 # Result datasets (timing columns excluded) of two files are equal.
 same_results() {
   local a=$1 b=$2 ds status=0
@@ -43,12 +48,14 @@ ok $? "status: point 5 failed, all others done"
 # SIGUSR1 (what SLURM sends before walltime) and SIGTERM: abandon the current
 # points, say how to resume (exit 3; mpirun itself answers SIGTERM with 1),
 # and the re-run completes the same file.
-sed -e "s|output: tiny.h5|output: term.h5|" -e 's/d: 128/d: 512/' -e 's/t_max: 4/t_max: 12/' base.yaml >term.yaml
+sed -e "s|output: tiny.h5|output: term.h5|" -e 's/d: 128/d: 512/' -e 's/t_max: 4/t_max: 16/' base.yaml >term.yaml
 sed -e "s|output: term.h5|output: whole.h5|" term.yaml >whole.yaml
 run 2 whole.yaml 2>/dev/null; ok $? "uninterrupted run"
 for sig in USR1 TERM; do
+  before=$(done_in term.h5); before=${before:-0}
   setsid mpirun -n 2 "$headspec" run --quiet term.yaml 2>term.log & pid=$!
-  sleep 2.5; kill -$sig $pid; wait $pid; code=$?
+  wait_done_above term.h5 "$before"  # running, and not finished
+  kill -$sig $pid; wait $pid; code=$?
   want=3; [ $sig = TERM ] && want=1
   [ $code -eq $want ] && grep -q "run the same command again to resume" term.log
   ok $? "SIG$sig: exit $code, $(grep headspec term.log | tr '\n' ' ')"

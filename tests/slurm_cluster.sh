@@ -19,6 +19,13 @@ trap cleanup EXIT
 cd "$work" || exit 1
 fail=0 n=0
 ok() { n=$((n + 1)); if [ "$1" -ne 0 ]; then echo "FAIL: $2"; fail=$((fail + 1)); fi; }
+# Wait (at most 60 s) until FILE has a point done: the job is computing.
+wait_first_done() {
+  for _ in $(seq 600); do
+    "$headspec" info "$1" 2>/dev/null | grep -q " total, [1-9][0-9]* done" && return
+    sleep 0.1
+  done
+}
 
 host=$(hostname -s) cpus=$(nproc)
 mkdir -p state spool
@@ -66,10 +73,9 @@ ok $code "sbatch --wait: exit $code: $(cat first.out)"
 $py "$src/tests/check_results.py" cluster.h5 job.yaml "$cpus" >/dev/null; ok $? "cluster results complete and correct"
 
 # the pre-walltime signal: USR1 to the batch script, then resume
-sed -e 's|output: cluster.h5|output: stopped.h5|' -e 's/d: 128/d: 512/' -e 's/t_max: 2/t_max: 16/' job.yaml >long.yaml
+sed -e 's|output: cluster.h5|output: stopped.h5|' -e 's/d: 128/d: 512/' -e 's/t_max: 2/t_max: 32/' job.yaml >long.yaml
 id=$(sbatch --parsable -n "$cpus" -o stopped.out slurm/sweep.sbatch long.yaml)
-for _ in $(seq 100); do [ -s stopped.h5 ] && break; sleep 0.2; done
-sleep 3; scancel --signal=USR1 --batch "$id"
+wait_first_done stopped.h5; scancel --signal=USR1 --batch "$id"
 for _ in $(seq 150); do squeue -h -j "$id" 2>/dev/null | grep -q . || break; sleep 0.2; done
 grep -q "to resume by hand" stopped.out; ok $? "USR1 stops the sweep cleanly: $(tail -3 stopped.out)"
 "$headspec" info stopped.h5 | grep -q pending; ok $? "points left pending"
@@ -79,8 +85,7 @@ sbatch --wait -n "$cpus" -o resumed.out slurm/sweep.sbatch long.yaml >/dev/null;
 # the self-requeueing variant: USR1 stops it, it requeues itself and finishes
 sed -e 's|output: stopped.h5|output: requeued.h5|' long.yaml >requeue.yaml
 id=$(sbatch --parsable -n "$cpus" -o requeue.out slurm/sweep-requeue.sbatch requeue.yaml)
-for _ in $(seq 100); do [ -s requeued.h5 ] && break; sleep 0.2; done
-sleep 3; scancel --signal=USR1 --batch "$id"
+wait_first_done requeued.h5; scancel --signal=USR1 --batch "$id"
 released=0
 for _ in $(seq 600); do
   state=$(squeue -h -j "$id" -o %t 2>/dev/null)
