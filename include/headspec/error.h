@@ -2,25 +2,20 @@
  *
  * Functions that can fail return an hs_status and, on failure, fill an
  * hs_err with a message that says what is wrong and where (for job files:
- * FILE:LINE). The codes are one X-macro list so a code and its text never
- * drift apart (the SUNDIALS pattern).
+ * FILE:LINE). The message carries the detail; the code says what kind of
+ * failure it was (the CLI maps kinds to exit statuses).
  */
 #ifndef HEADSPEC_ERROR_H
 #define HEADSPEC_ERROR_H
 
-#define HS_STATUS_LIST(X)                                        \
-  X(HS_OK, "success")                                            \
-  X(HS_EINPUT, "invalid input")                                  \
-  X(HS_ENOMEM, "out of memory")                                  \
-  X(HS_EIO, "input/output error")                                \
-  X(HS_ENUM, "numerical failure")                                \
-  X(HS_EMISMATCH, "results file belongs to a different job")     \
-  X(HS_EINTERRUPT, "interrupted")
-
 typedef enum {
-#define HS_STATUS_ENUM(code, text) code,
-  HS_STATUS_LIST(HS_STATUS_ENUM)
-#undef HS_STATUS_ENUM
+  HS_OK = 0,     /* success */
+  HS_EINPUT,     /* invalid input (job file, parameters) */
+  HS_ENOMEM,     /* out of memory */
+  HS_EIO,        /* input/output error */
+  HS_ENUM,       /* numerical failure (non-finite loss, singular matrix) */
+  HS_EMISMATCH,  /* results file belongs to a different job */
+  HS_EINTERRUPT  /* stopped by a signal */
 } hs_status;
 
 enum { HS_ERR_MSG_LEN = 1024 };
@@ -29,9 +24,6 @@ typedef struct hs_err {
   hs_status code;
   char msg[HS_ERR_MSG_LEN];
 } hs_err;
-
-/* The fixed text of a status code. */
-const char *hs_status_text(hs_status code);
 
 /* Set err (if non-NULL) to code and a printf-style message; returns code so
  * callers can write `return hs_err_set(err, HS_EINPUT, "...")`. */
