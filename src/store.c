@@ -30,7 +30,8 @@ struct hs_store {
   long *row_of;   /* per point: row within its group */
   int n_groups;
   result_group *groups;
-  hid_t status, message, rank, started, finished; /* /grid, written per point */
+  hid_t status, message, rank, host, started, finished; /* /grid, written per point */
+  char hostname[HS_HOST_LEN];
 };
 
 /* ---- small HDF5 helpers ---------------------------------------------------- */
@@ -193,19 +194,22 @@ static hs_status create_grid(hs_store *s, hid_t file, hs_err *err) {
   int no_rank = -1;
   double never = NAN;
   hid_t mt = string_type(HS_MESSAGE_LEN);
-  hid_t ds[5] = {
+  hid_t ht = string_type(HS_HOST_LEN);
+  hid_t ds[6] = {
       create_dataset(file, "grid/status", H5T_NATIVE_SCHAR, 1, &n, &pending,
                      "0 pending, 1 done, 2 failed"),
       create_dataset(file, "grid/message", mt, 1, &n, NULL,
                      "why a failed point failed"),
       create_dataset(file, "grid/rank", H5T_NATIVE_INT, 1, &n, &no_rank,
                      "MPI rank that computed the point"),
+      create_dataset(file, "grid/host", ht, 1, &n, NULL,
+                     "host name of the rank that computed the point"),
       create_dataset(file, "grid/started", H5T_NATIVE_DOUBLE, 1, &n, &never,
                      "Unix time at which the point's computation began"),
       create_dataset(file, "grid/finished", H5T_NATIVE_DOUBLE, 1, &n, &never,
                      "Unix time at which the point was stored")};
-  H5Tclose(mt);
-  for (int i = 0; i < 5; i++) {
+  H5Tclose(mt), H5Tclose(ht);
+  for (int i = 0; i < 6; i++) {
     bad |= ds[i] < 0;
     if (ds[i] >= 0) H5Dclose(ds[i]);
   }
@@ -298,9 +302,10 @@ static hs_status open_datasets(hs_store *s, hs_err *err) {
   s->status = H5Dopen2(s->file, "grid/status", H5P_DEFAULT);
   s->message = H5Dopen2(s->file, "grid/message", H5P_DEFAULT);
   s->rank = H5Dopen2(s->file, "grid/rank", H5P_DEFAULT);
+  s->host = H5Dopen2(s->file, "grid/host", H5P_DEFAULT);
   s->started = H5Dopen2(s->file, "grid/started", H5P_DEFAULT);
   s->finished = H5Dopen2(s->file, "grid/finished", H5P_DEFAULT);
-  int bad = s->status < 0 || s->message < 0 || s->rank < 0 || s->started < 0 ||
+  int bad = s->status < 0 || s->message < 0 || s->rank < 0 || s->host < 0 || s->started < 0 ||
             s->finished < 0;
   for (int g = 0; g < s->n_groups; g++) {
     result_group *grp = &s->groups[g];
@@ -348,6 +353,8 @@ hs_status hs_store_open(const hs_job *job, MPI_Comm comm, int fresh,
   if (!s) return hs_err_set(err, HS_ENOMEM, "out of memory");
   s->job = job;
   s->file = -1;
+  if (gethostname(s->hostname, sizeof s->hostname) != 0) strcpy(s->hostname, "?");
+  s->hostname[sizeof s->hostname - 1] = '\0';
   hs_status st = plan_groups(s, err);
   int rank;
   MPI_Comm_rank(comm, &rank);
@@ -385,14 +392,15 @@ static hs_status write_status(hs_store *s, long i, signed char status,
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   double t = ts.tv_sec + 1e-9 * ts.tv_nsec, t0 = t - seconds;
-  hid_t mt = string_type(HS_MESSAGE_LEN);
+  hid_t mt = string_type(HS_MESSAGE_LEN), ht = string_type(HS_HOST_LEN);
   /* status last: a point is done only once everything else is written */
   herr_t bad = write_row(s->message, mt, i, msg) < 0 ||
                write_row(s->rank, H5T_NATIVE_INT, i, &rank) < 0 ||
+               write_row(s->host, ht, i, s->hostname) < 0 ||
                write_row(s->started, H5T_NATIVE_DOUBLE, i, &t0) < 0 ||
                write_row(s->finished, H5T_NATIVE_DOUBLE, i, &t) < 0 ||
                write_row(s->status, H5T_NATIVE_SCHAR, i, &status) < 0;
-  H5Tclose(mt);
+  H5Tclose(mt), H5Tclose(ht);
   return bad ? hs_err_set(err, HS_EIO, "%s: cannot write the status of point %ld",
                           s->job->output, i)
              : HS_OK;
@@ -420,8 +428,8 @@ hs_status hs_store_close(hs_store *s, hs_err *err) {
   for (int g = 0; g < s->n_groups; g++)
     for (int f = 0; f < hs_n_result_fields; f++)
       if (s->groups[g].dsets[f] > 0) bad |= H5Dclose(s->groups[g].dsets[f]) < 0;
-  hid_t grid[5] = {s->status, s->message, s->rank, s->started, s->finished};
-  for (int i = 0; i < 5; i++)
+  hid_t grid[6] = {s->status, s->message, s->rank, s->host, s->started, s->finished};
+  for (int i = 0; i < 6; i++)
     if (grid[i] > 0) bad |= H5Dclose(grid[i]) < 0;
   if (s->file >= 0) bad |= H5Fclose(s->file) < 0;
   free(s->groups), free(s->group_of), free(s->row_of), free(s);

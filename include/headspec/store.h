@@ -25,7 +25,7 @@ typedef enum {
   HS_POINT_FAILED = 2
 } hs_point_status;
 
-enum { HS_MESSAGE_LEN = 256 };
+enum { HS_MESSAGE_LEN = 256, HS_HOST_LEN = 64 };
 
 typedef struct hs_store hs_store;
 
