@@ -80,7 +80,7 @@ static herr_t write_root(const hs_plan *plan, hid_t file) {
                  hs_h5_attr_text(file, "units",
                                  "time t = SGD steps * eta / d; losses |y - f(X)|^2 / d; "
                                  "dimensionless quantities have units 1") < 0 ||
-                 hs_h5_write_text(file, "job_text", hs_plan_job_text(plan)) < 0
+                 hs_h5_write_text(file, "job_text", hs_plan_job_text(plan), "the job file") < 0
              ? -1
              : 0;
 }
@@ -241,8 +241,12 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
     const hs_axis_info *ax = &hs_axes[a];
     int n = hs_shape_dim(&g->shape, ax->dim);
     if (a == HS_AXIS_TIME) {
-      axes[a] = create_coordinate(grp, ax->name, H5T_IEEE_F64LE, (hsize_t)n,
-                                  hs_plan_times(plan), ax->long_name, "1");
+      double *times = malloc(sizeof *times * (size_t)n);
+      if (times) hs_plan_times(plan, n, times);
+      axes[a] = times ? create_coordinate(grp, ax->name, H5T_IEEE_F64LE, (hsize_t)n, times,
+                                          ax->long_name, "1")
+                      : -1;
+      free(times);
     } else {
       int *values = malloc(sizeof *values * (size_t)n);
       for (int i = 0; values && i < n; i++) values[i] = ax->first + i;
@@ -287,6 +291,18 @@ static herr_t create_group(const hs_plan *plan, const hs_plan_group *g, hid_t fi
   if (point >= 0) H5Dclose(point);
   H5Gclose(grp);
   return bad ? -1 : 0;
+}
+
+double hs_store_file_bytes(const hs_plan *plan) {
+  /* data (filled at creation), plus object headers and the /grid table */
+  double bytes = 1 << 20, n = (double)hs_plan_n_points(plan);
+  bytes += n * (8.0 * hs_plan_n_columns(plan) + HS_MESSAGE_LEN + HS_HOST_LEN + 128);
+  for (int g = 0; g < hs_plan_n_groups(plan); g++) {
+    const hs_plan_group *grp = &hs_plan_groups(plan)[g];
+    for (int f = 0; f < hs_n_result_fields; f++)
+      bytes += 8.0 * grp->n * hs_result_field_size(&hs_result_fields[f], &grp->shape) + 2048;
+  }
+  return bytes;
 }
 
 hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err) {
