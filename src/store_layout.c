@@ -260,23 +260,27 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
   return bad ? -1 : 0;
 }
 
-static herr_t create_group(const hs_plan *plan, const hs_plan_group *g, hid_t file) {
-  char path[256];
-  snprintf(path, sizeof path, "results/%s", g->name);
-  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
-  H5Pset_create_intermediate_group(lcpl, 1);
-  hid_t grp = H5Gcreate2(file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-  H5Pclose(lcpl);
-  if (grp < 0) return -1;
-  herr_t bad = 0;
-  for (int d = 0; d < HS_N_DIMS; d++)
-    bad |= hs_h5_attr_long(grp, hs_dim_names[d], hs_shape_dim(&g->shape, (hs_dim)d)) < 0;
+/* The (sub)group a field lives in: "sgd" of "sgd/m", "" of "bayes_risk". */
+static void field_folder(const hs_result_field *fld, char *buf, size_t len) {
+  const char *slash = strrchr(fld->name, '/');
+  snprintf(buf, len, "%.*s", slash ? (int)(slash - fld->name) : 0, fld->name);
+}
+
+/* The fields of one folder of a results group, with their own coordinates
+ * (so that xarray, which opens one group at a time, sees them there too). */
+static herr_t create_folder(const hs_plan *plan, const hs_plan_group *g, hid_t grp,
+                            const char *folder) {
+  hid_t loc = folder[0] ? H5Gcreate2(grp, folder, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : grp;
+  if (loc < 0) return -1;
   hid_t point = -1, axes[HS_N_AXES];
   for (int a = 0; a < HS_N_AXES; a++) axes[a] = -1;
-  bad |= create_axes(plan, g, grp, &point, axes) < 0;
+  herr_t bad = create_axes(plan, g, loc, &point, axes) < 0;
   double nan = NAN;
   for (int f = 0; f < hs_n_result_fields && !bad; f++) {
     const hs_result_field *fld = &hs_result_fields[f];
+    char in[64];
+    field_folder(fld, in, sizeof in);
+    if (strcmp(in, folder) != 0) continue;
     hsize_t dims[HS_MAX_RANK + 1] = {(hsize_t)g->n};
     hid_t scales[HS_MAX_RANK + 1] = {point};
     for (int r = 0; r < fld->rank; r++) {
@@ -289,6 +293,31 @@ static herr_t create_group(const hs_plan *plan, const hs_plan_group *g, hid_t fi
   for (int a = 0; a < HS_N_AXES; a++)
     if (axes[a] >= 0) H5Dclose(axes[a]);
   if (point >= 0) H5Dclose(point);
+  if (loc != grp) H5Gclose(loc);
+  return bad ? -1 : 0;
+}
+
+static herr_t create_group(const hs_plan *plan, const hs_plan_group *g, hid_t file) {
+  char path[256];
+  snprintf(path, sizeof path, "results/%s", g->name);
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  hid_t grp = H5Gcreate2(file, path, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  H5Pclose(lcpl);
+  if (grp < 0) return -1;
+  herr_t bad = 0;
+  for (int d = 0; d < HS_N_DIMS; d++)
+    bad |= hs_h5_attr_long(grp, hs_dim_names[d], hs_shape_dim(&g->shape, (hs_dim)d)) < 0;
+  for (int f = 0; f < hs_n_result_fields && !bad; f++) { /* each folder once */
+    char folder[64], earlier[64];
+    field_folder(&hs_result_fields[f], folder, sizeof folder);
+    int first = 1;
+    for (int e = 0; e < f && first; e++) {
+      field_folder(&hs_result_fields[e], earlier, sizeof earlier);
+      first = strcmp(folder, earlier) != 0;
+    }
+    if (first) bad |= create_folder(plan, g, grp, folder);
+  }
   H5Gclose(grp);
   return bad ? -1 : 0;
 }

@@ -73,7 +73,8 @@ with warnings.catch_warnings():
                 for var, dims in WANT.items():
                     if var in x:
                         check(x[var].dims == dims, "%s: %s/%s/%s dims %s" % (engine, grp, sub, var, x[var].dims))
-                check(x.sizes.get("time") == top.sizes["time"], "%s: time in %s/%s" % (engine, grp, sub))
+                check("time" in x.coords and np.array_equal(x["point"].values, top["point"].values),
+                      "%s: time and point coordinates in %s/%s" % (engine, grp, sub))
                 check(all("units" in x[v].attrs and "long_name" in x[v].attrs for v in x.data_vars),
                       "%s: units and long_name in %s/%s" % (engine, grp, sub))
 

@@ -12,7 +12,7 @@ with h5py.File(a_path, "r") as a, h5py.File(b_path, "r") as b:
     gb = b["results"][b["grid/group"][0].decode()]
     ra, rb = a["grid/row"][i], b["grid/row"][0]
     names = []
-    gb.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and
+    gb.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and o.attrs.get("CLASS") != b"DIMENSION_SCALE" and
                   o.shape and o.shape[0] == gb["point"].shape[0] and n not in ("point", "seconds")
                   and "/" in n or n in ("bayes_risk", "bayes_risk_se") else None)
     bad = []

@@ -38,7 +38,7 @@ with h5py.File(sys.argv[1], "r") as old, h5py.File(sys.argv[2], "r") as new:
                 bad.append("point %d: /grid/%s" % (i, c))
         ro, rn = old["results"][go["group"][i].decode()], new["results"][gn["group"][j].decode()]
         names = []
-        ro.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and
+        ro.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) and o.attrs.get("CLASS") != b"DIMENSION_SCALE" and
                       ("/" in n or n in ("bayes_risk", "bayes_risk_se", "seconds")) else None)
         for n in names:
             x, y = np.atleast_1d(ro[n][go["row"][i]]), np.atleast_1d(rn[n][gn["row"][j]])
