@@ -5,12 +5,7 @@
 # whose layout were derived in two places would store some point into a
 # group of another shape.)
 set -u
-headspec=$(realpath "$1") src=$(realpath "$2") py=/usr/bin/python3
-export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-fail=0 n=0
-ok() { n=$((n + 1)); if [ "$1" -ne 0 ]; then echo "FAIL: $2"; fail=$((fail + 1)); fi; }
+. "$(dirname "$0")/lib.sh"
 
 cp "$src/tests/jobs/shapes.yaml" shapes.yaml
 "$headspec" run --quiet shapes.yaml 2>run.log; ok $? "the shapes job runs: $(cat run.log)"
@@ -25,5 +20,4 @@ for i in $(seq 0 47); do
   $py "$src/tests/same_point.py" ../shapes.h5 "$i" "point$i.h5" || bad=$((bad + 1))
 done
 [ $bad -eq 0 ]; ok $? "every point equals the same point run alone ($bad differ)"
-echo "shapes_sweep: $((n - fail)) passed, $fail failed"
-[ $fail -eq 0 ]
+finish shapes_sweep

@@ -7,12 +7,7 @@
 # not regular files, two runs at once, a stale lock, a full disk, tampered
 # files, a too long name, a job text over 64 KiB.
 set -u
-headspec=$(realpath "$1") src=$(realpath "$2") py=/usr/bin/python3
-export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
-fail=0 n=0
-ok() { n=$((n + 1)); if [ "$1" -ne 0 ]; then echo "FAIL: $2"; fail=$((fail + 1)); fi; }
+. "$(dirname "$0")/lib.sh"
 not_crashed() { [ "$1" -eq 1 ] || [ "$1" -eq 2 ]; }  # a clean refusal, not a signal
 
 # a small job: 2 activations x 2 seeds
@@ -148,5 +143,4 @@ job "$long.h5" "[1]" 2 >long.yaml
 $py -c "import h5py, sys; sys.exit(h5py.File('big.h5')['job_text'][()].decode() != open('big.yaml').read())"
 ok $? "the whole job text is stored"
 
-echo "store_grow: $((n - fail)) passed, $fail failed"
-[ $fail -eq 0 ]
+finish store_grow
