@@ -1,7 +1,7 @@
 /* job_keys.c: the table of job-file keys (job.h): their sections, types,
- * ranges, defaults and where each lands in hs_point; the /grid column
- * names; and the cost model behind `headspec validate`. Adding a key is one
- * line here and a field in hs_point. */
+ * ranges, defaults and where each lands in hs_point; and the /grid column
+ * names (the cost model behind `headspec validate` is hs_point_cost). Adding
+ * a key is one line here and a field in hs_point. */
 #include <stdio.h>
 #include <string.h>
 
@@ -122,21 +122,4 @@ void hs_job_column_name(int k, char *buf, size_t len) {
   else snprintf(buf, len, "grid/%s", key->name);
 }
 
-double hs_job_point_cost(const hs_point *p) {
-  /* Unit costs measured by bench/ on this machine class (one core):
-   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension; the
-   * population loss ~12 ns per sample, token and head; the ODE about two
-   * right-hand sides per unit of t; the Bayes risk ~20 ns per token-atom. */
-  double lpop = (double)p->ode_samples * p->L * p->H * 12e-9;
-  double cost = 0;
-  if (p->run_sgd) {
-    double steps = p->t_max * p->d / p->eta;
-    cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
-    cost += p->records * ((double)p->test_samples * p->L * p->d * 8e-9 + lpop);
-  }
-  if (p->run_ode) cost += (2 * p->t_max + p->records) * lpop;
-  int atoms = p->dist.atoms.rows > 0 ? p->dist.atoms.rows : p->dist.K > 0 ? p->dist.K : 2;
-  cost += (double)p->bayes_samples * p->L * atoms * 20e-9;
-  return cost;
-}
-
+double hs_job_point_cost(const hs_point *p) { return hs_point_cost(p); }
