@@ -35,7 +35,9 @@ const hs_key hs_job_keys[] = {
      "flipping: weight of the second spike (random sign)"},
     {"model", "beta", HS_KEY_REAL, 1, 1, OFF(dist.beta), -1e6, 1e6, NULL, NULL,
      "onehot: signal strength"},
-    {"model", "K", HS_KEY_INT, 1, 1, OFF(dist.K), 1, 4096, NULL, NULL,
+    /* H and K up to 1024, L up to 100000: the sizes tests/test_limits.c
+     * runs (at H = 4096 one point takes ~2 GB and writes a 1 GB file). */
+    {"model", "K", HS_KEY_INT, 1, 1, OFF(dist.K), 1, 1024, NULL, NULL,
      "onehot, gaussian: number of spikes"},
     {"model", "signed", HS_KEY_BOOL, 1, 1, OFF(dist.is_signed), 0, 1, "false",
      NULL, "onehot: random sign on the atom"},
@@ -49,7 +51,7 @@ const hs_key hs_job_keys[] = {
      "discrete: probabilities p_j"},
     {"model", "activation", HS_KEY_NAME, 1, 0, OFF(activation), 0, 0, NULL,
      check_activation, "softmax, softmax1 or bsoftmax"},
-    {"model", "H", HS_KEY_INT, 1, 0, OFF(H), 1, 4096, NULL, NULL,
+    {"model", "H", HS_KEY_INT, 1, 0, OFF(H), 1, 1024, NULL, NULL,
      "number of heads"},
     {"model", "L", HS_KEY_INT, 1, 0, OFF(L), 1, 100000, "8", NULL,
      "tokens per sequence"},

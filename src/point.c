@@ -135,7 +135,7 @@ double hs_point_cost(const hs_point *p) {
    * right-hand sides per unit of t, each with an O(H^3) solve when the
    * noise term is on (~3 ns H^3, GSL's LU); greedy pruning ~H^3/3 head
    * evaluations of the population loss; the Bayes risk ~20 ns per
-   * token-atom. */
+   * token-atom plus ~1 ns per token, atom and spike (log phi). */
   double H = p->H, lpop_head = (double)p->ode_samples * p->L * 12e-9;
   double lpop = lpop_head * H, prune = p->prune ? H * H * H / 3 * lpop_head : 0;
   double cost = 0;
@@ -149,7 +149,8 @@ double hs_point_cost(const hs_point *p) {
     cost += (2 * p->t_max + p->records) * rhs + prune;
   }
   int atoms = p->dist.atoms.rows > 0 ? p->dist.atoms.rows : p->dist.K > 0 ? p->dist.K : 2;
-  cost += (double)p->bayes_samples * p->L * atoms * 20e-9;
+  int K = p->dist.atoms.rows > 0 ? p->dist.atoms.cols : p->dist.K > 0 ? p->dist.K : 2;
+  cost += (double)p->bayes_samples * p->L * atoms * (20e-9 + 1e-9 * K);
   return cost;
 }
 
@@ -198,15 +199,22 @@ static hs_status check_start(const hs_point *p, const hs_dist *dist, hs_err *err
     return st;
   }
   if (strcmp(p->ode_start, "given") == 0) return check_given(p, K, need_pd, err);
-  /* sgd: Q_perp of the initial heads has rank at most d (d - K with
-   * orthonormal spikes, which span K of the d directions). */
-  int rank = p->orthonormal_spikes ? p->d - K : p->d;
-  if (need_pd && H > rank)
+  /* sgd: Q - m m^T = W (I - xi^T xi / d) W^T / d. With H > d heads the W
+   * span all of R^d, where I - xi^T xi / d has negative directions unless
+   * the spikes are orthonormal: indefinite, no start. Orthonormal, it is a
+   * projector of rank d - K: singular when H > d - K. */
+  if (!p->orthonormal_spikes && H > p->d)
     return hs_err_set(err, HS_EINPUT,
-                      "the SGD start's Q_perp has rank at most %d < H = %d (d = %d%s), so "
-                      "the ODE's noise term (which needs Q_perp^-1) is undefined: raise d, "
-                      "set ode noise_term: false, or start_noise > 0",
-                      rank, H, p->d, p->orthonormal_spikes ? ", minus K orthonormal spikes" : "");
+                      "the ODE's start from SGD needs H <= d (H = %d, d = %d): with more "
+                      "heads than dimensions Q - m m^T is indefinite; raise d, or use "
+                      "orthonormal_spikes",
+                      H, p->d);
+  if (need_pd && p->orthonormal_spikes && H > p->d - K)
+    return hs_err_set(err, HS_EINPUT,
+                      "the SGD start's Q_perp has rank d - K = %d < H = %d, so the ODE's "
+                      "noise term (which needs Q_perp^-1) is undefined: raise d to H + K, set "
+                      "ode noise_term: false, or start_noise > 0",
+                      p->d - K, H);
   return HS_OK;
 }
 
@@ -217,6 +225,12 @@ static hs_status check_with_dist(const hs_point *p, const hs_dist *dist, const c
     return *key = "model.orthonormal_spikes",
            hs_err_set(err, HS_EINPUT, "orthonormal spikes need K <= d (K = %d, d = %d)",
                       dist->K, p->d);
+  int spikes_used = p->run_sgd || (p->run_ode && strcmp(p->ode_start, "sgd") == 0);
+  if (spikes_used && dist->K > p->d)
+    return *key = "training.d",
+           hs_err_set(err, HS_EINPUT,
+                      "K = %d spikes need d >= K (d = %d): their Gram matrix M would be "
+                      "singular", dist->K, p->d);
   if (p->run_ode) return *key = "ode.start", check_start(p, dist, err);
   return HS_OK;
 }
