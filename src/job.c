@@ -39,6 +39,7 @@ static int node_line(struct fy_node *n, int fallback) {
   return m ? m->line + 1 : fallback;
 }
 
+static int node_start_line(struct fy_node *n, int fallback);
 static hs_status fail(parser *ps, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static hs_status fail(parser *ps, int line, const char *fmt, ...) {
@@ -120,6 +121,9 @@ static hs_status parse_reals(parser *ps, const hs_key *k, struct fy_node *n,
   hs_key as_real = *k;
   as_real.type = HS_KEY_REAL;
   for (int i = 0; (item = fy_node_sequence_iterate(n, &it)); i++) {
+    if (fy_node_get_type(deref(item)) != FYNT_SCALAR)
+      return fail(ps, node_start_line(item, line), "'%s' must be a list of numbers%s", k->name,
+                  k->type == HS_KEY_MATRIX ? " in each row" : "");
     hs_status s = parse_number(ps, &as_real, item, line, &v[i]);
     if (s) return s;
   }
@@ -137,10 +141,13 @@ static hs_status parse_matrix(parser *ps, const hs_key *k, struct fy_node *n,
   void *it = NULL;
   struct fy_node *row;
   for (int j = 0; (row = fy_node_sequence_iterate(n, &it)); j++) {
-    double *v;
+    double *v = NULL;
     int len;
     hs_status s = parse_reals(ps, k, row, line, &v, &len);
-    if (s) return s;
+    if (s) {
+      free(v);
+      return s;
+    }
     if (j == 0) {
       kv->cols = len;
       kv->mat = calloc((size_t)kv->rows * len, sizeof(double));
@@ -163,6 +170,8 @@ static hs_status parse_matrix(parser *ps, const hs_key *k, struct fy_node *n,
 static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
   const hs_key *k = &hs_job_keys[ki];
   hs_key_values *kv = &ps->job->values[ki];
+  if (kv->line > 0) /* libfyaml refuses duplicate keys, but not an alias of one */
+    return fail(ps, line, "'%s' is given twice (first on line %d)", k->name, kv->line);
   kv->line = line;
   struct fy_node *raw = n; /* an alias: its own line in messages */
   n = deref(n);
