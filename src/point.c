@@ -128,6 +128,11 @@ int64_t hs_point_steps(const hs_point *p) {
   return steps <= HS_MAX_STEPS ? hs_timegrid_step(p->t_max, p->eta, p->d) : -1;
 }
 
+/* K of the point's distribution without building it. */
+static double spikes_of(const hs_point *p) {
+  return p->dist.atoms.rows > 0 ? p->dist.atoms.cols : p->dist.K > 0 ? p->dist.K : 2;
+}
+
 double hs_point_cost(const hs_point *p) {
   /* Unit costs measured by bench/ on this machine class (one core):
    * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension; the
@@ -149,9 +154,20 @@ double hs_point_cost(const hs_point *p) {
     cost += (2 * p->t_max + p->records) * rhs + prune;
   }
   int atoms = p->dist.atoms.rows > 0 ? p->dist.atoms.rows : p->dist.K > 0 ? p->dist.K : 2;
-  int K = p->dist.atoms.rows > 0 ? p->dist.atoms.cols : p->dist.K > 0 ? p->dist.K : 2;
-  cost += (double)p->bayes_samples * p->L * atoms * (20e-9 + 1e-9 * K);
+  cost += (double)p->bayes_samples * p->L * atoms * (20e-9 + 1e-9 * spikes_of(p));
   return cost;
+}
+
+double hs_point_memory(const hs_point *p) {
+  double H = p->H, K = spikes_of(p), L = p->L, d = p->d, N = p->ode_samples;
+  double T = p->records, W = K + H, cap = p->B > 64 ? p->B : 64; /* sgd.c's batch */
+  double doubles = K * d + N * L * W + N * K + 256 * L * (3 * H + 2); /* population.c */
+  int sgd_start = p->run_ode && strcmp(p->ode_start, "sgd") == 0;
+  if (p->run_sgd || sgd_start) doubles += H * d + cap * L * (d + 3 * H + 3) + d;
+  if (p->run_ode) doubles += 11 * (H * W + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
+  doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
+  doubles += L * K;                                                          /* Bayes */
+  return 8 * doubles;
 }
 
 /* The given start's shapes, and Q - m m^T = V V^T positive semi-definite
@@ -256,6 +272,15 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
                       "(a probable mistake; to run it anyway raise HS_MAX_POINT_CORE_HOURS "
                       "in include/headspec/point.h and rebuild)",
                       hours, HS_MAX_POINT_CORE_HOURS);
+  double gib = hs_point_memory(p) / (1 << 30);
+  if (!(gib <= HS_MAX_POINT_GIB))
+    return *key = "training.d",
+           hs_err_set(err, HS_EINPUT,
+                      "one point needs about %.3g GiB of memory, over the limit of %d GiB "
+                      "(mostly 8 max(B, 64) L d bytes for SGD's batch, 8 samples L (K + H) "
+                      "for the ODE's samples, 8 records H^2 for the results; to run it "
+                      "anyway raise HS_MAX_POINT_GIB in include/headspec/point.h)",
+                      gib, HS_MAX_POINT_GIB);
   hs_dist dist;
   *key = "model.distribution";
   hs_status st = hs_dist_init(&dist, &p->dist, err);

@@ -106,6 +106,9 @@ hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err);
  * a probable mistake: raise it here and rebuild to run such a point. */
 #define HS_MAX_STEPS 9007199254740992.0 /* 2^53 */
 #define HS_MAX_POINT_CORE_HOURS 1e6
+/* A point needing more memory than this would be killed by the kernel
+ * (left pending, killed again on every resume): refused. */
+#define HS_MAX_POINT_GIB 64
 
 /* SGD steps to reach t_max, t_max d / eta rounded, or -1 if that exceeds
  * HS_MAX_STEPS (hs_point_check refuses such a point). */
@@ -114,6 +117,10 @@ int64_t hs_point_steps(const hs_point *p);
 /* Estimated single-core seconds for one point (the cost model behind
  * `headspec validate`: unit costs measured by bench/ on one core). */
 double hs_point_cost(const hs_point *p);
+
+/* Estimated peak bytes of one point's run (its arrays: spikes, SGD batch,
+ * Monte Carlo samples, ODE state, results). */
+double hs_point_memory(const hs_point *p);
 
 /* Whether a point can run at all, checked before any point does: a valid
  * distribution, something to compute, orthonormal spikes that fit in d,

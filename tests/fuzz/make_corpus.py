@@ -7,6 +7,9 @@ over every file (tests/fuzz/run_corpus.py); add every job that ever crashed
 headspec to tests/fuzz/corpus/crash_*.yaml by hand (this script keeps them).
 
     tests/fuzz/make_corpus.py            # rewrite the generated files
+    tests/fuzz/make_corpus.py --rounds 20 --out /tmp/campaign
+                                         # a larger campaign: 20 rounds of
+                                         # mutations with other random draws
 """
 import os
 import random
@@ -183,22 +186,29 @@ def write(path, content):
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
+    args = sys.argv[1:]
+    rounds = int(args[args.index("--rounds") + 1]) if "--rounds" in args else 1
+    out = args[args.index("--out") + 1] if "--out" in args else OUT
+    os.makedirs(out, exist_ok=True)
+    for f in os.listdir(out):
         if f.endswith(".yaml") and not f.startswith("crash_"):
-            os.remove(os.path.join(OUT, f))
+            os.remove(os.path.join(out, f))
     n = 0
-    for name, text in seed_texts():
-        rng = random.Random(name)  # per seed: adding a seed changes no other file
-        write(os.path.join(OUT, f"{name}.yaml"), text)
-        n += 1
-        for tag, content in mutations(name, text, rng):
-            write(os.path.join(OUT, f"{name}_{tag}.yaml"), content)
-            n += 1
+    for r in range(rounds):
+        suffix = f"_r{r}" if r else ""
+        for name, text in seed_texts():
+            # per seed: adding a seed changes no other file
+            rng = random.Random(name + suffix)
+            if not r:
+                write(os.path.join(out, f"{name}.yaml"), text)
+                n += 1
+            for tag, content in mutations(name, text, rng):
+                write(os.path.join(out, f"{name}{suffix}_{tag}.yaml"), content)
+                n += 1
     for tag, content in fixed():
-        write(os.path.join(OUT, f"edge_{tag}.yaml"), content)
+        write(os.path.join(out, f"edge_{tag}.yaml"), content)
         n += 1
-    print(f"{n} job files in {os.path.relpath(OUT, ROOT)}", file=sys.stderr)
+    print(f"{n} job files in {out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
