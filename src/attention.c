@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Per-head maxima of the scores (column maxima of the L x H matrix). */
-static void head_max(int L, int H, const double *a, double *mx) {
+static void head_max(int L, int H, const double *restrict a, double *restrict mx) {
   for (int h = 0; h < H; h++) mx[h] = a[h];
   for (int l = 1; l < L; l++)
     for (int h = 0; h < H; h++) mx[h] = a[l * H + h] > mx[h] ? a[l * H + h] : mx[h];
@@ -17,15 +17,16 @@ static void head_max(int L, int H, const double *a, double *mx) {
 
 /* P = exp(a - shift[h]) over the L x H matrix: one contiguous loop, so gcc
  * calls the vector exp (this file is built with -ffast-math). */
-static void exp_shifted(int L, int H, const double *a, const double *shift, double *P) {
+static void exp_shifted(int L, int H, const double *restrict a,
+                        const double *restrict shift, double *restrict P) {
   for (int l = 0; l < L; l++)
     for (int h = 0; h < H; h++) P[l * H + h] = a[l * H + h] - shift[h];
   for (int i = 0; i < L * H; i++) P[i] = exp(P[i]);
 }
 
 /* P /= column sums S (plus extra[h]); alpha_l = scale * sum_h P_lh. */
-static void normalise(int L, int H, const double *extra, double scale, double *P,
-                      double *alpha, double *S) {
+static void normalise(int L, int H, const double *restrict extra, double scale,
+                      double *restrict P, double *restrict alpha, double *restrict S) {
   for (int h = 0; h < H; h++) S[h] = extra ? extra[h] : 0;
   for (int l = 0; l < L; l++)
     for (int h = 0; h < H; h++) S[h] += P[l * H + h];
