@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Per-head maxima of the scores (column maxima of the L x H matrix). */
-static void head_max(int L, int H, const double *a, double *mx) {
+static void head_max(int L, int H, const double *restrict a, double *restrict mx) {
   for (int h = 0; h < H; h++) mx[h] = a[h];
   for (int l = 1; l < L; l++)
     for (int h = 0; h < H; h++) mx[h] = a[l * H + h] > mx[h] ? a[l * H + h] : mx[h];
@@ -17,16 +17,16 @@ static void head_max(int L, int H, const double *a, double *mx) {
 
 /* P = exp(a - shift[h]) over the L x H matrix: one contiguous loop, so gcc
  * calls the vector exp (this file is built with -ffast-math). */
-static void exp_shifted(int L, int H, const double *a, const double *shift, double *P) {
+static void exp_shifted(int L, int H, const double *restrict a,
+                        const double *restrict shift, double *restrict P) {
   for (int l = 0; l < L; l++)
     for (int h = 0; h < H; h++) P[l * H + h] = a[l * H + h] - shift[h];
   for (int i = 0; i < L * H; i++) P[i] = exp(P[i]);
 }
 
 /* P /= column sums S (plus extra[h]); alpha_l = scale * sum_h P_lh. */
-static void normalise(int L, int H, const double *extra, double scale, double *P,
-                      double *alpha) {
-  double S[H];
+static void normalise(int L, int H, const double *restrict extra, double scale,
+                      double *restrict P, double *restrict alpha, double *restrict S) {
   for (int h = 0; h < H; h++) S[h] = extra ? extra[h] : 0;
   for (int l = 0; l < L; l++)
     for (int h = 0; h < H; h++) S[h] += P[l * H + h];
@@ -42,10 +42,10 @@ static void normalise(int L, int H, const double *extra, double scale, double *P
 static void softmax_forward(const hs_attn_model *m, int L, const double *a,
                             double *P, double *alpha) {
   int H = m->H;
-  double mx[H];
+  double *mx = m->work, *S = m->work + H;
   head_max(L, H, a, mx);
   exp_shifted(L, H, a, mx, P);
-  normalise(L, H, NULL, 1.0 / H, P, alpha);
+  normalise(L, H, NULL, 1.0 / H, P, alpha, S);
 }
 
 /* g_hl = -(2/H) p_hl (rho_l - rbar_h), rbar_h = sum_l p_hl rho_l. */
@@ -66,14 +66,14 @@ static void softmax_backward(const hs_attn_model *m, int L, const double *P,
 static void softmax1_forward(const hs_attn_model *m, int L, const double *a,
                              double *P, double *alpha) {
   int H = m->H;
-  double mx[H], extra[H];
+  double *mx = m->work, *extra = m->work + H;
   head_max(L, H, a, mx);
   for (int h = 0; h < H; h++) {
     mx[h] = m->b[h] > mx[h] ? m->b[h] : mx[h];
     extra[h] = exp(m->b[h] - mx[h]);
   }
   exp_shifted(L, H, a, mx, P);
-  normalise(L, H, extra, m->lambda / H, P, alpha);
+  normalise(L, H, extra, m->lambda / H, P, alpha, mx); /* mx is spent */
 }
 
 /* g_hl = -(2 lambda/H) q_hl (rho_l - rbar_h); d/db_h = (2 lambda/H) q0_h
@@ -101,7 +101,7 @@ static void softmax1_backward(const hs_attn_model *m, int L, const double *P,
 static void bsoftmax_forward(const hs_attn_model *m, int L, const double *a,
                              double *P, double *alpha) {
   int H = m->H;
-  double mx = a[0] + m->b[0], shift[H], Z = 0;
+  double mx = a[0] + m->b[0], *shift = m->work, Z = 0;
   for (int l = 0; l < L; l++)
     for (int h = 0; h < H; h++) mx = a[l * H + h] + m->b[h] > mx ? a[l * H + h] + m->b[h] : mx;
   for (int h = 0; h < H; h++) shift[h] = mx - m->b[h];

@@ -2,6 +2,7 @@
 #include "headspec/bayes.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "headspec/rng.h"
@@ -9,10 +10,15 @@
 /* Sequences per stream index: the estimate does not depend on chunking. */
 enum { CHUNK = 1024 };
 
-void hs_bayes_risk(const hs_dist *dist, int L, long n, uint64_t job_seed,
-                   uint64_t seed, double *risk, double *se) {
+hs_status hs_bayes_risk(const hs_dist *dist, int L, long n, uint64_t job_seed,
+                        uint64_t seed, double *risk, double *se, hs_err *err) {
   int K = dist->K;
-  double u[L * K], lp[L], c[K], sum = 0, sum2 = 0;
+  double *u = malloc(sizeof(double) * L * K), *lp = malloc(sizeof(double) * L);
+  double *c = malloc(sizeof(double) * K), sum = 0, sum2 = 0;
+  if (!u || !lp || !c) {
+    free(u), free(lp), free(c);
+    return hs_err_set(err, HS_ENOMEM, "out of memory for the Bayes risk (L = %d, K = %d)", L, K);
+  }
   hs_rng r;
   for (long i = 0; i < n; i++) {
     if (i % CHUNK == 0) hs_rng_init(&r, job_seed, seed, HS_PURPOSE_BAYES, (uint64_t)(i / CHUNK));
@@ -31,6 +37,8 @@ void hs_bayes_risk(const hs_dist *dist, int L, long n, uint64_t job_seed,
   }
   *risk = sum / n;
   *se = sqrt(fmax(sum2 / n - *risk * *risk, 0) / n);
+  free(u), free(lp), free(c);
+  return HS_OK;
 }
 
 hs_status hs_bayes_point(const hs_dist *dist, int H, double *R, double *b,

@@ -2,13 +2,19 @@
 #include "headspec/job.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libfyaml.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "headspec/dist.h"
+
+/* Job files larger than this are refused before reading (README). */
+#define MAX_JOB_MIB 16
 
 int hs_job_key_index(const char *section, const char *name) {
   for (int i = 0; i < hs_n_job_keys; i++)
@@ -31,6 +37,7 @@ static int node_line(struct fy_node *n, int fallback) {
   return m ? m->line + 1 : fallback;
 }
 
+static int node_start_line(struct fy_node *n, int fallback);
 static hs_status fail(parser *ps, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static hs_status fail(parser *ps, int line, const char *fmt, ...) {
@@ -42,7 +49,16 @@ static hs_status fail(parser *ps, int line, const char *fmt, ...) {
   return hs_err_set(ps->err, HS_EINPUT, "%s:%d: %s", ps->job->path, line, what);
 }
 
+/* The node an alias stands for (read as its anchor's value, as PyYAML
+ * does); other nodes are themselves. check_nodes has made sure every alias
+ * resolves, so this is NULL only for NULL. Aliases are followed where they
+ * are read, never copied, so nested aliases cost no memory. */
+static struct fy_node *deref(struct fy_node *n) {
+  return n && fy_node_is_alias(n) ? fy_node_resolve_alias(n) : n;
+}
+
 static const char *scalar(struct fy_node *n) {
+  n = deref(n);
   return n && fy_node_get_type(n) == FYNT_SCALAR ? fy_node_get_scalar0(n) : NULL;
 }
 
@@ -59,14 +75,15 @@ static hs_status parse_number(parser *ps, const hs_key *k, struct fy_node *n,
     return fail(ps, line, "'%s' must be true or false, not '%s'", k->name, s);
   }
   char *end;
-  errno = 0;
   double v = strtod(s, &end);
-  if (*end || end == s || errno || !isfinite(v))
+  /* strtod's ERANGE is not an error here: an underflow (1e-320) is a
+   * number, and an overflow (1e999, +-HUGE_VAL) is out of every range. */
+  if (*end || end == s || isnan(v))
     return fail(ps, line, "'%s' must be a number, not '%s'", k->name, s);
-  if (k->type == HS_KEY_INT && v != floor(v))
+  if (k->type == HS_KEY_INT && isfinite(v) && v != floor(v))
     return fail(ps, line, "'%s' must be a whole number, not '%s'", k->name, s);
-  if (v < k->min || v > k->max)
-    return fail(ps, line, "'%s' = %s is out of range [%g, %g]", k->name, s,
+  if (!(v >= k->min && v <= k->max))
+    return fail(ps, line, "'%s' = %s is out of range [%.15g, %.15g]", k->name, s,
                 k->min, k->max);
   *out = v;
   return HS_OK;
@@ -88,6 +105,7 @@ static hs_status parse_word(parser *ps, const hs_key *k, struct fy_node *n,
 /* A list of reals into a fresh array; *count gets its length. */
 static hs_status parse_reals(parser *ps, const hs_key *k, struct fy_node *n,
                              int line, double **out, int *count) {
+  n = deref(n);
   if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
     return fail(ps, line, "'%s' must be a list of numbers", k->name);
   int len = fy_node_sequence_item_count(n);
@@ -101,6 +119,9 @@ static hs_status parse_reals(parser *ps, const hs_key *k, struct fy_node *n,
   hs_key as_real = *k;
   as_real.type = HS_KEY_REAL;
   for (int i = 0; (item = fy_node_sequence_iterate(n, &it)); i++) {
+    if (fy_node_get_type(deref(item)) != FYNT_SCALAR)
+      return fail(ps, node_start_line(item, line), "'%s' must be a list of numbers%s", k->name,
+                  k->type == HS_KEY_MATRIX ? " in each row" : "");
     hs_status s = parse_number(ps, &as_real, item, line, &v[i]);
     if (s) return s;
   }
@@ -110,6 +131,7 @@ static hs_status parse_reals(parser *ps, const hs_key *k, struct fy_node *n,
 /* A MATRIX key: a list of equally long lists of reals. */
 static hs_status parse_matrix(parser *ps, const hs_key *k, struct fy_node *n,
                               int line, hs_key_values *kv) {
+  n = deref(n);
   if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
     return fail(ps, line, "'%s' must be a list of lists, e.g. [[1, 2], [1, -2]]", k->name);
   kv->rows = fy_node_sequence_item_count(n);
@@ -117,10 +139,13 @@ static hs_status parse_matrix(parser *ps, const hs_key *k, struct fy_node *n,
   void *it = NULL;
   struct fy_node *row;
   for (int j = 0; (row = fy_node_sequence_iterate(n, &it)); j++) {
-    double *v;
+    double *v = NULL;
     int len;
     hs_status s = parse_reals(ps, k, row, line, &v, &len);
-    if (s) return s;
+    if (s) {
+      free(v);
+      return s;
+    }
     if (j == 0) {
       kv->cols = len;
       kv->mat = calloc((size_t)kv->rows * len, sizeof(double));
@@ -143,7 +168,11 @@ static hs_status parse_matrix(parser *ps, const hs_key *k, struct fy_node *n,
 static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
   const hs_key *k = &hs_job_keys[ki];
   hs_key_values *kv = &ps->job->values[ki];
+  if (kv->line > 0) /* libfyaml refuses duplicate keys, but not an alias of one */
+    return fail(ps, line, "'%s' is given twice (first on line %d)", k->name, kv->line);
   kv->line = line;
+  struct fy_node *raw = n; /* an alias: its own line in messages */
+  n = deref(n);
   if (k->type == HS_KEY_MATRIX) return parse_matrix(ps, k, n, line, kv);
   if (k->type == HS_KEY_VECTOR) {
     kv->rows = 1;
@@ -163,8 +192,8 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
   if (!kv->num || !kv->word) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
   void *it = NULL;
   for (int i = 0; i < kv->n; i++) {
-    struct fy_node *item = swept ? fy_node_sequence_iterate(n, &it) : n;
-    if (item && fy_node_get_type(item) != FYNT_SCALAR)
+    struct fy_node *item = swept ? fy_node_sequence_iterate(n, &it) : raw;
+    if (item && fy_node_get_type(deref(item)) != FYNT_SCALAR)
       return fail(ps, line, "'%s': list items must be plain values", k->name);
     hs_status s = k->type == HS_KEY_NAME
                       ? parse_word(ps, k, item, line, kv->word[i])
@@ -181,6 +210,7 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
 
 static hs_status parse_section(parser *ps, const char *section,
                                struct fy_node *map, int line) {
+  map = deref(map);
   if (!map || fy_node_get_type(map) != FYNT_MAPPING)
     return fail(ps, line, "'%s' must be a mapping of keys", section);
   void *it = NULL;
@@ -211,7 +241,7 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
   void *it = NULL;
   struct fy_node_pair *pair;
   while ((pair = fy_node_mapping_iterate(root, &it))) {
-    struct fy_node *key = fy_node_pair_key(pair), *val = fy_node_pair_value(pair);
+    struct fy_node *key = fy_node_pair_key(pair), *val = deref(fy_node_pair_value(pair));
     const char *name = scalar(key);
     int line = node_line(key, 1);
     hs_status s = HS_OK;
@@ -225,6 +255,7 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
       const char *v = scalar(val);
       if (!v || !*v) return fail(ps, line, "'output' needs a file name");
       if (!(job->output = strdup(v))) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+      job->output_line = line;
     } else if (strcmp(name, "job_seed") == 0) {
       hs_key k = {.name = "job_seed", .type = HS_KEY_INT, .min = 0, .max = 4294967295.0};
       double v;
@@ -300,47 +331,133 @@ static hs_status check_shared(parser *ps) {
 
 /* ---- loading ------------------------------------------------------------- */
 
-static char *read_text(const char *path, hs_err *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    hs_err_set(err, HS_EIO, "%s: cannot read the job file: %s", path, strerror(errno));
-    return NULL;
+/* The file's bytes, NUL-terminated, in job->text (*len of them). Only a
+ * regular file of at most MAX_JOB_MIB is read: /dev/zero or a FIFO would
+ * never end, and a directory is not a job file. */
+static hs_status read_text(const char *path, hs_job *job, size_t *len, hs_err *err) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC); /* a FIFO must not block */
+  if (fd < 0)
+    return hs_err_set(err, HS_EIO, "%s: cannot read the job file: %s", path, strerror(errno));
+  struct stat st;
+  hs_status s = HS_OK;
+  if (fstat(fd, &st) != 0)
+    s = hs_err_set(err, HS_EIO, "%s: cannot read the job file: %s", path, strerror(errno));
+  else if (S_ISDIR(st.st_mode))
+    s = hs_err_set(err, HS_EINPUT, "%s: is a directory, not a job file", path);
+  else if (!S_ISREG(st.st_mode))
+    s = hs_err_set(err, HS_EINPUT, "%s: not a regular file (a job file is a YAML file)", path);
+  else if (st.st_size > (off_t)MAX_JOB_MIB << 20)
+    s = hs_err_set(err, HS_EINPUT, "%s: %lld bytes; a job file may have at most %d MiB",
+                   path, (long long)st.st_size, MAX_JOB_MIB);
+  else if (!(job->text = malloc((size_t)st.st_size + 1)))
+    s = hs_err_set(err, HS_ENOMEM, "out of memory reading %s", path);
+  *len = 0;
+  for (ssize_t got = 1; !s && got > 0 && *len < (size_t)st.st_size; *len += (size_t)got)
+    if ((got = read(fd, job->text + *len, (size_t)st.st_size - *len)) < 0)
+      s = hs_err_set(err, HS_EIO, "%s: cannot read the job file: %s", path, strerror(errno));
+  close(fd);
+  if (s) return s;
+  job->text[*len] = '\0';
+  /* libfyaml would stop at a NUL byte and silently drop the rest. */
+  const char *nul = memchr(job->text, '\0', *len);
+  if (nul) {
+    int line = 1;
+    for (const char *c = job->text; c < nul; c++) line += *c == '\n';
+    return hs_err_set(err, HS_EINPUT, "%s:%d: a NUL byte: a job file is text", path, line);
   }
-  size_t cap = 4096, len = 0;
-  char *text = malloc(cap);
-  for (size_t got; text && (got = fread(text + len, 1, cap - len - 1, f)) > 0;) {
-    len += got;
-    if (len + 1 == cap) {
-      char *bigger = realloc(text, cap *= 2);
-      if (!bigger) free(text);
-      text = bigger;
-    }
-  }
-  fclose(f);
-  if (!text) hs_err_set(err, HS_ENOMEM, "out of memory reading %s", path);
-  else text[len] = '\0';
-  return text;
+  return HS_OK;
 }
 
-/* Parse text with errors collected, not printed, so they carry FILE:LINE. */
-static struct fy_document *parse_yaml(parser *ps) {
+/* The line where a node starts (its first scalar), or fallback. */
+static int node_start_line(struct fy_node *n, int fallback) {
+  void *it = NULL;
+  if (n && fy_node_get_type(n) == FYNT_SEQUENCE)
+    return node_start_line(fy_node_sequence_iterate(n, &it), fallback);
+  if (n && fy_node_get_type(n) == FYNT_MAPPING) {
+    struct fy_node_pair *pair = fy_node_mapping_iterate(n, &it);
+    return node_start_line(pair ? fy_node_pair_key(pair) : NULL, fallback);
+  }
+  return node_line(n, fallback);
+}
+
+/* Refuse what the reader would otherwise misread: an alias to no anchor,
+ * a merge key, a value with a NUL character ("softmax\0x" is not
+ * softmax). Depth is bounded by libfyaml's nesting limit. */
+static hs_status check_nodes(parser *ps, struct fy_node *n, int line) {
+  if (!n) return HS_OK;
+  line = node_line(n, line);
+  if (fy_node_is_alias(n))
+    return fy_node_resolve_alias(n)
+               ? HS_OK
+               : fail(ps, line, "alias '*%s' names no anchor (or is circular)",
+                      fy_node_get_scalar0(n) ? fy_node_get_scalar0(n) : "?");
+  void *it = NULL;
+  hs_status s = HS_OK;
+  switch (fy_node_get_type(n)) {
+    case FYNT_SCALAR: {
+      size_t len;
+      const char *v = fy_node_get_scalar(n, &len);
+      if (v && memchr(v, '\0', len))
+        return fail(ps, line, "a value with a NUL character (\\0) in it");
+      if (v && len == 2 && memcmp(v, "<<", 2) == 0 && fy_node_get_style(n) == FYNS_PLAIN)
+        return fail(ps, line, "merge keys (<<) are not supported: write the keys out");
+      return HS_OK;
+    }
+    case FYNT_SEQUENCE:
+      for (struct fy_node *item; !s && (item = fy_node_sequence_iterate(n, &it));)
+        s = check_nodes(ps, item, line);
+      return s;
+    case FYNT_MAPPING:
+      for (struct fy_node_pair *pair; !s && (pair = fy_node_mapping_iterate(n, &it));) {
+        s = check_nodes(ps, fy_node_pair_key(pair), line);
+        if (!s) s = check_nodes(ps, fy_node_pair_value(pair), line);
+      }
+      return s;
+  }
+  return HS_OK;
+}
+
+/* The first collected libfyaml error as FILE:LINE, or a generic one. */
+static hs_status syntax_error(parser *ps, struct fy_diag *diag) {
+  void *it = NULL;
+  struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
+  if (e) return fail(ps, e->line > 0 ? e->line : 1, "YAML syntax: %s", e->msg); /* 1-based */
+  return fail(ps, 1, "not a valid YAML document");
+}
+
+/* Parse the text (errors collected, not printed, so they carry FILE:LINE)
+ * into the job: exactly one YAML document, checked, then read. */
+static hs_status read_document(parser *ps, size_t len) {
   struct fy_diag_cfg dcfg;
   fy_diag_cfg_default(&dcfg);
   dcfg.fp = NULL;
   struct fy_diag *diag = fy_diag_create(&dcfg);
   if (diag) fy_diag_set_collect_errors(diag, true);
   struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET, .diag = diag};
-  struct fy_document *doc = fy_document_build_from_string(&cfg, ps->job->text, FY_NT);
-  if (!doc) {
-    void *it = NULL;
-    struct fy_diag_error *e = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
-    if (e)
-      fail(ps, e->line > 0 ? e->line : 1, "YAML syntax: %s", e->msg); /* 1-based */
-    else
-      fail(ps, 1, "not a valid YAML document");
+  struct fy_parser *fyp = fy_parser_create(&cfg);
+  if (!fyp || fy_parser_set_string(fyp, ps->job->text, len)) {
+    if (fyp) fy_parser_destroy(fyp);
+    if (diag) fy_diag_destroy(diag);
+    return hs_err_set(ps->err, HS_ENOMEM, "out of memory parsing %s", ps->job->path);
   }
+  hs_status s = HS_OK;
+  struct fy_document *doc = fy_parse_load_document(fyp), *more = NULL;
+  if (!doc && fy_parser_get_stream_error(fyp)) s = syntax_error(ps, diag);
+  else if (!doc) s = fail(ps, 1, "the job file is empty");
+  if (!s && (more = fy_parse_load_document(fyp))) {
+    int last = 1;
+    for (const char *c = ps->job->text; *c; c++) last += *c == '\n';
+    s = fail(ps, node_start_line(fy_document_root(more), last),
+             "a second YAML document: a job file is one document");
+  }
+  if (!s && fy_parser_get_stream_error(fyp)) s = syntax_error(ps, diag);
+  if (!s) s = check_nodes(ps, fy_document_root(doc), 1);
+  if (!s) s = parse_root(ps, fy_document_root(doc));
+  if (more) fy_parse_document_destroy(fyp, more);
+  if (doc) fy_parse_document_destroy(fyp, doc);
+  fy_parser_destroy(fyp);
   if (diag) fy_diag_destroy(diag);
-  return doc;
+  return s;
 }
 
 hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
@@ -350,10 +467,7 @@ hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
   job->values = calloc((size_t)hs_n_job_keys, sizeof *job->values);
   if (!(job->path = strdup(label)) || !(job->text = strdup(text)) || !job->values)
     return hs_err_set(err, HS_ENOMEM, "out of memory");
-  struct fy_document *doc = parse_yaml(&ps);
-  if (!doc) return HS_EINPUT;
-  hs_status s = parse_root(&ps, fy_document_root(doc));
-  fy_document_destroy(doc);
+  hs_status s = read_document(&ps, strlen(text));
   if (!s) s = apply_defaults(&ps);
   if (!s) s = check_shared(&ps);
   return s;
@@ -361,10 +475,15 @@ hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
 
 hs_status hs_job_load(const char *path, hs_job *job, hs_err *err) {
   memset(job, 0, sizeof *job);
-  char *text = read_text(path, err);
-  if (!text) return err->code;
-  hs_status s = hs_job_parse(path, text, job, err);
-  free(text);
+  parser ps = {job, err};
+  size_t len = 0;
+  job->values = calloc((size_t)hs_n_job_keys, sizeof *job->values);
+  if (!(job->path = strdup(path)) || !job->values)
+    return hs_err_set(err, HS_ENOMEM, "out of memory");
+  hs_status s = read_text(path, job, &len, err);
+  if (!s) s = read_document(&ps, len);
+  if (!s) s = apply_defaults(&ps);
+  if (!s) s = check_shared(&ps);
   return s;
 }
 

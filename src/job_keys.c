@@ -1,7 +1,7 @@
 /* job_keys.c: the table of job-file keys (job.h): their sections, types,
  * ranges, defaults, which points read them and where each lands in
- * hs_point; and the cost model behind `headspec validate`. Adding a key is
- * one line here and a field in hs_point. */
+ * hs_point (the cost model behind `headspec validate` is hs_point_cost).
+ * Adding a key is one line here and a field in hs_point. */
 #include <stdio.h>
 #include <string.h>
 
@@ -35,7 +35,9 @@ const hs_key hs_job_keys[] = {
      "flipping: weight of the second spike (random sign)"},
     {"model", "beta", HS_KEY_REAL, 1, 1, OFF(dist.beta), -1e6, 1e6, NULL, NULL,
      "onehot: signal strength"},
-    {"model", "K", HS_KEY_INT, 1, 1, OFF(dist.K), 1, 4096, NULL, NULL,
+    /* H and K up to 1024, L up to 100000: the sizes tests/test_limits.c
+     * runs (at H = 4096 one point takes ~2 GB and writes a 1 GB file). */
+    {"model", "K", HS_KEY_INT, 1, 1, OFF(dist.K), 1, 1024, NULL, NULL,
      "onehot, gaussian: number of spikes"},
     {"model", "signed", HS_KEY_BOOL, 1, 1, OFF(dist.is_signed), 0, 1, "false",
      NULL, "onehot: random sign on the atom"},
@@ -49,7 +51,7 @@ const hs_key hs_job_keys[] = {
      "discrete: probabilities p_j"},
     {"model", "activation", HS_KEY_NAME, 1, 0, OFF(activation), 0, 0, NULL,
      check_activation, "softmax, softmax1 or bsoftmax"},
-    {"model", "H", HS_KEY_INT, 1, 0, OFF(H), 1, 4096, NULL, NULL,
+    {"model", "H", HS_KEY_INT, 1, 0, OFF(H), 1, 1024, NULL, NULL,
      "number of heads"},
     {"model", "L", HS_KEY_INT, 1, 0, OFF(L), 1, 100000, "8", NULL,
      "tokens per sequence"},
@@ -113,22 +115,4 @@ const hs_key hs_job_keys[] = {
 };
 #undef OFF
 const int hs_n_job_keys = sizeof hs_job_keys / sizeof *hs_job_keys;
-
-double hs_job_point_cost(const hs_point *p) {
-  /* Unit costs measured by bench/ on this machine class (one core):
-   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension; the
-   * population loss ~12 ns per sample, token and head; the ODE about two
-   * right-hand sides per unit of t; the Bayes risk ~20 ns per token-atom. */
-  double lpop = (double)p->ode_samples * p->L * p->H * 12e-9;
-  double cost = 0;
-  if (p->run_sgd) {
-    double steps = p->t_max * p->d / p->eta;
-    cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
-    cost += p->records * ((double)p->test_samples * p->L * p->d * 8e-9 + lpop);
-  }
-  if (p->run_ode) cost += (2 * p->t_max + p->records) * lpop;
-  int atoms = p->dist.atoms.rows > 0 ? p->dist.atoms.rows : p->dist.K > 0 ? p->dist.K : 2;
-  cost += (double)p->bayes_samples * p->L * atoms * 20e-9;
-  return cost;
-}
 

@@ -15,12 +15,16 @@ void hs_overlap_spike_gram(const double *xi, int K, int d, double *M) {
 hs_status hs_overlap_qperp(int H, int K, const double *m, const double *Q,
                            const double *M, double *Qperp, hs_err *err) {
   /* Y = Lm^{-1} m^T with M = Lm Lm^T, then Q_perp = Q - Y^T Y. */
-  double Lm[K * K], Y[K * H];
-  hs_status s = hs_cholesky_psd(K, M, Lm, err);
+  double *Lm = malloc(sizeof(double) * K * K), *Y = malloc(sizeof(double) * K * H);
+  hs_status s = Lm && Y ? hs_cholesky_psd(K, M, Lm, err)
+                        : hs_err_set(err, HS_ENOMEM, "out of memory");
   for (int k = 0; k < K && !s; k++)
     if (!(Lm[k * K + k] > 0))
       s = hs_err_set(err, HS_ENUM, "spike Gram matrix M is singular");
-  if (s) return s;
+  if (s) {
+    free(Lm), free(Y);
+    return s;
+  }
   for (int k = 0; k < K; k++)
     for (int h = 0; h < H; h++) Y[k * H + h] = m[h * K + k];
   cblas_dtrsm(CblasRowMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit,
@@ -28,6 +32,7 @@ hs_status hs_overlap_qperp(int H, int K, const double *m, const double *Q,
   memcpy(Qperp, Q, sizeof(double) * H * H);
   cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, H, K, -1.0, Y, H, Y,
               H, 1.0, Qperp, H);
+  free(Lm), free(Y);
   return HS_OK;
 }
 

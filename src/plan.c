@@ -100,9 +100,14 @@ static hs_status expand(hs_plan *plan, hs_err *err) {
     }
   }
   free(index);
-  if (too_many)
-    return hs_err_set(err, HS_EINPUT, "%s: the grid has more than %ld points (split the job)",
-                      job->path, HS_MAX_POINTS);
+  if (too_many) { /* blame the longest list */
+    int longest = 0;
+    for (int k = 1; k < hs_n_job_keys; k++)
+      if (n_values(job, k) > n_values(job, longest)) longest = k;
+    int line = job->values[longest].line;
+    return hs_err_set(err, HS_EINPUT, "%s:%d: the grid has more than %ld points (split the job)",
+                      job->path, line > 0 ? line : 1, HS_MAX_POINTS);
+  }
   return plan->value_of ? HS_OK : hs_err_set(err, HS_ENOMEM, "out of memory for the grid");
 }
 
@@ -119,35 +124,27 @@ void hs_plan_point(const hs_plan *plan, long i, hs_point *p) {
   p->fail_on_purpose = p->fail_on_purpose == i;
 }
 
-/* The line where a key was given (1 if defaulted), for messages. */
-static int key_line(const hs_plan *plan, const char *section, const char *name) {
-  int line = plan->job.values[hs_job_key_index(section, name)].line;
+/* The line where a key ("section.name") was given; 1 if defaulted or none. */
+static int key_line(const hs_plan *plan, const char *key) {
+  const char *dot = key ? strchr(key, '.') : NULL;
+  char section[32] = "";
+  if (!dot || dot - key >= (long)sizeof section) return 1;
+  memcpy(section, key, (size_t)(dot - key));
+  int k = hs_job_key_index(section, dot + 1);
+  int line = k >= 0 ? plan->job.values[k].line : 0;
   return line > 0 ? line : 1;
 }
 
-/* Every point must describe a model the code can run. */
+/* Every point must be able to run (hs_point_check), before any does. */
 static hs_status check_point(const hs_plan *plan, long i, const hs_point *p,
                              hs_shape *shape, hs_err *err) {
-  const char *path = plan->job.path;
-  char label[HS_LABEL_LEN];
   hs_err why;
-  if (hs_point_shape(p, shape, &why)) {
-    hs_plan_label(plan, i, label, sizeof label);
-    return hs_err_set(err, HS_EINPUT, "%s:%d: %s: %s", path,
-                      key_line(plan, "model", "distribution"), label, why.msg);
-  }
-  if (p->orthonormal_spikes && shape->K > p->d)
-    return hs_err_set(err, HS_EINPUT, "%s:%d: orthonormal spikes need K <= d (K = %d, d = %d)",
-                      path, key_line(plan, "model", "orthonormal_spikes"), shape->K, p->d);
-  if (!p->run_sgd && !p->run_ode)
-    return hs_err_set(err, HS_EINPUT,
-                      "%s:1: nothing to compute: training run and ode run are both false", path);
-  if (p->run_ode && hs_point_check_start(p, &why)) {
-    hs_plan_label(plan, i, label, sizeof label);
-    return hs_err_set(err, HS_EINPUT, "%s:%d: %s: %s", path, key_line(plan, "ode", "start"),
-                      label, why.msg);
-  }
-  return HS_OK;
+  const char *key = NULL;
+  if (!hs_point_check(p, &key, &why) && !hs_point_shape(p, shape, &why)) return HS_OK;
+  char label[HS_LABEL_LEN];
+  hs_plan_label(plan, i, label, sizeof label);
+  return hs_err_set(err, HS_EINPUT, "%s:%d: %s: %s", plan->job.path, key_line(plan, key), label,
+                    why.msg);
 }
 
 static int same_shape(const hs_shape *a, const hs_shape *b) {
@@ -191,7 +188,7 @@ static hs_status place_points(hs_plan *plan, hs_err *err) {
     if (g < 0) return hs_err_set(err, HS_ENOMEM, "out of memory for the grid");
     plan->group_of[i] = g;
     plan->row_of[i] = plan->groups[g].n++;
-    plan->cost[i] = hs_job_point_cost(&p);
+    plan->cost[i] = hs_point_cost(&p);
   }
   for (int g = 0; g < plan->n_groups; g++) {
     hs_plan_group *grp = &plan->groups[g];
@@ -275,8 +272,23 @@ void hs_plan_label(const hs_plan *plan, long i, char *buf, size_t len) {
 
 /* ---- building and the accessors ---------------------------------------------- */
 
+/* The output's name must leave room for the suffixes the store adds. */
+static hs_status check_output_name(const hs_plan *plan, hs_err *err) {
+  const char *out = plan->job.output, *slash = strrchr(out, '/');
+  size_t name = strlen(slash ? slash + 1 : out);
+  if (strlen(out) > HS_MAX_OUTPUT_PATH || name > HS_MAX_OUTPUT_NAME)
+    return hs_err_set(err, HS_EINPUT, "%s:%d: the output %s is %zu characters long; at most "
+                      "%d (the store adds suffixes such as .old-DATE to it), and the whole "
+                      "path at most %d", plan->job.path, plan->job.output_line,
+                      strlen(out) > HS_MAX_OUTPUT_PATH ? "path" : "file name",
+                      strlen(out) > HS_MAX_OUTPUT_PATH ? strlen(out) : name,
+                      HS_MAX_OUTPUT_NAME, HS_MAX_OUTPUT_PATH);
+  return HS_OK;
+}
+
 static hs_status build(hs_plan *plan, hs_err *err) {
-  hs_status st = expand(plan, err);
+  hs_status st = check_output_name(plan, err);
+  if (!st) st = expand(plan, err);
   if (!st) st = place_points(plan, err);
   if (!st) st = make_columns(plan, err);
   return st;

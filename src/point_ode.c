@@ -23,11 +23,18 @@ static hs_status start_from_sgd(hs_point_context *ctx, double *R, hs_err *err) {
   hs_sgd s;
   hs_status st = hs_sgd_init(&s, &cfg, err);
   if (st) return st;
-  double M[K * K], m[H * K], Q[H * H], Qp[H * H];
-  hs_overlap_spike_gram(ctx->xi, K, p->d, M);
-  st = hs_overlap_compute(s.W, H, ctx->xi, K, p->d, M, m, Q, Qp, err);
+  double *M = malloc(sizeof(double) * K * K), *m = malloc(sizeof(double) * H * K);
+  double *Q = malloc(sizeof(double) * H * H), *Qp = malloc(sizeof(double) * H * H);
+  if (!M || !m || !Q || !Qp) {
+    st = hs_err_set(err, HS_ENOMEM, "out of memory for the SGD start");
+  } else {
+    hs_overlap_spike_gram(ctx->xi, K, p->d, M);
+    st = hs_overlap_compute(s.W, H, ctx->xi, K, p->d, M, m, Q, Qp, err);
+  }
+  if (!st) st = hs_population_represent(H, K, m, Q, R, err);
   hs_sgd_free(&s);
-  return st ? st : hs_population_represent(H, K, m, Q, R, err);
+  free(M), free(m), free(Q), free(Qp);
+  return st;
 }
 
 static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
@@ -46,11 +53,13 @@ static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
     st = start_from_sgd(ctx, R, err);
   }
   if (!st && p->start_noise > 0) {
-    double noise[H * W];
+    double *noise = malloc(sizeof(double) * H * W);
+    if (!noise) return hs_err_set(err, HS_ENOMEM, "out of memory for the start noise");
     hs_rng r;
     hs_rng_init(&r, p->job_seed, (uint64_t)p->seed, HS_PURPOSE_START, 0);
     hs_rng_normal(&r, noise, (size_t)H * W);
     for (int i = 0; i < H * W; i++) R[i] += p->start_noise * noise[i];
+    free(noise);
   }
   return st;
 }

@@ -19,15 +19,17 @@ static hs_status measured_model(int H, int K, const double *m, const double *Q,
   *shift = NULL;
   if (hs_population_represent(H, K, m, Q, R, &ignore) == HS_OK) return HS_OK;
   int W = K + H;
-  double Lc[H * H];
-  memset(Lc, 0, sizeof Lc);
+  double *Lc = calloc((size_t)H * H, sizeof(double));
+  if (!Lc) return hs_err_set(err, HS_ENOMEM, "out of memory");
   hs_status st = hs_cholesky_psd(H, Q, Lc, err);
-  if (st) return st;
-  memset(R, 0, sizeof(double) * H * W);
-  for (int h = 0; h < H; h++)
-    for (int j = 0; j < H; j++) R[h * W + K + j] = Lc[h * H + j];
-  *shift = m;
-  return HS_OK;
+  if (!st) {
+    memset(R, 0, sizeof(double) * H * W);
+    for (int h = 0; h < H; h++)
+      for (int j = 0; j < H; j++) R[h * W + K + j] = Lc[h * H + j];
+    *shift = m;
+  }
+  free(Lc);
+  return st;
 }
 
 /* Store the SGD state as record j. */
@@ -45,12 +47,14 @@ static hs_status record(hs_point_context *ctx, hs_sgd *s, int j, hs_err *err) {
   res->test_loss[j] = hs_sgd_test_loss(s);
   if (!isfinite(res->test_loss[j]))
     return hs_err_set(err, HS_ENUM, "test loss is not finite at t = %g", res->t[j]);
-  double R[H * (K + H)];
+  double *R = malloc(sizeof(double) * H * (K + H));
   const double *shift;
-  st = measured_model(H, K, m, Q, R, &shift, err);
+  st = R ? measured_model(H, K, m, Q, R, &shift, err)
+         : hs_err_set(err, HS_ENOMEM, "out of memory");
   if (!st)
     res->lpop[j] = hs_population_loss(&ctx->pop, H, R, shift, s->b, s->lambda, NULL,
                                       NULL, NULL, NULL, NULL);
+  free(R);
   return st;
 }
 
@@ -59,16 +63,20 @@ static hs_status analyse_final(hs_point_context *ctx, hs_sgd *s, hs_err *err) {
   hs_result *res = ctx->res;
   const hs_point *p = ctx->p;
   int H = res->shape.H, K = res->shape.K, T = res->shape.T;
-  int eps[p->maps];
-  hs_sgd_attention_maps(s, p->maps, res->sgd_maps, eps);
-  for (int i = 0; i < p->maps; i++) res->sgd_maps_eps[i] = eps[i];
-  if (!p->prune) return HS_OK;
-  double R[H * (K + H)];
+  int *eps = malloc(sizeof(int) * p->maps);
+  double *R = malloc(sizeof(double) * H * (K + H));
+  hs_status st = eps && R ? HS_OK : hs_err_set(err, HS_ENOMEM, "out of memory");
+  if (!st) {
+    hs_sgd_attention_maps(s, p->maps, res->sgd_maps, eps);
+    for (int i = 0; i < p->maps; i++) res->sgd_maps_eps[i] = eps[i];
+  }
   const double *m = res->m + (size_t)(T - 1) * H * K, *shift;
-  hs_status st = measured_model(H, K, m, res->Q + (size_t)(T - 1) * H * H, R, &shift, err);
-  if (!st)
+  if (!st && p->prune)
+    st = measured_model(H, K, m, res->Q + (size_t)(T - 1) * H * H, R, &shift, err);
+  if (!st && p->prune)
     st = hs_prune(&ctx->pop, H, R, shift, s->b, s->lambda, res->sgd_prune_loss,
                   res->sgd_prune_order, err);
+  free(eps), free(R);
   return st;
 }
 
@@ -85,9 +93,9 @@ hs_status hs_point_run_sgd(hs_point_context *ctx, hs_err *err) {
   hs_sgd s;
   hs_status st = hs_sgd_init(&s, &cfg, err);
   if (st) return st;
-  long total = hs_timegrid_step(ctx->times[T - 1], p->eta, p->d);
+  int64_t total = hs_point_steps(p); /* hs_point_check: within 2^53 */
   for (int j = 0; j < T && !st; j++) {
-    long target = hs_timegrid_step(ctx->times[j], p->eta, p->d);
+    int64_t target = hs_timegrid_step(ctx->times[j], p->eta, p->d);
     double loss_sum = 0;
     long n = 0;
     for (; s.step < target && !st; n++) {

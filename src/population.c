@@ -28,7 +28,10 @@ hs_status hs_population_init(hs_population *pop, const hs_activation *act,
   pop->G = malloc(sizeof(double) * chunk * H);
   pop->alpha = malloc(sizeof(double) * chunk);
   pop->e = malloc(sizeof(double) * chunk);
-  if (!pop->U || !pop->C || !pop->S || !pop->P || !pop->G || !pop->alpha || !pop->e) {
+  pop->gbs = malloc(sizeof(double) * H);
+  pop->work = malloc(sizeof(double) * 2 * H);
+  if (!pop->U || !pop->C || !pop->S || !pop->P || !pop->G || !pop->alpha || !pop->e ||
+      !pop->gbs || !pop->work) {
     hs_population_free(pop);
     return hs_err_set(err, HS_ENOMEM, "out of memory for %d population samples", N);
   }
@@ -53,7 +56,7 @@ void hs_population_make_antithetic(hs_population *pop) {
 
 void hs_population_free(hs_population *pop) {
   free(pop->U), free(pop->C), free(pop->S), free(pop->P), free(pop->G);
-  free(pop->alpha), free(pop->e);
+  free(pop->alpha), free(pop->e), free(pop->gbs), free(pop->work);
   memset(pop, 0, sizeof *pop);
 }
 
@@ -115,9 +118,9 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
                           double *gR, double *gb, double *glambda,
                           double *Nmat, double *se) {
   int N = pop->N, W = pop->K + pop->H;
-  hs_attn_model model = {Hh, b, lambda};
-  double sums[4] = {0, 0, 0, 0}, gbs[Hh], gl = 0;
-  memset(gbs, 0, sizeof gbs);
+  hs_attn_model model = {Hh, b, lambda, pop->work};
+  double sums[4] = {0, 0, 0, 0}, *gbs = pop->gbs, gl = 0;
+  memset(gbs, 0, sizeof(double) * Hh);
   if (gR) memset(gR, 0, sizeof(double) * Hh * W);
   if (gR && Nmat) memset(Nmat, 0, sizeof(double) * Hh * Hh);
   for (int s0 = 0; s0 < N; s0 += CHUNK)
@@ -144,10 +147,10 @@ void hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
   int L = pop->L, K = pop->K, W = K + pop->H;
   double *U = malloc(sizeof(double) * L * W), *S = malloc(sizeof(double) * L * Hh);
   double *P = malloc(sizeof(double) * L * Hh), *alpha = malloc(sizeof(double) * L);
-  double c[K];
-  hs_attn_model model = {Hh, b, lambda};
+  double *c = malloc(sizeof(double) * K), *work = malloc(sizeof(double) * 2 * Hh);
+  hs_attn_model model = {Hh, b, lambda, work};
   double scale = pop->act->head_scale(&model);
-  for (int i = 0; i < n && U && S && P && alpha; i++) {
+  for (int i = 0; i < n && U && S && P && alpha && c && work; i++) {
     hs_rng r;
     hs_rng_init(&r, job_seed, seed, HS_PURPOSE_MAPS, 1000000 + (uint64_t)i);
     hs_rng_normal(&r, U, (size_t)L * W);
@@ -157,24 +160,29 @@ void hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
     for (int h = 0; h < Hh; h++)
       for (int l = 0; l < L; l++) A[((size_t)i * Hh + h) * L + l] = scale * P[l * Hh + h];
   }
-  free(U), free(S), free(P), free(alpha);
+  free(U), free(S), free(P), free(alpha), free(c), free(work);
 }
 
 hs_status hs_population_represent(int H, int K, const double *m,
                                   const double *Q, double *R, hs_err *err) {
   int W = K + H;
-  double A[H * H], V[H * H];
-  memset(A, 0, sizeof A); /* gcc cannot see H > 0 */
+  /* calloc: gcc cannot see that H > 0 fills A */
+  double *A = calloc((size_t)H * H, sizeof(double)), *V = malloc(sizeof(double) * H * H);
+  if (!A || !V) {
+    free(A), free(V);
+    return hs_err_set(err, HS_ENOMEM, "out of memory");
+  }
   for (int h = 0; h < H; h++)
     for (int g = 0; g < H; g++) {
       A[h * H + g] = Q[h * H + g];
       for (int k = 0; k < K; k++) A[h * H + g] -= m[h * K + k] * m[g * K + k];
     }
   hs_status st = hs_cholesky_psd(H, A, V, err);
-  if (st) return hs_err_set(err, st, "Q - m m^T is not positive semi-definite");
-  for (int h = 0; h < H; h++) {
-    memcpy(R + h * W, m + h * K, sizeof(double) * K);
-    memcpy(R + h * W + K, V + h * H, sizeof(double) * H);
+  if (st) hs_err_set(err, st, "Q - m m^T is not positive semi-definite");
+  for (int h = 0; h < H && !st; h++) {
+    memcpy(R + (size_t)h * W, m + (size_t)h * K, sizeof(double) * K);
+    memcpy(R + (size_t)h * W + K, V + (size_t)h * H, sizeof(double) * H);
   }
-  return HS_OK;
+  free(A), free(V);
+  return st;
 }

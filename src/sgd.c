@@ -36,6 +36,8 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
   s->r = xcalloc((size_t)d, sizeof(double), &failed);
   s->c = xcalloc((size_t)s->K, sizeof(double), &failed);
   s->eps = xcalloc((size_t)s->cap, sizeof(int), &failed);
+  s->gb = xcalloc((size_t)H, sizeof(double), &failed);
+  s->work = xcalloc(2 * (size_t)H, sizeof(double), &failed);
   if (failed) {
     hs_sgd_free(s);
     return hs_err_set(err, HS_ENOMEM, "out of memory for SGD at d = %d", d);
@@ -53,7 +55,7 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
 void hs_sgd_free(hs_sgd *s) {
   free(s->W), free(s->b), free(s->X), free(s->S), free(s->P), free(s->G);
   free(s->alpha), free(s->e), free(s->rho), free(s->r), free(s->c);
-  free(s->eps);
+  free(s->eps), free(s->gb), free(s->work);
   memset(s, 0, sizeof *s);
 }
 
@@ -75,7 +77,7 @@ static void forward(hs_sgd *s, int n) {
   int d = s->cfg.d, L = s->cfg.L, H = s->cfg.H;
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n * L, H, d,
               1.0 / sqrt((double)d), s->X, d, s->W, d, 0.0, s->S, H);
-  hs_attn_model m = {H, s->b, s->lambda};
+  hs_attn_model m = {H, s->b, s->lambda, s->work};
   for (int i = 0; i < n; i++) {
     size_t o = (size_t)i * L;
     s->cfg.act->forward(&m, L, s->S + o * H, s->P + o * H, s->alpha + o);
@@ -101,9 +103,9 @@ double hs_sgd_step(hs_sgd *s) {
   hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TRAIN, (uint64_t)s->step);
   draw_batch(s, &r, B);
   forward(s, B);
-  hs_attn_model m = {H, s->b, s->lambda};
-  double loss = 0, gb[H], glambda = 0;
-  memset(gb, 0, sizeof gb);
+  hs_attn_model m = {H, s->b, s->lambda, s->work};
+  double loss = 0, *gb = s->gb, glambda = 0;
+  memset(gb, 0, sizeof(double) * H);
   for (int i = 0; i < B; i++) {
     size_t o = (size_t)i * L;
     loss += sequence_loss(s, i);
@@ -158,7 +160,7 @@ void hs_sgd_attention_maps(hs_sgd *s, int n, double *A, int *eps) {
     forward(s, k);
     for (int i = 0; i < k; i++) {
       eps[done + i] = s->eps[i];
-      hs_attn_model m = {H, s->b, s->lambda};
+      hs_attn_model m = {H, s->b, s->lambda, s->work};
       double scale = s->cfg.act->head_scale(&m);
       for (int h = 0; h < H; h++)
         for (int l = 0; l < L; l++)

@@ -45,9 +45,9 @@ static void existing_ancestor(const char *dir, char *buf, size_t len) {
 hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, hs_err *err) {
   *created_dir = 0;
   char copy[4096], dir[4096];
-  if (strlen(out) >= sizeof copy - 64)
-    return hs_err_set(err, HS_EINPUT, "output path is %zu characters long; at most %zu",
-                      strlen(out), sizeof copy - 64);
+  if (strlen(out) > HS_MAX_OUTPUT_PATH)
+    return hs_err_set(err, HS_EINPUT, "output path is %zu characters long; at most %d",
+                      strlen(out), HS_MAX_OUTPUT_PATH);
   snprintf(copy, sizeof copy, "%s", out);
   const char *name = basename(copy);
   if (strlen(name) > HS_MAX_OUTPUT_NAME)

@@ -14,6 +14,6 @@ void hs_timegrid(int log_spaced, double t_min, double t_max, int n, double *t) {
     t[i] = n == 2 ? t_max : exp(a + (z - a) * (i - 1) / (n - 2));
 }
 
-long hs_timegrid_step(double t, double eta, int d) {
-  return lround(t * d / eta);
+int64_t hs_timegrid_step(double t, double eta, int d) {
+  return llround(t * d / eta);
 }

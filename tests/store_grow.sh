@@ -134,7 +134,8 @@ tamper data "del f['results/H2_K2_L8_T3_maps2/sgd/m']" "sgd/m is missing"
 long=$(printf 'x%.0s' $(seq 240))
 job "$long.h5" "[1]" 2 >long.yaml
 "$headspec" validate long.yaml >/dev/null 2>long.log; code=$?
-[ $code -eq 2 ] && grep -q "characters long; at most 200" long.log; ok $? "long name refused by validate (exit $code: $(cat long.log))"
+[ $code -eq 2 ] && grep -q "^headspec: long.yaml:1: the output file name is 243 characters long; at most 200" long.log
+ok $? "long name refused by validate, with FILE:LINE (exit $code: $(cat long.log))"
 "$headspec" run --quiet long.yaml 2>long.log; code=$?
 [ $code -eq 2 ] && grep -q "characters long; at most 200" long.log; ok $? "long name refused by run (exit $code)"
 # a job text over 64 KiB (a long comment) runs, and is stored whole

@@ -18,7 +18,8 @@ typedef struct problem {
 
 /* ell = e^T G e at (a, b, lambda). */
 static double loss(const problem *p) {
-  hs_attn_model m = {H, p->b, p->lambda};
+  double work[2 * H];
+  hs_attn_model m = {H, p->b, p->lambda, work};
   double P[L * H], alpha[L], e[L], ell = 0;
   p->act->forward(&m, L, p->a, P, alpha);
   hs_attn_residual(L, p->eps, alpha, e);
@@ -28,7 +29,8 @@ static double loss(const problem *p) {
 }
 
 static void gradients(const problem *p, double *g, double *gb, double *gl) {
-  hs_attn_model m = {H, p->b, p->lambda};
+  double work[2 * H];
+  hs_attn_model m = {H, p->b, p->lambda, work};
   double P[L * H], alpha[L], e[L], rho[L];
   p->act->forward(&m, L, p->a, P, alpha);
   hs_attn_residual(L, p->eps, alpha, e);
@@ -99,7 +101,8 @@ static void test_large_scores(const hs_activation *act) {
   random_problem(&p, act, 9);
   for (int i = 0; i < L * H; i++) p.a[i] = (i % 2 ? 800 : -800) + i;
   p.b[0] = 900;
-  hs_attn_model m = {H, p.b, 1.0};
+  double work[2 * H];
+  hs_attn_model m = {H, p.b, 1.0, work};
   double P[L * H], alpha[L], g[L * H], gb[H], gl, s = 0;
   act->forward(&m, L, p.a, P, alpha);
   for (int l = 0; l < L; l++) s += alpha[l];

@@ -102,7 +102,7 @@ static void check_bayes_point(hs_dist *dist, int L, int N, double reference,
   double R[H * (K + H)], b[H], se_pop, risk, se;
   CHECK(hs_bayes_point(dist, H, R, b, &err) == HS_OK, "%s", err.msg);
   double lpop = hs_population_loss(&pop, H, R, NULL, b, 1, NULL, NULL, NULL, NULL, &se_pop);
-  hs_bayes_risk(dist, L, N, 1, 1, &risk, &se);
+  CHECK(hs_bayes_risk(dist, L, N, 1, 1, &risk, &se, NULL) == HS_OK, "bayes risk");
   printf("%s: Lpop at the Bayes point %.4f +- %.4f, R* %.4f +- %.4f\n", what, lpop,
          se_pop, risk, se);
   CHECK_CLOSE(lpop, risk, 4 * sqrt(se * se + se_pop * se_pop), what);

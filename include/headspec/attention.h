@@ -17,6 +17,8 @@ typedef struct hs_attn_model {
   int H;
   const double *b; /* H biases (softmax1, bsoftmax); unused by softmax */
   double lambda;   /* softmax1 output scale */
+  double *work;    /* 2H doubles of scratch, owned by the caller (no stack
+                      arrays: H may be in the thousands) */
 } hs_attn_model;
 
 typedef struct hs_activation {

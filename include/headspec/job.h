@@ -69,6 +69,7 @@ typedef struct hs_job {
   char *path;
   char *text;                  /* the job file as read (provenance) */
   char *output;                /* results file */
+  int output_line;
   uint64_t job_seed;
   hs_key_values *values;       /* hs_n_job_keys entries, one per key */
 } hs_job;
@@ -83,8 +84,5 @@ void hs_job_free(hs_job *job);
 
 /* The index of a key in hs_job_keys, or -1. */
 int hs_job_key_index(const char *section, const char *name);
-
-/* Estimated single-core seconds for one point. */
-double hs_job_point_cost(const hs_point *p);
 
 #endif

@@ -26,7 +26,10 @@
 enum {
   HS_GROUP_NAME_LEN = 96,   /* "H2_K2_L8_T51_maps4" */
   HS_COLUMN_NAME_LEN = 48,  /* "training_run" */
-  HS_LABEL_LEN = 512        /* "H=4 activation=bsoftmax seed=2" */
+  HS_LABEL_LEN = 512,       /* "H=4 activation=bsoftmax seed=2" */
+  HS_MAX_OUTPUT_NAME = 200, /* characters of the output's file name: room
+                               for the suffixes the store adds (.old-DATE) */
+  HS_MAX_OUTPUT_PATH = 4000
 };
 #define HS_MAX_POINTS 1000000L /* a larger grid is almost surely a mistake */
 

@@ -124,8 +124,36 @@ double *hs_result_field_data(const hs_result *r, const hs_result_field *f);
 /* Shape of a point's results; fails if its distribution is invalid. */
 hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err);
 
-/* Whether the ODE's start (Bayes point, given m/Q/b) fits the point. */
-hs_status hs_point_check_start(const hs_point *p, hs_err *err);
+/* Limits every point must keep (README, "Job files"). Steps up to 2^53
+ * are exact in the double /sgd/step and in t = step eta / d; a point
+ * estimated at more core-hours than HS_MAX_POINT_CORE_HOURS is refused as
+ * a probable mistake: raise it here and rebuild to run such a point. */
+#define HS_MAX_STEPS 9007199254740992.0 /* 2^53 */
+#define HS_MAX_POINT_CORE_HOURS 1e6
+/* A point needing more memory than this would be killed by the kernel
+ * (left pending, killed again on every resume): refused. */
+#define HS_MAX_POINT_GIB 64
+
+/* SGD steps to reach t_max, t_max d / eta rounded, or -1 if that exceeds
+ * HS_MAX_STEPS (hs_point_check refuses such a point). */
+int64_t hs_point_steps(const hs_point *p);
+
+/* Estimated single-core seconds for one point (the cost model behind
+ * `headspec validate`: unit costs measured by bench/ on one core). */
+double hs_point_cost(const hs_point *p);
+
+/* Estimated peak bytes of one point's run (its arrays: spikes, SGD batch,
+ * Monte Carlo samples, ODE state, results). */
+double hs_point_memory(const hs_point *p);
+
+/* Whether a point can run at all, checked before any point does: a valid
+ * distribution, something to compute, orthonormal spikes that fit in d,
+ * a step count and cost within the limits above, and an ODE start that
+ * fits the point (the Bayes point's atoms, given m/Q/b shapes, a start
+ * where the noise term is defined). On failure *key (if key is non-NULL)
+ * names the job key to blame as "section.name", for the caller's
+ * FILE:LINE. */
+hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err);
 
 hs_status hs_result_alloc(hs_result *r, const hs_shape *shape, hs_err *err);
 void hs_result_free(hs_result *r);

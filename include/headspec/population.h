@@ -25,6 +25,7 @@ typedef struct hs_population {
   double *C;      /* N x K feature weights */
   double *S, *P, *G; /* scores, weights, score gradients of one chunk */
   double *alpha, *e; /* of one chunk */
+  double *gbs, *work; /* H bias-gradient sums; 2H attention scratch */
 } hs_population;
 
 hs_status hs_population_init(hs_population *pop, const hs_activation *act,

@@ -39,6 +39,8 @@ typedef struct hs_sgd {
   double *G;      /* cap*L x H score gradients */
   double *alpha, *e, *rho; /* cap*L each */
   double *r, *c;  /* d residual, K feature weights */
+  double *gb;     /* H bias gradients of a step */
+  double *work;   /* 2H scratch of the attention (hs_attn_model) */
   int *eps;       /* cap relevant indices */
 } hs_sgd;
 

@@ -35,8 +35,7 @@ typedef enum {
 
 enum {
   HS_MESSAGE_LEN = 256,     /* a failure's message, in /grid/message */
-  HS_HOST_LEN = 64,         /* /grid/host */
-  HS_MAX_OUTPUT_NAME = 200  /* characters of the output's file name */
+  HS_HOST_LEN = 64          /* /grid/host */
 };
 
 /* What opening the output does (or, for a dry run, would do). */

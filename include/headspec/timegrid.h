@@ -4,11 +4,14 @@
 #ifndef HEADSPEC_TIMEGRID_H
 #define HEADSPEC_TIMEGRID_H
 
+#include <stdint.h>
+
 /* n >= 2 times: linear from 0 to t_max, or (log) 0 then n-1 times spaced
  * logarithmically from t_min to t_max. */
 void hs_timegrid(int log_spaced, double t_min, double t_max, int n, double *t);
 
-/* The SGD step at which time t is reached. */
-long hs_timegrid_step(double t, double eta, int d);
+/* The SGD step at which time t is reached (t d / eta must be below 2^63:
+ * hs_point_check keeps it below 2^53). */
+int64_t hs_timegrid_step(double t, double eta, int d);
 
 #endif
