@@ -62,9 +62,9 @@ extern const char *const hs_grid_run_names[HS_N_GRID_RUN];
 void hs_store_field_path(const hs_plan_group *g, int field, char *buf, size_t len);
 
 /* ---- store_path.c ---- */
-/* Refuse an output that exists and is not a regular file, a name too long
- * for the suffixes we add, an unwritable place; create the directory if
- * missing (unless dry_run), saying so in *created_dir. */
+/* Refuse an output that exists and is not a regular file, or an unwritable
+ * place; create the directory if missing (unless dry_run), saying so in
+ * *created_dir. (The plan has checked the path's length.) */
 hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, hs_err *err);
 /* Refuse to start a file of this many bytes where the disk has less free:
  * HDF5 1.10 cannot recover from a full disk while creating a file (its
