@@ -353,7 +353,9 @@ hs_status hs_store_open(const hs_job *job, MPI_Comm comm, int fresh,
   if (!s) return hs_err_set(err, HS_ENOMEM, "out of memory");
   s->job = job;
   s->file = -1;
-  if (gethostname(s->hostname, sizeof s->hostname) != 0) strcpy(s->hostname, "?");
+  const char *node = getenv("SLURMD_NODENAME"); /* SLURM's node name, else the host's */
+  if (node && *node) snprintf(s->hostname, sizeof s->hostname, "%s", node);
+  else if (gethostname(s->hostname, sizeof s->hostname) != 0) strcpy(s->hostname, "?");
   s->hostname[sizeof s->hostname - 1] = '\0';
   hs_status st = plan_groups(s, err);
   int rank;
