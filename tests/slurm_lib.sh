@@ -7,7 +7,7 @@
 slurm_own_handle=
 slurm_use_cluster() {  # HANDLE
   local handle=$1
-  if [ ! -s "$handle" ]; then
+  if [ ! -s "$handle" ] || [ ! -f "$(cat "$handle")/slurm.conf" ]; then
     handle=$work/cluster.handle
     "$src/tests/slurm_test_cluster.sh" start "$handle" $$ || exit $?
     slurm_own_handle=$handle

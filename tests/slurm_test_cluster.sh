@@ -20,7 +20,6 @@
 set -u
 cmd=${1:?usage: slurm_test_cluster.sh start|stop|kill-node|start-node|pids ...}
 self=$(realpath "$0")
-export HSTEST_CTL=$$  # marks this script's own processes, never to be killed
 NODES="n1 n2"
 
 # The processes of cluster DIR (of NODE only, if given): the daemons carry
@@ -28,23 +27,23 @@ NODES="n1 n2"
 # (whose environment is cleaned) keep the node's log open, and job
 # processes carry SLURM_CONF=DIR/slurm.conf and SLURMD_NODENAME.
 cluster_pids() {
-  local dir=$1 node=${2:-} p env fds
-  for p in /proc/[0-9]*; do
-    p=${p#/proc/}
-    env=$( { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null) || continue
-    grep -qx "HSTEST_CTL=$$" <<<"$env" && continue
-    fds=$(ls -l "/proc/$p/fd" 2>/dev/null | grep -o -- "-> $dir/.*")
-    if [ -n "$node" ]; then
-      grep -qx "HSTEST_NODE=$dir/$node" <<<"$env" ||
-        grep -qx -- "-> $dir/$node/slurmd.log" <<<"$fds" ||
-        { grep -qx "SLURM_CONF=$dir/slurm.conf" <<<"$env" &&
-          grep -qx "SLURMD_NODENAME=$node" <<<"$env"; } || continue
-    else
-      [ -n "$fds" ] || grep -qx -e "HSTEST_NODE=$dir/n[0-9]*" -e "HSTEST_CLUSTER=$dir" \
-        -e "SLURM_CONF=$dir/slurm.conf" <<<"$env" || continue
-    fi
-    echo "$p"
-  done
+  local dir=$1 node=${2:-} mine=$$ p=$$
+  # never this script or its callers (a test that sourced DIR/env)
+  while p=$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null) && [ "${p:-0}" -gt 1 ]; do mine+=$'\n'$p; done
+  if [ -n "$node" ]; then
+    pids_with "HSTEST_NODE=$dir/$node"
+    comm -12 <(pids_with "SLURM_CONF=$dir/slurm.conf" | sort) <(pids_with "SLURMD_NODENAME=$node" | sort)
+    find /proc/[0-9]*/fd -maxdepth 1 -lname "$dir/$node/slurmd.log" 2>/dev/null | cut -d/ -f3
+  else
+    pids_with "HSTEST_NODE=$dir/n[0-9]*" "HSTEST_CLUSTER=$dir" "SLURM_CONF=$dir/slurm.conf"
+    find /proc/[0-9]*/fd -maxdepth 1 -lname "$dir/*" 2>/dev/null | cut -d/ -f3
+  fi | sort -u | grep -vxF -f <(echo "$mine")
+}
+# Processes whose environment has one of the lines given (regular expressions).
+pids_with() {
+  local e=() x
+  for x in "$@"; do e+=(-e "$x"); done
+  grep -lzx "${e[@]}" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
 }
 
 start_node() {  # DIR NODE

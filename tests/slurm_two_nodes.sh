@@ -35,7 +35,7 @@ PY
 }
 job() { sed "s|output: tiny.h5|output: $2.h5|" "$1" >"$2.yaml"; }
 sed -e 's/d: 64/d: 128/' "$src/tests/jobs/tiny.yaml" >small.yaml
-sed -e 's/d: 64/d: 256/' -e 's/t_max: 2/t_max: 32/' "$src/tests/jobs/tiny.yaml" >long.yaml
+sed -e 's/d: 64/d: 256/' -e 's/t_max: 2/t_max: 24/' -e 's/seed: 3/seed: [3, 4]/' "$src/tests/jobs/tiny.yaml" >long.yaml
 # the references: one rank, no SLURM
 job small.yaml ref; "$headspec" run --quiet ref.yaml; ok $? "one-rank reference run"
 job long.yaml ref-long; "$headspec" run --quiet ref-long.yaml; ok $? "one-rank reference run (long)"
@@ -53,7 +53,7 @@ for launcher in srun mpirun; do
 
   # a node lost mid-run, then the same sbatch line again
   job long.yaml lost-$launcher
-  line=(--no-requeue -N 2 -n 2 -o lost-$launcher.out slurm/sweep.sbatch lost-$launcher.yaml)
+  line=(--no-requeue -N 2 -n 2 -o lost-$launcher-%j.out slurm/sweep.sbatch lost-$launcher.yaml)
   id=$(sbatch --parsable "${line[@]}")
   slurm_wait_first_done "$headspec" lost-$launcher.h5; ok $? "$launcher: a point done"
   # binding: no core is given to ranks of both nodes
@@ -75,7 +75,7 @@ for launcher in srun mpirun; do
   same ref-long.h5 lost-$launcher.h5 --done-only >/dev/null; ok $? "$launcher: every point marked done was written"
   "$src/tests/slurm_test_cluster.sh" start-node "$SLURM_DIR" n2
   "$src/tests/slurm_test_cluster.sh" wait-idle "$SLURM_DIR"; ok $? "$launcher: n2 back: $(sinfo -N 2>&1 | tr '\n' ' ')"
-  slurm_run "${line[@]}"; ok $? "$launcher: the same sbatch line resumes: $(tail -3 lost-$launcher.out)"
+  slurm_run "${line[@]}"; ok $? "$launcher: the same sbatch line resumes: $(tail -qn 3 lost-$launcher-*.out)"
   same ref-long.h5 lost-$launcher.h5 >/dev/null; ok $? "$launcher: resumed after node loss equals uninterrupted"
 done
 unset HEADSPEC_LAUNCHER
