@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# The body of the sbatch scripts: run a headspec job on the allocation with
-# mpirun, forward SLURM's pre-walltime signal (USR1) to the ranks so they stop
-# cleanly, and with HEADSPEC_REQUEUE=1 requeue the job to resume where it
-# stopped. Usage (inside a batch job): run-sweep.sh JOB.yaml [run options]
+# The body of the sbatch scripts: run a headspec job on the allocation, one
+# MPI rank per task, forward SLURM's pre-walltime signal (USR1) to the ranks
+# so they stop cleanly, and with HEADSPEC_REQUEUE=1 requeue the job to resume
+# where it stopped. Usage (inside a batch job): run-sweep.sh JOB.yaml [run options]
+#
+# Settings (environment, e.g. `HEADSPEC_LAUNCHER=mpirun sbatch ...`):
+#   HEADSPEC_LAUNCHER  srun | mpirun. Default: srun if SLURM has its PMIx
+#                      plugin (`srun --mpi=list`), else mpirun.
+#   HEADSPEC_SRUN_MPI  srun's --mpi plugin (default pmix: Open MPI needs PMIx).
+#   HEADSPEC_BIND      none | core: leave the ranks free, or pin each to a core.
+#                      Default: srun binds as the site's SLURM does; mpirun none.
+#   HEADSPEC           the binary (default: build/headspec of the submit dir).
 set -u
 job=${1:?usage: sbatch slurm/sweep.sbatch JOB.yaml [headspec run options]}
 shift
@@ -12,9 +20,53 @@ headspec=${HEADSPEC:-$PWD/build/headspec}
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 
-echo "headspec: job $job on ${SLURM_NTASKS:-?} ranks (SLURM job ${SLURM_JOB_ID:-?})"
-mpirun "$headspec" run "$@" "$job" &
+# The line that resumes this job: the same script, job file and options
+# (without --fresh, which would move the partial results aside), on the
+# allocation this job had. headspec prints it when it stops early.
+resume_command() {
+  local cmd=(sbatch) limit a
+  [ -n "${SLURM_JOB_PARTITION:-}" ] && cmd+=(-p "$SLURM_JOB_PARTITION")
+  [ -n "${SLURM_JOB_ACCOUNT:-}" ] && cmd+=(-A "$SLURM_JOB_ACCOUNT")
+  [ -n "${SLURM_JOB_QOS:-}" ] && cmd+=(-q "$SLURM_JOB_QOS")
+  [ -n "${SLURM_JOB_NUM_NODES:-}" ] && cmd+=(-N "$SLURM_JOB_NUM_NODES")
+  [ -n "${SLURM_NTASKS:-}" ] && cmd+=(-n "$SLURM_NTASKS")
+  [ "${SLURM_OVERCOMMIT:-0}" = 1 ] && cmd+=(-O)
+  [ -n "${SLURM_CPUS_PER_TASK:-}" ] && cmd+=(-c "$SLURM_CPUS_PER_TASK")
+  [ -n "${SLURM_MEM_PER_NODE:-}" ] && cmd+=("--mem=${SLURM_MEM_PER_NODE}M")
+  [ -n "${SLURM_MEM_PER_CPU:-}" ] && cmd+=("--mem-per-cpu=${SLURM_MEM_PER_CPU}M")
+  limit=$(squeue -h -j "${SLURM_JOB_ID:-0}" -o %l 2>/dev/null)
+  case $limit in ''|UNLIMITED|INVALID|NOT_SET) ;; *) cmd+=(-t "$limit") ;; esac
+  cmd+=("${HEADSPEC_SBATCH_SCRIPT:-slurm/sweep.sbatch}" "$job")
+  for a in "$@"; do [ "$a" = --fresh ] || cmd+=("$a"); done
+  printf '%q ' "${cmd[@]}" | sed 's/ $//'
+}
+HEADSPEC_RESUME_COMMAND=$(resume_command "$@")
+export HEADSPEC_RESUME_COMMAND
+
+launcher=${HEADSPEC_LAUNCHER:-}
+if [ -z "$launcher" ]; then
+  if srun --mpi=list 2>&1 | grep -qw pmix; then launcher=srun; else launcher=mpirun; fi
+fi
+srun_mpi=${HEADSPEC_SRUN_MPI:-pmix}
+case $launcher:${HEADSPEC_BIND:-} in
+  # srun starts every rank under SLURM's control (what many sites require);
+  # PMIx is how Open MPI's ranks find each other. Unless told, binding is
+  # the site's (SLURM's task plugin binds within each node's own cores).
+  srun:) launch=(srun --mpi="$srun_mpi") ;;
+  srun:none) launch=(srun --mpi="$srun_mpi" --cpu-bind=none) ;;
+  srun:core) launch=(srun --mpi="$srun_mpi" --cpu-bind=cores) ;;
+  # mpirun reads the allocation from SLURM and starts its daemons with srun.
+  # Its own default binding (core 0 upwards on each node, whatever else runs
+  # there) pins ranks of two "nodes" on one host to the same core: none.
+  mpirun: | mpirun:none) launch=(mpirun -q --bind-to none) ;;
+  mpirun:core) launch=(mpirun -q --bind-to core) ;;
+  *) echo "headspec: HEADSPEC_LAUNCHER must be srun or mpirun and HEADSPEC_BIND none or core (got '$launcher', '${HEADSPEC_BIND:-}')" >&2; exit 2 ;;
+esac
+
+echo "headspec: job $job on ${SLURM_NTASKS:-?} ranks, ${SLURM_JOB_NUM_NODES:-?} node(s) (SLURM job ${SLURM_JOB_ID:-?}): ${launch[*]}"
+"${launch[@]}" "$headspec" run "$@" "$job" &
 pid=$!
+# mpirun and srun both pass USR1 on to every rank
 trap 'echo "headspec: signal received, asking the ranks to stop"; kill -USR1 $pid 2>/dev/null' USR1 TERM
 wait $pid; status=$?
 while kill -0 $pid 2>/dev/null; do wait $pid; status=$?; done  # wait returned early for the trap
@@ -22,6 +74,7 @@ while kill -0 $pid 2>/dev/null; do wait $pid; status=$?; done  # wait returned e
 if [ $status -eq 3 ] && [ "${HEADSPEC_REQUEUE:-0}" = 1 ] && [ -n "${SLURM_JOB_ID:-}" ]; then
   echo "headspec: stopped before walltime; requeueing job $SLURM_JOB_ID to resume"
   scontrol requeue "$SLURM_JOB_ID"
+elif [ $status -ne 0 ] && [ $status -ne 3 ]; then  # on 3 headspec has said it
+  echo "headspec: exit $status; to resume: $HEADSPEC_RESUME_COMMAND"
 fi
-[ $status -eq 3 ] && echo "headspec: to resume by hand: sbatch $0 $job"
 exit $status

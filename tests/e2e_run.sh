@@ -50,7 +50,7 @@ done
 kill -9 $pid; wait $pid 2>/dev/null
 "$headspec" info killed.h5 | grep -q "pending"; ok $? "killed run left pending points"
 "$headspec" run --quiet kill.yaml 2>resume.log; ok $? "resumed run: $(cat resume.log)"
-$py "$src/tests/same_results.py" whole.h5 killed.h5; ok $? "killed and resumed equals uninterrupted"
+$py "$src/tests/compare_results.py" whole.h5 killed.h5; ok $? "killed and resumed equals uninterrupted"
 
 # ODE from given starts: the Bayes point stays at R*; m, Q, b as given.
 "$headspec" run --quiet "$src/tests/jobs/starts.yaml" 2>starts.log; ok $? "ODE starts run: $(cat starts.log)"

@@ -18,7 +18,7 @@ wait_done_above() {
   for _ in $(seq 600); do [ "$(done_in "$1")" -gt "$2" ] 2>/dev/null && return; sleep 0.1; done
 }
 # Result datasets (wall times excluded) of two files are equal, bit for bit.
-same_results() { $py "$src/tests/same_results.py" "$1" "$2"; }
+same_results() { $py "$src/tests/compare_results.py" "$1" "$2"; }
 
 sed -e 's/d: 64/d: 128/' -e 's/t_max: 2/t_max: 4/' "$src/tests/jobs/tiny.yaml" >base.yaml
 for ranks in 1 2 4; do

@@ -28,7 +28,7 @@ analysis: {bayes_samples: 500, maps: 2}
 JOB
 }
 same_rows() { $py "$src/tests/same_rows.py" "$1" "$2" >/dev/null; }
-same() { $py "$src/tests/same_results.py" "$1" "$2"; }
+same() { $py "$src/tests/compare_results.py" "$1" "$2"; }
 
 # ---- growing -----------------------------------------------------------------
 job grow.h5 "[1, 2]" 2 >grow.yaml
