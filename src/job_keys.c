@@ -130,14 +130,21 @@ void hs_job_column_name(int k, char *buf, size_t len) {
 
 double hs_job_point_cost(const hs_point *p) {
   /* Unit costs measured by bench/ on this machine class (one core):
-   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension; the
+   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension (full
+   * sampler; reduced: 2.5 ns per frame normal, 0.3 ns per d-long FMA); the
    * population loss ~12 ns per sample, token and head; the ODE about two
    * right-hand sides per unit of t; the Bayes risk ~20 ns per token-atom. */
   double lpop = (double)p->ode_samples * p->L * p->H * 12e-9;
   double cost = 0;
   if (p->run_sgd) {
     double steps = p->t_max * p->d / p->eta;
-    cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
+    if (strcmp(p->sampler, "full") == 0) {
+      cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
+    } else { /* reduced: k d fast normals, Grams and update of k + r rows */
+      int K = p->dist.atoms.cols > 0 ? p->dist.atoms.cols : p->dist.K > 0 ? p->dist.K : 2;
+      double k = p->H < p->L ? p->H : p->L, n = k + p->H + K;
+      cost += steps * p->B * p->d * (k * 2.5e-9 + n * (n + 2 * p->H) / 2 * 0.3e-9);
+    }
     cost += p->records * ((double)p->test_samples * p->L * p->d * 8e-9 + lpop);
   }
   if (p->run_ode) cost += (2 * p->t_max + p->records) * lpop;
