@@ -112,6 +112,32 @@ static void test_tail(normal_fn *normal, const char *name, int log2n) {
   free(z);
 }
 
+/* The two normals of one Box-Muller pair (`lag` apart in the output: the
+ * cosines of a chunk, then its sines) are independent: E[c s] = 0 and
+ * E[c^2 s^2] = 1, and alike: E[c^2 - s^2] = 0 (a wrong quadrant or angle
+ * map shows in the last two). */
+static void test_pairs(normal_fn *normal, const char *name, int lag) {
+  double *z = malloc(sizeof(double) * N);
+  hs_rng r;
+  hs_rng_init(&r, 8, 9, HS_PURPOSE_TEST, 1);
+  normal(&r, z, N);
+  double cs = 0, c2s2 = 0, c2_s2 = 0;
+  long n = 0;
+  for (long i = 0; i + 2 * lag <= N; i += 2 * lag)
+    for (int j = 0; j < lag; j++, n++) {
+      double c = z[i + j], s_ = z[i + lag + j];
+      cs += c * s_, c2s2 += c * c * s_ * s_, c2_s2 += c * c - s_ * s_;
+    }
+  char what[80];
+  snprintf(what, sizeof what, "%s: E[c s] of a pair", name);
+  CHECK_CLOSE(cs / n, 0, 5 / sqrt((double)n), what);
+  snprintf(what, sizeof what, "%s: E[c^2 s^2] of a pair", name);
+  CHECK_CLOSE(c2s2 / n, 1, 5 * sqrt(8.0 / n), what);
+  snprintf(what, sizeof what, "%s: E[c^2 - s^2] of a pair", name);
+  CHECK_CLOSE(c2_s2 / n, 0, 5 * 2 / sqrt((double)n), what);
+  free(z);
+}
+
 /* The fast generator's blocks are Random123's Philox4x32-10 (the
  * reference implementation) on counters (block, 0, prefix) under the
  * stream's derived key. */
@@ -146,6 +172,8 @@ int main(int argc, char **argv) {
   test_streams(hs_rng_normal);
   test_streams(hs_rng_normal_fast);
   test_fast_blocks();
+  test_pairs(hs_rng_normal, "normal", 256);
+  test_pairs(hs_rng_normal_fast, "normal_fast", 128);
   test_tail(hs_rng_normal, "normal", log2n);
   test_tail(hs_rng_normal_fast, "normal_fast", log2n);
   return check_report("test_rng");
