@@ -138,9 +138,9 @@ double hs_job_point_cost(const hs_point *p) {
   double cost = 0;
   if (p->run_sgd) {
     double steps = p->t_max * p->d / p->eta;
-    if (strcmp(p->sampler, "full") == 0) {
+    if (strcmp(p->sampler, "reduced") != 0) {
       cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
-    } else { /* reduced: k d fast normals, Grams and update of k + r rows */
+    } else { /* k d fast normals, Grams and update of k + r rows */
       int K = p->dist.atoms.cols > 0 ? p->dist.atoms.cols : p->dist.K > 0 ? p->dist.K : 2;
       double k = p->H < p->L ? p->H : p->L, n = k + p->H + K;
       cost += steps * p->B * p->d * (k * 2.5e-9 + n * (n + 2 * p->H) / 2 * 0.3e-9);
