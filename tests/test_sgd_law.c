@@ -1,16 +1,17 @@
 /* test_sgd_law.c: the reduced sampler (MODEL.md section 4b) against the
  * full sampler, which is the independent reference: equal in law.
  *
- * For each activation and each shape (L > H, L < H, B > 1, and a tiny d
- * with d - (H + K) < L, where the Bartlett factor is L x d'), compares
+ * For each activation and each shape (L > H and L < H, each with B = 1
+ * and B = 3, and a tiny d with d - (H + K) < L, where the Bartlett factor
+ * is L x d'), compares
  *   one step from a fixed state, over many step indices (independent
  *   batches): the increments of m, Q, b, lambda and the batch loss;
- *   a trajectory of STEPS steps over many seeds (each seed its own
- *   initialisation, the same for both samplers): the final m, Q and the
- *   test loss.
+ *   a trajectory of 200 steps over 400 seeds (each seed its own
+ *   initialisation, the same for both samplers): the final m, Q, b,
+ *   lambda and the test loss.
  * Each quantity: means and variances within 4 standard errors and a
- * two-sample Kolmogorov-Smirnov test at p = 1e-4 (about 400 checks, so a
- * false alarm has probability about 2%; the streams are fixed, so a pass
+ * two-sample Kolmogorov-Smirnov test at p = 1e-4 (about 500 checks, so a
+ * false alarm has probability about 3%; the streams are fixed, so a pass
  * is reproducible). Usage: test_sgd_law [quick] (quick: fewer samples,
  * for the sanitizer build).
  */
@@ -31,6 +32,7 @@ static const shape shapes[] = {
     {"L > H", 30, 6, 2, 1},
     {"L < H", 30, 2, 3, 1},
     {"B > 1", 30, 5, 2, 3},
+    {"B > 1, L < H", 30, 2, 3, 3},
     {"tiny d: d' = 4 < L", 8, 6, 2, 1},
 };
 
