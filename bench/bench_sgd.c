@@ -1,16 +1,20 @@
-/* bench_sgd.c: SGD steps per second against the machine's floor.
+/* bench_sgd.c: SGD steps per second, the two samplers side by side, and
+ * the full sampler against its floor.
  *
- * For L = 16, H = 8, K = 2 (flipping), softmax, and each (d, B), measures
- *   step:  hs_sgd_step, the whole online-SGD step;
- *   floor: drawing the step's B*L*d normals with our generator, plus the
- *          step's products with the same BLAS calls (scores GEMM, weight-
- *          gradient GEMM, two GEMVs per sequence for the Gram terms).
- * Prints one row per (d, B): steps/s, floor steps/s, step/floor ratio, and
- * ns per normal. Usage: bench_sgd [seconds-per-measurement]
+ * 1. generators: ns per normal of hs_rng_normal (the full sampler's) and
+ *    hs_rng_normal_fast (the reduced sampler's).
+ * 2. samplers: for the settings of issue 11 (softmax, flipping, K = 2),
+ *    steps/s of sampler full and sampler reduced, measured alternately
+ *    (three rounds, best of each) so that a load change hits both.
+ * 3. floor (sampler full, L = 16, H = 8): the step against drawing its
+ *    B*L*d normals plus its products with the same BLAS calls.
+ * Usage: bench_sgd [seconds-per-measurement] [samplers|floor|all]
  */
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "headspec/dist.h"
@@ -33,13 +37,70 @@ static double now(void) {
     n_ / t_;                                                     \
   })
 
-int main(int argc, char **argv) {
-  double budget = argc > 1 ? atof(argv[1]) : 1.0;
-  enum { L = 16, H = 8, K = 2 };
-  int ds[] = {200, 1000, 4000}, Bs[] = {1, 16};
+static hs_dist flipping(void) {
   hs_dist dist;
   hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
   hs_dist_init(&dist, &dp, NULL);
+  return dist;
+}
+
+static void generators(double budget) {
+  enum { N = 1 << 16 };
+  double *x = malloc(sizeof(double) * N);
+  hs_rng r;
+  hs_rng_init(&r, 1, 1, HS_PURPOSE_TRAIN, 0);
+  double old = 0, fast = 0;
+  for (int round = 0; round < 3; round++) {
+    old = fmax(old, RATE(budget / 3, hs_rng_normal(&r, x, N)));
+    fast = fmax(fast, RATE(budget / 3, hs_rng_normal_fast(&r, x, N)));
+  }
+  printf("generators: hs_rng_normal %.2f ns/normal, hs_rng_normal_fast %.2f ns/normal (%.1fx)\n",
+         1e9 / (old * N), 1e9 / (fast * N), fast / old);
+  free(x);
+}
+
+/* Steps per second of one sampler at one setting, for `budget` seconds. */
+static double sampler_rate(int L, int H, int d, int B, hs_sampler sampler, double budget,
+                           const double *xi, const hs_dist *dist) {
+  hs_sgd_config cfg = {.d = d, .L = L, .H = H, .B = B, .sampler = sampler, .eta = 0.1,
+                       .kappa = 1, .sigma0 = 0.5, .act = &hs_softmax, .dist = dist,
+                       .xi = xi, .job_seed = 1, .seed = 1, .test_samples = 1};
+  hs_sgd s;
+  hs_sgd_init(&s, &cfg, NULL);
+  hs_sgd_step(&s); /* warm up */
+  double rate = RATE(budget, hs_sgd_step(&s));
+  hs_sgd_free(&s);
+  return rate;
+}
+
+static void samplers(double budget) {
+  enum { K = 2 };
+  const int set[][5] = {{8, 2, 1000, 1, 4}, {16, 8, 4000, 1, 2}, {16, 8, 1000, 16, 2},
+                        {64, 2, 2000, 1, 10}};
+  hs_dist dist = flipping();
+  printf("%4s %3s %3s %6s %4s %12s %12s %7s %7s\n", "L", "H", "K", "d", "B", "full/s",
+         "reduced/s", "ratio", "target");
+  for (int i = 0; i < 4; i++) {
+    int L = set[i][0], H = set[i][1], d = set[i][2], B = set[i][3];
+    double *xi = malloc(sizeof(double) * K * d);
+    hs_teacher_spikes(xi, K, d, 1, 1, 0, NULL);
+    double full = 0, red = 0;
+    for (int round = 0; round < 3; round++) {
+      full = fmax(full, sampler_rate(L, H, d, B, HS_SAMPLER_FULL, budget / 3, xi, &dist));
+      red = fmax(red, sampler_rate(L, H, d, B, HS_SAMPLER_REDUCED, budget / 3, xi, &dist));
+    }
+    printf("%4d %3d %3d %6d %4d %12.0f %12.0f %6.1fx %6dx\n", L, H, K, d, B, full, red,
+           red / full, set[i][4]);
+    fflush(stdout);
+    free(xi);
+  }
+  hs_dist_free(&dist);
+}
+
+static void floor_table(double budget) {
+  enum { L = 16, H = 8, K = 2 };
+  int ds[] = {200, 1000, 4000}, Bs[] = {1, 16};
+  hs_dist dist = flipping();
   printf("%6s %4s %12s %12s %7s %9s\n", "d", "B", "steps/s", "floor/s", "floor%", "ns/normal");
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 2; j++) {
@@ -76,5 +137,16 @@ int main(int argc, char **argv) {
       free(xi);
     }
   hs_dist_free(&dist);
+}
+
+int main(int argc, char **argv) {
+  double budget = argc > 1 ? atof(argv[1]) : 1.0;
+  const char *what = argc > 2 ? argv[2] : "all";
+  int all = strcmp(what, "all") == 0;
+  if (all || strcmp(what, "samplers") == 0) {
+    generators(budget);
+    samplers(budget);
+  }
+  if (all || strcmp(what, "floor") == 0) floor_table(budget);
   return 0;
 }

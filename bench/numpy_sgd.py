@@ -2,7 +2,9 @@
 sections 1-4) in plain vectorised NumPy: NumPy's default generator for the
 tokens, matmul/einsum for the products. Prints steps/s per (d, B).
 
-usage: numpy_sgd.py [seconds-per-measurement]
+usage: numpy_sgd.py [seconds-per-measurement] [floor|samplers]
+  floor:    L = 16, H = 8, d in (200, 1000, 4000), B in (1, 16) (default)
+  samplers: the four settings of bench_sgd's sampler table (L, H, d, B)
 """
 import sys
 import time
@@ -12,7 +14,7 @@ import numpy as np
 L, H, K = 16, 8, 2
 
 
-def make_step(d, B, eta=0.1, sigma0=0.5, b1=1.0, b2=2.0):
+def make_step(d, B, eta=0.1, sigma0=0.5, b1=1.0, b2=2.0, L=L, H=H):
     rng = np.random.default_rng(1)
     xi = rng.standard_normal((K, d))
     W = sigma0 * rng.standard_normal((H, d))
@@ -53,8 +55,17 @@ def rate(fn, budget):
             return n / t
 
 
+SETTINGS = [(8, 2, 1000, 1), (16, 8, 4000, 1), (16, 8, 1000, 16), (64, 2, 2000, 1)]
+
 if __name__ == "__main__":
     budget = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+    what = sys.argv[2] if len(sys.argv) > 2 else "floor"
+    if what == "samplers":
+        print("%4s %3s %6s %4s %12s" % ("L", "H", "d", "B", "numpy steps/s"))
+        for (l, h, d, B) in SETTINGS:
+            print("%4d %3d %6d %4d %12.0f" % (l, h, d, B, rate(make_step(d, B, L=l, H=h), budget)),
+                  flush=True)
+        sys.exit(0)
     print("%6s %4s %12s" % ("d", "B", "numpy steps/s"))
     for d in (200, 1000, 4000):
         for B in (1, 16):

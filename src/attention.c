@@ -5,6 +5,8 @@
  * or NaN (maxima start from the first score, not -INFINITY). */
 #include "headspec/attention.h"
 
+#include "dispatch.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -17,8 +19,8 @@ static void head_max(int L, int H, const double *restrict a, double *restrict mx
 
 /* P = exp(a - shift[h]) over the L x H matrix: one contiguous loop, so gcc
  * calls the vector exp (this file is built with -ffast-math). */
-static void exp_shifted(int L, int H, const double *restrict a,
-                        const double *restrict shift, double *restrict P) {
+HS_DISPATCH static void exp_shifted(int L, int H, const double *restrict a,
+                                    const double *restrict shift, double *restrict P) {
   for (int l = 0; l < L; l++)
     for (int h = 0; h < H; h++) P[l * H + h] = a[l * H + h] - shift[h];
   for (int i = 0; i < L * H; i++) P[i] = exp(P[i]);

@@ -8,6 +8,7 @@
 #include "headspec/attention.h"
 #include "headspec/dist.h"
 #include "headspec/job.h"
+#include "headspec/sgd.h"
 
 static const char *check_activation(const char *v) {
   return hs_activation_find(v) ? NULL : hs_activation_names();
@@ -19,6 +20,9 @@ static const char *check_ode_start(const char *v) {
   return strcmp(v, "sgd") == 0 || strcmp(v, "bayes") == 0 || strcmp(v, "given") == 0
              ? NULL
              : "sgd bayes given";
+}
+static const char *check_sampler(const char *v) {
+  return hs_sgd_sampler_find(v) >= 0 ? NULL : hs_sgd_sampler_names();
 }
 static const char *check_record_grid(const char *v) {
   return strcmp(v, "linear") == 0 || strcmp(v, "log") == 0 ? NULL : "linear log";
@@ -70,6 +74,8 @@ const hs_key hs_job_keys[] = {
      "learning rate"},
     {"training", "B", HS_KEY_INT, 1, 0, OFF(B), 1, 1000000, "1", NULL,
      "batch size"},
+    {"training", "sampler", HS_KEY_NAME, 1, HS_READ_BY_SGD, OFF(sampler), 0, 0, "reduced",
+     check_sampler, "full (every token entry) or reduced (MODEL.md 4b; equal in law)"},
     {"training", "kappa", HS_KEY_REAL, 1, 0, OFF(kappa), 0, 1e6, "1", NULL,
      "learning-rate ratio of b and lambda"},
     {"training", "test_samples", HS_KEY_INT, 1, HS_READ_BY_SGD, OFF(test_samples), 1,

@@ -165,7 +165,8 @@ static double spikes_of(const hs_point *p) {
 
 double hs_point_cost(const hs_point *p) {
   /* Unit costs measured by bench/ on this machine class (one core):
-   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension; the
+   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension (full
+   * sampler; reduced: 2.5 ns per frame normal, 0.3 ns per d-long FMA); the
    * population loss ~12 ns per sample, token and head; the ODE about two
    * right-hand sides per unit of t, each with an O(H^3) solve when the
    * noise term is on (~3 ns H^3, GSL's LU); greedy pruning ~H^3/3 head
@@ -176,7 +177,12 @@ double hs_point_cost(const hs_point *p) {
   double cost = 0;
   if (p->run_sgd) {
     double steps = p->t_max * p->d / p->eta;
-    cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
+    if (strcmp(p->sampler, "reduced") != 0) {
+      cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
+    } else { /* k d fast normals, Grams and update of k + r rows */
+      double k = p->H < p->L ? p->H : p->L, n = k + p->H + spikes_of(p);
+      cost += steps * p->B * p->d * (k * 2.5e-9 + n * (n + 2 * p->H) / 2 * 0.3e-9);
+    }
     cost += p->records * ((double)p->test_samples * p->L * p->d * 8e-9 + lpop) + prune;
   }
   if (p->run_ode) {

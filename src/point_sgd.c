@@ -86,7 +86,9 @@ hs_status hs_point_run_sgd(hs_point_context *ctx, hs_err *err) {
   hs_result *res = ctx->res;
   int T = res->shape.T;
   hs_overlap_spike_gram(ctx->xi, ctx->dist.K, p->d, res->M);
-  hs_sgd_config cfg = {.d = p->d, .L = p->L, .H = p->H, .B = p->B, .eta = p->eta,
+  int sampler = hs_sgd_sampler_find(p->sampler);
+  hs_sgd_config cfg = {.d = p->d, .L = p->L, .H = p->H, .B = p->B,
+                       .sampler = sampler > 0 ? HS_SAMPLER_REDUCED : HS_SAMPLER_FULL, .eta = p->eta,
                        .kappa = p->kappa, .sigma0 = p->sigma0, .act = ctx->act,
                        .dist = &ctx->dist, .xi = ctx->xi, .job_seed = p->job_seed,
                        .seed = (uint64_t)p->seed, .test_samples = p->test_samples};

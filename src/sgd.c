@@ -24,7 +24,8 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
   s->cap = cfg->B > TEST_CHUNK ? cfg->B : TEST_CHUNK;
   size_t rows = (size_t)s->cap * L;
   int failed = 0;
-  s->W = xcalloc((size_t)H * d, sizeof(double), &failed);
+  s->Bm = xcalloc((size_t)(H + s->K) * d, sizeof(double), &failed);
+  s->W = s->Bm;
   s->b = xcalloc((size_t)H, sizeof(double), &failed);
   s->X = xcalloc(rows * d, sizeof(double), &failed);
   s->S = xcalloc(rows * H, sizeof(double), &failed);
@@ -34,13 +35,21 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
   s->e = xcalloc(rows, sizeof(double), &failed);
   s->rho = xcalloc(rows, sizeof(double), &failed);
   s->r = xcalloc((size_t)d, sizeof(double), &failed);
-  s->c = xcalloc((size_t)s->K, sizeof(double), &failed);
+  s->c = xcalloc((size_t)s->cap * s->K, sizeof(double), &failed);
   s->eps = xcalloc((size_t)s->cap, sizeof(int), &failed);
   s->gb = xcalloc((size_t)H, sizeof(double), &failed);
   s->work = xcalloc(2 * (size_t)H, sizeof(double), &failed);
   if (failed) {
     hs_sgd_free(s);
     return hs_err_set(err, HS_ENOMEM, "out of memory for SGD at d = %d", d);
+  }
+  memcpy(s->Bm + (size_t)H * d, cfg->xi, sizeof(double) * s->K * d);
+  if (cfg->sampler == HS_SAMPLER_REDUCED) {
+    hs_status st = hs_sgd_reduced_alloc(s, err);
+    if (st) {
+      hs_sgd_free(s);
+      return st;
+    }
   }
   for (int h = 0; h < H; h++) {
     hs_rng r;
@@ -53,7 +62,8 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
 }
 
 void hs_sgd_free(hs_sgd *s) {
-  free(s->W), free(s->b), free(s->X), free(s->S), free(s->P), free(s->G);
+  hs_sgd_reduced_free(s);
+  free(s->Bm), free(s->b), free(s->X), free(s->S), free(s->P), free(s->G);
   free(s->alpha), free(s->e), free(s->rho), free(s->r), free(s->c);
   free(s->eps), free(s->gb), free(s->work);
   memset(s, 0, sizeof *s);
@@ -96,7 +106,8 @@ static double sequence_loss(hs_sgd *s, int i) {
   return cblas_ddot(d, s->r, 1, s->r, 1) / d;
 }
 
-double hs_sgd_step(hs_sgd *s) {
+/* MODEL.md section 4: the step from the full tokens of (TRAIN, step). */
+static double full_step(hs_sgd *s) {
   const hs_sgd_config *cfg = &s->cfg;
   int d = cfg->d, L = cfg->L, H = cfg->H, B = cfg->B;
   hs_rng r;
@@ -120,9 +131,28 @@ double hs_sgd_step(hs_sgd *s) {
   if (cfg->act->trains_b)
     for (int h = 0; h < H; h++) s->b[h] -= rate * gb[h];
   if (cfg->act->trains_lambda) s->lambda -= rate * glambda;
-  s->step++;
   return loss / B;
 }
+
+double hs_sgd_step(hs_sgd *s) {
+  double loss;
+  if (!s->red || !hs_sgd_reduced_step(s, &loss)) {
+    loss = full_step(s);
+    s->full_steps++;
+  }
+  s->step++;
+  return loss;
+}
+
+static const char *const sampler_names[] = {"full", "reduced"};
+
+int hs_sgd_sampler_find(const char *name) {
+  for (int i = 0; i < 2; i++)
+    if (strcmp(name, sampler_names[i]) == 0) return i;
+  return -1;
+}
+
+const char *hs_sgd_sampler_names(void) { return "full reduced"; }
 
 double hs_sgd_batch_loss(hs_sgd *s, long step) {
   hs_rng r;

@@ -29,7 +29,7 @@ layout() {
   $py - "$1" <<'PY'
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
-host = [h.decode() if isinstance(h, bytes) else str(h) for h in f["grid/host"][:]]
+host = [h.tobytes().rstrip(b"\0").decode() for h in f["grid/host"][:]]  # netCDF char rows
 print(" ".join("%d:%s" % p for p in sorted(set(zip(f["grid/rank"][:].tolist(), host)))))
 PY
 }

@@ -28,6 +28,7 @@ typedef struct hs_point {
   int orthonormal_spikes;
   /* training */
   int d, B;
+  char sampler[HS_NAME_LEN];     /* "reduced" or "full" (sgd.h); "" is full */
   double eta, kappa;
   int test_samples;
   int run_sgd;

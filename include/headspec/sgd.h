@@ -1,9 +1,17 @@
 /* sgd.h: finite-d online SGD of the attention layer (MODEL.md section 4).
  *
- * Each step draws a fresh batch from the stream (TRAIN, step), so a run is a
- * pure function of its seeds and can be restarted at any step. The heavy
- * work is three BLAS products per step (scores, residual/Gram, weight
- * gradient) and the Gaussian tokens.
+ * Each step draws a fresh batch from one stream keyed by the step, so a run
+ * is a pure function of its seeds and can be restarted at any step. Two
+ * samplers of the same step, equal in law:
+ *   full:    the B L d Gaussian token entries, stream (TRAIN, step); the
+ *            heavy work is three BLAS products and the tokens;
+ *   reduced: MODEL.md section 4b, stream (TRAIN_REDUCED, step): the
+ *            tokens' coordinates in S = span(W, xi), a Bartlett factor of
+ *            the rest's Gram and a uniform min(H, L)-frame orthogonal to S
+ *            per sequence (sgd_reduced.c). When S is degenerate (d <= H + K,
+ *            or heads that are linearly dependent) a step falls back to
+ *            the full sampler's draw of that step, which is exact too.
+ * The test set and the attention maps are drawn in full by both.
  */
 #ifndef HEADSPEC_SGD_H
 #define HEADSPEC_SGD_H
@@ -14,8 +22,16 @@
 #include "headspec/dist.h"
 #include "headspec/error.h"
 
+typedef enum { HS_SAMPLER_FULL = 0, HS_SAMPLER_REDUCED = 1 } hs_sampler;
+
+/* The sampler with this name ("full", "reduced"), or -1. */
+int hs_sgd_sampler_find(const char *name);
+/* Space-separated names, for messages. */
+const char *hs_sgd_sampler_names(void);
+
 typedef struct hs_sgd_config {
   int d, L, H, B;
+  hs_sampler sampler;
   double eta, kappa, sigma0;
   const hs_activation *act;
   const hs_dist *dist;
@@ -28,7 +44,9 @@ typedef struct hs_sgd {
   hs_sgd_config cfg;
   int K;
   long step;      /* steps taken */
-  double *W;      /* H x d heads */
+  long full_steps; /* of which drawn by the full sampler (reduced: fallbacks) */
+  double *Bm;     /* (H + K) x d: the heads, then a copy of the spikes */
+  double *W;      /* H x d heads: the first rows of Bm */
   double *b;      /* H biases */
   double lambda;
   /* workspace for a batch of up to `cap` sequences */
@@ -38,10 +56,11 @@ typedef struct hs_sgd {
   double *P;      /* cap*L x H normalised weights */
   double *G;      /* cap*L x H score gradients */
   double *alpha, *e, *rho; /* cap*L each */
-  double *r, *c;  /* d residual, K feature weights */
+  double *r, *c;  /* d residual; feature weights (cap x K) */
   double *gb;     /* H bias gradients of a step */
   double *work;   /* 2H scratch of the attention (hs_attn_model) */
   int *eps;       /* cap relevant indices */
+  struct hs_sgd_reduced *red; /* the reduced sampler's workspace, or NULL */
 } hs_sgd;
 
 /* Initialise heads w_h ~ N(0, sigma0^2 I) from stream (INIT, h), b = 0,
@@ -52,8 +71,14 @@ void hs_sgd_free(hs_sgd *s);
 /* One SGD step on a fresh batch; returns the batch's mean loss. */
 double hs_sgd_step(hs_sgd *s);
 
-/* Mean loss, at the current parameters, of the batch that step number
- * `step` draws (for checking gradients; changes nothing). */
+/* The reduced sampler (sgd_reduced.c, private to sgd.c): its workspace,
+ * and one step; returns 0, changing nothing, where S is degenerate. */
+hs_status hs_sgd_reduced_alloc(hs_sgd *s, hs_err *err);
+void hs_sgd_reduced_free(hs_sgd *s);
+int hs_sgd_reduced_step(hs_sgd *s, double *loss);
+
+/* Mean loss, at the current parameters, of the batch that the full sampler
+ * draws at step number `step` (for checking gradients; changes nothing). */
 double hs_sgd_batch_loss(hs_sgd *s, long step);
 
 /* Mean per-sample loss on the fixed test set (streams (TEST, chunk)), the
