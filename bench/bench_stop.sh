@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# How long the sweep can keep a signal or a worker waiting (one core each):
+#  1. SIGUSR1 to exit, one rank, in each long phase of a point: SGD at
+#     B = 1000, the Bayes risk Monte Carlo, greedy pruning, the ODE. Each job
+#     spends minutes in that phase; the signal comes at a few moments inside
+#     it and the script prints the longest and mean time to exit (the run
+#     must then exit 3 with the point pending).
+#  2. The master's answer: mpirun -n 2 over heavy points (SGD at B = 1000,
+#     pruning and the Bayes risk each ~1 s) and trivial ones. With
+#     HEADSPEC_REPORT_WAIT every rank prints the longest gap between two
+#     calls of its progress callback during a point (for the master, the
+#     longest a worker's request can wait) and each worker its longest wait
+#     for an answer.
+# Usage: bench/bench_stop.sh [build-dir]
+set -eu
+cd "$(dirname "$0")/.."
+headspec=$(realpath "${1:-build}/headspec")
+export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+cd "$work"
+# job NAME L H sgd(d B t_max) ode(run samples) bayes_samples prune
+job() {
+  cat <<JOB
+output: $1.h5
+model: {distribution: flipping, b1: 1, b2: 2, activation: softmax, L: $2, H: $3, seed: [1, 2, 3]}
+training: {run: $4, d: $5, B: $6, eta: 0.5, t_max: $7, records: 2, test_samples: 100}
+ode: {run: $8, samples: $9}
+analysis: {bayes_samples: ${10}, prune: ${11}, maps: 1}
+JOB
+}
+job sgd 16 4 true 256 1000 100 false 10 0 false >sgd.yaml
+job bayes 16 2 false 16 1 1 false 10 1000000000 false >bayes.yaml
+job prune 16 16 true 16 1 0.1 false 100000 0 true >prune.yaml
+job ode 16 8 false 16 1 1000 true 200000 0 false >ode.yaml
+
+echo "== SIGUSR1 to exit, one rank (signal 2.5-4.5 s after the start) =="
+for phase in sgd bayes prune ode; do
+  worst=0 sum=0 n=0 codes=""
+  for delay in 2.5 3.0 3.5 4.0 4.5; do
+    rm -f $phase.h5
+    setsid mpirun -n 1 "$headspec" run --quiet $phase.yaml 2>/dev/null & pid=$!
+    sleep $delay
+    t0=$(date +%s.%N); kill -USR1 $pid; wait $pid && code=0 || code=$?
+    dt=$(echo "$(date +%s.%N) - $t0" | bc -l)
+    codes="$codes $code" n=$((n + 1)) sum=$(echo "$sum + $dt" | bc -l)
+    worst=$(echo "if ($dt > $worst) $dt else $worst" | bc -l)
+  done
+  printf "%-6s longest %.2f s, mean %.2f s (exit codes:%s)\n" $phase "$worst" \
+    "$(echo "$sum / $n" | bc -l)" "$codes"
+done
+
+echo "== the master's answer: mpirun -n 2, heavy and trivial points =="
+cat >mixed.yaml <<JOB
+output: mixed.h5
+model: {distribution: flipping, b1: 1, b2: 2, activation: softmax, L: 16, H: 8,
+        seed: [1, 2, 3, 4, 5, 6]}
+training: {run: [true, false], d: 256, B: 1000, eta: 0.5, t_max: 0.03, records: 2,
+           test_samples: 100}
+ode: {run: false, samples: 40000}
+analysis: {bayes_samples: [1500000, 0], prune: true, maps: 1}
+JOB
+t0=$(date +%s.%N)
+HEADSPEC_REPORT_WAIT=1 mpirun -n 2 -x HEADSPEC_REPORT_WAIT "$headspec" run --quiet mixed.yaml 2>&1 |
+  grep -E "longest|points"
+printf "(%.1f s in all)\n" "$(echo "$(date +%s.%N) - $t0" | bc -l)"
