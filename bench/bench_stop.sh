@@ -29,12 +29,12 @@ analysis: {bayes_samples: ${10}, prune: ${11}, maps: 1}
 JOB
 }
 job sgd 16 4 true 256 1000 100 false 10 0 false >sgd.yaml
-job bayes 16 2 false 16 1 1 false 10 1000000000 false >bayes.yaml
+job bayes 16 2 true 16 1 0.01 false 10 5000000 false >bayes.yaml
 job prune 16 16 true 16 1 0.1 false 100000 0 true >prune.yaml
 job ode 16 8 false 16 1 1000 true 200000 0 false >ode.yaml
 
 echo "== SIGUSR1 to exit, one rank (signal 2.5-4.5 s after the start) =="
-for phase in sgd bayes prune ode; do
+for phase in ${PHASES:-sgd bayes prune ode}; do
   worst=0 sum=0 n=0 codes=""
   for delay in 2.5 3.0 3.5 4.0 4.5; do
     rm -f $phase.h5
@@ -54,10 +54,9 @@ cat >mixed.yaml <<JOB
 output: mixed.h5
 model: {distribution: flipping, b1: 1, b2: 2, activation: softmax, L: 16, H: 8,
         seed: [1, 2, 3, 4, 5, 6]}
-training: {run: [true, false], d: 256, B: 1000, eta: 0.5, t_max: 0.03, records: 2,
-           test_samples: 100}
+training: {d: 256, B: [1000, 1], eta: 0.5, t_max: 0.03, records: 2, test_samples: 100}
 ode: {run: false, samples: 40000}
-analysis: {bayes_samples: [1500000, 0], prune: true, maps: 1}
+analysis: {bayes_samples: [1500000, 0], prune: [true, false], maps: 1}
 JOB
 t0=$(date +%s.%N)
 HEADSPEC_REPORT_WAIT=1 mpirun -n 2 -x HEADSPEC_REPORT_WAIT "$headspec" run --quiet mixed.yaml 2>&1 |

@@ -9,13 +9,20 @@
 /* Sequences per stream index: the estimate does not depend on chunking. */
 enum { CHUNK = 1024 };
 
-void hs_bayes_risk(const hs_dist *dist, int L, long n, uint64_t job_seed,
-                   uint64_t seed, double *risk, double *se) {
+hs_status hs_bayes_risk(const hs_dist *dist, int L, long n, uint64_t job_seed,
+                        uint64_t seed, hs_progress *progress, double *risk,
+                        double *se, hs_err *err) {
   int K = dist->K;
   double u[L * K], lp[L], c[K], sum = 0, sum2 = 0;
   hs_rng r;
   for (long i = 0; i < n; i++) {
-    if (i % CHUNK == 0) hs_rng_init(&r, job_seed, seed, HS_PURPOSE_BAYES, (uint64_t)(i / CHUNK));
+    if (i % CHUNK == 0) {
+      hs_rng_init(&r, job_seed, seed, HS_PURPOSE_BAYES, (uint64_t)(i / CHUNK));
+      hs_progress_set(progress, (double)i / n);
+    }
+    /* per sequence ~30 ns per token and spike or atom (log phi) */
+    if (hs_progress_work(progress, 30.0 * L * (K + dist->n_atoms)))
+      return hs_err_set(err, HS_EINTERRUPT, "interrupted in the Bayes risk");
     hs_rng_normal(&r, u, (size_t)L * K);
     hs_dist_sample(dist, &r, c);
     for (int k = 0; k < K; k++) u[k] += c[k]; /* token 0 is the relevant one */
@@ -31,6 +38,7 @@ void hs_bayes_risk(const hs_dist *dist, int L, long n, uint64_t job_seed,
   }
   *risk = sum / n;
   *se = sqrt(fmax(sum2 / n - *risk * *risk, 0) / n);
+  return HS_OK;
 }
 
 hs_status hs_bayes_point(const hs_dist *dist, int H, double *R, double *b,

@@ -15,6 +15,7 @@
 
 #include "headspec/dist.h"
 #include "headspec/error.h"
+#include "headspec/progress.h"
 
 typedef struct hs_point {
   int index;          /* position in the job's grid */
@@ -106,12 +107,14 @@ hs_status hs_point_check_start(const hs_point *p, hs_err *err);
 hs_status hs_result_alloc(hs_result *r, const hs_shape *shape, hs_err *err);
 void hs_result_free(hs_result *r);
 
-/* Called every few hundred steps with the fraction done; a nonzero return
- * abandons the run (hs_point_run then returns HS_EINTERRUPT). */
-typedef int (*hs_progress_fn)(void *user, double fraction);
+/* Estimated single-core seconds of one point: the sum of its phases'
+ * estimates, which also weigh the progress fraction. */
+double hs_point_cost(const hs_point *p);
 
 /* Run one point: everything its job asks for, into res (allocated by the
- * caller with the point's shape). */
+ * caller with the point's shape). progress (may be NULL) hears from every
+ * phase every ~0.1 s (progress.h) with the fraction of the point done; a
+ * nonzero return abandons the run (HS_EINTERRUPT). */
 hs_status hs_point_run(const hs_point *p, hs_result *res,
                        hs_progress_fn progress, void *user, hs_err *err);
 
