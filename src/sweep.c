@@ -4,7 +4,7 @@
  * Rank 0 is the master: it keeps the queue of pending points (longest
  * estimated cost first) and hands one to each worker that asks. It also
  * computes points itself, answering requests from inside its progress
- * callback (every few hundred SGD steps or ODE evaluations), so no core
+ * callback (every ~0.1 s in every phase of a point, progress.h), so no core
  * idles on a small machine. Every rank writes its own points' rows into the
  * shared file; nothing goes through the master but point indices. With one
  * rank, the master does everything. */
