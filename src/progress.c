@@ -33,9 +33,11 @@ void hs_progress_phase(hs_progress *p, double lo, double span) {
 
 void hs_progress_set(hs_progress *p, double phase_fraction) {
   if (!p) return;
-  /* estimates may overshoot a little: stay inside the phase */
+  /* estimates may overshoot a little: stay inside the phase; and never go
+   * back (the ODE's stepper evaluates behind its last time after a
+   * rejected step) */
   double f = phase_fraction < 0 ? 0 : phase_fraction > 1 ? 1 : phase_fraction;
-  p->fraction = p->lo + p->span * f;
+  if (p->lo + p->span * f > p->fraction) p->fraction = p->lo + p->span * f;
 }
 
 int hs_progress_poll(hs_progress *p) {

@@ -40,7 +40,8 @@ void hs_progress_init(hs_progress *p, hs_progress_fn fn, void *user);
 /* Start a phase covering [lo, lo + span] of the run. */
 void hs_progress_phase(hs_progress *p, double lo, double span);
 
-/* The fraction of the current phase done (no clock reading). */
+/* The fraction of the current phase done (no clock reading); the run's
+ * fraction never decreases. */
 void hs_progress_set(hs_progress *p, double phase_fraction);
 
 /* Read the clock; call the listener if HS_PROGRESS_EVERY passed. Nonzero:
