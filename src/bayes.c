@@ -11,7 +11,8 @@
 enum { CHUNK = 1024 };
 
 hs_status hs_bayes_risk(const hs_dist *dist, int L, long n, uint64_t job_seed,
-                        uint64_t seed, double *risk, double *se, hs_err *err) {
+                        uint64_t seed, hs_progress *progress, double *risk,
+                        double *se, hs_err *err) {
   int K = dist->K;
   double *u = malloc(sizeof(double) * L * K), *lp = malloc(sizeof(double) * L);
   double *c = malloc(sizeof(double) * K), sum = 0, sum2 = 0;
@@ -21,7 +22,15 @@ hs_status hs_bayes_risk(const hs_dist *dist, int L, long n, uint64_t job_seed,
   }
   hs_rng r;
   for (long i = 0; i < n; i++) {
-    if (i % CHUNK == 0) hs_rng_init(&r, job_seed, seed, HS_PURPOSE_BAYES, (uint64_t)(i / CHUNK));
+    if (i % CHUNK == 0) {
+      hs_rng_init(&r, job_seed, seed, HS_PURPOSE_BAYES, (uint64_t)(i / CHUNK));
+      hs_progress_set(progress, (double)i / n);
+    }
+    /* per sequence ~30 ns per token and spike or atom (log phi) */
+    if (hs_progress_work(progress, 30.0 * L * (K + dist->n_atoms))) {
+      free(u), free(lp), free(c);
+      return hs_err_set(err, HS_EINTERRUPT, "interrupted in the Bayes risk");
+    }
     hs_rng_normal(&r, u, (size_t)L * K);
     hs_dist_sample(dist, &r, c);
     for (int k = 0; k < K; k++) u[k] += c[k]; /* token 0 is the relevant one */

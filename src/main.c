@@ -161,7 +161,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
             "headspec: %s: %ld points: %ld done (%ld from before), %ld failed, "
             "%ld pending\n",
             hs_plan_output(plan), sum.total, sum.done, sum.skipped, sum.failed, sum.pending);
-    if (sum.interrupted) print_resume_hint(full_argc, full_argv);
+    if (sum.interrupted && sum.pending) print_resume_hint(full_argc, full_argv);
   }
   if (!st) code = sum.failed ? EXIT_FAILED : sum.pending ? EXIT_INTERRUPTED : EXIT_DONE;
   hs_plan_free(plan);

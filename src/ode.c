@@ -52,6 +52,8 @@ hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
   const hs_activation *act = ode->pop->act;
   double loss = hs_population_loss(ode->pop, H, R, NULL, b, lambda, ode->gR,
                                    ode->gb, &glambda, ode->N, NULL);
+  if (hs_progress_stopped(ode->pop->progress))
+    return hs_err_set(err, HS_EINTERRUPT, "interrupted");
   if (!isfinite(loss)) return hs_err_set(err, HS_ENUM, "population loss is not finite");
   for (int i = 0; i < H * W; i++) dydt[i] = -ode->gR[i];
   for (int h = 0; h < H; h++) dydt[H * W + h] = act->trains_b ? -ode->cfg.kappa * ode->gb[h] : 0;

@@ -2,6 +2,7 @@
 #include "headspec/point.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -163,37 +164,6 @@ static double spikes_of(const hs_point *p) {
   return p->dist.atoms.rows > 0 ? p->dist.atoms.cols : p->dist.K > 0 ? p->dist.K : 2;
 }
 
-double hs_point_cost(const hs_point *p) {
-  /* Unit costs measured by bench/ on this machine class (one core):
-   * SGD ~7 ns per normal plus ~0.6 ns per head and token-dimension (full
-   * sampler; reduced: 2.5 ns per frame normal, 0.3 ns per d-long FMA); the
-   * population loss ~12 ns per sample, token and head; the ODE about two
-   * right-hand sides per unit of t, each with an O(H^3) solve when the
-   * noise term is on (~3 ns H^3, GSL's LU); greedy pruning ~H^3/3 head
-   * evaluations of the population loss; the Bayes risk ~20 ns per
-   * token-atom plus ~1 ns per token, atom and spike (log phi). */
-  double H = p->H, lpop_head = (double)p->ode_samples * p->L * 12e-9;
-  double lpop = lpop_head * H, prune = p->prune ? H * H * H / 3 * lpop_head : 0;
-  double cost = 0;
-  if (p->run_sgd) {
-    double steps = p->t_max * p->d / p->eta;
-    if (strcmp(p->sampler, "reduced") != 0) {
-      cost += steps * p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
-    } else { /* k d fast normals, Grams and update of k + r rows */
-      double k = p->H < p->L ? p->H : p->L, n = k + p->H + spikes_of(p);
-      cost += steps * p->B * p->d * (k * 2.5e-9 + n * (n + 2 * p->H) / 2 * 0.3e-9);
-    }
-    cost += p->records * ((double)p->test_samples * p->L * p->d * 8e-9 + lpop) + prune;
-  }
-  if (p->run_ode) {
-    double rhs = lpop + (p->noise_term ? 3e-9 * H * H * H : 0);
-    cost += (2 * p->t_max + p->records) * rhs + prune;
-  }
-  int atoms = p->dist.atoms.rows > 0 ? p->dist.atoms.rows : p->dist.K > 0 ? p->dist.K : 2;
-  cost += (double)p->bayes_samples * p->L * atoms * (20e-9 + 1e-9 * spikes_of(p));
-  return cost;
-}
-
 double hs_point_memory(const hs_point *p) {
   double H = p->H, K = spikes_of(p), L = p->L, d = p->d, N = p->ode_samples;
   double T = p->records, W = K + H, cap = p->B > 64 ? p->B : 64; /* sgd.c's batch */
@@ -326,19 +296,82 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
   return st;
 }
 
+/* Estimated single-core seconds of each phase: the cost model behind the
+ * ETA, the queue's order, `validate` and the per-point limit. Unit costs
+ * measured by bench/ on this machine class (one core): SGD ~7 ns per normal
+ * plus ~0.6 ns per head and token-dimension (full sampler; reduced: 2.5 ns
+ * per frame normal, 0.3 ns per d-long FMA); Lpop ~12 ns per sample, token
+ * and head with gradients, half without; the ODE about two right-hand sides
+ * per unit of t, each with an O(H^3) solve when the noise term is on (~3 ns
+ * H^3); greedy pruning ~H^3/3 head evaluations of Lpop; the Bayes risk ~30 ns
+ * per token and spike or atom. */
+static void estimate_costs(const hs_point *p, const hs_dist *dist, hs_point_context *ctx) {
+  double *c = ctx->cost, H = p->H, T = p->records, K = dist->K;
+  double lpop_head = (double)p->ode_samples * p->L * 12e-9, lpop = lpop_head * H;
+  double prune = p->prune ? H * H * H / 3 * lpop_head : 0;
+  double maps = (double)p->maps * p->L * (p->d + H) * 8e-9;
+  memset(c, 0, sizeof ctx->cost);
+  c[HS_PHASE_POPULATION] = (double)p->ode_samples * p->L * (K + H) * 7e-9;
+  if (strcmp(p->sampler, "reduced") != 0) {
+    ctx->cost_step = (double)p->B * p->L * p->d * (7e-9 + 0.6e-9 * H);
+  } else { /* k d fast normals, Grams and update of k + r rows */
+    double k = H < p->L ? H : p->L, n = k + H + K;
+    ctx->cost_step = (double)p->B * p->d * (k * 2.5e-9 + n * (n + 2 * H) / 2 * 0.3e-9);
+  }
+  ctx->cost_record = (double)p->test_samples * p->L * p->d * 8e-9 + 0.5 * lpop;
+  if (p->run_sgd) {
+    double steps = ceil(p->t_max * p->d / p->eta);
+    c[HS_PHASE_SGD] = steps * ctx->cost_step + T * ctx->cost_record;
+    c[HS_PHASE_SGD_FINAL] = maps + prune;
+  }
+  if (p->run_ode) {
+    c[HS_PHASE_ODE] = (2 * p->t_max + T) * (lpop + (p->noise_term ? 3e-9 * H * H * H : 0));
+    c[HS_PHASE_ODE_FINAL] = maps + prune;
+  }
+  c[HS_PHASE_BAYES] = (double)p->bayes_samples * p->L * (K + dist->n_atoms) * 30e-9;
+}
+
+double hs_point_cost(const hs_point *p) {
+  hs_point_context ctx;
+  hs_err ignore;
+  if (hs_dist_init(&ctx.dist, &p->dist, &ignore)) return 0;
+  estimate_costs(p, &ctx.dist, &ctx);
+  hs_dist_free(&ctx.dist);
+  double total = 0;
+  for (int i = 0; i < HS_N_PHASES; i++) total += ctx.cost[i];
+  return total;
+}
+
+void hs_point_phase(hs_point_context *ctx, hs_phase phase) {
+  static const char *names[HS_N_PHASES] = {"population", "sgd", "sgd_final",
+                                           "ode", "ode_final", "bayes"};
+  double before = 0, total = 0;
+  for (int i = 0; i < HS_N_PHASES; i++) {
+    if (i < (int)phase) before += ctx->cost[i];
+    total += ctx->cost[i];
+  }
+  if (!(total > 0)) total = 1;
+  hs_progress_phase(&ctx->progress, before / total, ctx->cost[phase] / total);
+  /* testing: a signal as the phase starts, which the phase must notice */
+  const char *hook = getenv("HEADSPEC_TESTING_SIGNAL_IN");
+  if (hook && strcmp(hook, names[phase]) == 0) raise(SIGUSR1);
+}
+
 hs_status hs_point_run(const hs_point *p, hs_result *res,
                        hs_progress_fn progress, void *user, hs_err *err) {
   double start = now();
   if (p->fail_on_purpose)
     return hs_err_set(err, HS_ENUM, "forced failure of point %d (testing: fail_point)",
                       p->index);
-  hs_point_context ctx = {.p = p, .res = res, .progress = progress, .user = user};
+  hs_point_context ctx = {.p = p, .res = res};
+  hs_progress_init(&ctx.progress, progress, user);
   ctx.act = hs_activation_find(p->activation);
   if (!ctx.act)
     return hs_err_set(err, HS_EINPUT, "unknown activation '%s'", p->activation);
   hs_status st = hs_dist_init(&ctx.dist, &p->dist, err);
   if (st) return st;
   int K = ctx.dist.K, T = res->shape.T;
+  estimate_costs(p, &ctx.dist, &ctx);
   ctx.xi = malloc(sizeof(double) * K * p->d);
   ctx.times = malloc(sizeof(double) * T);
   if (!ctx.xi || !ctx.times) st = hs_err_set(err, HS_ENOMEM, "out of memory for spikes");
@@ -347,27 +380,23 @@ hs_status hs_point_run(const hs_point *p, hs_result *res,
     st = hs_teacher_spikes(ctx.xi, K, p->d, p->job_seed, (uint64_t)p->seed,
                            p->orthonormal_spikes, err);
   }
-  if (!st)
+  if (!st) {
+    hs_point_phase(&ctx, HS_PHASE_POPULATION);
     st = hs_population_init(&ctx.pop, ctx.act, &ctx.dist, p->L, p->H, p->ode_samples,
-                            p->job_seed, (uint64_t)p->seed, err);
+                            p->job_seed, (uint64_t)p->seed, &ctx.progress, err);
+  }
   if (!st && p->antithetic) hs_population_make_antithetic(&ctx.pop);
-  ctx.work_total = (p->run_sgd ? 1.0 : 0) + (p->run_ode ? 0.2 : 0);
   if (!st && p->run_sgd) st = hs_point_run_sgd(&ctx, err);
-  ctx.work_done = p->run_sgd ? 1.0 : 0;
   if (!st && p->run_ode) st = hs_point_run_ode(&ctx, err);
-  if (!st && p->bayes_samples > 0)
+  if (!st && p->bayes_samples > 0) {
+    hs_point_phase(&ctx, HS_PHASE_BAYES);
     st = hs_bayes_risk(&ctx.dist, p->L, p->bayes_samples, p->job_seed, (uint64_t)p->seed,
-                       res->bayes_risk, res->bayes_risk_se, err);
+                       &ctx.progress, res->bayes_risk, res->bayes_risk_se, err);
+  }
   hs_population_free(&ctx.pop);
   free(ctx.xi);
   free(ctx.times);
   hs_dist_free(&ctx.dist);
   res->seconds[0] = now() - start;
   return st;
-}
-
-int hs_point_report(hs_point_context *ctx, double fraction) {
-  if (!ctx->progress) return 0;
-  double share = ctx->p->run_sgd && ctx->work_done == 0 ? 1.0 : 0.2;
-  return ctx->progress(ctx->user, (ctx->work_done + share * fraction) / ctx->work_total);
 }

@@ -7,6 +7,19 @@
 #include "headspec/dist.h"
 #include "headspec/point.h"
 #include "headspec/population.h"
+#include "headspec/progress.h"
+
+/* The phases of a point's run, in order; each gets its share of the
+ * progress fraction from its estimated cost. */
+typedef enum {
+  HS_PHASE_POPULATION, /* drawing the Monte Carlo samples */
+  HS_PHASE_SGD,        /* steps, and the test loss and Lpop at each record */
+  HS_PHASE_SGD_FINAL,  /* maps and pruning of the final SGD model */
+  HS_PHASE_ODE,        /* the integration and Lpop at each record */
+  HS_PHASE_ODE_FINAL,  /* maps and pruning of the final ODE model */
+  HS_PHASE_BAYES,      /* the Bayes risk */
+  HS_N_PHASES
+} hs_phase;
 
 typedef struct hs_point_context {
   const hs_point *p;
@@ -16,16 +29,17 @@ typedef struct hs_point_context {
   double *xi;          /* K x d spikes */
   double *times;       /* T record times */
   hs_population pop;   /* Monte Carlo samples shared by Lpop, ODE, pruning */
-  hs_progress_fn progress;
-  void *user;
-  double work_done, work_total; /* for progress: SGD counts 1, the ODE 0.2 */
+  hs_progress progress;
+  double cost[HS_N_PHASES]; /* estimated seconds of each phase */
+  double cost_step, cost_record; /* of one SGD step, of one SGD record */
 } hs_point_context;
 
 /* SGD with records, Lpop at each record, pruning and maps of the result. */
 hs_status hs_point_run_sgd(hs_point_context *ctx, hs_err *err);
 /* The ODE from its start, with records, pruning and maps. */
 hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err);
-/* Report progress of the current part (fraction in [0, 1]); nonzero: stop. */
-int hs_point_report(hs_point_context *ctx, double fraction);
+/* Enter a phase: its share of the progress fraction (and the testing hook
+ * HEADSPEC_TESTING_SIGNAL_IN, README). */
+void hs_point_phase(hs_point_context *ctx, hs_phase phase);
 
 #endif

@@ -65,7 +65,8 @@ static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
 }
 
 /* Store the ODE state as record j: m = R[:, :K], Q = R R^T, Q_perp = V V^T. */
-static void record(hs_point_context *ctx, const double *y, double t, int j) {
+static hs_status record(hs_point_context *ctx, const double *y, double t, int j,
+                        hs_err *err) {
   hs_result *res = ctx->res;
   int H = res->shape.H, K = res->shape.K, W = K + H;
   const double *R = y, *b = y + H * W;
@@ -80,12 +81,17 @@ static void record(hs_point_context *ctx, const double *y, double t, int j) {
   res->ode_lambda[j] = y[H * W + H];
   res->ode_loss[j] = hs_population_loss(&ctx->pop, H, R, NULL, b, y[H * W + H], NULL,
                                         NULL, NULL, NULL, NULL);
+  return hs_progress_stopped(&ctx->progress)
+             ? hs_err_set(err, HS_EINTERRUPT, "interrupted at the ODE record t = %g", t)
+             : HS_OK;
 }
 
-/* Progress (and a chance to stop) at every right-hand side. */
+/* Progress (and a chance to stop) at every right-hand side; the
+ * population's loss also hears from the listener within one. */
 static int poll(void *user, double t) {
   hs_point_context *ctx = user;
-  return hs_point_report(ctx, t / ctx->times[ctx->res->shape.T - 1]);
+  hs_progress_set(&ctx->progress, t / ctx->times[ctx->res->shape.T - 1]);
+  return hs_progress_poll(&ctx->progress);
 }
 
 hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
@@ -98,18 +104,21 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
                        .noise_term = p->noise_term, .rtol = p->ode_rtol,
                        .atol = p->ode_atol, .poll = poll, .poll_user = ctx};
   hs_ode *ode = NULL;
+  hs_point_phase(ctx, HS_PHASE_ODE);
   hs_status st = initial_state(ctx, y, err);
   if (!st) st = hs_ode_create(&ctx->pop, &cfg, &ode, err);
   double t = 0;
   for (int j = 0; j < T && !st; j++) {
     st = hs_ode_advance(ode, y, &t, ctx->times[j], err);
-    if (!st) record(ctx, y, t, j);
+    if (!st) st = record(ctx, y, t, j, err);
   }
   if (!st) {
     const double *b = y + H * W;
-    hs_population_maps(&ctx->pop, &ctx->dist, H, y, NULL, b, y[H * W + H], p->maps,
-                       p->job_seed, (uint64_t)p->seed, res->ode_maps);
-    if (p->prune)
+    hs_point_phase(ctx, HS_PHASE_ODE_FINAL);
+    if (hs_population_maps(&ctx->pop, &ctx->dist, H, y, NULL, b, y[H * W + H], p->maps,
+                           p->job_seed, (uint64_t)p->seed, res->ode_maps))
+      st = hs_err_set(err, HS_EINTERRUPT, "interrupted in the ODE maps");
+    if (!st && p->prune)
       st = hs_prune(&ctx->pop, H, y, NULL, b, y[H * W + H], res->ode_prune_loss,
                     res->ode_prune_order, err);
   }

@@ -45,6 +45,8 @@ static hs_status record(hs_point_context *ctx, hs_sgd *s, int j, hs_err *err) {
   memcpy(res->b + (size_t)j * H, s->b, sizeof(double) * H);
   res->lambda[j] = s->lambda;
   res->test_loss[j] = hs_sgd_test_loss(s);
+  if (hs_progress_stopped(&ctx->progress))
+    return hs_err_set(err, HS_EINTERRUPT, "interrupted at the record t = %g", res->t[j]);
   if (!isfinite(res->test_loss[j]))
     return hs_err_set(err, HS_ENUM, "test loss is not finite at t = %g", res->t[j]);
   double *R = malloc(sizeof(double) * H * (K + H));
@@ -54,6 +56,8 @@ static hs_status record(hs_point_context *ctx, hs_sgd *s, int j, hs_err *err) {
   if (!st)
     res->lpop[j] = hs_population_loss(&ctx->pop, H, R, shift, s->b, s->lambda, NULL,
                                       NULL, NULL, NULL, NULL);
+  if (!st && hs_progress_stopped(&ctx->progress))
+    st = hs_err_set(err, HS_EINTERRUPT, "interrupted at the record t = %g", res->t[j]);
   free(R);
   return st;
 }
@@ -64,19 +68,20 @@ static hs_status analyse_final(hs_point_context *ctx, hs_sgd *s, hs_err *err) {
   const hs_point *p = ctx->p;
   int H = res->shape.H, K = res->shape.K, T = res->shape.T;
   int *eps = malloc(sizeof(int) * p->maps);
+  if (!eps) return hs_err_set(err, HS_ENOMEM, "out of memory for maps");
+  int stopped = hs_sgd_attention_maps(s, p->maps, res->sgd_maps, eps);
+  for (int i = 0; i < p->maps; i++) res->sgd_maps_eps[i] = eps[i];
+  free(eps);
+  if (stopped) return hs_err_set(err, HS_EINTERRUPT, "interrupted in the SGD maps");
+  if (!p->prune) return HS_OK;
   double *R = malloc(sizeof(double) * H * (K + H));
-  hs_status st = eps && R ? HS_OK : hs_err_set(err, HS_ENOMEM, "out of memory");
-  if (!st) {
-    hs_sgd_attention_maps(s, p->maps, res->sgd_maps, eps);
-    for (int i = 0; i < p->maps; i++) res->sgd_maps_eps[i] = eps[i];
-  }
+  hs_status st = R ? HS_OK : hs_err_set(err, HS_ENOMEM, "out of memory");
   const double *m = res->m + (size_t)(T - 1) * H * K, *shift;
-  if (!st && p->prune)
-    st = measured_model(H, K, m, res->Q + (size_t)(T - 1) * H * H, R, &shift, err);
-  if (!st && p->prune)
+  if (!st) st = measured_model(H, K, m, res->Q + (size_t)(T - 1) * H * H, R, &shift, err);
+  if (!st)
     st = hs_prune(&ctx->pop, H, R, shift, s->b, s->lambda, res->sgd_prune_loss,
                   res->sgd_prune_order, err);
-  free(eps), free(R);
+  free(R);
   return st;
 }
 
@@ -91,19 +96,22 @@ hs_status hs_point_run_sgd(hs_point_context *ctx, hs_err *err) {
                        .sampler = sampler > 0 ? HS_SAMPLER_REDUCED : HS_SAMPLER_FULL, .eta = p->eta,
                        .kappa = p->kappa, .sigma0 = p->sigma0, .act = ctx->act,
                        .dist = &ctx->dist, .xi = ctx->xi, .job_seed = p->job_seed,
-                       .seed = (uint64_t)p->seed, .test_samples = p->test_samples};
+                       .seed = (uint64_t)p->seed, .test_samples = p->test_samples,
+                       .progress = &ctx->progress};
   hs_sgd s;
   hs_status st = hs_sgd_init(&s, &cfg, err);
   if (st) return st;
-  int64_t total = hs_point_steps(p); /* hs_point_check: within 2^53 */
+  /* progress: the phase's estimated cost done (steps and records) */
+  double phase = ctx->cost[HS_PHASE_SGD] > 0 ? ctx->cost[HS_PHASE_SGD] : 1;
+  hs_point_phase(ctx, HS_PHASE_SGD);
   for (int j = 0; j < T && !st; j++) {
     int64_t target = hs_timegrid_step(ctx->times[j], p->eta, p->d);
     double loss_sum = 0;
     long n = 0;
     for (; s.step < target && !st; n++) {
+      hs_progress_set(&ctx->progress, (s.step * ctx->cost_step + j * ctx->cost_record) / phase);
       loss_sum += hs_sgd_step(&s);
-      if ((s.step & 255) == 0 &&
-          hs_point_report(ctx, (double)s.step / (total > 0 ? total : 1)))
+      if (hs_progress_stopped(&ctx->progress))
         st = hs_err_set(err, HS_EINTERRUPT, "interrupted at t = %g", s.step * p->eta / p->d);
     }
     if (st) break;
@@ -113,7 +121,10 @@ hs_status hs_point_run_sgd(hs_point_context *ctx, hs_err *err) {
     else
       st = record(ctx, &s, j, err);
   }
-  if (!st) st = analyse_final(ctx, &s, err);
+  if (!st) {
+    hs_point_phase(ctx, HS_PHASE_SGD_FINAL);
+    st = analyse_final(ctx, &s, err);
+  }
   hs_sgd_free(&s);
   return st;
 }

@@ -14,12 +14,17 @@
  * cache between the products and the per-sample passes. */
 enum { CHUNK = 256 }; /* even: antithetic pairs never straddle chunks */
 
+/* Normals drawn between progress reports: a multiple of the generator's
+ * 512-normal blocks, so drawing in pieces gives the same stream. */
+enum { PIECE = 64 * 512 };
+
 hs_status hs_population_init(hs_population *pop, const hs_activation *act,
                              const hs_dist *dist, int L, int H, int N,
-                             uint64_t job_seed, uint64_t seed, hs_err *err) {
+                             uint64_t job_seed, uint64_t seed,
+                             hs_progress *progress, hs_err *err) {
   memset(pop, 0, sizeof *pop);
   int K = dist->K, W = K + H;
-  *pop = (hs_population){.L = L, .H = H, .K = K, .N = N, .act = act};
+  *pop = (hs_population){.L = L, .H = H, .K = K, .N = N, .act = act, .progress = progress};
   size_t rows = (size_t)N * L, chunk = (size_t)CHUNK * L;
   pop->U = malloc(sizeof(double) * rows * W);
   pop->C = malloc(sizeof(double) * (size_t)N * K);
@@ -37,7 +42,14 @@ hs_status hs_population_init(hs_population *pop, const hs_activation *act,
   }
   hs_rng r;
   hs_rng_init(&r, job_seed, seed, HS_PURPOSE_POPULATION, 0);
-  hs_rng_normal(&r, pop->U, rows * W);
+  for (size_t done = 0; done < rows * W; done += PIECE) {
+    size_t k = rows * W - done < PIECE ? rows * W - done : PIECE;
+    hs_rng_normal(&r, pop->U + done, k);
+    if (hs_progress_work(progress, (double)k)) {
+      hs_population_free(pop);
+      return hs_err_set(err, HS_EINTERRUPT, "interrupted while drawing the population samples");
+    }
+  }
   for (int s = 0; s < N; s++) hs_dist_sample(dist, &r, pop->C + (size_t)s * K);
   return HS_OK;
 }
@@ -123,9 +135,12 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
   memset(gbs, 0, sizeof(double) * Hh);
   if (gR) memset(gR, 0, sizeof(double) * Hh * W);
   if (gR && Nmat) memset(Nmat, 0, sizeof(double) * Hh * Hh);
-  for (int s0 = 0; s0 < N; s0 += CHUNK)
-    loss_chunk(pop, s0, N - s0 < CHUNK ? N - s0 : CHUNK, Hh, R, shift, &model, sums, gR,
-               gbs, &gl, Nmat);
+  for (int s0 = 0; s0 < N; s0 += CHUNK) {
+    int n = N - s0 < CHUNK ? N - s0 : CHUNK;
+    loss_chunk(pop, s0, n, Hh, R, shift, &model, sums, gR, gbs, &gl, Nmat);
+    if (hs_progress_work(pop->progress, (gR ? 6.0 : 2.0) * n * pop->L * Hh * W))
+      return NAN;
+  }
   double mean = sums[0] / N;
   if (se) { /* over samples, or over pair means (antithetic) */
     double m = pop->antithetic ? sums[3] / sums[2] : mean;
@@ -140,10 +155,10 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
   return mean;
 }
 
-void hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
-                        const double *R, const double *shift, const double *b,
-                        double lambda, int n, uint64_t job_seed, uint64_t seed,
-                        double *A) {
+int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
+                       const double *R, const double *shift, const double *b,
+                       double lambda, int n, uint64_t job_seed, uint64_t seed,
+                       double *A) {
   int L = pop->L, K = pop->K, W = K + pop->H;
   double *U = malloc(sizeof(double) * L * W), *S = malloc(sizeof(double) * L * Hh);
   double *P = malloc(sizeof(double) * L * Hh), *alpha = malloc(sizeof(double) * L);
@@ -159,8 +174,10 @@ void hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
     pop->act->forward(&model, L, S, P, alpha);
     for (int h = 0; h < Hh; h++)
       for (int l = 0; l < L; l++) A[((size_t)i * Hh + h) * L + l] = scale * P[l * Hh + h];
+    if (hs_progress_work(pop->progress, 4.0 * L * W * Hh)) break;
   }
   free(U), free(S), free(P), free(alpha), free(c), free(work);
+  return hs_progress_stopped(pop->progress);
 }
 
 hs_status hs_population_represent(int H, int K, const double *m,

@@ -32,17 +32,22 @@ hs_status hs_prune(hs_population *pop, int H, const double *R,
   gather(H, kept, W, K, R, shift, b, Rk, shk, bk);
   loss[H - 1] = hs_population_loss(pop, H, Rk, shift ? shk : NULL, bk, lambda,
                                    NULL, NULL, NULL, NULL, NULL);
-  for (int n = H; n > 1; n--) {
+  /* progress: the evaluations cost in proportion to the heads kept */
+  double work = H, total = H + (H - 1.0) * H * (H + 1.0) / 3;
+  for (int n = H; n > 1 && !hs_progress_stopped(pop->progress); n--) {
     int best = -1;
     double best_loss = INFINITY;
-    for (int drop = 0; drop < n; drop++) {
+    for (int drop = 0; drop < n && !hs_progress_stopped(pop->progress); drop++) {
+      hs_progress_set(pop->progress, work / total);
       for (int i = 0, j = 0; i < n; i++)
         if (i != drop) trial[j++] = kept[i];
       gather(n - 1, trial, W, K, R, shift, b, Rk, shk, bk);
       double l = hs_population_loss(pop, n - 1, Rk, shift ? shk : NULL, bk,
                                     lambda, NULL, NULL, NULL, NULL, NULL);
       if (l < best_loss) best_loss = l, best = drop;
+      work += n - 1;
     }
+    if (hs_progress_stopped(pop->progress)) break;
     if (best < 0) {
       st = hs_err_set(err, HS_ENUM, "pruning: loss is not finite");
       goto done;
@@ -52,6 +57,8 @@ hs_status hs_prune(hs_population *pop, int H, const double *R,
     loss[n - 2] = best_loss;
   }
   order[H - 1] = kept[0];
+  if (hs_progress_stopped(pop->progress))
+    st = hs_err_set(err, HS_EINTERRUPT, "interrupted in pruning");
 done:
   free(kept), free(trial), free(Rk), free(shk), free(bk);
   return st;

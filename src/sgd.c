@@ -9,6 +9,9 @@
 
 /* Test-set sequences per stream chunk. */
 enum { TEST_CHUNK = 64 };
+/* Normals drawn between progress reports: a multiple of the generator's
+ * 512-normal blocks, so drawing in pieces gives the same stream. */
+enum { PIECE = 64 * 512 };
 
 static void *xcalloc(size_t n, size_t size, int *failed) {
   void *p = calloc(n ? n : 1, size);
@@ -69,10 +72,16 @@ void hs_sgd_free(hs_sgd *s) {
   memset(s, 0, sizeof *s);
 }
 
-/* MODEL.md section 1: n sequences x_l = z_l + [l == eps] c.xi / sqrt(d). */
-static void draw_batch(hs_sgd *s, hs_rng *r, int n) {
+/* MODEL.md section 1: n sequences x_l = z_l + [l == eps] c.xi / sqrt(d).
+ * Returns nonzero (X unfinished) if the progress listener says stop. */
+static int draw_batch(hs_sgd *s, hs_rng *r, int n) {
   int d = s->cfg.d, L = s->cfg.L;
-  hs_rng_normal(r, s->X, (size_t)n * L * d);
+  size_t total = (size_t)n * L * d;
+  for (size_t done = 0; done < total; done += PIECE) {
+    size_t k = total - done < PIECE ? total - done : PIECE;
+    hs_rng_normal(r, s->X + done, k);
+    if (hs_progress_work(s->cfg.progress, (double)k)) return 1;
+  }
   for (int i = 0; i < n; i++) {
     s->eps[i] = (int)hs_rng_below(r, (uint64_t)L);
     hs_dist_sample(s->cfg.dist, r, s->c);
@@ -80,6 +89,7 @@ static void draw_batch(hs_sgd *s, hs_rng *r, int n) {
     cblas_dgemv(CblasRowMajor, CblasTrans, s->K, d, 1.0 / sqrt((double)d),
                 s->cfg.xi, d, s->c, 1, 1.0, x, 1);
   }
+  return 0;
 }
 
 /* Scores a = X W^T / sqrt(d) and the forward pass of n sequences. */
@@ -112,7 +122,7 @@ static double full_step(hs_sgd *s) {
   int d = cfg->d, L = cfg->L, H = cfg->H, B = cfg->B;
   hs_rng r;
   hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TRAIN, (uint64_t)s->step);
-  draw_batch(s, &r, B);
+  if (draw_batch(s, &r, B)) return NAN;
   forward(s, B);
   hs_attn_model m = {H, s->b, s->lambda, s->work};
   double loss = 0, *gb = s->gb, glambda = 0;
@@ -122,6 +132,7 @@ static double full_step(hs_sgd *s) {
     loss += sequence_loss(s, i);
     cfg->act->backward(&m, L, s->P + o * H, s->alpha + o, s->rho + o,
                        s->G + o * H, gb, &glambda);
+    if (hs_progress_work(cfg->progress, 4.0 * L * (d + H))) return NAN;
   }
   /* grad_{w_h} = (1/B) sum g_hl x_l / sqrt(d): one GEMM, applied in place. */
   cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, d, B * L,
@@ -136,8 +147,15 @@ static double full_step(hs_sgd *s) {
 
 double hs_sgd_step(hs_sgd *s) {
   double loss;
+  if (s->red) { /* its cost in ~ns, as the cost model's: k d normals, Grams of n rows */
+    const hs_sgd_config *cfg = &s->cfg;
+    double k = cfg->H < cfg->L ? cfg->H : cfg->L, n = k + cfg->H + s->K;
+    if (hs_progress_work(cfg->progress, cfg->B * (double)cfg->d * (2.5 * k + 0.15 * n * (n + 2 * cfg->H))))
+      return NAN; /* told to stop: the model as it was */
+  }
   if (!s->red || !hs_sgd_reduced_step(s, &loss)) {
     loss = full_step(s);
+    if (hs_progress_stopped(s->cfg.progress)) return NAN; /* the model as it was */
     s->full_steps++;
   }
   s->step++;
@@ -157,7 +175,7 @@ const char *hs_sgd_sampler_names(void) { return "full reduced"; }
 double hs_sgd_batch_loss(hs_sgd *s, long step) {
   hs_rng r;
   hs_rng_init(&r, s->cfg.job_seed, s->cfg.seed, HS_PURPOSE_TRAIN, (uint64_t)step);
-  draw_batch(s, &r, s->cfg.B);
+  if (draw_batch(s, &r, s->cfg.B)) return NAN;
   forward(s, s->cfg.B);
   double loss = 0;
   for (int i = 0; i < s->cfg.B; i++) loss += sequence_loss(s, i);
@@ -172,21 +190,22 @@ double hs_sgd_test_loss(hs_sgd *s) {
                                                    : TEST_CHUNK;
     hs_rng r;
     hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TEST, (uint64_t)chunk);
-    draw_batch(s, &r, n);
+    if (draw_batch(s, &r, n)) return NAN;
     forward(s, n);
     for (int i = 0; i < n; i++) total += sequence_loss(s, i);
+    if (hs_progress_work(cfg->progress, 4.0 * n * cfg->L * (cfg->d + cfg->H))) return NAN;
     done += n;
   }
   return total / cfg->test_samples;
 }
 
-void hs_sgd_attention_maps(hs_sgd *s, int n, double *A, int *eps) {
+int hs_sgd_attention_maps(hs_sgd *s, int n, double *A, int *eps) {
   int L = s->cfg.L, H = s->cfg.H;
   for (int done = 0, chunk = 0; done < n; chunk++) {
     int k = n - done < TEST_CHUNK ? n - done : TEST_CHUNK;
     hs_rng r;
     hs_rng_init(&r, s->cfg.job_seed, s->cfg.seed, HS_PURPOSE_MAPS, (uint64_t)chunk);
-    draw_batch(s, &r, k);
+    if (draw_batch(s, &r, k)) return 1;
     forward(s, k);
     for (int i = 0; i < k; i++) {
       eps[done + i] = s->eps[i];
@@ -199,4 +218,5 @@ void hs_sgd_attention_maps(hs_sgd *s, int n, double *A, int *eps) {
     }
     done += k;
   }
+  return 0;
 }

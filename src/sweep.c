@@ -4,7 +4,7 @@
  * Rank 0 is the master: it keeps the queue of pending points (longest
  * estimated cost first) and hands one to each worker that asks. It also
  * computes points itself, answering requests from inside its progress
- * callback (every few hundred SGD steps or ODE evaluations), so no core
+ * callback (every ~0.1 s in every phase of a point, progress.h), so no core
  * idles on a small machine. Every rank writes its own points' rows into the
  * shared file; nothing goes through the master but point indices. With one
  * rank, the master does everything. */
@@ -78,12 +78,23 @@ typedef struct sweep {
   /* the master's own point, for progress lines */
   long current;    /* -1: none */
   double current_cost;
+  /* HEADSPEC_REPORT_WAIT (bench/bench_stop.sh): the longest gap between
+   * two looks at the progress callback during a point (on the master, the
+   * longest a request can wait) and, on workers, the longest wait for an
+   * answer */
+  double last_look, max_gap, max_wait;
 } sweep;
 
 /* ---- running one point on this rank --------------------------------------- */
 
 static int worker_progress(void *user, double fraction);
 static int master_progress(void *user, double fraction);
+
+static void look(sweep *sw) {
+  double t = now();
+  if (t - sw->last_look > sw->max_gap) sw->max_gap = t - sw->last_look;
+  sw->last_look = t;
+}
 
 /* Run point i here and store it; returns its hs_point_status (PENDING if it
  * was interrupted). */
@@ -102,8 +113,10 @@ static int run_here(sweep *sw, long i) {
   }
   sw->current = i;
   sw->current_cost = hs_plan_cost(sw->plan, i);
+  sw->last_look = now();
   hs_status pst = hs_point_run(&p, &res, sw->rank == 0 ? master_progress : worker_progress,
                                sw, &perr);
+  look(sw);
   sw->current = -1;
   int outcome = HS_POINT_PENDING;
   hs_status st = HS_OK;
@@ -193,6 +206,7 @@ static void serve_waiting(sweep *sw) {
 
 static int master_progress(void *user, double fraction) {
   sweep *sw = user;
+  look(sw);
   serve_waiting(sw);
   if (now() - sw->last_print > PRINT_EVERY) print_progress(sw, fraction);
   return hs_sweep_stop != 0;
@@ -255,7 +269,8 @@ static void run_master(sweep *sw) {
 /* ---- worker ------------------------------------------------------------------ */
 
 static int worker_progress(void *user, double fraction) {
-  (void)user, (void)fraction;
+  (void)fraction;
+  look(user);
   return hs_sweep_stop != 0;
 }
 
@@ -263,9 +278,11 @@ static void run_worker(sweep *sw) {
   report r = {NO_POINT, HS_POINT_PENDING, 1};
   for (;;) {
     r.wants_more = !hs_sweep_stop && !sw->error;
+    double asked = now();
     MPI_Send(&r, 3, MPI_INT, 0, TAG_READY, sw->comm);
     int point;
     MPI_Recv(&point, 1, MPI_INT, 0, TAG_ASSIGN, sw->comm, MPI_STATUS_IGNORE);
+    if (now() - asked > sw->max_wait) sw->max_wait = now() - asked;
     if (point == NO_POINT) break;
     r.point = point;
     r.status = run_here(sw, point);
@@ -310,6 +327,9 @@ hs_status hs_sweep_run(const hs_plan *plan, MPI_Comm comm,
   } else {
     run_worker(&sw);
   }
+  if (getenv("HEADSPEC_REPORT_WAIT"))
+    fprintf(stderr, "headspec: [rank %d] longest gap between progress calls %.3f s, "
+            "longest wait for the master %.3f s\n", sw.rank, sw.max_gap, sw.max_wait);
   long counts[2] = {sw.done, sw.failed};
   MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_LONG, MPI_SUM, comm);
   MPI_Bcast(&sum->skipped, 1, MPI_LONG, 0, comm);

@@ -19,7 +19,8 @@ typedef struct hs_ode_config {
   int noise_term;    /* include (eta/B) N */
   double rtol, atol; /* GSL error control */
   /* Called at every right-hand side with the time (may be NULL); a nonzero
-   * return stops the integration with HS_EINTERRUPT. */
+   * return stops the integration with HS_EINTERRUPT, as does the
+   * population's progress listener (population.h) saying stop. */
   int (*poll)(void *user, double t);
   void *poll_user;
 } hs_ode_config;

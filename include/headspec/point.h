@@ -15,6 +15,7 @@
 
 #include "headspec/dist.h"
 #include "headspec/error.h"
+#include "headspec/progress.h"
 
 typedef struct hs_point {
   int index;          /* position in the job's grid */
@@ -139,8 +140,9 @@ hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err);
  * HS_MAX_STEPS (hs_point_check refuses such a point). */
 int64_t hs_point_steps(const hs_point *p);
 
-/* Estimated single-core seconds for one point (the cost model behind
- * `headspec validate`: unit costs measured by bench/ on one core). */
+/* Estimated single-core seconds for one point: the sum of its phases'
+ * estimates (point.c), which also weigh its progress fraction; behind
+ * `headspec validate`, the ETA and the queue's order. */
 double hs_point_cost(const hs_point *p);
 
 /* Estimated peak bytes of one point's run (its arrays: spikes, SGD batch,
@@ -159,12 +161,10 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err);
 hs_status hs_result_alloc(hs_result *r, const hs_shape *shape, hs_err *err);
 void hs_result_free(hs_result *r);
 
-/* Called every few hundred steps with the fraction done; a nonzero return
- * abandons the run (hs_point_run then returns HS_EINTERRUPT). */
-typedef int (*hs_progress_fn)(void *user, double fraction);
-
 /* Run one point: everything its job asks for, into res (allocated by the
- * caller with the point's shape). */
+ * caller with the point's shape). progress (may be NULL) hears from every
+ * phase every ~0.1 s (progress.h) with the fraction of the point done; a
+ * nonzero return abandons the run (HS_EINTERRUPT). */
 hs_status hs_point_run(const hs_point *p, hs_result *res,
                        hs_progress_fn progress, void *user, hs_err *err);
 

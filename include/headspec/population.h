@@ -16,6 +16,7 @@
 #include "headspec/attention.h"
 #include "headspec/dist.h"
 #include "headspec/error.h"
+#include "headspec/progress.h"
 
 typedef struct hs_population {
   int L, H, K, N; /* H: the most heads evaluated; rows of R are K + H wide */
@@ -26,11 +27,16 @@ typedef struct hs_population {
   double *S, *P, *G; /* scores, weights, score gradients of one chunk */
   double *alpha, *e; /* of one chunk */
   double *gbs, *work; /* H bias-gradient sums; 2H attention scratch */
+  hs_progress *progress; /* hears from every call (may be NULL) */
 } hs_population;
 
+/* Draws the samples; progress (may be NULL) hears from this and every later
+ * call on pop, and once it says stop they give up: init with
+ * HS_EINTERRUPT, the loss with NAN, the maps with nonzero. */
 hs_status hs_population_init(hs_population *pop, const hs_activation *act,
                              const hs_dist *dist, int L, int H, int N,
-                             uint64_t job_seed, uint64_t seed, hs_err *err);
+                             uint64_t job_seed, uint64_t seed,
+                             hs_progress *progress, hs_err *err);
 void hs_population_free(hs_population *pop);
 
 /* Antithetic samples: every odd sample becomes its even neighbour with
@@ -59,10 +65,10 @@ hs_status hs_population_represent(int H, int K, const double *m,
                                   const double *Q, double *R, hs_err *err);
 
 /* Attention weights A (n x Hh x L) of the reduced model on n sampled
- * sequences (stream MAPS); the relevant token is token 0. */
-void hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
-                        const double *R, const double *shift, const double *b,
-                        double lambda, int n, uint64_t job_seed, uint64_t seed,
-                        double *A);
+ * sequences (stream MAPS); the relevant token is token 0. Nonzero: stopped. */
+int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
+                       const double *R, const double *shift, const double *b,
+                       double lambda, int n, uint64_t job_seed, uint64_t seed,
+                       double *A);
 
 #endif

@@ -21,6 +21,7 @@
 #include "headspec/attention.h"
 #include "headspec/dist.h"
 #include "headspec/error.h"
+#include "headspec/progress.h"
 
 typedef enum { HS_SAMPLER_FULL = 0, HS_SAMPLER_REDUCED = 1 } hs_sampler;
 
@@ -38,6 +39,10 @@ typedef struct hs_sgd_config {
   const double *xi; /* spikes, K x d (K = dist->K) */
   uint64_t job_seed, seed;
   int test_samples;
+  /* Hears from steps, the test loss and the maps every ~0.1 s (may be
+   * NULL); once it says stop they return NAN (1 for the maps), a step
+   * without changing the model. */
+  hs_progress *progress;
 } hs_sgd_config;
 
 typedef struct hs_sgd {
@@ -86,7 +91,7 @@ double hs_sgd_batch_loss(hs_sgd *s, long step);
 double hs_sgd_test_loss(hs_sgd *s);
 
 /* Attention weights A (n x H x L) of the current model on n sequences from
- * stream (MAPS, 0); eps gets their relevant indices. */
-void hs_sgd_attention_maps(hs_sgd *s, int n, double *A, int *eps);
+ * stream (MAPS, 0); eps gets their relevant indices. Nonzero: stopped. */
+int hs_sgd_attention_maps(hs_sgd *s, int n, double *A, int *eps);
 
 #endif
