@@ -151,9 +151,13 @@ class Results:
     def __init__(self, path):
         self.path = str(path)
         try:
-            self._f = h5py.File(self.path, "r", locking=False)
-        except (TypeError, ValueError):  # h5py or HDF5 without the option
             self._f = h5py.File(self.path, "r")
+        except OSError as e:
+            # A running job holds a write lock: read without locking (the
+            # points it has not stored yet read as NaN).
+            if "lock" not in str(e):
+                raise
+            self._f = h5py.File(self.path, "r", locking=False)
         try:
             self._check_format()
             self._read_grid()
@@ -187,8 +191,11 @@ class Results:
     def _read_grid(self):
         g = self._f["grid"]
         cols, self.key_info = {}, {}
+        n = int(np.asarray(self._f.attrs.get("n_points", len(g["status"]))).ravel()[0])
         for name, ds in g.items():
-            if name == "point" or not isinstance(ds, h5py.Dataset):
+            # skip the coordinates and netCDF's char dimensions (message_char)
+            if (name == "point" or not isinstance(ds, h5py.Dataset) or ds.ndim == 0
+                    or ds.shape[0] != n or ds.attrs.get("CLASS") == b"DIMENSION_SCALE"):
                 continue
             if _is_string(ds):
                 col = _strings(ds)
@@ -196,12 +203,13 @@ class Results:
                 col = ds[()]
                 fill = ds.attrs.get("_FillValue")
                 if name not in BOOKKEEPING and col.dtype.kind in "iu" and fill is not None:
-                    col = pd.array(col, dtype="Int64")
-                    col[np.asarray(ds[()]) == int(np.asarray(fill).ravel()[0])] = pd.NA
+                    missing = col == int(np.asarray(fill).ravel()[0])
+                    if missing.any():  # not read by some points: nullable
+                        col = pd.array(col, dtype="Int64")
+                        col[missing] = pd.NA
             cols[name] = col
             self.key_info[name] = {a: _text(v) for a, v in ds.attrs.items()
                                    if a in ("units", "long_name", "description")}
-        n = len(cols["status"])
         self.grid = pd.DataFrame(cols, index=pd.RangeIndex(n, name="point"))
         self.n_points = n
         keys = [c for c in self.grid.columns if c not in BOOKKEEPING]
