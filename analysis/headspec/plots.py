@@ -7,6 +7,7 @@ key-table order, and if none is free the plot refuses and names the key
 (PlotError). Titles say the values shown; legends the lines.
 """
 import itertools
+import warnings
 
 import matplotlib
 
@@ -148,7 +149,9 @@ class Layout:
         if means:
             n = da.count(means)
             mean = da.mean(means, skipna=True, keep_attrs=True)
-            sem = da.std(means, ddof=1, skipna=True) / np.sqrt(n)
+            with warnings.catch_warnings():  # one value left: no spread, NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                sem = da.std(means, ddof=1, skipna=True) / np.sqrt(n)
             mean.attrs["sem"] = sem.where(n > 1)
             mean.attrs["n_mean"] = int(n.max()) if n.size else 0
             da = mean
@@ -307,7 +310,8 @@ def heatmap(res, out, x=None, y=None, q=None, **kw):
     swept keys, one panel per value of the others."""
     q = q or _default_q(res, "ode_cosine", "sgd_cosine")
     if not x or not y:
-        cands = [k for k in _numeric_swept(res, exclude=("seed",)) if k not in (x, y)]
+        taken = ("seed", x, y) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
+        cands = _numeric_swept(res, exclude=taken)
         x = x or (cands.pop(0) if cands else None)
         y = y or (cands.pop(0) if cands else None)
     if not x or not y:
@@ -342,7 +346,8 @@ def vs(res, out, x=None, q=None, **kw):
     error over seeds), with the Bayes risk."""
     q = q or _default_q(res, "sgd_test_loss", "ode_loss")
     if not x:
-        cands = _numeric_swept(res, exclude=("seed",))
+        taken = ("seed",) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
+        cands = _numeric_swept(res, exclude=taken)
         x = "H" if "H" in cands else (cands[0] if cands else None)
     if not x:
         raise PlotError("vs needs a numeric swept key for the x axis (--x); %s sweeps %s" % (
