@@ -1,6 +1,7 @@
 """The command line: `python3 -m headspec summary RESULTS.h5 [--csv]` and
 `python3 -m headspec plot KIND RESULTS.h5 -o OUT.png [options]`."""
 import argparse
+import os
 import sys
 
 import pandas as pd
@@ -94,6 +95,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:  # e.g. | head: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (PlotError, FormatError, KeyError, OSError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print("headspec %s: %s" % (args.command, msg), file=sys.stderr)
