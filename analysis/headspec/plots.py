@@ -153,7 +153,9 @@ class Layout:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 sem = da.std(means, ddof=1, skipna=True) / np.sqrt(n)
             mean.attrs["sem"] = sem.where(n > 1)
-            mean.attrs["n_mean"] = int(n.max()) if n.size else 0
+            counts = n.values[n.values > 0]
+            mean.attrs["n_mean"] = ("%d" % counts.max() if counts.min() == counts.max() else
+                                    "%d-%d" % (counts.min(), counts.max())) if counts.size else ""
             da = mean
         for k in self.res.swept:
             if k in da.dims and da.sizes[k] == 1 and k not in self.axes + self.panels + self.lines:
@@ -382,7 +384,7 @@ def vs(res, out, x=None, q=None, **kw):
         ax.set_ylabel(q)
         n = da.attrs.get("n_mean")
         ax.set_title(lay.title(_sel(da, panel), _label(panel)) +
-                     (" (n=%d, bars: s.e.)" % n if n else ""), fontsize=9)
+                     (" (n=%s, bars: s.e.)" % n if n else ""), fontsize=9)
         ax.legend(fontsize=7)
     _save(fig, out)
 

@@ -254,13 +254,16 @@ class Results:
     # --- result fields ---------------------------------------------------
     def fields(self):
         """Names of every stored result dataset (e.g. 'sgd/m', 'bayes_risk')."""
+        if "fields" in self._cache:
+            return list(self._cache["fields"])
         names = []
         for gname in self._groups:
             def visit(name, obj):
                 if isinstance(obj, h5py.Dataset) and name not in names and not self._is_coord(obj):
                     names.append(name)
             self._f["results"][gname].visititems(visit)
-        return names
+        self._cache["fields"] = names
+        return list(names)
 
     def _is_coord(self, ds):
         if self.format_version == 1:
