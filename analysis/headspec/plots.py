@@ -380,6 +380,9 @@ def vs(res, out, x=None, q=None, **kw):
                     " (%s)" % _label(ln) if ln else ""))
             elif np.isfinite(float(bb.values)):
                 ax.axhline(float(bb.values), color="k", ls=":", label="Bayes risk R*")
+        xs = da.coords[x].values
+        if len(xs) <= 12:
+            ax.set_xticks(xs, [_fmt(v) for v in xs])
         ax.set_xlabel(x)
         ax.set_ylabel(q)
         n = da.attrs.get("n_mean")
