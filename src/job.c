@@ -1,4 +1,4 @@
-/* job.c: parse, validate and expand job files (job.h), with libfyaml. */
+/* job.c: parse and validate job files (job.h), with libfyaml. */
 #include "headspec/job.h"
 
 #include <errno.h>
@@ -10,10 +10,7 @@
 
 #include "headspec/dist.h"
 
-/* Grids larger than this are almost certainly a mistake in the job file. */
-#define MAX_POINTS 10000000L
-
-static int find_key(const char *section, const char *name) {
+int hs_job_key_index(const char *section, const char *name) {
   for (int i = 0; i < hs_n_job_keys; i++)
     if (strcmp(hs_job_keys[i].section, section) == 0 &&
         strcmp(hs_job_keys[i].name, name) == 0)
@@ -173,6 +170,11 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
                       ? parse_word(ps, k, item, line, kv->word[i])
                       : parse_number(ps, k, item, line, &kv->num[i]);
     if (s) return s;
+    for (int j = 0; j < i; j++) /* a repeated value would repeat points */
+      if (k->type == HS_KEY_NAME ? strcmp(kv->word[j], kv->word[i]) == 0
+                                 : kv->num[j] == kv->num[i])
+        return fail(ps, node_line(item, line), "'%s': value %d repeats value %d",
+                    k->name, i + 1, j + 1);
   }
   return HS_OK;
 }
@@ -187,7 +189,7 @@ static hs_status parse_section(parser *ps, const char *section,
     struct fy_node *key = fy_node_pair_key(pair);
     const char *name = scalar(key);
     int kline = node_line(key, line);
-    int ki = name ? find_key(section, name) : -1;
+    int ki = name ? hs_job_key_index(section, name) : -1;
     if (ki < 0) {
       char known[1024] = "";
       for (int i = 0; i < hs_n_job_keys; i++)
@@ -241,7 +243,7 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
 /* ---- defaults, cross-checks, expansion ---------------------------------- */
 
 static int chosen_dists_use(const hs_job *job, const char *key) {
-  const hs_key_values *kv = &job->values[find_key("model", "distribution")];
+  const hs_key_values *kv = &job->values[hs_job_key_index("model", "distribution")];
   for (int i = 0; i < kv->n; i++)
     if (hs_dist_uses_key(hs_dist_find(kv->word[i]), key)) return 1;
   return 0;
@@ -254,7 +256,7 @@ static hs_status apply_defaults(parser *ps) {
     const hs_key *k = &hs_job_keys[i];
     hs_key_values *kv = &job->values[i];
     int given = kv->n > 0 || kv->line > 0;
-    if (k->dist_param && job->values[find_key("model", "distribution")].n) {
+    if (k->read_when == HS_READ_BY_DIST && job->values[hs_job_key_index("model", "distribution")].n) {
       int used = chosen_dists_use(job, k->name);
       if (given && !used)
         return fail(ps, kv->line, "'%s' is not a parameter of the chosen distribution(s)",
@@ -284,68 +286,16 @@ static hs_status apply_defaults(parser *ps) {
   return HS_OK;
 }
 
-static hs_status expand(parser *ps) {
-  hs_job *job = ps->job;
-  job->n_points = 1;
-  for (int i = 0; i < hs_n_job_keys; i++) {
-    int n = job->values[i].n > 0 ? job->values[i].n : 1;
-    if (job->n_points > MAX_POINTS / n)
-      return fail(ps, job->values[i].line, "the grid has more than %ld points",
-                  MAX_POINTS);
-    job->n_points *= n;
-  }
-  const hs_key_values *grid = &job->values[find_key("training", "record_grid")];
-  double t_min = job->values[find_key("training", "t_min")].num[0];
-  double t_max = job->values[find_key("training", "t_max")].num[0];
+/* Checks of settings every point shares. (Each point is checked when the
+ * plan lays out the grid.) */
+static hs_status check_shared(parser *ps) {
+  const hs_job *job = ps->job;
+  const hs_key_values *grid = &job->values[hs_job_key_index("training", "record_grid")];
+  double t_min = job->values[hs_job_key_index("training", "t_min")].num[0];
+  double t_max = job->values[hs_job_key_index("training", "t_max")].num[0];
   if (strcmp(grid->word[0], "log") == 0 && !(t_min < t_max))
-    return fail(ps, grid->line, "a log grid needs t_min < t_max");
-  /* Every point must describe a valid model: check each distinct one. */
-  for (long i = 0; i < job->n_points; i++) {
-    hs_point p;
-    hs_job_point(job, i, &p);
-    hs_shape shape;
-    const hs_key_values *dkv = &job->values[find_key("model", "distribution")];
-    if (hs_point_shape(&p, &shape, ps->err))
-      return fail(ps, dkv->line, "%s", ps->err->msg);
-    if (p.orthonormal_spikes && shape.K > p.d)
-      return fail(ps, job->values[find_key("model", "orthonormal_spikes")].line,
-                  "orthonormal spikes need K <= d (K = %d, d = %d)", shape.K, p.d);
-    if (!p.run_sgd && !p.run_ode)
-      return fail(ps, 1, "nothing to compute: training run and ode run are both false");
-    if (p.run_ode && hs_point_check_start(&p, ps->err)) {
-      int line = job->values[find_key("ode", "start")].line;
-      return fail(ps, line ? line : 1, "%s", ps->err->msg);
-    }
-  }
+    return fail(ps, grid->line ? grid->line : 1, "a log grid needs t_min < t_max");
   return HS_OK;
-}
-
-void hs_job_point(const hs_job *job, long i, hs_point *p) {
-  memset(p, 0, sizeof *p);
-  p->index = (int)i;
-  p->job_seed = job->job_seed;
-  p->fail_on_purpose = -1; /* set below from testing.fail_point */
-  long rest = i;
-  for (int k = hs_n_job_keys - 1; k >= 0; k--) {
-    const hs_key *key = &hs_job_keys[k];
-    const hs_key_values *kv = &job->values[k];
-    char *field = (char *)p + key->offset;
-    if (key->type == HS_KEY_VECTOR || key->type == HS_KEY_MATRIX) {
-      *(hs_matrix *)field = (hs_matrix){kv->mat, kv->rows, kv->cols};
-      continue;
-    }
-    if (kv->n < 1) continue;
-    int j = (int)(rest % kv->n);
-    rest /= kv->n;
-    switch (key->type) {
-      case HS_KEY_INT:
-      case HS_KEY_BOOL: *(int *)field = (int)kv->num[j]; break;
-      case HS_KEY_REAL: *(double *)field = kv->num[j]; break;
-      case HS_KEY_NAME: strcpy(field, kv->word[j]); break;
-      default: break;
-    }
-  }
-  p->fail_on_purpose = p->fail_on_purpose == i; /* the index -> this point? */
 }
 
 /* ---- loading ------------------------------------------------------------- */
@@ -393,26 +343,37 @@ static struct fy_document *parse_yaml(parser *ps) {
   return doc;
 }
 
-hs_status hs_job_load(const char *path, hs_job *job, hs_err *err) {
+hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
+                       hs_err *err) {
   memset(job, 0, sizeof *job);
   parser ps = {job, err};
-  if (!(job->path = strdup(path))) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  if (!(job->text = read_text(path, err))) return err->code;
+  job->values = calloc((size_t)hs_n_job_keys, sizeof *job->values);
+  if (!(job->path = strdup(label)) || !(job->text = strdup(text)) || !job->values)
+    return hs_err_set(err, HS_ENOMEM, "out of memory");
   struct fy_document *doc = parse_yaml(&ps);
   if (!doc) return HS_EINPUT;
   hs_status s = parse_root(&ps, fy_document_root(doc));
   fy_document_destroy(doc);
   if (!s) s = apply_defaults(&ps);
-  if (!s) s = expand(&ps);
+  if (!s) s = check_shared(&ps);
+  return s;
+}
+
+hs_status hs_job_load(const char *path, hs_job *job, hs_err *err) {
+  memset(job, 0, sizeof *job);
+  char *text = read_text(path, err);
+  if (!text) return err->code;
+  hs_status s = hs_job_parse(path, text, job, err);
+  free(text);
   return s;
 }
 
 void hs_job_free(hs_job *job) {
-  for (int i = 0; i < hs_n_job_keys; i++) {
+  for (int i = 0; job->values && i < hs_n_job_keys; i++) {
     free(job->values[i].num);
     free(job->values[i].word);
     free(job->values[i].mat);
   }
-  free(job->path), free(job->text), free(job->output);
+  free(job->values), free(job->path), free(job->text), free(job->output);
   memset(job, 0, sizeof *job);
 }

@@ -1,7 +1,7 @@
 /* job_keys.c: the table of job-file keys (job.h): their sections, types,
- * ranges, defaults and where each lands in hs_point; the /grid column
- * names; and the cost model behind `headspec validate`. Adding a key is one
- * line here and a field in hs_point. */
+ * ranges, defaults, which points read them and where each lands in
+ * hs_point; and the cost model behind `headspec validate`. Adding a key is
+ * one line here and a field in hs_point. */
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +26,7 @@ static const char *check_record_grid(const char *v) {
 
 #define OFF(field) offsetof(hs_point, field)
 const hs_key hs_job_keys[] = {
-    /* section, name, type, sweepable, dist_param, offset, min, max, default */
+    /* section, name, type, sweepable, read_when, offset, min, max, default */
     {"model", "distribution", HS_KEY_NAME, 1, 0, OFF(dist.name), 0, 0, NULL,
      check_distribution, "feature-weight distribution P_c"},
     {"model", "b1", HS_KEY_REAL, 1, 1, OFF(dist.b1), -1e6, 1e6, NULL, NULL,
@@ -59,6 +59,9 @@ const hs_key hs_job_keys[] = {
      "seed of the teacher, initialisation and data"},
     {"model", "orthonormal_spikes", HS_KEY_BOOL, 1, 0, OFF(orthonormal_spikes),
      0, 1, "false", NULL, "exactly orthogonal spikes of norm sqrt(d)"},
+    /* training.run first: keys after it are read only when SGD runs */
+    {"training", "run", HS_KEY_BOOL, 1, 0, OFF(run_sgd), 0, 1, "true", NULL,
+     "run online SGD at finite d"},
     {"training", "d", HS_KEY_INT, 1, 0, OFF(d), 1, 100000000, NULL, NULL,
      "embedding dimension"},
     {"training", "eta", HS_KEY_REAL, 1, 0, OFF(eta), 1e-12, 1e6, NULL, NULL,
@@ -67,10 +70,8 @@ const hs_key hs_job_keys[] = {
      "batch size"},
     {"training", "kappa", HS_KEY_REAL, 1, 0, OFF(kappa), 0, 1e6, "1", NULL,
      "learning-rate ratio of b and lambda"},
-    {"training", "test_samples", HS_KEY_INT, 1, 0, OFF(test_samples), 1,
+    {"training", "test_samples", HS_KEY_INT, 1, HS_READ_BY_SGD, OFF(test_samples), 1,
      100000000, "1000", NULL, "sequences in the fixed test set"},
-    {"training", "run", HS_KEY_BOOL, 1, 0, OFF(run_sgd), 0, 1, "true", NULL,
-     "run online SGD at finite d"},
     {"training", "t_max", HS_KEY_REAL, 0, 0, OFF(t_max), 1e-12, 1e9, NULL,
      NULL, "training time t = steps eta / d"},
     {"training", "records", HS_KEY_INT, 0, 0, OFF(records), 2, 1000000, "51",
@@ -81,25 +82,25 @@ const hs_key hs_job_keys[] = {
      NULL, "first nonzero record time of a log grid"},
     {"ode", "run", HS_KEY_BOOL, 1, 0, OFF(run_ode), 0, 1, "true", NULL,
      "integrate the order-parameter ODE"},
-    {"ode", "noise_term", HS_KEY_BOOL, 1, 0, OFF(noise_term), 0, 1, "true",
+    {"ode", "noise_term", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(noise_term), 0, 1, "true",
      NULL, "include SGD's (eta/B) N term (false: gradient flow)"},
     {"ode", "samples", HS_KEY_INT, 1, 0, OFF(ode_samples), 10, 100000000,
      "20000", NULL, "Monte Carlo samples of the population loss"},
     {"ode", "antithetic", HS_KEY_BOOL, 1, 0, OFF(antithetic), 0, 1, "true", NULL,
      "antithetic Monte Carlo samples (u, -u): half the spread of Lpop"},
-    {"ode", "rtol", HS_KEY_REAL, 1, 0, OFF(ode_rtol), 1e-14, 1, "1e-6", NULL,
+    {"ode", "rtol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_rtol), 1e-14, 1, "1e-6", NULL,
      "relative tolerance of the adaptive stepper"},
-    {"ode", "atol", HS_KEY_REAL, 1, 0, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,
+    {"ode", "atol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,
      "absolute tolerance of the adaptive stepper"},
-    {"ode", "start", HS_KEY_NAME, 1, 0, OFF(ode_start), 0, 0, "sgd",
+    {"ode", "start", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_start), 0, 0, "sgd",
      check_ode_start, "sgd (its initialisation), bayes (the Bayes point) or given"},
-    {"ode", "start_m", HS_KEY_MATRIX, 0, 0, OFF(start_m), -1e6, 1e6, "", NULL,
+    {"ode", "start_m", HS_KEY_MATRIX, 0, HS_READ_BY_GIVEN, OFF(start_m), -1e6, 1e6, "", NULL,
      "given start: m (H x K)"},
-    {"ode", "start_Q", HS_KEY_MATRIX, 0, 0, OFF(start_Q), -1e6, 1e6, "", NULL,
+    {"ode", "start_Q", HS_KEY_MATRIX, 0, HS_READ_BY_GIVEN, OFF(start_Q), -1e6, 1e6, "", NULL,
      "given start: Q (H x H); Q - m m^T must be positive semi-definite"},
-    {"ode", "start_b", HS_KEY_VECTOR, 0, 0, OFF(start_b), -1e6, 1e6, "", NULL,
+    {"ode", "start_b", HS_KEY_VECTOR, 0, HS_READ_BY_GIVEN, OFF(start_b), -1e6, 1e6, "", NULL,
      "given start: b (H); default 0"},
-    {"ode", "start_noise", HS_KEY_REAL, 1, 0, OFF(start_noise), 0, 1e3, "0",
+    {"ode", "start_noise", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(start_noise), 0, 1e3, "0",
      NULL, "standard deviation of noise added to the start's m and V"},
     {"analysis", "bayes_samples", HS_KEY_INT, 1, 0, OFF(bayes_samples), 0,
      1000000000, "100000", NULL, "Monte Carlo samples of the Bayes risk (0: skip)"},
@@ -107,20 +108,11 @@ const hs_key hs_job_keys[] = {
      "sequences shown in the attention maps"},
     {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,
      "greedy head pruning of the final model"},
-    {"testing", "fail_point", HS_KEY_INT, 0, 0, OFF(fail_on_purpose), -1, 1e9, "-1",
+    {"testing", "fail_point", HS_KEY_INT, 0, HS_READ_TESTING, OFF(fail_on_purpose), -1, 1e9, "-1",
      NULL, "grid index of a point that fails on purpose (tests only)"},
 };
 #undef OFF
 const int hs_n_job_keys = sizeof hs_job_keys / sizeof *hs_job_keys;
-
-void hs_job_column_name(int k, char *buf, size_t len) {
-  const hs_key *key = &hs_job_keys[k];
-  int shared = 0;
-  for (int i = 0; i < hs_n_job_keys; i++)
-    shared |= i != k && strcmp(hs_job_keys[i].name, key->name) == 0;
-  if (shared) snprintf(buf, len, "grid/%s_%s", key->section, key->name);
-  else snprintf(buf, len, "grid/%s", key->name);
-}
 
 double hs_job_point_cost(const hs_point *p) {
   /* Unit costs measured by bench/ on this machine class (one core):

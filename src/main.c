@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "headspec/job.h"
+#include "headspec/plan.h"
 #include "headspec/store.h"
 #include "headspec/sweep.h"
 #include "headspec/version.h"
@@ -23,52 +23,107 @@ static const char usage[] =
     "            Under mpirun or srun the points are shared among the ranks.\n"
     "            --fresh  move an existing results file aside and start anew\n"
     "            --quiet  no progress lines\n"
-    "  validate  check a job file; print the grid size and a cost estimate\n"
+    "  validate  check a job file; print the grid, a cost estimate and what\n"
+    "            run would do with an existing results file\n"
     "  info      summarise a results file: points done, failed, pending\n"
     "\n"
     "exit status: 0 all points done, 1 some point failed or an I/O error,\n"
     "             2 bad command line or job file, 3 interrupted (run again)\n";
 
-static int load_job(const char *path, hs_job *job, int verbose) {
+static hs_plan *load_plan(const char *path, int verbose) {
   hs_err err;
   hs_err_clear(&err);
-  if (hs_job_load(path, job, &err)) {
+  hs_plan *plan = NULL;
+  if (hs_plan_load(path, &plan, &err)) {
     if (verbose) fprintf(stderr, "headspec: %s\n", err.msg);
-    hs_job_free(job);
-    return 0;
+    return NULL;
   }
-  return 1;
+  return plan;
+}
+
+/* The values a swept column takes, as "softmax softmax1 bsoftmax". */
+static void print_swept(const hs_plan *plan) {
+  const hs_plan_column *cols = hs_plan_columns(plan);
+  for (int c = 0; c < hs_plan_n_columns(plan); c++) {
+    if (!cols[c].swept) continue;
+    int shown = 0;
+    printf("  swept: %s:", cols[c].name);
+    char seen[16][64];
+    for (long i = 0; i < hs_plan_n_points(plan) && shown < 16; i++) {
+      char v[64];
+      if (cols[c].type == HS_COLUMN_NAME)
+        snprintf(v, sizeof v, "%s", hs_plan_column_word(plan, c, i));
+      else
+        snprintf(v, sizeof v, "%.10g", hs_plan_column_number(plan, c, i));
+      int dup = !v[0] || strcmp(v, "nan") == 0 || strcmp(v, "-1") == 0;
+      for (int k = 0; k < shown && !dup; k++) dup = strcmp(seen[k], v) == 0;
+      if (dup) continue;
+      snprintf(seen[shown++], sizeof seen[0], "%s", v);
+      printf(" %s", v);
+    }
+    printf("\n");
+  }
 }
 
 static int cmd_validate(const char *path) {
-  hs_job job;
-  if (!load_job(path, &job, 1)) return EXIT_USAGE;
+  hs_plan *plan = load_plan(path, 1);
+  if (!plan) return EXIT_USAGE;
+  long n = hs_plan_n_points(plan);
   double cost = 0;
-  for (long i = 0; i < job.n_points; i++) {
-    hs_point p;
-    hs_job_point(&job, i, &p);
-    cost += hs_job_point_cost(&p);
-  }
-  printf("%s: valid; %ld grid point%s, output %s\n", path, job.n_points,
-         job.n_points == 1 ? "" : "s", job.output);
-  for (int k = 0; k < hs_n_job_keys; k++)
-    if (job.values[k].n > 1)
-      printf("  swept: %s (%d values)\n", hs_job_keys[k].name, job.values[k].n);
+  for (long i = 0; i < n; i++) cost += hs_plan_cost(plan, i);
+  printf("%s: valid; %ld grid point%s in %d results group%s, output %s\n", path, n,
+         n == 1 ? "" : "s", hs_plan_n_groups(plan), hs_plan_n_groups(plan) == 1 ? "" : "s",
+         hs_plan_output(plan));
+  print_swept(plan);
   printf("estimated cost: %.3g core-hours (%.0f core-seconds)\n", cost / 3600, cost);
-  hs_job_free(&job);
-  return EXIT_DONE;
+  hs_store_report rep;
+  hs_err err;
+  hs_err_clear(&err);
+  int code = EXIT_DONE;
+  if (hs_store_survey(plan, 0, &rep, &err)) {
+    fprintf(stderr, "headspec: %s\n", err.msg);
+    code = err.code == HS_EIO ? EXIT_FAILED : EXIT_USAGE;
+  } else if (!rep.exists) {
+    printf("output: %s is new%s; %ld points to compute\n", hs_plan_output(plan),
+           rep.created_dir ? " (its directory will be created)" : "", rep.to_compute);
+  } else {
+    printf("output: %s exists: %ld points %s, %ld to compute\n", hs_plan_output(plan),
+           rep.reused, rep.grown ? "reused (it will be rewritten with the new points)" : "done",
+           rep.to_compute);
+  }
+  hs_store_finalize();
+  hs_plan_free(plan);
+  return code;
 }
 
 static int cmd_info(const char *path) {
   hs_err err;
+  hs_err_clear(&err);
+  int code = EXIT_DONE;
   if (hs_store_info(path, stdout, &err)) {
     fprintf(stderr, "headspec: %s\n", err.msg);
-    return EXIT_FAILED;
+    code = EXIT_FAILED;
   }
-  return EXIT_DONE;
+  hs_store_finalize();
+  return code;
 }
 
-static int cmd_run(int argc, char **argv) {
+/* The command to run again to resume: the sbatch line when the SLURM
+ * scripts say so, else this one (with mpirun in front under mpirun). */
+static void print_resume_hint(int argc, char **argv) {
+  const char *given = getenv("HEADSPEC_RESUME_COMMAND");
+  if (given && *given) {
+    fprintf(stderr, "headspec: stopped by a signal; to resume (done points are kept): %s\n", given);
+    return;
+  }
+  const char *ranks = getenv("OMPI_COMM_WORLD_SIZE");
+  fprintf(stderr, "headspec: stopped by a signal; to resume (done points are kept): ");
+  if (ranks) fprintf(stderr, "mpirun -n %s ", ranks);
+  for (int i = 0; i < argc; i++) fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+  fprintf(stderr, "\n");
+}
+
+static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
   hs_sweep_options opt = {0};
   const char *path = NULL;
   for (int i = 0; i < argc; i++) {
@@ -87,15 +142,15 @@ static int cmd_run(int argc, char **argv) {
   hs_sweep_install_signals();
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  hs_job job;
-  if (!load_job(path, &job, rank == 0)) {
+  hs_plan *plan = load_plan(path, rank == 0);
+  if (!plan) {
     MPI_Finalize();
     return EXIT_USAGE;
   }
   hs_err err;
   hs_err_clear(&err);
   hs_sweep_summary sum;
-  hs_status st = hs_sweep_run(&job, MPI_COMM_WORLD, &opt, &sum, &err);
+  hs_status st = hs_sweep_run(plan, MPI_COMM_WORLD, &opt, &sum, &err);
   int code = EXIT_DONE;
   if (st) {
     /* every rank has the same message (the sweep shares the first error) */
@@ -105,14 +160,12 @@ static int cmd_run(int argc, char **argv) {
     fprintf(stderr,
             "headspec: %s: %ld points: %ld done (%ld from before), %ld failed, "
             "%ld pending\n",
-            job.output, sum.total, sum.done, sum.skipped, sum.failed, sum.pending);
-    if (sum.interrupted)
-      fprintf(stderr,
-              "headspec: stopped by a signal; run the same command again to "
-              "resume (done points are kept)\n");
+            hs_plan_output(plan), sum.total, sum.done, sum.skipped, sum.failed, sum.pending);
+    if (sum.interrupted) print_resume_hint(full_argc, full_argv);
   }
   if (!st) code = sum.failed ? EXIT_FAILED : sum.pending ? EXIT_INTERRUPTED : EXIT_DONE;
-  hs_job_free(&job);
+  hs_plan_free(plan);
+  hs_store_finalize();
   MPI_Finalize();
   return code;
 }
@@ -128,7 +181,7 @@ int main(int argc, char **argv) {
            HS_GIT_COMMIT, HS_FORMAT_VERSION);
     return EXIT_DONE;
   }
-  if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2);
+  if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2, argc, argv);
   if ((strcmp(argv[1], "validate") == 0 || strcmp(argv[1], "info") == 0) && argc == 3)
     return argv[1][0] == 'v' ? cmd_validate(argv[2]) : cmd_info(argv[2]);
   fprintf(stderr, "headspec: unknown command or arguments: '%s'\n%s", argv[1], usage);

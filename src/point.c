@@ -10,54 +10,83 @@
 #include "headspec/timegrid.h"
 #include "point_impl.h"
 
-#define F1(path, member, doc, d0) {path, doc, 1, {d0}, offsetof(hs_result, member)}
-#define F2(path, member, doc, d0, d1) \
-  {path, doc, 2, {d0, d1}, offsetof(hs_result, member)}
-#define F3(path, member, doc, d0, d1, d2) \
-  {path, doc, 3, {d0, d1, d2}, offsetof(hs_result, member)}
-const hs_result_field hs_result_fields[] = {
-    F1("sgd/t", t, "time t = steps * eta / d of each record", HS_DIM_T),
-    F1("sgd/step", step, "SGD steps taken at each record", HS_DIM_T),
-    F3("sgd/m", m, "m_hk = <w_h, xi_k>/d", HS_DIM_T, HS_DIM_H, HS_DIM_K),
-    F3("sgd/Q", Q, "Q_hh' = <w_h, w_h'>/d", HS_DIM_T, HS_DIM_H, HS_DIM_H),
-    F3("sgd/Qperp", Qperp, "Q - m M^-1 m^T: the heads' Gram orthogonal to the spikes",
-       HS_DIM_T, HS_DIM_H, HS_DIM_H),
-    F2("sgd/b", b, "biases b_h", HS_DIM_T, HS_DIM_H),
-    F1("sgd/lambda", lambda, "softmax1 output scale", HS_DIM_T),
-    F1("sgd/test_loss", test_loss, "mean loss |y - f(X)|^2/d on the fixed test set", HS_DIM_T),
-    F1("sgd/train_loss", train_loss, "mean batch loss over the steps since the last record",
-       HS_DIM_T),
-    F1("sgd/lpop", lpop, "population loss Lpop at the measured (m, Q, b, lambda)", HS_DIM_T),
-    F2("sgd/M", M, "spike Gram M_kk' = <xi_k, xi_k'>/d", HS_DIM_K, HS_DIM_K),
-    F1("sgd/prune_loss", sgd_prune_loss, "Lpop of the final SGD model with k heads kept (index k-1)",
-       HS_DIM_H),
-    F1("sgd/prune_order", sgd_prune_order, "heads in the order greedy pruning removes them",
-       HS_DIM_H),
-    F3("sgd/maps", sgd_maps, "attention weights A_hl of the final SGD model on sampled sequences",
-       HS_DIM_MAPS, HS_DIM_H, HS_DIM_L),
-    F1("sgd/maps_eps", sgd_maps_eps, "relevant token of each map's sequence", HS_DIM_MAPS),
-    F1("ode/t", ode_t, "time t of each record", HS_DIM_T),
-    F3("ode/m", ode_m, "m of the ODE", HS_DIM_T, HS_DIM_H, HS_DIM_K),
-    F3("ode/Q", ode_Q, "Q of the ODE", HS_DIM_T, HS_DIM_H, HS_DIM_H),
-    F3("ode/Qperp", ode_Qperp, "Q_perp = V V^T of the ODE", HS_DIM_T, HS_DIM_H, HS_DIM_H),
-    F2("ode/b", ode_b, "biases of the ODE", HS_DIM_T, HS_DIM_H),
-    F1("ode/lambda", ode_lambda, "softmax1 output scale of the ODE", HS_DIM_T),
-    F1("ode/loss", ode_loss, "population loss Lpop along the ODE", HS_DIM_T),
-    F1("ode/prune_loss", ode_prune_loss, "Lpop of the final ODE model with k heads kept (index k-1)",
-       HS_DIM_H),
-    F1("ode/prune_order", ode_prune_order, "heads in the order greedy pruning removes them",
-       HS_DIM_H),
-    F3("ode/maps", ode_maps, "attention weights A_hl of the final ODE model (token 0 relevant)",
-       HS_DIM_MAPS, HS_DIM_H, HS_DIM_L),
-    {"bayes_risk", "Bayes risk R* (Monte Carlo)", 0, {0}, offsetof(hs_result, bayes_risk)},
-    {"bayes_risk_se", "standard error of bayes_risk", 0, {0},
-     offsetof(hs_result, bayes_risk_se)},
-    {"seconds", "wall-clock seconds spent on the point", 0, {0},
-     offsetof(hs_result, seconds)},
+const char *const hs_dim_names[HS_N_DIMS] = {"H", "K", "L", "T", "maps"};
+
+const hs_axis_info hs_axes[HS_N_AXES] = {
+    [HS_AXIS_TIME] = {"time", HS_DIM_T, 0, "nominal record time t"},
+    [HS_AXIS_HEAD] = {"head", HS_DIM_H, 0, "head h"},
+    [HS_AXIS_HEAD2] = {"head2", HS_DIM_H, 0, "head h'"},
+    [HS_AXIS_SPIKE] = {"spike", HS_DIM_K, 0, "spike k"},
+    [HS_AXIS_SPIKE2] = {"spike2", HS_DIM_K, 0, "spike k'"},
+    [HS_AXIS_TOKEN] = {"token", HS_DIM_L, 0, "token l"},
+    [HS_AXIS_MAP] = {"map", HS_DIM_MAPS, 0, "sampled sequence"},
+    [HS_AXIS_KEPT] = {"kept", HS_DIM_H, 1, "heads kept"},
+    [HS_AXIS_REMOVAL] = {"removal", HS_DIM_H, 0, "pruning step"},
 };
-#undef F1
-#undef F2
-#undef F3
+
+#define TIME HS_AXIS_TIME
+#define HEAD HS_AXIS_HEAD
+#define HEAD2 HS_AXIS_HEAD2
+#define SPIKE HS_AXIS_SPIKE
+#define SPIKE2 HS_AXIS_SPIKE2
+#define TOKEN HS_AXIS_TOKEN
+#define MAP HS_AXIS_MAP
+#define KEPT HS_AXIS_KEPT
+#define REMOVAL HS_AXIS_REMOVAL
+#define F(path, member, long_name, units, doc, rank, ...) \
+  {path, long_name, units, doc, rank, {__VA_ARGS__}, offsetof(hs_result, member)}
+const hs_result_field hs_result_fields[] = {
+    F("sgd/t", t, "SGD time t", "1", "time t = steps * eta / d of each record", 1, TIME),
+    F("sgd/step", step, "SGD steps", "1", "SGD steps taken at each record", 1, TIME),
+    F("sgd/m", m, "SGD m", "1", "m_hk = <w_h, xi_k>/d", 3, TIME, HEAD, SPIKE),
+    F("sgd/Q", Q, "SGD Q", "1", "Q_hh' = <w_h, w_h'>/d", 3, TIME, HEAD, HEAD2),
+    F("sgd/Qperp", Qperp, "SGD Q_perp", "1",
+      "Q - m M^-1 m^T: the heads' Gram orthogonal to the spikes", 3, TIME, HEAD, HEAD2),
+    F("sgd/b", b, "SGD bias b", "1", "biases b_h", 2, TIME, HEAD),
+    F("sgd/lambda", lambda, "SGD lambda", "1", "softmax1 output scale", 1, TIME),
+    F("sgd/test_loss", test_loss, "SGD test loss", "1",
+      "mean loss |y - f(X)|^2/d on the fixed test set", 1, TIME),
+    F("sgd/train_loss", train_loss, "SGD training loss", "1",
+      "mean batch loss over the steps since the last record", 1, TIME),
+    F("sgd/lpop", lpop, "Lpop at SGD's order parameters", "1",
+      "population loss Lpop at the measured (m, Q, b, lambda)", 1, TIME),
+    F("sgd/M", M, "spike Gram M", "1", "spike Gram M_kk' = <xi_k, xi_k'>/d", 2, SPIKE, SPIKE2),
+    F("sgd/prune_loss", sgd_prune_loss, "SGD pruned Lpop", "1",
+      "Lpop of the final SGD model with k heads kept", 1, KEPT),
+    F("sgd/prune_order", sgd_prune_order, "SGD pruned head", "1",
+      "heads in the order greedy pruning removes them", 1, REMOVAL),
+    F("sgd/maps", sgd_maps, "SGD attention A", "1",
+      "attention weights A_hl of the final SGD model on sampled sequences", 3, MAP, HEAD, TOKEN),
+    F("sgd/maps_eps", sgd_maps_eps, "relevant token", "1",
+      "relevant token of each map's sequence", 1, MAP),
+    F("ode/t", ode_t, "ODE time t", "1", "time t of each record", 1, TIME),
+    F("ode/m", ode_m, "ODE m", "1", "m of the ODE", 3, TIME, HEAD, SPIKE),
+    F("ode/Q", ode_Q, "ODE Q", "1", "Q of the ODE", 3, TIME, HEAD, HEAD2),
+    F("ode/Qperp", ode_Qperp, "ODE Q_perp", "1", "Q_perp = V V^T of the ODE", 3, TIME, HEAD, HEAD2),
+    F("ode/b", ode_b, "ODE bias b", "1", "biases of the ODE", 2, TIME, HEAD),
+    F("ode/lambda", ode_lambda, "ODE lambda", "1", "softmax1 output scale of the ODE", 1, TIME),
+    F("ode/loss", ode_loss, "ODE loss Lpop", "1", "population loss Lpop along the ODE", 1, TIME),
+    F("ode/prune_loss", ode_prune_loss, "ODE pruned Lpop", "1",
+      "Lpop of the final ODE model with k heads kept", 1, KEPT),
+    F("ode/prune_order", ode_prune_order, "ODE pruned head", "1",
+      "heads in the order greedy pruning removes them", 1, REMOVAL),
+    F("ode/maps", ode_maps, "ODE attention A", "1",
+      "attention weights A_hl of the final ODE model (token 0 relevant)", 3, MAP, HEAD, TOKEN),
+    F("bayes_risk", bayes_risk, "Bayes risk R*", "1", "Bayes risk R* (Monte Carlo)", 0, HS_AXIS_TIME),
+    F("bayes_risk_se", bayes_risk_se, "standard error of R*", "1",
+      "standard error of bayes_risk", 0, HS_AXIS_TIME),
+    F("seconds", seconds, "wall time", "s", "wall-clock seconds spent on the point", 0, HS_AXIS_TIME),
+};
+#undef F
+#undef TIME
+#undef HEAD
+#undef HEAD2
+#undef SPIKE
+#undef SPIKE2
+#undef TOKEN
+#undef MAP
+#undef KEPT
+#undef REMOVAL
 const int hs_n_result_fields = sizeof hs_result_fields / sizeof *hs_result_fields;
 
 int hs_shape_dim(const hs_shape *s, hs_dim d) {
@@ -67,13 +96,14 @@ int hs_shape_dim(const hs_shape *s, hs_dim d) {
     case HS_DIM_K: return s->K;
     case HS_DIM_L: return s->L;
     case HS_DIM_MAPS: return s->maps;
+    case HS_N_DIMS: break;
   }
   return 0;
 }
 
 size_t hs_result_field_size(const hs_result_field *f, const hs_shape *s) {
   size_t n = 1;
-  for (int i = 0; i < f->rank; i++) n *= (size_t)hs_shape_dim(s, f->dims[i]);
+  for (int i = 0; i < f->rank; i++) n *= (size_t)hs_shape_dim(s, hs_axes[f->axes[i]].dim);
   return n;
 }
 

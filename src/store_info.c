@@ -1,36 +1,20 @@
-/* store_info.c: `headspec info`, a summary of a results file (store.h). */
-#include <hdf5.h>
+/* store_info.c: `headspec info`, a summary of a results file (store.h).
+ * The file is read through its own plan (from the job text it stores) and
+ * checked against it first, so nothing is sized from an unchecked object. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "headspec/store.h"
+#include "store_impl.h"
 
 typedef struct file_summary {
+  const hs_plan *plan;
   long n;
   signed char *status;
   int *rank;
   double *started, *finished;
   char *message; /* n x HS_MESSAGE_LEN */
 } file_summary;
-
-static char *read_attr(hid_t f, const char *name) {
-  if (H5Aexists(f, name) <= 0) return strdup("?");
-  hid_t a = H5Aopen(f, name, H5P_DEFAULT), t = H5Aget_type(a);
-  char *s = NULL;
-  if (H5Tget_class(t) == H5T_STRING) {
-    size_t n = H5Tget_size(t);
-    s = calloc(n + 1, 1);
-    if (s) H5Aread(a, t, s);
-  } else {
-    long v = 0;
-    H5Aread(a, H5T_NATIVE_LONG, &v);
-    s = malloc(32);
-    if (s) snprintf(s, 32, "%ld", v);
-  }
-  H5Tclose(t), H5Aclose(a);
-  return s;
-}
 
 static int read_column(hid_t f, const char *path, hid_t type, void *buf) {
   hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
@@ -43,12 +27,13 @@ static int read_column(hid_t f, const char *path, hid_t type, void *buf) {
 static void print_ranks(const file_summary *s, FILE *out) {
   int max_rank = -1;
   for (long i = 0; i < s->n; i++)
-    if (s->rank[i] > max_rank) max_rank = s->rank[i];
+    if (s->rank[i] > max_rank && s->rank[i] < 1 << 24) max_rank = s->rank[i];
   if (max_rank < 0) return;
   long *count = calloc((size_t)max_rank + 1, sizeof *count);
   if (!count) return;
   for (long i = 0; i < s->n; i++)
-    if (s->rank[i] >= 0 && s->status[i] != HS_POINT_PENDING) count[s->rank[i]]++;
+    if (s->rank[i] >= 0 && s->rank[i] <= max_rank && s->status[i] != HS_POINT_PENDING)
+      count[s->rank[i]]++;
   int used = 0;
   for (int r = 0; r <= max_rank; r++) used += count[r] > 0;
   fprintf(out, "ranks: %d stored points; busiest (rank:points):", used);
@@ -68,7 +53,7 @@ static void print_ranks(const file_summary *s, FILE *out) {
 static void print_rate(const file_summary *s, long done, long pending, FILE *out) {
   double first = INFINITY, last = -INFINITY;
   for (long i = 0; i < s->n; i++)
-    if (s->status[i] == HS_POINT_DONE && isfinite(s->finished[i])) {
+    if (s->status[i] == HS_POINT_DONE && isfinite(s->finished[i]) && isfinite(s->started[i])) {
       first = fmin(first, s->started[i]);
       last = fmax(last, s->finished[i]);
     }
@@ -80,51 +65,78 @@ static void print_rate(const file_summary *s, long done, long pending, FILE *out
   }
 }
 
-hs_status hs_store_info(const char *path, FILE *out, hs_err *err) {
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) return hs_err_set(err, HS_EIO, "%s: cannot open (missing, or not an HDF5 file)", path);
-  char *fmt = read_attr(f, "format_version"), *ver = read_attr(f, "software_version"),
-       *commit = read_attr(f, "git_commit"), *job = read_attr(f, "job_file"),
-       *created = read_attr(f, "created"), *np = read_attr(f, "n_points");
-  fprintf(out, "%s: headspec results, format %s, written by headspec %s (commit %s)\n",
-          path, fmt, ver, commit);
-  fprintf(out, "job file: %s, created %s\n", job, created);
-  file_summary s = {.n = np ? atol(np) : 0};
-  free(fmt), free(ver), free(commit), free(job), free(created), free(np);
-  s.status = calloc((size_t)s.n + 1, 1);
-  s.rank = calloc((size_t)s.n + 1, sizeof *s.rank);
-  s.started = calloc((size_t)s.n + 1, sizeof *s.started);
-  s.finished = calloc((size_t)s.n + 1, sizeof *s.finished);
-  s.message = calloc((size_t)s.n + 1, HS_MESSAGE_LEN);
-  hid_t mt = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mt, HS_MESSAGE_LEN);
-  int bad = !s.status || !s.rank || !s.started || !s.finished || !s.message || s.n < 1 ||
+static void print_summary(const file_summary *s, FILE *out) {
+  long count[3] = {0};
+  for (long i = 0; i < s->n; i++)
+    if (s->status[i] >= 0 && s->status[i] < 3) count[s->status[i]]++;
+  fprintf(out, "points: %ld total, %ld done, %ld failed, %ld pending\n", s->n,
+          count[HS_POINT_DONE], count[HS_POINT_FAILED], count[HS_POINT_PENDING]);
+  print_rate(s, count[HS_POINT_DONE], count[HS_POINT_PENDING], out);
+  print_ranks(s, out);
+  for (long i = 0, shown = 0; i < s->n && shown < 10; i++)
+    if (s->status[i] == HS_POINT_FAILED) {
+      char label[HS_LABEL_LEN];
+      hs_plan_label(s->plan, i, label, sizeof label);
+      fprintf(out, "failed point %ld (%s): %.*s\n", i, label, HS_MESSAGE_LEN,
+              s->message + i * HS_MESSAGE_LEN);
+      shown++;
+    }
+  for (long i = 0, shown = 0; i < s->n && shown < 5 && count[HS_POINT_PENDING] <= 5; i++)
+    if (s->status[i] == HS_POINT_PENDING) {
+      char label[HS_LABEL_LEN];
+      hs_plan_label(s->plan, i, label, sizeof label);
+      fprintf(out, "pending point %ld (%s)\n", i, label);
+      shown++;
+    }
+  if (count[HS_POINT_PENDING] || count[HS_POINT_FAILED])
+    fprintf(out, "to finish: run the same job again; done points are kept\n");
+}
+
+static void print_header(hid_t f, const char *path, FILE *out) {
+  const char *names[] = {"software_version", "git_commit", "job_file", "created"};
+  char *v[4];
+  for (int k = 0; k < 4; k++) v[k] = hs_h5_read_attr_text(f, names[k]);
+  fprintf(out, "%s: headspec results, format %d, written by headspec %s (commit %s)\n", path,
+          HS_FORMAT, v[0] ? v[0] : "?", v[1] ? v[1] : "?");
+  fprintf(out, "job file: %s, created %s\n", v[2] ? v[2] : "?", v[3] ? v[3] : "?");
+  for (int k = 0; k < 4; k++) free(v[k]);
+}
+
+static hs_status summarise(hid_t f, const hs_plan *plan, const char *path, FILE *out,
+                           hs_err *err) {
+  file_summary s = {.plan = plan, .n = hs_plan_n_points(plan)};
+  size_t n = (size_t)s.n;
+  s.status = malloc(n);
+  s.rank = malloc(n * sizeof *s.rank);
+  s.started = malloc(n * sizeof *s.started);
+  s.finished = malloc(n * sizeof *s.finished);
+  s.message = malloc(n * HS_MESSAGE_LEN);
+  hid_t ch = hs_h5_char();
+  int bad = !s.status || !s.rank || !s.started || !s.finished || !s.message ||
             read_column(f, "grid/status", H5T_NATIVE_SCHAR, s.status) ||
             read_column(f, "grid/rank", H5T_NATIVE_INT, s.rank) ||
             read_column(f, "grid/started", H5T_NATIVE_DOUBLE, s.started) ||
             read_column(f, "grid/finished", H5T_NATIVE_DOUBLE, s.finished) ||
-            read_column(f, "grid/message", mt, s.message);
-  H5Tclose(mt);
-  hs_status st = HS_OK;
-  if (bad) {
-    st = hs_err_set(err, HS_EIO, "%s: no readable /grid table (not a headspec results file?)", path);
-  } else {
-    long count[3] = {0};
-    for (long i = 0; i < s.n; i++) count[s.status[i] >= 0 && s.status[i] < 3 ? s.status[i] : 0]++;
-    fprintf(out, "points: %ld total, %ld done, %ld failed, %ld pending\n", s.n,
-            count[HS_POINT_DONE], count[HS_POINT_FAILED], count[HS_POINT_PENDING]);
-    print_rate(&s, count[HS_POINT_DONE], count[HS_POINT_PENDING], out);
-    print_ranks(&s, out);
-    for (long i = 0, shown = 0; i < s.n && shown < 10; i++)
-      if (s.status[i] == HS_POINT_FAILED) {
-        fprintf(out, "failed point %ld: %s\n", i, s.message + i * HS_MESSAGE_LEN);
-        shown++;
-      }
-    if (count[HS_POINT_PENDING])
-      fprintf(out, "to finish: run the same job again; done points are kept\n");
+            read_column(f, "grid/message", ch, s.message);
+  H5Tclose(ch);
+  hs_status st = bad ? hs_err_set(err, HS_EIO, "%s: cannot read the /grid table", path) : HS_OK;
+  if (!st) {
+    print_header(f, path, out);
+    print_summary(&s, out);
   }
   free(s.status), free(s.rank), free(s.started), free(s.finished), free(s.message);
-  H5Fclose(f);
+  return st;
+}
+
+hs_status hs_store_info(const char *path, FILE *out, hs_err *err) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  hs_existing ex;
+  hs_status st = hs_existing_read(path, &ex, err); /* the plan, checked against the file */
+  if (st) return st;
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  st = f < 0 ? hs_err_set(err, HS_EIO, "%s: cannot open", path)
+             : summarise(f, ex.plan, path, out, err);
+  if (f >= 0) H5Fclose(f);
+  hs_existing_free(&ex);
   return st;
 }

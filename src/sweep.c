@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "headspec/plan.h"
 #include "headspec/store.h"
 
 enum { TAG_READY = 1, TAG_ASSIGN = 2 };
@@ -58,7 +59,7 @@ typedef struct report {
 } report;
 
 typedef struct sweep {
-  const hs_job *job;
+  const hs_plan *plan;
   const hs_sweep_options *opt;
   hs_store *store;
   MPI_Comm comm;
@@ -75,7 +76,7 @@ typedef struct sweep {
   hs_status error;
   hs_err err;
   /* the master's own point, for progress lines */
-  const hs_point *current;
+  long current;    /* -1: none */
   double current_cost;
 } sweep;
 
@@ -88,30 +89,34 @@ static int master_progress(void *user, double fraction);
  * was interrupted). */
 static int run_here(sweep *sw, long i) {
   hs_point p;
-  hs_job_point(sw->job, i, &p);
-  hs_shape shape;
+  hs_plan_point(sw->plan, i, &p);
+  /* the results buffer has the shape of the point's group in the file */
+  const hs_plan_group *g = &hs_plan_groups(sw->plan)[hs_plan_group_of(sw->plan, i)];
   hs_result res;
   hs_err perr;
   hs_err_clear(&perr);
-  if (hs_point_shape(&p, &shape, &perr) || hs_result_alloc(&res, &shape, &perr)) {
+  if (hs_result_alloc(&res, &g->shape, &perr)) {
     sw->error = perr.code;
     sw->err = perr;
     return HS_POINT_PENDING;
   }
-  sw->current = &p;
-  sw->current_cost = hs_job_point_cost(&p);
+  sw->current = i;
+  sw->current_cost = hs_plan_cost(sw->plan, i);
   hs_status pst = hs_point_run(&p, &res, sw->rank == 0 ? master_progress : worker_progress,
                                sw, &perr);
-  sw->current = NULL;
+  sw->current = -1;
   int outcome = HS_POINT_PENDING;
   hs_status st = HS_OK;
   if (pst == HS_OK) {
-    st = hs_store_write_point(sw->store, &p, &res, sw->rank, &sw->err);
+    st = hs_store_write_point(sw->store, i, &res, sw->rank, &sw->err);
     outcome = HS_POINT_DONE;
     sw->done++;
   } else if (pst != HS_EINTERRUPT) {
-    fprintf(stderr, "headspec: [rank %d] point %ld failed: %s\n", sw->rank, i, perr.msg);
-    st = hs_store_mark_failed(sw->store, &p, perr.msg, sw->rank, &sw->err);
+    char label[HS_LABEL_LEN];
+    hs_plan_label(sw->plan, i, label, sizeof label);
+    fprintf(stderr, "headspec: [rank %d] point %ld (%s) failed: %s\n", sw->rank, i, label,
+            perr.msg);
+    st = hs_store_mark_failed(sw->store, i, perr.msg, sw->rank, &sw->err);
     outcome = HS_POINT_FAILED;
     sw->failed++;
   }
@@ -130,7 +135,7 @@ static void print_progress(sweep *sw, double fraction) {
   long done = 0;
   for (int r = 0; r < sw->size; r++) done += sw->per_rank[r];
   double elapsed = now() - sw->start;
-  double cost = sw->cost_done + (sw->current ? fraction * sw->current_cost : 0);
+  double cost = sw->cost_done + (sw->current >= 0 ? fraction * sw->current_cost : 0);
   double eta = cost > 0 ? elapsed * (sw->cost_total - cost) / cost : -1;
   char e[32], left[32];
   format_duration(elapsed, e, sizeof e);
@@ -138,11 +143,17 @@ static void print_progress(sweep *sw, double fraction) {
   int busiest = 0;
   for (int r = 1; r < sw->size; r++)
     if (sw->per_rank[r] > sw->per_rank[busiest]) busiest = r;
+  char now_at[HS_LABEL_LEN + 32] = "";
+  if (sw->current >= 0) {
+    char label[HS_LABEL_LEN];
+    hs_plan_label(sw->plan, sw->current, label, sizeof label);
+    snprintf(now_at, sizeof now_at, "; rank 0 on %s (%.0f%%)", label, 100 * fraction);
+  }
   fprintf(stderr,
           "headspec: %ld/%ld points stored this run, %ld queued, %.3g points/min, "
-          "elapsed %s, ETA %s; %d rank%s, busiest rank %d (%ld)\n",
+          "elapsed %s, ETA %s; %d rank%s, busiest rank %d (%ld)%s\n",
           done, sw->n_queue, sw->n_queue - sw->next, 60 * done / (elapsed > 0 ? elapsed : 1),
-          e, left, sw->size, sw->size == 1 ? "" : "s", busiest, sw->per_rank[busiest]);
+          e, left, sw->size, sw->size == 1 ? "" : "s", busiest, sw->per_rank[busiest], now_at);
   sw->last_print = now();
 }
 
@@ -155,9 +166,7 @@ static int next_point(sweep *sw) {
 
 static void account(sweep *sw, int rank, const report *r) {
   if (r->point == NO_POINT || r->status == HS_POINT_PENDING) return;
-  hs_point p;
-  hs_job_point(sw->job, r->point, &p);
-  sw->cost_done += hs_job_point_cost(&p);
+  sw->cost_done += hs_plan_cost(sw->plan, r->point);
   sw->per_rank[rank]++;
   if (now() - sw->last_print > PRINT_EVERY) print_progress(sw, 0);
 }
@@ -201,7 +210,7 @@ static int by_cost(const void *a, const void *b) {
 }
 
 static hs_status plan_queue(sweep *sw, const signed char *status, long *skipped) {
-  long n = sw->job->n_points;
+  long n = hs_plan_n_points(sw->plan);
   queued *q = malloc(sizeof *q * (size_t)n);
   sw->queue = malloc(sizeof(int) * (size_t)n);
   sw->per_rank = calloc((size_t)sw->size, sizeof(long));
@@ -214,9 +223,7 @@ static hs_status plan_queue(sweep *sw, const signed char *status, long *skipped)
       ++*skipped;
       continue;
     }
-    hs_point p;
-    hs_job_point(sw->job, i, &p);
-    q[sw->n_queue] = (queued){hs_job_point_cost(&p), (int)i};
+    q[sw->n_queue] = (queued){hs_plan_cost(sw->plan, i), (int)i};
     sw->cost_total += q[sw->n_queue++].cost;
   }
   qsort(q, (size_t)sw->n_queue, sizeof *q, by_cost);
@@ -267,20 +274,33 @@ static void run_worker(sweep *sw) {
 
 /* ---- the sweep ---------------------------------------------------------------- */
 
-hs_status hs_sweep_run(const hs_job *job, MPI_Comm comm,
+/* What opening the file did, in a line or two. */
+static void print_opening(const hs_plan *plan, const hs_store_report *rep) {
+  const char *out = hs_plan_output(plan);
+  if (rep->created_dir) fprintf(stderr, "headspec: created the directory of %s\n", out);
+  if (rep->moved_to[0]) fprintf(stderr, "headspec: moved the old %s aside to %s\n", out, rep->moved_to);
+  if (rep->exists && !rep->moved_to[0])
+    fprintf(stderr, "headspec: %s: resuming: %ld points done, %ld to compute\n", out,
+            rep->reused, rep->to_compute);
+  else if (rep->grown)
+    fprintf(stderr, "headspec: %s: the job adds points: %ld points reused, %ld to compute\n",
+            out, rep->reused, rep->to_compute);
+}
+
+hs_status hs_sweep_run(const hs_plan *plan, MPI_Comm comm,
                        const hs_sweep_options *opt, hs_sweep_summary *sum,
                        hs_err *err) {
   memset(sum, 0, sizeof *sum);
-  sweep sw = {.job = job, .opt = opt, .comm = comm};
+  sweep sw = {.plan = plan, .opt = opt, .comm = comm, .current = -1};
   MPI_Comm_rank(comm, &sw.rank);
   MPI_Comm_size(comm, &sw.size);
-  char moved[4096];
-  hs_status st = hs_store_open(job, comm, opt->fresh, moved, sizeof moved, &sw.store, err);
+  hs_store_report rep;
+  hs_status st = hs_store_open(plan, comm, opt->fresh, &rep, &sw.store, err);
   if (st) return st;
-  if (moved[0] && sw.rank == 0)
-    fprintf(stderr, "headspec: moved the old %s aside to %s\n", job->output, moved);
+  if (sw.rank == 0) print_opening(plan, &rep);
+  long n_points = hs_plan_n_points(plan);
   if (sw.rank == 0) {
-    signed char *status = malloc((size_t)job->n_points);
+    signed char *status = malloc((size_t)n_points);
     st = status ? hs_store_read_status(sw.store, status, &sw.err)
                 : hs_err_set(&sw.err, HS_ENOMEM, "out of memory");
     if (!st) st = plan_queue(&sw, status, &sum->skipped);
@@ -297,7 +317,7 @@ hs_status hs_sweep_run(const hs_job *job, MPI_Comm comm,
   MPI_Allreduce(MPI_IN_PLACE, &stop, 1, MPI_INT, MPI_MAX, comm);
   MPI_Allreduce(MPI_IN_PLACE, &worst, 1, MPI_INT, MPI_MAX, comm);
   MPI_Allreduce(MPI_IN_PLACE, &first_bad, 1, MPI_INT, MPI_MIN, comm);
-  sum->total = job->n_points;
+  sum->total = n_points;
   sum->done = sum->skipped + counts[0];
   sum->failed = counts[1];
   sum->pending = sum->total - sum->done - sum->failed;

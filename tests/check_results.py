@@ -20,8 +20,8 @@ def check(cond, what):
 
 with h5py.File(path, "r") as f:
     # provenance
-    check(f.attrs["format_version"] == 1, "format_version")
-    text = f.attrs["job_text"]
+    check(f.attrs["format_version"] == 2, "format_version")
+    text = f["job_text"][()]
     text = text.decode() if isinstance(text, bytes) else text
     check(text == open(job_path).read(), "job_text")
     for a in ("software_version", "git_commit", "created", "job_file", "units"):
@@ -38,12 +38,20 @@ with h5py.File(path, "r") as f:
     check(dist == ["flipping"] * 6 + ["onehot"] * 6, "distribution column")
     check(act[:6] == ["softmax"] * 2 + ["softmax1"] * 2 + ["bsoftmax"] * 2, "activation column")
     check(list(g["H"][:]) == [1, 2] * 6, "H column")
+    # a key a point does not read has no value there
+    check(np.all(g["b1"][:6] == 1.0) and np.all(np.isnan(g["b1"][6:])), "b1 only on flipping")
+    check(np.all(g["K"][:6] == -1) and np.all(g["K"][6:] == 3), "K only on onehot")
+    swept = [k.decode() if isinstance(k, bytes) else k for k in g.attrs["swept_keys"]]
+    check(swept == ["distribution", "activation", "H"], "swept_keys %s" % swept)
+    label = [x.decode() for x in g["label"][:]]
+    check(label[7] == "distribution=onehot activation=softmax H=2", "label %s" % label[7])
     d, eta = g["d"][0], g["eta"][0]
     t_min, t_max = g["t_min"][0], g["t_max"][0]
     check(all(g["d"][:] == d) and all(g["eta"][:] == 0.5), "d, eta columns")
     grid_t = np.concatenate([[0], np.geomspace(t_min, t_max, 4)])
     groups = sorted(f["results"])
-    check(groups == ["H1_K2_L8", "H1_K3_L8", "H2_K2_L8", "H2_K3_L8"], "groups %s" % groups)
+    check(groups == ["H%d_K%d_L8_T5_maps3" % (h, k) for h in (1, 2) for k in (2, 3)],
+          "groups %s" % groups)
     for i in range(n):
         grp = f["results"][g["group"][i].decode()]
         row = g["row"][i]
@@ -101,7 +109,8 @@ with h5py.File(path, "r") as f:
             check(np.allclose(tot, 1), "attention weights sum to 1")
         check(np.all((grp["sgd/maps_eps"][row] >= 0) & (grp["sgd/maps_eps"][row] < 8)), "maps eps")
     for name in ("sgd/m", "sgd/test_loss"):
-        check("description" in f["results/H1_K2_L8"][name].attrs, "description of " + name)
+        for attr in ("description", "units", "long_name"):
+            check(attr in f["results/H1_K2_L8_T5_maps3"][name].attrs, attr + " of " + name)
 
 for what in failures:
     print("FAIL", what)

@@ -16,9 +16,10 @@ def check(cond, what):
 
 
 with h5py.File(sys.argv[1], "r") as f:
-    g = f["results/H2_K2_L8"]
     start = [s.decode() for s in f["grid/start"][:]]
     bayes, given = start.index("bayes"), start.index("given")
+    g = f["results"][f["grid/group"][bayes].decode()]
+    check(f["grid/group"][given] == f["grid/group"][bayes], "one results group")
     rb, rg = f["grid/row"][bayes], f["grid/row"][given]
     loss, risk, se = g["ode/loss"][rb], g["bayes_risk"][rb], g["bayes_risk_se"][rb]
     print("Bayes point: Lpop %.4f, R* %.4f +- %.4f, MODEL.md 0.4366 +- 0.0011" % (loss[0], risk, se))

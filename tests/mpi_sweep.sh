@@ -17,14 +17,8 @@ done_in() { "$headspec" info "$1" 2>/dev/null | sed -n 's/.* total, \([0-9]*\) d
 wait_done_above() {
   for _ in $(seq 600); do [ "$(done_in "$1")" -gt "$2" ] 2>/dev/null && return; sleep 0.1; done
 }
-# Result datasets (timing columns excluded) of two files are equal.
-same_results() {
-  local a=$1 b=$2 ds status=0
-  for ds in $(h5ls -r "$a" | awk '$2 == "Dataset" && $1 ~ /results/ && $1 !~ /seconds/ {print $1}') /grid/status; do
-    h5diff "$a" "$b" "$ds" "$ds" >/dev/null || { echo "  differs: $ds"; status=1; }
-  done
-  return $status
-}
+# Result datasets (wall times excluded) of two files are equal, bit for bit.
+same_results() { $py "$src/tests/same_results.py" "$1" "$2"; }
 
 sed -e 's/d: 64/d: 128/' -e 's/t_max: 2/t_max: 4/' "$src/tests/jobs/tiny.yaml" >base.yaml
 for ranks in 1 2 4; do
@@ -41,7 +35,8 @@ sed "s|output: tiny.h5|output: failing.h5|" base.yaml >failing.yaml
 printf 'testing:\n  fail_point: 5\n' >>failing.yaml
 run 2 failing.yaml 2>failing.log; code=$?
 [ $code -eq 1 ] && grep -q "11 done (0 from before), 1 failed" failing.log; ok $? "failing point: exit $code, $(tail -1 failing.log)"
-"$headspec" info failing.h5 | grep -q "failed point 5: forced failure"; ok $? "failure reason stored"
+"$headspec" info failing.h5 | grep -q "failed point 5 (distribution=flipping activation=bsoftmax H=2): forced failure"
+ok $? "failure reason stored, the point named by its parameters: $("$headspec" info failing.h5 | grep failed)"
 $py -c "import h5py,sys; f=h5py.File('failing.h5'); s=f['grid/status'][:]; sys.exit(not (s[5]==2 and (s!=1).sum()==1))"
 ok $? "status: point 5 failed, all others done"
 
@@ -57,7 +52,7 @@ for sig in USR1 TERM; do
   wait_done_above term.h5 "$before"  # running, and not finished
   kill -$sig $pid; wait $pid; code=$?
   want=3; [ $sig = TERM ] && want=1
-  [ $code -eq $want ] && grep -q "run the same command again to resume" term.log
+  [ $code -eq $want ] && grep -q "to resume (done points are kept): mpirun -n 2 .*headspec run --quiet term.yaml" term.log
   ok $? "SIG$sig: exit $code, $(grep headspec term.log | tr '\n' ' ')"
   "$headspec" info term.h5 | grep -q "pending"; ok $? "SIG$sig left pending points"
 done

@@ -1,10 +1,10 @@
-/* job.h: the YAML job file, validated and expanded into grid points.
+/* job.h: the YAML job file, read and validated.
  *
  * A job names its output file and gives the model and training keys; any
- * key marked sweepable may be given a list, and the grid is the Cartesian
- * product of all lists (the last key of the table varies fastest). Every
- * error names FILE:LINE. The key table (hs_job_keys, in job_keys.c) is also
- * what the store writes as the /grid columns.
+ * key marked sweepable may be given a list of distinct values. The grid those
+ * lists span is laid out by the plan (plan.h), not here. Every error names
+ * FILE:LINE. The key table (hs_job_keys, in job_keys.c) also says which
+ * points read a key (read_when) and is what the plan writes as /grid columns.
  */
 #ifndef HEADSPEC_JOB_H
 #define HEADSPEC_JOB_H
@@ -24,12 +24,25 @@ typedef enum {
   HS_KEY_MATRIX  /* list of lists of reals (never swept) */
 } hs_key_type;
 
+/* Which points read a key: one that a point does not read does not multiply
+ * the grid there and has no value in its /grid column. Each depends only on
+ * keys earlier in the table. */
+typedef enum {
+  HS_READ_ALWAYS = 0,
+  HS_READ_BY_DIST = 1,     /* the point's distribution reads it (dist.h) */
+  HS_READ_BY_SGD = 2,      /* the point runs SGD */
+  HS_READ_BY_ODE = 3,      /* the point runs the ODE */
+  HS_READ_BY_GIVEN = 4,    /* the point's ODE starts from a given m, Q, b */
+  HS_READ_TESTING = 5      /* a testing knob: every point sees it, but it is
+                              not one of its parameters (not in its identity) */
+} hs_key_reader;
+
 typedef struct hs_key {
   const char *section; /* "model" or "training" */
   const char *name;
   hs_key_type type;
   int sweepable;
-  int dist_param;      /* read only by some distributions (dist.h) */
+  hs_key_reader read_when; /* which points read it */
   size_t offset;       /* of the field in hs_point (an hs_matrix for
                           VECTOR and MATRIX keys) */
   double min, max;     /* inclusive range of numbers */
@@ -57,21 +70,19 @@ typedef struct hs_job {
   char *text;                  /* the job file as read (provenance) */
   char *output;                /* results file */
   uint64_t job_seed;
-  hs_key_values values[64];    /* per key of hs_job_keys */
-  long n_points;
+  hs_key_values *values;       /* hs_n_job_keys entries, one per key */
 } hs_job;
 
-/* Read, validate and expand a job file; on error, err->msg is
- * "FILE:LINE: what is wrong". */
+/* Read and validate a job file; on error, err->msg is "FILE:LINE: what is
+ * wrong". */
 hs_status hs_job_load(const char *path, hs_job *job, hs_err *err);
+/* The same from text; label stands for the file name in messages. */
+hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
+                       hs_err *err);
 void hs_job_free(hs_job *job);
 
-/* The i-th grid point (0 <= i < n_points). */
-void hs_job_point(const hs_job *job, long i, hs_point *p);
-
-/* The /grid dataset path of key k: "grid/<name>", or "grid/<section>_<name>"
- * where two sections share a name (training run, ode run). */
-void hs_job_column_name(int k, char *buf, size_t len);
+/* The index of a key in hs_job_keys, or -1. */
+int hs_job_key_index(const char *section, const char *name);
 
 /* Estimated single-core seconds for one point. */
 double hs_job_point_cost(const hs_point *p);

@@ -48,13 +48,35 @@ typedef struct hs_point {
   int fail_on_purpose;
 } hs_point;
 
-/* The sizes every result array is made of. */
-typedef enum { HS_DIM_T, HS_DIM_H, HS_DIM_K, HS_DIM_L, HS_DIM_MAPS } hs_dim;
+/* The sizes every result array is made of. A results group holds the points
+ * of one shape and is named after every one of these (plan.h), so a new
+ * dimension goes here, in hs_shape, hs_shape_dim and hs_dim_names. */
+typedef enum { HS_DIM_H, HS_DIM_K, HS_DIM_L, HS_DIM_T, HS_DIM_MAPS, HS_N_DIMS } hs_dim;
 enum { HS_MAX_RANK = 3 };
 
 typedef struct hs_shape {
   int T, H, K, L, maps;
 } hs_shape;
+
+extern const char *const hs_dim_names[HS_N_DIMS]; /* "H", "K", "L", "T", "maps" */
+
+/* The named axes of the result arrays (the netCDF dimensions of a results
+ * group). Two axes of one array never share a name unless they are the same
+ * quantity: Q is (time, head, head2). */
+typedef enum {
+  HS_AXIS_TIME, HS_AXIS_HEAD, HS_AXIS_HEAD2, HS_AXIS_SPIKE, HS_AXIS_SPIKE2,
+  HS_AXIS_TOKEN, HS_AXIS_MAP, HS_AXIS_KEPT, HS_AXIS_REMOVAL, HS_N_AXES
+} hs_axis;
+
+typedef struct hs_axis_info {
+  const char *name;      /* e.g. "head2" */
+  hs_dim dim;            /* its size */
+  int first;             /* coordinate values first, first+1, ... (the time
+                            axis holds the nominal record times instead) */
+  const char *long_name;
+} hs_axis_info;
+
+extern const hs_axis_info hs_axes[HS_N_AXES];
 
 typedef struct hs_result {
   hs_shape shape;
@@ -79,11 +101,13 @@ typedef struct hs_result {
 } hs_result;
 
 typedef struct hs_result_field {
-  const char *name; /* dataset path relative to the point's group */
-  const char *doc;  /* one sentence, stored as the dataset's description */
+  const char *name;      /* dataset path relative to the point's group */
+  const char *long_name; /* a few words, for plot labels */
+  const char *units;     /* "1" for dimensionless */
+  const char *doc;       /* one sentence, stored as the dataset's description */
   int rank;
-  hs_dim dims[HS_MAX_RANK];
-  size_t offset;    /* of the double * in hs_result */
+  hs_axis axes[HS_MAX_RANK];
+  size_t offset;         /* of the double * in hs_result */
 } hs_result_field;
 
 extern const hs_result_field hs_result_fields[];

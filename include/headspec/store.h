@@ -1,13 +1,21 @@
 /* store.h: the HDF5 results file of a job (schema in README.md).
  *
- * All ranks open one file through the MPI-IO driver. Every object is created
- * collectively up front (into FILE.creating, renamed when complete, so a file
- * under the real name is always whole), sized from the expanded grid with
- * early allocation. After that a rank writes only its points' rows with
- * independent writes, and marks a point done only after its data is written:
- * a killed job leaves a valid file, and re-running the same job resumes.
- * Knows the result table of point.h and the key table of job.h, nothing of
- * the model beyond them.
+ * The file's layout comes from the plan alone. Rank 0 makes the file whole
+ * under a temporary name and renames it into place, so a file under the real
+ * name is always complete; then all ranks open it through the MPI-IO driver
+ * and each writes only its points' rows (independent writes), marking a
+ * point done only after its data is written: a killed job leaves a valid
+ * file, and re-running the job resumes.
+ *
+ * An existing file is matched to the job by its points, not its text: when
+ * the job has the same points, the run resumes in place; when it adds points,
+ * a new file is made with the done points' rows copied bit for bit, the old
+ * one is kept as FILE.old-DATE, and only the new points are computed. A
+ * changed setting that every point shares, or a job that leaves out done
+ * points, is refused unless fresh. Every object of an existing file is
+ * checked against its plan before anything is read from it.
+ *
+ * Knows the plan and the result table of point.h, nothing of the model.
  */
 #ifndef HEADSPEC_STORE_H
 #define HEADSPEC_STORE_H
@@ -16,7 +24,7 @@
 #include <stdio.h>
 
 #include "headspec/error.h"
-#include "headspec/job.h"
+#include "headspec/plan.h"
 #include "headspec/point.h"
 
 typedef enum {
@@ -25,33 +33,53 @@ typedef enum {
   HS_POINT_FAILED = 2
 } hs_point_status;
 
-enum { HS_MESSAGE_LEN = 256, HS_HOST_LEN = 64 };
+enum {
+  HS_MESSAGE_LEN = 256,     /* a failure's message, in /grid/message */
+  HS_HOST_LEN = 64,         /* /grid/host */
+  HS_MAX_OUTPUT_NAME = 200  /* characters of the output's file name */
+};
+
+/* What opening the output does (or, for a dry run, would do). */
+typedef struct hs_store_report {
+  int exists;             /* a results file was there */
+  int created_dir;        /* its directory is (would be) created */
+  int grown;              /* a new file with the old done points copied */
+  long reused;            /* done points kept or copied */
+  long to_compute;        /* points not done */
+  char moved_to[4200];    /* where the old file went ("" if nowhere) */
+} hs_store_report;
 
 typedef struct hs_store hs_store;
 
-/* Open the job's results file, creating it if absent (collective over
- * comm). An existing file made by another job text is refused (HS_EMISMATCH)
- * unless fresh is set, in which case it is moved aside to FILE.old-<time>
- * (its new name goes to moved_to, if non-NULL) and a new file is made. */
-hs_status hs_store_open(const hs_job *job, MPI_Comm comm, int fresh,
-                        char *moved_to, size_t moved_len, hs_store **out,
-                        hs_err *err);
+/* What `run` would do with the plan's output, without touching anything
+ * (serial; for `headspec validate`). */
+hs_status hs_store_survey(const hs_plan *plan, int fresh, hs_store_report *rep,
+                          hs_err *err);
 
-/* The status of every point (job->n_points entries). */
+/* Open the plan's results file (collective over comm): create, resume or
+ * grow it as above; with fresh, move an existing file aside and start anew.
+ * Refuses a file another run is writing (a lock, held until close). */
+hs_status hs_store_open(const hs_plan *plan, MPI_Comm comm, int fresh,
+                        hs_store_report *rep, hs_store **out, hs_err *err);
+
+/* The status of every point (n_points entries). */
 hs_status hs_store_read_status(hs_store *s, signed char *status, hs_err *err);
 
-/* Write a point's results, then mark it done (independent, any rank). */
-hs_status hs_store_write_point(hs_store *s, const hs_point *p,
-                               const hs_result *r, int rank, hs_err *err);
+/* Write point i's results, then mark it done (independent, any rank). */
+hs_status hs_store_write_point(hs_store *s, long i, const hs_result *r, int rank,
+                               hs_err *err);
 
-/* Mark a point failed, with the reason (independent, any rank). */
-hs_status hs_store_mark_failed(hs_store *s, const hs_point *p,
-                               const char *reason, int rank, hs_err *err);
+/* Mark point i failed, with the reason (independent, any rank). */
+hs_status hs_store_mark_failed(hs_store *s, long i, const char *reason, int rank,
+                               hs_err *err);
 
-/* Close the file (collective). */
+/* Close the file (collective) and release the lock. */
 hs_status hs_store_close(hs_store *s, hs_err *err);
 
 /* Print a summary of a results file (serial; any process). */
 hs_status hs_store_info(const char *path, FILE *out, hs_err *err);
+
+/* Close the HDF5 library; call before MPI_Finalize. */
+void hs_store_finalize(void);
 
 #endif

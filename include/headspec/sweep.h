@@ -1,7 +1,7 @@
 /* sweep.h: run every pending point of a job into its results file, over
  * the ranks of an MPI communicator (master/worker; see sweep.c).
  *
- * Knows nothing of the model: it hands hs_point values to hs_point_run and
+ * Knows nothing of the model: it hands the plan's points to hs_point_run and
  * the results to the store. With one rank that rank does everything.
  */
 #ifndef HEADSPEC_SWEEP_H
@@ -11,7 +11,7 @@
 #include <signal.h>
 
 #include "headspec/error.h"
-#include "headspec/job.h"
+#include "headspec/plan.h"
 
 typedef struct hs_sweep_options {
   int fresh;   /* move an existing results file aside and start anew */
@@ -27,7 +27,7 @@ typedef struct hs_sweep_summary {
 extern volatile sig_atomic_t hs_sweep_stop;
 void hs_sweep_install_signals(void);
 
-hs_status hs_sweep_run(const hs_job *job, MPI_Comm comm,
+hs_status hs_sweep_run(const hs_plan *plan, MPI_Comm comm,
                        const hs_sweep_options *opt, hs_sweep_summary *sum,
                        hs_err *err);
 

@@ -1,0 +1,339 @@
+/* plan.c: lay out a job's grid once (plan.h): expansion, points' checks,
+ * groups and rows, costs, labels and /grid columns. Matching two plans'
+ * points is in plan_match.c. */
+#include "headspec/plan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "headspec/job.h"
+#include "headspec/timegrid.h"
+#include "plan_impl.h"
+
+/* ---- which points read a key, and the expansion --------------------------- */
+
+int hs_plan_key_is_read(const hs_key *key, const hs_point *p) {
+  switch (key->read_when) {
+    case HS_READ_ALWAYS: return 1;
+    case HS_READ_TESTING: return 1;
+    case HS_READ_BY_DIST: return hs_dist_uses_key(hs_dist_find(p->dist.name), key->name);
+    case HS_READ_BY_SGD: return p->run_sgd;
+    case HS_READ_BY_ODE: return p->run_ode;
+    case HS_READ_BY_GIVEN: return p->run_ode && strcmp(p->ode_start, "given") == 0;
+  }
+  return 1;
+}
+
+/* Set key k's field of p to its j-th value. */
+static void set_field(const hs_job *job, int k, int j, hs_point *p) {
+  const hs_key *key = &hs_job_keys[k];
+  const hs_key_values *kv = &job->values[k];
+  char *field = (char *)p + key->offset;
+  switch (key->type) {
+    case HS_KEY_INT:
+    case HS_KEY_BOOL: *(int *)field = (int)kv->num[j]; break;
+    case HS_KEY_REAL: *(double *)field = kv->num[j]; break;
+    case HS_KEY_NAME: strcpy(field, kv->word[j]); break;
+    case HS_KEY_VECTOR:
+    case HS_KEY_MATRIX: *(hs_matrix *)field = (hs_matrix){kv->mat, kv->rows, kv->cols}; break;
+  }
+}
+
+/* How many values key k offers (matrices: one, if given). */
+static int n_values(const hs_job *job, int k) {
+  const hs_key_values *kv = &job->values[k];
+  if (hs_job_keys[k].type == HS_KEY_VECTOR || hs_job_keys[k].type == HS_KEY_MATRIX)
+    return kv->mat != NULL;
+  return kv->n;
+}
+
+typedef struct expander {
+  hs_plan *plan;   /* NULL while counting */
+  long n;          /* points emitted so far */
+  uint16_t *index; /* the point being built: a value per key */
+  hs_point p;
+} expander;
+
+/* Depth-first over the keys in table order: a key the point (as set by the
+ * keys before it) reads multiplies it by its values; one it does not read
+ * leaves it as it is. Returns nonzero when the grid is too large. */
+static int expand_from(expander *e, const hs_job *job, int k) {
+  if (k == hs_n_job_keys) {
+    if (e->n >= HS_MAX_POINTS) return 1;
+    if (e->plan)
+      memcpy(e->plan->value_of + (size_t)e->n * hs_n_job_keys, e->index,
+             sizeof *e->index * (size_t)hs_n_job_keys);
+    e->n++;
+    return 0;
+  }
+  int n = n_values(job, k);
+  if (n < 1 || !hs_plan_key_is_read(&hs_job_keys[k], &e->p)) {
+    e->index[k] = HS_UNREAD;
+    return expand_from(e, job, k + 1);
+  }
+  for (int j = 0; j < n; j++) {
+    set_field(job, k, j, &e->p);
+    e->index[k] = (uint16_t)j;
+    if (expand_from(e, job, k + 1)) return 1;
+  }
+  return 0;
+}
+
+static hs_status expand(hs_plan *plan, hs_err *err) {
+  const hs_job *job = &plan->job;
+  for (int k = 0; k < hs_n_job_keys; k++)
+    if (n_values(job, k) >= HS_UNREAD)
+      return hs_err_set(err, HS_EINPUT, "%s:%d: '%s' has more than %d values", job->path,
+                        job->values[k].line, hs_job_keys[k].name, HS_UNREAD - 1);
+  uint16_t *index = calloc((size_t)hs_n_job_keys, sizeof *index);
+  if (!index) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  expander e = {.index = index};
+  int too_many = expand_from(&e, job, 0);
+  if (!too_many) {
+    plan->n_points = e.n;
+    plan->value_of = malloc(sizeof *plan->value_of * (size_t)e.n * hs_n_job_keys);
+    if (plan->value_of) {
+      e = (expander){.plan = plan, .index = index};
+      expand_from(&e, job, 0);
+    }
+  }
+  free(index);
+  if (too_many)
+    return hs_err_set(err, HS_EINPUT, "%s: the grid has more than %ld points (split the job)",
+                      job->path, HS_MAX_POINTS);
+  return plan->value_of ? HS_OK : hs_err_set(err, HS_ENOMEM, "out of memory for the grid");
+}
+
+/* ---- points ------------------------------------------------------------------ */
+
+void hs_plan_point(const hs_plan *plan, long i, hs_point *p) {
+  memset(p, 0, sizeof *p);
+  p->index = (int)i;
+  p->job_seed = plan->job.job_seed;
+  const uint16_t *index = plan->value_of + (size_t)i * hs_n_job_keys;
+  for (int k = 0; k < hs_n_job_keys; k++)
+    if (index[k] != HS_UNREAD) set_field(&plan->job, k, index[k], p);
+  /* testing.fail_point names a grid index: is it this point? */
+  p->fail_on_purpose = p->fail_on_purpose == i;
+}
+
+/* The line where a key was given (1 if defaulted), for messages. */
+static int key_line(const hs_plan *plan, const char *section, const char *name) {
+  int line = plan->job.values[hs_job_key_index(section, name)].line;
+  return line > 0 ? line : 1;
+}
+
+/* Every point must describe a model the code can run. */
+static hs_status check_point(const hs_plan *plan, long i, const hs_point *p,
+                             hs_shape *shape, hs_err *err) {
+  const char *path = plan->job.path;
+  char label[HS_LABEL_LEN];
+  hs_err why;
+  if (hs_point_shape(p, shape, &why)) {
+    hs_plan_label(plan, i, label, sizeof label);
+    return hs_err_set(err, HS_EINPUT, "%s:%d: %s: %s", path,
+                      key_line(plan, "model", "distribution"), label, why.msg);
+  }
+  if (p->orthonormal_spikes && shape->K > p->d)
+    return hs_err_set(err, HS_EINPUT, "%s:%d: orthonormal spikes need K <= d (K = %d, d = %d)",
+                      path, key_line(plan, "model", "orthonormal_spikes"), shape->K, p->d);
+  if (!p->run_sgd && !p->run_ode)
+    return hs_err_set(err, HS_EINPUT,
+                      "%s:1: nothing to compute: training run and ode run are both false", path);
+  if (p->run_ode && hs_point_check_start(p, &why)) {
+    hs_plan_label(plan, i, label, sizeof label);
+    return hs_err_set(err, HS_EINPUT, "%s:%d: %s: %s", path, key_line(plan, "ode", "start"),
+                      label, why.msg);
+  }
+  return HS_OK;
+}
+
+static int same_shape(const hs_shape *a, const hs_shape *b) {
+  for (int d = 0; d < HS_N_DIMS; d++)
+    if (hs_shape_dim(a, (hs_dim)d) != hs_shape_dim(b, (hs_dim)d)) return 0;
+  return 1;
+}
+
+/* The group of a shape, made if new; -1 when out of memory. */
+static int group_for(hs_plan *plan, const hs_shape *shape) {
+  for (int g = plan->n_groups - 1; g >= 0; g--)
+    if (same_shape(&plan->groups[g].shape, shape)) return g;
+  hs_plan_group *more = realloc(plan->groups, sizeof *more * (size_t)(plan->n_groups + 1));
+  if (!more) return -1;
+  plan->groups = more;
+  hs_plan_group *g = &more[plan->n_groups];
+  memset(g, 0, sizeof *g);
+  g->shape = *shape;
+  size_t used = 0;
+  for (int d = 0; d < HS_N_DIMS; d++) /* named after every dimension */
+    used += (size_t)snprintf(g->name + used, sizeof g->name - used, "%s%s%d", d ? "_" : "",
+                             hs_dim_names[d], hs_shape_dim(shape, (hs_dim)d));
+  return plan->n_groups++;
+}
+
+/* Check each point, give it a group, a row there and a cost. */
+static hs_status place_points(hs_plan *plan, hs_err *err) {
+  long n = plan->n_points;
+  plan->group_of = malloc(sizeof *plan->group_of * (size_t)n);
+  plan->row_of = malloc(sizeof *plan->row_of * (size_t)n);
+  plan->cost = malloc(sizeof *plan->cost * (size_t)n);
+  if (!plan->group_of || !plan->row_of || !plan->cost)
+    return hs_err_set(err, HS_ENOMEM, "out of memory for the grid");
+  for (long i = 0; i < n; i++) {
+    hs_point p;
+    hs_shape shape;
+    hs_plan_point(plan, i, &p);
+    hs_status st = check_point(plan, i, &p, &shape, err);
+    if (st) return st;
+    int g = group_for(plan, &shape);
+    if (g < 0) return hs_err_set(err, HS_ENOMEM, "out of memory for the grid");
+    plan->group_of[i] = g;
+    plan->row_of[i] = plan->groups[g].n++;
+    plan->cost[i] = hs_job_point_cost(&p);
+  }
+  for (int g = 0; g < plan->n_groups; g++) {
+    hs_plan_group *grp = &plan->groups[g];
+    if (!(grp->points = malloc(sizeof *grp->points * (size_t)grp->n)))
+      return hs_err_set(err, HS_ENOMEM, "out of memory for the grid");
+  }
+  for (long i = 0; i < n; i++) plan->groups[plan->group_of[i]].points[plan->row_of[i]] = i;
+  return HS_OK;
+}
+
+/* ---- /grid columns and labels ----------------------------------------------- */
+
+static hs_status make_columns(hs_plan *plan, hs_err *err) {
+  plan->columns = calloc((size_t)hs_n_job_keys, sizeof *plan->columns);
+  if (!plan->columns) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  for (int k = 0; k < hs_n_job_keys; k++) {
+    const hs_key *key = &hs_job_keys[k];
+    if (key->type == HS_KEY_VECTOR || key->type == HS_KEY_MATRIX) continue;
+    hs_plan_column *c = &plan->columns[plan->n_columns];
+    int shared = 0; /* a name two sections use gets its section in front */
+    for (int i = 0; i < hs_n_job_keys; i++)
+      shared |= i != k && strcmp(hs_job_keys[i].name, key->name) == 0;
+    if (shared) snprintf(c->name, sizeof c->name, "%s_%s", key->section, key->name);
+    else snprintf(c->name, sizeof c->name, "%s", key->name);
+    c->long_name = key->doc;
+    c->type = key->type == HS_KEY_REAL   ? HS_COLUMN_REAL
+              : key->type == HS_KEY_NAME ? HS_COLUMN_NAME
+                                         : HS_COLUMN_INT;
+    c->key = k;
+    int first = HS_UNREAD; /* swept: two read values differ somewhere */
+    for (long i = 0; i < plan->n_points && !c->swept; i++) {
+      int v = plan->value_of[(size_t)i * hs_n_job_keys + k];
+      if (v == HS_UNREAD) continue;
+      if (first == HS_UNREAD) first = v;
+      c->swept = v != first;
+    }
+    plan->n_columns++;
+  }
+  return HS_OK;
+}
+
+int hs_plan_value_index(const hs_plan *plan, int k, long i) {
+  return plan->value_of[(size_t)i * hs_n_job_keys + k];
+}
+
+double hs_plan_column_number(const hs_plan *plan, int c, long i) {
+  const hs_plan_column *col = &plan->columns[c];
+  int v = hs_plan_value_index(plan, col->key, i);
+  if (v == HS_UNREAD) return col->type == HS_COLUMN_REAL ? NAN : -1;
+  return plan->job.values[col->key].num[v];
+}
+
+const char *hs_plan_column_word(const hs_plan *plan, int c, long i) {
+  const hs_plan_column *col = &plan->columns[c];
+  int v = hs_plan_value_index(plan, col->key, i);
+  return v == HS_UNREAD ? "" : plan->job.values[col->key].word[v];
+}
+
+/* A column's value as text: "softmax", "0.5", "4". */
+static void column_text(const hs_plan *plan, int c, long i, char *buf, size_t len) {
+  if (plan->columns[c].type == HS_COLUMN_NAME)
+    snprintf(buf, len, "%s", hs_plan_column_word(plan, c, i));
+  else
+    snprintf(buf, len, "%.10g", hs_plan_column_number(plan, c, i));
+}
+
+void hs_plan_label(const hs_plan *plan, long i, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int c = 0; c < plan->n_columns && used < len; c++) {
+    if (!plan->columns[c].swept ||
+        hs_plan_value_index(plan, plan->columns[c].key, i) == HS_UNREAD)
+      continue;
+    char value[64];
+    column_text(plan, c, i, value, sizeof value);
+    used += (size_t)snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "",
+                             plan->columns[c].name, value);
+  }
+  if (!buf[0]) snprintf(buf, len, "point %ld", i);
+}
+
+/* ---- building and the accessors ---------------------------------------------- */
+
+static hs_status build(hs_plan *plan, hs_err *err) {
+  hs_status st = expand(plan, err);
+  if (!st) st = place_points(plan, err);
+  if (!st) st = make_columns(plan, err);
+  if (st) return st;
+  hs_point p;
+  hs_plan_point(plan, 0, &p);
+  plan->T = p.records;
+  plan->times = malloc(sizeof *plan->times * (size_t)plan->T);
+  if (!plan->times) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  hs_timegrid(strcmp(p.record_grid, "log") == 0, p.t_min, p.t_max, plan->T, plan->times);
+  return HS_OK;
+}
+
+static hs_status finish(hs_status st, hs_plan *plan, hs_plan **out) {
+  if (st) {
+    hs_plan_free(plan);
+    return st;
+  }
+  *out = plan;
+  return HS_OK;
+}
+
+hs_status hs_plan_load(const char *job_path, hs_plan **out, hs_err *err) {
+  hs_plan *plan = calloc(1, sizeof *plan);
+  if (!plan) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  hs_status st = hs_job_load(job_path, &plan->job, err);
+  if (!st) st = build(plan, err);
+  return finish(st, plan, out);
+}
+
+hs_status hs_plan_from_text(const char *label, const char *text, hs_plan **out,
+                            hs_err *err) {
+  hs_plan *plan = calloc(1, sizeof *plan);
+  if (!plan) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  hs_status st = hs_job_parse(label, text, &plan->job, err);
+  if (!st) st = build(plan, err);
+  return finish(st, plan, out);
+}
+
+void hs_plan_free(hs_plan *plan) {
+  if (!plan) return;
+  for (int g = 0; g < plan->n_groups; g++) free(plan->groups[g].points);
+  free(plan->groups), free(plan->columns), free(plan->value_of);
+  free(plan->group_of), free(plan->row_of), free(plan->cost), free(plan->times);
+  hs_job_free(&plan->job);
+  free(plan);
+}
+
+const char *hs_plan_output(const hs_plan *plan) { return plan->job.output; }
+const char *hs_plan_job_path(const hs_plan *plan) { return plan->job.path; }
+const char *hs_plan_job_text(const hs_plan *plan) { return plan->job.text; }
+long hs_plan_n_points(const hs_plan *plan) { return plan->n_points; }
+int hs_plan_records(const hs_plan *plan) { return plan->T; }
+const double *hs_plan_times(const hs_plan *plan) { return plan->times; }
+int hs_plan_group_of(const hs_plan *plan, long i) { return plan->group_of[i]; }
+long hs_plan_row_of(const hs_plan *plan, long i) { return plan->row_of[i]; }
+double hs_plan_cost(const hs_plan *plan, long i) { return plan->cost[i]; }
+int hs_plan_n_groups(const hs_plan *plan) { return plan->n_groups; }
+const hs_plan_group *hs_plan_groups(const hs_plan *plan) { return plan->groups; }
+int hs_plan_n_columns(const hs_plan *plan) { return plan->n_columns; }
+const hs_plan_column *hs_plan_columns(const hs_plan *plan) { return plan->columns; }

@@ -1,0 +1,89 @@
+/* store_impl.h: what the store's source files share (private).
+ *
+ * store_h5.c     small HDF5 helpers (strings, attributes, datasets, rows)
+ * store_layout.c the file's layout: created whole from a plan, checked on open
+ * store_path.c   the output path: checks, directory, lock, moving a file aside
+ * store_reuse.c  an existing file: resume it, grow it, or refuse
+ * store.c        the parallel side: open by every rank, write rows, close
+ * store_info.c   `headspec info`
+ */
+#ifndef HEADSPEC_STORE_IMPL_H
+#define HEADSPEC_STORE_IMPL_H
+
+#include <hdf5.h>
+
+#include "headspec/plan.h"
+#include "headspec/store.h"
+#include "headspec/version.h"
+
+/* format_version of the files this code writes: HS_FORMAT_VERSION */
+#define HS_FORMAT HS_FORMAT_VERSION
+
+/* ---- store_h5.c ---- */
+hid_t hs_h5_vlen_string(void);      /* variable-length UTF-8 string type */
+hid_t hs_h5_char(void);             /* one character (netCDF NC_CHAR) */
+herr_t hs_h5_attr_text(hid_t loc, const char *name, const char *value);
+herr_t hs_h5_attr_long(hid_t loc, const char *name, long value);
+/* A string attribute as a malloc'd string (NULL if absent or not text). */
+char *hs_h5_read_attr_text(hid_t loc, const char *name);
+/* A whole-number attribute; nonzero if absent or not a number. */
+int hs_h5_read_attr_long(hid_t loc, const char *name, long *value);
+/* A scalar variable-length string dataset and its reader (malloc'd). */
+herr_t hs_h5_write_text(hid_t loc, const char *name, const char *text);
+char *hs_h5_read_text(hid_t loc, const char *name);
+/* A contiguous dataset, allocated and filled at creation (so that ranks can
+ * later write rows independently); fill may be NULL. */
+hid_t hs_h5_create(hid_t loc, const char *path, hid_t type, int rank,
+                   const hsize_t *dims, const void *fill);
+/* units, long_name and description (any may be NULL). */
+herr_t hs_h5_describe(hid_t d, const char *long_name, const char *units,
+                      const char *description);
+/* Write/read the whole of row `row` (along the first axis) of d. */
+herr_t hs_h5_write_row(hid_t d, hid_t memtype, long row, const void *data);
+/* Whether d (at path, under loc) has this type class, element size, rank
+ * and dims; if not, err says what was expected and found. */
+hs_status hs_h5_check(hid_t loc, const char *path, H5T_class_t cls, size_t size,
+                      int rank, const hsize_t *dims, const char *file, hs_err *err);
+
+/* ---- store_layout.c ---- */
+/* Create the whole results file of plan at path (serially). */
+hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err);
+/* Check every object of an open file against plan: names, shapes, types,
+ * and the /grid group and row of every point. */
+hs_status hs_store_check_file(hid_t file, const hs_plan *plan, const char *path,
+                              hs_err *err);
+/* The /grid datasets written per point, in this order. */
+enum { HS_GRID_STATUS, HS_GRID_MESSAGE, HS_GRID_RANK, HS_GRID_HOST,
+       HS_GRID_STARTED, HS_GRID_FINISHED, HS_N_GRID_RUN };
+extern const char *const hs_grid_run_names[HS_N_GRID_RUN];
+/* The path of a result field of a group: "results/<group>/<field>". */
+void hs_store_field_path(const hs_plan_group *g, int field, char *buf, size_t len);
+
+/* ---- store_path.c ---- */
+/* Refuse an output that exists and is not a regular file, a name too long
+ * for the suffixes we add, an unwritable place; create the directory if
+ * missing (unless dry_run), saying so in *created_dir. */
+hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, hs_err *err);
+/* Rename path to path.old-DATE[-N], never replacing an existing file. */
+hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_err *err);
+/* Take / release the run's lock on out (FILE.lock). */
+hs_status hs_store_lock(const char *out, int *fd, hs_err *err);
+void hs_store_unlock(const char *out, int fd);
+
+/* ---- store_reuse.c ---- */
+/* Read an existing results file made by this format: its plan (from the
+ * job text it stores), checked against the file, and every point's status.
+ * Fails with a message saying what to do. */
+typedef struct hs_existing {
+  hs_plan *plan;
+  signed char *status;
+} hs_existing;
+hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err);
+void hs_existing_free(hs_existing *ex);
+/* Make the output ready for the ranks to open (store.h's rules): check its
+ * path, take the lock (*lock: release with hs_store_unlock), then create,
+ * resume, grow or refuse. */
+hs_status hs_store_prepare(const hs_plan *plan, int fresh, int *lock, hs_store_report *rep,
+                           hs_err *err);
+
+#endif

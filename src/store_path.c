@@ -1,0 +1,170 @@
+/* store_path.c: the results file on the file system: checks of the output
+ * path, its directory, the run's lock, and moving an old file aside without
+ * ever overwriting anything. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store_impl.h"
+
+/* Make dir and its missing parents. */
+static int make_dirs(const char *dir) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s", dir);
+  for (char *p = path + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The nearest existing ancestor of dir (dir itself if it exists). */
+static void existing_ancestor(const char *dir, char *buf, size_t len) {
+  snprintf(buf, len, "%s", dir);
+  struct stat sb;
+  while (stat(buf, &sb) != 0) {
+    char *slash = strrchr(buf, '/');
+    if (!slash) {
+      snprintf(buf, len, ".");
+      return;
+    }
+    if (slash == buf) slash[1] = '\0';
+    else *slash = '\0';
+  }
+}
+
+hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, hs_err *err) {
+  *created_dir = 0;
+  char copy[4096], dir[4096];
+  if (strlen(out) >= sizeof copy - 64)
+    return hs_err_set(err, HS_EINPUT, "output path is %zu characters long; at most %zu",
+                      strlen(out), sizeof copy - 64);
+  snprintf(copy, sizeof copy, "%s", out);
+  const char *name = basename(copy);
+  if (strlen(name) > HS_MAX_OUTPUT_NAME)
+    return hs_err_set(err, HS_EINPUT,
+                      "output file name '%.40s...' is %zu characters long; at most %d (the "
+                      "store adds suffixes such as .old-DATE to it)",
+                      name, strlen(name), HS_MAX_OUTPUT_NAME);
+  struct stat sb;
+  if (stat(out, &sb) == 0) {
+    if (!S_ISREG(sb.st_mode))
+      return hs_err_set(err, HS_EINPUT,
+                        "%s exists and is not a regular file (a directory, device or pipe): "
+                        "set another 'output'", out);
+    if (access(out, R_OK | W_OK) != 0)
+      return hs_err_set(err, HS_EIO, "%s: cannot read and write it: %s", out, strerror(errno));
+  }
+  snprintf(copy, sizeof copy, "%s", out);
+  snprintf(dir, sizeof dir, "%s", dirname(copy));
+  if (stat(dir, &sb) != 0) {
+    char base[4096];
+    existing_ancestor(dir, base, sizeof base);
+    if (stat(base, &sb) != 0 || !S_ISDIR(sb.st_mode) || access(base, W_OK | X_OK) != 0)
+      return hs_err_set(err, HS_EIO, "cannot create the output directory %s: %s is not a "
+                        "writable directory", dir, base);
+    if (!dry_run && make_dirs(dir) != 0)
+      return hs_err_set(err, HS_EIO, "cannot create the output directory %s: %s", dir,
+                        strerror(errno));
+    *created_dir = 1;
+    return HS_OK;
+  }
+  if (!S_ISDIR(sb.st_mode))
+    return hs_err_set(err, HS_EINPUT, "%s: %s is not a directory", out, dir);
+  if (access(dir, W_OK | X_OK) != 0)
+    return hs_err_set(err, HS_EIO, "%s: the directory %s is not writable", out, dir);
+  return HS_OK;
+}
+
+hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_err *err) {
+  char stamp[32], dest[4200];
+  time_t now = time(NULL);
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+  for (int k = 1; k < 1000; k++) {
+    if (k == 1) snprintf(dest, sizeof dest, "%s.old-%s", path, stamp);
+    else snprintf(dest, sizeof dest, "%s.old-%s-%d", path, stamp, k);
+    /* link() never replaces an existing name, so an older copy is never lost */
+    if (link(path, dest) == 0) {
+      if (unlink(path) != 0) {
+        hs_status st = hs_err_set(err, HS_EIO, "cannot move %s aside: %s", path, strerror(errno));
+        unlink(dest);
+        return st;
+      }
+      snprintf(moved_to, len, "%s", dest);
+      return HS_OK;
+    }
+    if (errno == EEXIST) continue;
+    /* no hard links here: rename, having checked that the name is free */
+    struct stat sb;
+    if (stat(dest, &sb) == 0) continue;
+    if (rename(path, dest) == 0) {
+      snprintf(moved_to, len, "%s", dest);
+      return HS_OK;
+    }
+    return hs_err_set(err, HS_EIO, "cannot move %s aside to %s: %s", path, dest, strerror(errno));
+  }
+  return hs_err_set(err, HS_EIO, "cannot move %s aside: too many old copies", path);
+}
+
+/* ---- the lock ----------------------------------------------------------- */
+
+/* The lock is an fcntl lock on FILE.lock, held by rank 0 for the whole run:
+ * the kernel drops it when the process dies, so a killed run never blocks
+ * its resume. The file holds the holder's host and pid for the message. */
+hs_status hs_store_lock(const char *out, int *fd_out, hs_err *err) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s.lock", out);
+  *fd_out = -1;
+  for (int attempt = 0; attempt < 10; attempt++) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return hs_err_set(err, HS_EIO, "cannot create the lock %s: %s", path, strerror(errno));
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (fcntl(fd, F_SETLK, &fl) != 0) {
+      int e = errno;
+      if (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS) {
+        /* a file system without locks: go on unlocked */
+        fprintf(stderr, "headspec: warning: cannot lock %s (%s); make sure no other run "
+                "writes %s\n", path, strerror(e), out);
+        *fd_out = fd;
+        return HS_OK;
+      }
+      char holder[256] = "";
+      ssize_t got = pread(fd, holder, sizeof holder - 1, 0);
+      holder[got > 0 ? got : 0] = '\0';
+      holder[strcspn(holder, "\n")] = '\0';
+      close(fd);
+      return hs_err_set(err, HS_EIO, "%s is being written by another headspec run (%s); "
+                        "wait for it to finish or stop it, then run again",
+                        out, holder[0] ? holder : "holder unknown");
+    }
+    /* the file we locked must still be the one at that name (a run that
+     * just finished may have removed it) */
+    struct stat a, b;
+    if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+      char host[HS_HOST_LEN] = "?", text[512];
+      gethostname(host, sizeof host - 1);
+      int n = snprintf(text, sizeof text, "host %s, pid %ld\n", host, (long)getpid());
+      if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) { /* informative only */ }
+      *fd_out = fd;
+      return HS_OK;
+    }
+    close(fd);
+  }
+  return hs_err_set(err, HS_EIO, "cannot take the lock %s", path);
+}
+
+void hs_store_unlock(const char *out, int fd) {
+  if (fd < 0) return;
+  char path[4200];
+  snprintf(path, sizeof path, "%s.lock", out);
+  unlink(path); /* while still holding it: a waiting run then retries */
+  close(fd);
+}
