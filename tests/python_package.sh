@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Python package's tests (analysis/tests): make tiny results files with
-# the headspec binary, then run unittest over them (format 1 as written and
-# format 2 through the fixture in analysis/tests/v1_to_v2.py).
+# the headspec binary (format 2), then run unittest over them and over the
+# format-1 file kept in analysis/tests/data.
 # usage: python_package.sh HEADSPEC_BINARY SOURCE_DIR
 set -u
 headspec=$(realpath "$1") src=$(realpath "$2")

@@ -7,9 +7,10 @@ HEADSPEC_TEST_DIR, HEADSPEC_BIN):
   grid.h5       b1 x b2 x activation x seed, 16 points, point 5 failed
   ambiguous.h5  b2 x activation x H x sigma0 x seed, 32 points
 
-Every file is read as written (format 1) and rewritten in format 2 by the
-fixture v1_to_v2.py. Expected values come from the job files and from the
-raw datasets read with plain h5py, not through the package.
+These are format 2. data/tiny_v1.h5 is tests/jobs/tiny.yaml's file as the
+binary wrote it in format 1 (headspec 751ee1c), to test reading old files.
+Expected values come from the job files and from the raw datasets read
+with plain h5py, not through the package.
 """
 import io
 import os
@@ -28,7 +29,6 @@ import pandas as pd
 import headspec
 from headspec import cli as headspec_cli
 from headspec import plots
-import v1_to_v2
 
 DIR = os.environ.get("HEADSPEC_TEST_DIR")
 BIN = os.environ.get("HEADSPEC_BIN")
@@ -56,17 +56,20 @@ def setUpModule():
             row = g["row"][i]
 
             def undo(name, obj):
-                if isinstance(obj, h5py.Dataset) and name != "point":
-                    obj[row] = np.nan
+                if (isinstance(obj, h5py.Dataset) and obj.dtype.kind == "f"
+                        and obj.attrs.get("CLASS") != b"DIMENSION_SCALE"):
+                    obj[row] = np.nan  # as the file is created
             grp.visititems(undo)
             g["status"][i] = 0
-    for name in SWEPT:
-        path = os.path.join(DIR, name + ".h5")
-        v1_to_v2.convert(path, os.path.join(DIR, name + "_v2.h5"), SWEPT[name])
 
 
 def files(name):
-    return [(1, os.path.join(DIR, name + ".h5")), (2, os.path.join(DIR, name + "_v2.h5"))]
+    """(format, path) of each file of a job: format 2 as the binary writes
+    it now; for tiny also format 1."""
+    out = [(2, os.path.join(DIR, name + ".h5"))]
+    if name == "tiny":
+        out.insert(0, (1, os.path.join(ANALYSIS, "tests", "data", "tiny_v1.h5")))
+    return out
 
 
 def raw(path, i, field):
@@ -212,22 +215,24 @@ class Arrays(unittest.TestCase):
 
 class Formats(unittest.TestCase):
     def test_formats_read_alike(self):
-        for name in SWEPT:
-            (_, p1), (_, p2) = files(name)
-            with self.subTest(file=name), headspec.open_results(p1) as r1, \
-                    headspec.open_results(p2) as r2:
-                pd.testing.assert_frame_equal(r1.points.drop(columns="label"),
-                                              r2.points.drop(columns="label"))
-                self.assertEqual(r1.fields(), r2.fields())
-                for field in r1.fields():
-                    a, b = r1.array(field), r2.array(field)
-                    self.assertEqual(a.dims, b.dims)
-                    np.testing.assert_array_equal(a.values, b.values)
+        """The format-1 file (an older binary) has the same structure."""
+        (_, p1), (_, p2) = files("tiny")
+        with headspec.open_results(p1) as r1, headspec.open_results(p2) as r2:
+            self.assertEqual(list(r1.points.columns), list(r2.points.columns))
+            pd.testing.assert_frame_equal(r1.points[r1.swept], r2.points[r2.swept])
+            for col in ("status", "bayes_risk", "ode_cosine", "sgd_spec"):
+                self.assertEqual(list(r1.points[col].isna()), list(r2.points[col].isna()))
+            self.assertEqual(sorted(r1.fields()), sorted(r2.fields()))
+            for field in r1.fields():
+                a, b = r1.array(field), r2.array(field)
+                self.assertEqual((a.dims, a.shape), (b.dims, b.shape), field)
+                np.testing.assert_array_equal(np.isnan(a.values), np.isnan(b.values))
+            np.testing.assert_allclose(r1.array("sgd/t").time, r2.array("sgd/t").time, rtol=1e-12)
 
     def test_refuses_other_versions(self):
         tmp = tempfile.mkdtemp(dir=DIR)
         bad = os.path.join(tmp, "v3.h5")
-        shutil.copy(os.path.join(DIR, "tiny_v2.h5"), bad)
+        shutil.copy(os.path.join(DIR, "tiny.h5"), bad)
         with h5py.File(bad, "r+") as f:
             f.attrs["format_version"] = np.int64(3)
         with self.assertRaises(headspec.FormatError) as e:
@@ -309,7 +314,7 @@ class Plots(unittest.TestCase):
         # Drawing is slow (about 2 s a figure here): format 2 only; both
         # formats read the same (Formats.test_formats_read_alike).
         for kind, name, extra in self.DRAWN:
-            for version, path in files(name)[1:]:
+            for version, path in files(name)[-1:]:
                 with self.subTest(kind=kind, format=version):
                     png = os.path.join(out, "%s_%d.png" % (kind, version))
                     code, so, se = cli("plot", kind, path, "-o", png, *extra)
@@ -388,7 +393,7 @@ class Plots(unittest.TestCase):
 
 class CommandLine(unittest.TestCase):
     def test_summary(self):
-        path = files("grid_partial")[1][1]
+        path = files("grid_partial")[-1][1]
         code, out, err = cli("summary", path)
         self.assertEqual(code, 0, err)
         self.assertIn("16 points (11 done)", out)
@@ -401,7 +406,7 @@ class CommandLine(unittest.TestCase):
     def test_module_and_old_scripts(self):
         env = dict(os.environ, PYTHONPATH="")  # the scripts find the package themselves
         out = tempfile.mkdtemp(dir=DIR)
-        tiny = files("tiny")[0][1]
+        tiny = files("tiny")[-1][1]
         runs = [[sys.executable, os.path.join(ANALYSIS, "plot_demo.py"), tiny,
                  os.path.join(out, "demo.png")],
                 [sys.executable, os.path.join(ANALYSIS, "plot_pruning_maps.py"), tiny,
