@@ -442,6 +442,8 @@ def maps(res, out, source=None, map_index=0, **kw):
             ax.set_title("%s: no data" % _label(panel), fontsize=9)
             continue
         im = ax.imshow(cell.values[keep], aspect="auto", cmap="viridis", vmin=0)
+        heads = cell.coords["head"].values[keep]
+        ax.set_yticks(range(len(heads)), [str(h) for h in heads])
         ax.set_xlabel("token l")
         ax.set_ylabel("head h")
         ax.set_title(lay.title(cell, "%s A_hl (%s, map %d)" % (
