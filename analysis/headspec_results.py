@@ -9,7 +9,9 @@ the headspec package (README "Results file"):
 """
 import numpy as np
 
-from headspec import open_results  # noqa: F401  (returns a headspec.Results)
+from headspec import open_results  # returns a headspec.Results
+
+__all__ = ["open_results", "grid", "select", "point"]
 
 
 def grid(r):

@@ -9,11 +9,10 @@ key-table order, and if none is free the plot refuses and names the key
 import itertools
 import warnings
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+# Figures without pyplot: no global state, no change of the backend of a
+# notebook that imports this module; savefig picks the writer from the suffix.
+from matplotlib.figure import Figure
 
 KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps")
 # Keys that define the data distribution: the Bayes risk depends on these only.
@@ -190,8 +189,8 @@ def _sel(da, combo):
 
 
 def _grid(n_rows, n_cols, w=4.2, h=3.4):
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(w * n_cols, h * n_rows), squeeze=False)
-    return fig, axes
+    fig = Figure(figsize=(w * n_cols, h * n_rows))
+    return fig, fig.subplots(n_rows, n_cols, squeeze=False)
 
 
 def _bayes_lines(layout, bayes, panel, line_combos, ax, colors):
@@ -216,7 +215,6 @@ def _bayes_lines(layout, bayes, panel, line_combos, ax, colors):
 def _save(fig, out):
     fig.tight_layout()
     fig.savefig(out, dpi=90)
-    plt.close(fig)
 
 
 def _source(res, source, field):

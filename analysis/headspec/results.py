@@ -6,6 +6,7 @@ dimension scales); refuses any other version. Points that are not done
 (pending, failed, or still being written by a running job) read as NaN.
 """
 import json
+import os
 import re
 
 import h5py
@@ -150,9 +151,13 @@ class Results:
 
     def __init__(self, path):
         self.path = str(path)
+        if not os.path.isfile(self.path):
+            raise FileNotFoundError("no such file: %s" % self.path)
         try:
             self._f = h5py.File(self.path, "r")
         except OSError as e:
+            if "signature" in str(e):
+                raise FormatError("%s is not an HDF5 file" % self.path) from None
             # A running job holds a write lock: read without locking (the
             # points it has not stored yet read as NaN).
             if "lock" not in str(e):
