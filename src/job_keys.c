@@ -74,7 +74,7 @@ const hs_key hs_job_keys[] = {
      100000000, "1000", NULL, "sequences in the fixed test set"},
     {"training", "t_max", HS_KEY_REAL, 0, 0, OFF(t_max), 1e-12, 1e9, NULL,
      NULL, "training time t = steps eta / d"},
-    {"training", "records", HS_KEY_INT, 0, 0, OFF(records), 2, 1000000, "51",
+    {"training", "records", HS_KEY_INT, 1, 0, OFF(records), 2, 1000000, "51",
      NULL, "number of record times"},
     {"training", "record_grid", HS_KEY_NAME, 0, 0, OFF(record_grid), 0, 0,
      "linear", check_record_grid, "linear or log spacing of record times"},

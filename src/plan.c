@@ -279,14 +279,13 @@ static hs_status build(hs_plan *plan, hs_err *err) {
   hs_status st = expand(plan, err);
   if (!st) st = place_points(plan, err);
   if (!st) st = make_columns(plan, err);
-  if (st) return st;
-  hs_point p;
+  return st;
+}
+
+void hs_plan_times(const hs_plan *plan, int T, double *times) {
+  hs_point p; /* the time grid's keys are common to all points */
   hs_plan_point(plan, 0, &p);
-  plan->T = p.records;
-  plan->times = malloc(sizeof *plan->times * (size_t)plan->T);
-  if (!plan->times) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  hs_timegrid(strcmp(p.record_grid, "log") == 0, p.t_min, p.t_max, plan->T, plan->times);
-  return HS_OK;
+  hs_timegrid(strcmp(p.record_grid, "log") == 0, p.t_min, p.t_max, T, times);
 }
 
 static hs_status finish(hs_status st, hs_plan *plan, hs_plan **out) {
@@ -319,7 +318,7 @@ void hs_plan_free(hs_plan *plan) {
   if (!plan) return;
   for (int g = 0; g < plan->n_groups; g++) free(plan->groups[g].points);
   free(plan->groups), free(plan->columns), free(plan->value_of);
-  free(plan->group_of), free(plan->row_of), free(plan->cost), free(plan->times);
+  free(plan->group_of), free(plan->row_of), free(plan->cost);
   hs_job_free(&plan->job);
   free(plan);
 }
@@ -328,8 +327,6 @@ const char *hs_plan_output(const hs_plan *plan) { return plan->job.output; }
 const char *hs_plan_job_path(const hs_plan *plan) { return plan->job.path; }
 const char *hs_plan_job_text(const hs_plan *plan) { return plan->job.text; }
 long hs_plan_n_points(const hs_plan *plan) { return plan->n_points; }
-int hs_plan_records(const hs_plan *plan) { return plan->T; }
-const double *hs_plan_times(const hs_plan *plan) { return plan->times; }
 int hs_plan_group_of(const hs_plan *plan, long i) { return plan->group_of[i]; }
 long hs_plan_row_of(const hs_plan *plan, long i) { return plan->row_of[i]; }
 double hs_plan_cost(const hs_plan *plan, long i) { return plan->cost[i]; }

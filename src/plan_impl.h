@@ -21,8 +21,6 @@ struct hs_plan {
   hs_plan_group *groups;
   int n_columns;
   hs_plan_column *columns;
-  int T;               /* record times, common to every point */
-  double *times;
 };
 
 /* Whether a point (with the keys before this one set) reads the key. */

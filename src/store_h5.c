@@ -63,10 +63,13 @@ int hs_h5_read_attr_long(hid_t loc, const char *name, long *value) {
   return bad;
 }
 
-herr_t hs_h5_write_text(hid_t loc, const char *name, const char *text) {
+herr_t hs_h5_write_text(hid_t loc, const char *name, const char *text, const char *long_name) {
   hid_t t = hs_h5_vlen_string(), sp = H5Screate(H5S_SCALAR);
   hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t r = d < 0 ? -1 : H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text);
+  herr_t r = d < 0 || H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) < 0 ||
+                     hs_h5_describe(d, long_name, "1", NULL) < 0
+                 ? -1
+                 : 0;
   if (d >= 0) H5Dclose(d);
   H5Sclose(sp), H5Tclose(t);
   return r;

@@ -29,7 +29,7 @@ char *hs_h5_read_attr_text(hid_t loc, const char *name);
 /* A whole-number attribute; nonzero if absent or not a number. */
 int hs_h5_read_attr_long(hid_t loc, const char *name, long *value);
 /* A scalar variable-length string dataset and its reader (malloc'd). */
-herr_t hs_h5_write_text(hid_t loc, const char *name, const char *text);
+herr_t hs_h5_write_text(hid_t loc, const char *name, const char *text, const char *long_name);
 char *hs_h5_read_text(hid_t loc, const char *name);
 /* A contiguous dataset, allocated and filled at creation (so that ranks can
  * later write rows independently); fill may be NULL. */
@@ -46,6 +46,8 @@ hs_status hs_h5_check(hid_t loc, const char *path, H5T_class_t cls, size_t size,
                       int rank, const hsize_t *dims, const char *file, hs_err *err);
 
 /* ---- store_layout.c ---- */
+/* About how many bytes the plan's results file takes. */
+double hs_store_file_bytes(const hs_plan *plan);
 /* Create the whole results file of plan at path (serially). */
 hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err);
 /* Check every object of an open file against plan: names, shapes, types,
@@ -64,6 +66,10 @@ void hs_store_field_path(const hs_plan_group *g, int field, char *buf, size_t le
  * for the suffixes we add, an unwritable place; create the directory if
  * missing (unless dry_run), saying so in *created_dir. */
 hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, hs_err *err);
+/* Refuse to start a file of this many bytes where the disk has less free:
+ * HDF5 1.10 cannot recover from a full disk while creating a file (its
+ * failed close leaves a file id that crashes at exit). */
+hs_status hs_store_check_space(const char *out, double bytes, hs_err *err);
 /* Rename path to path.old-DATE[-N], never replacing an existing file. */
 hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_err *err);
 /* Take / release the run's lock on out (FILE.lock). */

@@ -80,7 +80,7 @@ static herr_t write_root(const hs_plan *plan, hid_t file) {
                  hs_h5_attr_text(file, "units",
                                  "time t = SGD steps * eta / d; losses |y - f(X)|^2 / d; "
                                  "dimensionless quantities have units 1") < 0 ||
-                 hs_h5_write_text(file, "job_text", hs_plan_job_text(plan)) < 0
+                 hs_h5_write_text(file, "job_text", hs_plan_job_text(plan), "the job file") < 0
              ? -1
              : 0;
 }
@@ -241,8 +241,12 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
     const hs_axis_info *ax = &hs_axes[a];
     int n = hs_shape_dim(&g->shape, ax->dim);
     if (a == HS_AXIS_TIME) {
-      axes[a] = create_coordinate(grp, ax->name, H5T_IEEE_F64LE, (hsize_t)n,
-                                  hs_plan_times(plan), ax->long_name, "1");
+      double *times = malloc(sizeof *times * (size_t)n);
+      if (times) hs_plan_times(plan, n, times);
+      axes[a] = times ? create_coordinate(grp, ax->name, H5T_IEEE_F64LE, (hsize_t)n, times,
+                                          ax->long_name, "1")
+                      : -1;
+      free(times);
     } else {
       int *values = malloc(sizeof *values * (size_t)n);
       for (int i = 0; values && i < n; i++) values[i] = ax->first + i;
@@ -253,6 +257,43 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
     }
     bad |= axes[a] < 0;
   }
+  return bad ? -1 : 0;
+}
+
+/* The (sub)group a field lives in: "sgd" of "sgd/m", "" of "bayes_risk". */
+static void field_folder(const hs_result_field *fld, char *buf, size_t len) {
+  const char *slash = strrchr(fld->name, '/');
+  snprintf(buf, len, "%.*s", slash ? (int)(slash - fld->name) : 0, fld->name);
+}
+
+/* The fields of one folder of a results group, with their own coordinates
+ * (so that xarray, which opens one group at a time, sees them there too). */
+static herr_t create_folder(const hs_plan *plan, const hs_plan_group *g, hid_t grp,
+                            const char *folder) {
+  hid_t loc = folder[0] ? H5Gcreate2(grp, folder, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT) : grp;
+  if (loc < 0) return -1;
+  hid_t point = -1, axes[HS_N_AXES];
+  for (int a = 0; a < HS_N_AXES; a++) axes[a] = -1;
+  herr_t bad = create_axes(plan, g, loc, &point, axes) < 0;
+  double nan = NAN;
+  for (int f = 0; f < hs_n_result_fields && !bad; f++) {
+    const hs_result_field *fld = &hs_result_fields[f];
+    char in[64];
+    field_folder(fld, in, sizeof in);
+    if (strcmp(in, folder) != 0) continue;
+    hsize_t dims[HS_MAX_RANK + 1] = {(hsize_t)g->n};
+    hid_t scales[HS_MAX_RANK + 1] = {point};
+    for (int r = 0; r < fld->rank; r++) {
+      dims[r + 1] = (hsize_t)hs_shape_dim(&g->shape, hs_axes[fld->axes[r]].dim);
+      scales[r + 1] = axes[fld->axes[r]];
+    }
+    hid_t d = hs_h5_create(grp, fld->name, H5T_IEEE_F64LE, fld->rank + 1, dims, &nan);
+    bad |= finish_dataset(d, fld->rank + 1, scales, fld->long_name, fld->units, fld->doc);
+  }
+  for (int a = 0; a < HS_N_AXES; a++)
+    if (axes[a] >= 0) H5Dclose(axes[a]);
+  if (point >= 0) H5Dclose(point);
+  if (loc != grp) H5Gclose(loc);
   return bad ? -1 : 0;
 }
 
@@ -267,26 +308,30 @@ static herr_t create_group(const hs_plan *plan, const hs_plan_group *g, hid_t fi
   herr_t bad = 0;
   for (int d = 0; d < HS_N_DIMS; d++)
     bad |= hs_h5_attr_long(grp, hs_dim_names[d], hs_shape_dim(&g->shape, (hs_dim)d)) < 0;
-  hid_t point = -1, axes[HS_N_AXES];
-  for (int a = 0; a < HS_N_AXES; a++) axes[a] = -1;
-  bad |= create_axes(plan, g, grp, &point, axes) < 0;
-  double nan = NAN;
-  for (int f = 0; f < hs_n_result_fields && !bad; f++) {
-    const hs_result_field *fld = &hs_result_fields[f];
-    hsize_t dims[HS_MAX_RANK + 1] = {(hsize_t)g->n};
-    hid_t scales[HS_MAX_RANK + 1] = {point};
-    for (int r = 0; r < fld->rank; r++) {
-      dims[r + 1] = (hsize_t)hs_shape_dim(&g->shape, hs_axes[fld->axes[r]].dim);
-      scales[r + 1] = axes[fld->axes[r]];
+  for (int f = 0; f < hs_n_result_fields && !bad; f++) { /* each folder once */
+    char folder[64], earlier[64];
+    field_folder(&hs_result_fields[f], folder, sizeof folder);
+    int first = 1;
+    for (int e = 0; e < f && first; e++) {
+      field_folder(&hs_result_fields[e], earlier, sizeof earlier);
+      first = strcmp(folder, earlier) != 0;
     }
-    hid_t d = hs_h5_create(grp, fld->name, H5T_IEEE_F64LE, fld->rank + 1, dims, &nan);
-    bad |= finish_dataset(d, fld->rank + 1, scales, fld->long_name, fld->units, fld->doc);
+    if (first) bad |= create_folder(plan, g, grp, folder);
   }
-  for (int a = 0; a < HS_N_AXES; a++)
-    if (axes[a] >= 0) H5Dclose(axes[a]);
-  if (point >= 0) H5Dclose(point);
   H5Gclose(grp);
   return bad ? -1 : 0;
+}
+
+double hs_store_file_bytes(const hs_plan *plan) {
+  /* data (filled at creation), plus object headers and the /grid table */
+  double bytes = 1 << 20, n = (double)hs_plan_n_points(plan);
+  bytes += n * (8.0 * hs_plan_n_columns(plan) + HS_MESSAGE_LEN + HS_HOST_LEN + 128);
+  for (int g = 0; g < hs_plan_n_groups(plan); g++) {
+    const hs_plan_group *grp = &hs_plan_groups(plan)[g];
+    for (int f = 0; f < hs_n_result_fields; f++)
+      bytes += 8.0 * grp->n * hs_result_field_size(&hs_result_fields[f], &grp->shape) + 2048;
+  }
+  return bytes;
 }
 
 hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err) {

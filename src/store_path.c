@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,17 @@ hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, 
   if (access(dir, W_OK | X_OK) != 0)
     return hs_err_set(err, HS_EIO, "%s: the directory %s is not writable", out, dir);
   return HS_OK;
+}
+
+hs_status hs_store_check_space(const char *out, double bytes, hs_err *err) {
+  char copy[4096];
+  snprintf(copy, sizeof copy, "%s", out);
+  struct statvfs fs;
+  if (statvfs(dirname(copy), &fs) != 0) return HS_OK; /* cannot tell: go on */
+  double free_bytes = (double)fs.f_bavail * (double)fs.f_frsize;
+  if (free_bytes >= bytes) return HS_OK;
+  return hs_err_set(err, HS_EIO, "%s: the results file needs about %.3g MB, but its disk has "
+                    "%.3g MB free", out, bytes / 1e6, free_bytes / 1e6);
 }
 
 hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_err *err) {

@@ -182,7 +182,9 @@ static hs_status create_whole(const hs_plan *plan, const hs_existing *ex, const 
   const char *out = hs_plan_output(plan);
   char tmp[4300];
   snprintf(tmp, sizeof tmp, "%s.creating", out);
-  hs_status st = hs_store_create_file(plan, tmp, err);
+  hs_status st = hs_store_check_space(out, hs_store_file_bytes(plan), err);
+  if (st) return st;
+  st = hs_store_create_file(plan, tmp, err);
   if (!st && ex) st = copy_done_points(out, tmp, ex, m, plan, err);
   if (!st && rep->exists) st = hs_store_move_aside(out, rep->moved_to, sizeof rep->moved_to, err);
   if (!st && rename(tmp, out) != 0)

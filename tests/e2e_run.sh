@@ -5,12 +5,7 @@
 # killed with SIGKILL then resumed (its results must equal an uninterrupted
 # run's bit for bit).
 set -u
-headspec=$(realpath "$1") src=$(realpath "$2") py=/usr/bin/python3
-export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-work=$(mktemp -d); trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
-cd "$work" || exit 1
-fail=0 n=0
-ok() { n=$((n + 1)); if [ "$1" -ne 0 ]; then echo "FAIL: $2"; fail=$((fail + 1)); fi; }
+. "$(dirname "$0")/lib.sh"
 
 cp "$src/tests/jobs/tiny.yaml" job.yaml
 "$headspec" run --quiet job.yaml 2>run.log; ok $? "first run exits 0 ($(cat run.log))"
@@ -61,5 +56,4 @@ $py "$src/tests/same_results.py" whole.h5 killed.h5; ok $? "killed and resumed e
 "$headspec" run --quiet "$src/tests/jobs/starts.yaml" 2>starts.log; ok $? "ODE starts run: $(cat starts.log)"
 $py "$src/tests/check_starts.py" starts.h5; ok $? "ODE starts checks"
 
-echo "e2e_run: $((n - fail)) passed, $fail failed"
-[ $fail -eq 0 ]
+finish e2e_run

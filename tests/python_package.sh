@@ -4,10 +4,7 @@
 # format-1 file kept in analysis/tests/data.
 # usage: python_package.sh HEADSPEC_BINARY SOURCE_DIR
 set -u
-headspec=$(realpath "$1") src=$(realpath "$2")
-export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-cd "$work" || exit 1
+. "$(dirname "$0")/lib.sh" "$@"
 cp "$src/tests/jobs/tiny.yaml" "$src"/analysis/tests/jobs/*.yaml .
 for job in tiny grid ambiguous; do
   "$headspec" run --quiet $job.yaml 2>$job.log
@@ -18,4 +15,4 @@ for job in tiny grid ambiguous; do
   fi
 done
 export HEADSPEC_BIN="$headspec" HEADSPEC_TEST_DIR="$work" PYTHONPATH="$src/analysis"
-MPLCONFIGDIR="$work/mpl" /usr/bin/python3 -m unittest discover -s "$src/analysis/tests" -v
+MPLCONFIGDIR="$work/mpl" $py -m unittest discover -s "$src/analysis/tests" -v

@@ -11,7 +11,7 @@ import numpy as np
 def datasets(f):
     names = []
     f["results"].visititems(lambda n, o: names.append("results/" + n)
-                            if isinstance(o, h5py.Dataset) and not n.endswith("seconds") else None)
+                            if isinstance(o, h5py.Dataset) and o.attrs.get("CLASS") != b"DIMENSION_SCALE" and not n.endswith("seconds") else None)
     return sorted(names) + ["grid/status"]
 
 

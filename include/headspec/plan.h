@@ -65,9 +65,9 @@ const char *hs_plan_output(const hs_plan *plan);
 const char *hs_plan_job_path(const hs_plan *plan);
 const char *hs_plan_job_text(const hs_plan *plan);
 long hs_plan_n_points(const hs_plan *plan);
-/* The nominal record times (hs_plan_records of them), common to all points. */
-int hs_plan_records(const hs_plan *plan);
-const double *hs_plan_times(const hs_plan *plan);
+/* The T nominal record times of a group with T records (the time grid's
+ * other keys, t_max, t_min and record_grid, are common to all points). */
+void hs_plan_times(const hs_plan *plan, int T, double *times);
 
 /* Point i's parameters (0 <= i < n_points). The point borrows the plan's
  * matrices: keep the plan alive while using it. */

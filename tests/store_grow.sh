@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Results files that grow with the grid and are never lost, replaced or
+# trusted blindly: a finished job grown (a new seed, a new H, a comment and
+# reordered keys) copies its done points bit for bit and computes only the
+# new ones; changed shared settings and dropped points are refused; and the
+# faults of the plan/store issue: --fresh twice in a second, outputs that are
+# not regular files, two runs at once, a stale lock, a full disk, tampered
+# files, a too long name, a job text over 64 KiB.
+set -u
+. "$(dirname "$0")/lib.sh"
+not_crashed() { [ "$1" -eq 1 ] || [ "$1" -eq 2 ]; }  # a clean refusal, not a signal
+
+# a small job: 2 activations x 2 seeds
+job() { # output seeds H [comment]
+  cat <<JOB
+output: $1
+job_seed: 5
+model:
+  distribution: flipping
+  b1: 1.0
+  b2: 2.0
+  activation: [softmax, bsoftmax]
+  H: $3
+  seed: $2
+training: {d: 32, eta: 0.5, t_max: 1, records: 3, test_samples: 20}
+ode: {samples: 200}
+analysis: {bayes_samples: 500, maps: 2}
+JOB
+}
+same_rows() { $py "$src/tests/same_rows.py" "$1" "$2" >/dev/null; }
+same() { $py "$src/tests/same_results.py" "$1" "$2"; }
+
+# ---- growing -----------------------------------------------------------------
+job grow.h5 "[1, 2]" 2 >grow.yaml
+"$headspec" run --quiet grow.yaml 2>/dev/null; ok $? "first run"
+cp grow.h5 first.h5
+# a comment, the keys of a section reordered, another format: same points
+{ echo "# a comment"; job grow.h5 "[1, 2]" 2 | sed 's/  b1: 1.0/  b1: 1.00/'; } >same.yaml
+"$headspec" run --quiet same.yaml 2>same.log; ok $? "same points, new text: runs ($(cat same.log))"
+grep -q "resuming: 4 points done, 0 to compute" same.log && ! ls grow.h5.old-* >/dev/null 2>&1
+ok $? "same points: resumed in place, no copy made ($(cat same.log))"
+# a new seed
+job grow.h5 "[1, 2, 3]" 2 >seed.yaml
+"$headspec" validate seed.yaml >validate.log; ok $? "validate the grown job"
+grep -q "4 points reused (it will be rewritten with the new points), 2 to compute" validate.log
+ok $? "validate shows the reuse: $(tail -1 validate.log)"
+"$headspec" run --quiet seed.yaml 2>seed.log; ok $? "a new seed: runs"
+grep -q "the job adds points: 4 points reused, 2 to compute" seed.log; ok $? "says what it reuses: $(cat seed.log)"
+ls grow.h5.old-* >/dev/null 2>&1; ok $? "the old file is kept"
+same_rows first.h5 grow.h5; ok $? "old points copied bit for bit, with their run records"
+job scratch1.h5 "[1, 2, 3]" 2 >scratch1.yaml
+"$headspec" run --quiet scratch1.yaml 2>/dev/null
+same grow.h5 scratch1.h5; ok $? "the grown file equals the grown job run from scratch"
+"$headspec" info grow.h5 | grep -q "6 total, 6 done"; ok $? "6 points done"
+# a new H (new results groups), and the seeds listed in another order
+cp grow.h5 second.h5
+job grow.h5 "[3, 1, 2]" "[2, 3]" >heads.yaml
+"$headspec" run --quiet heads.yaml 2>heads.log; ok $? "a new H: runs"
+grep -q "6 points reused, 6 to compute" heads.log; ok $? "a new H: $(cat heads.log)"
+same_rows second.h5 grow.h5; ok $? "new H: old points copied bit for bit"
+job scratch2.h5 "[3, 1, 2]" "[2, 3]" >scratch2.yaml
+"$headspec" run --quiet scratch2.yaml 2>/dev/null
+same grow.h5 scratch2.h5; ok $? "new H: equals the job run from scratch"
+# refused: a changed shared setting, a dropped done point
+sed 's/t_max: 1,/t_max: 2,/' heads.yaml >tmax.yaml
+cp grow.h5 before.h5
+"$headspec" run --quiet tmax.yaml 2>tmax.log; code=$?
+[ $code -eq 2 ] && grep -q "training.t_max (1 in the file, 2 in the job)" tmax.log
+ok $? "changed t_max refused with the key named (exit $code: $(cat tmax.log))"
+job grow.h5 "[1, 2]" "[2, 3]" >drop.yaml
+"$headspec" run --quiet drop.yaml 2>drop.log; code=$?
+[ $code -eq 2 ] && grep -q "the job leaves out 4 done points of grow.h5 (e.g. .*seed=3)" drop.log
+ok $? "dropped points refused (exit $code: $(cat drop.log))"
+cmp -s before.h5 grow.h5; ok $? "refused runs leave the file alone"
+
+# ---- item 7: never lost, replaced or trusted blindly -----------------------------
+# --fresh twice within a second: two old copies, none overwritten
+"$headspec" run --quiet --fresh heads.yaml 2>/dev/null; "$headspec" run --quiet --fresh heads.yaml 2>/dev/null
+[ "$(ls grow.h5.old-* | wc -l)" -eq 4 ]; ok $? "every --fresh keeps its own old copy: $(ls grow.h5.old-* | tr '\n' ' ')"
+# outputs that exist and are not regular files
+mkfifo fifo; mkdir adir
+for target in fifo adir; do
+  job $target "[1]" 2 >t.yaml
+  "$headspec" run --quiet t.yaml 2>t.log; code=$?
+  [ $code -eq 2 ] && grep -q "exists and is not a regular file" t.log && [ -e $target ] && ! ls $target.old-* >/dev/null 2>&1
+  ok $? "output: $target refused, left in place (exit $code: $(cat t.log))"
+done
+if [ "$(id -u)" -eq 0 ]; then  # a device node (as root, /dev/null would be moved aside)
+  mknod nulldev c 1 3
+  job nulldev "[1]" 2 >t.yaml
+  "$headspec" run --quiet t.yaml 2>t.log; code=$?
+  [ $code -eq 2 ] && [ -c nulldev ] && ! ls nulldev.old-* >/dev/null 2>&1; ok $? "a device node refused (exit $code: $(cat t.log))"
+fi
+# two runs of one job at once: the second is refused, naming the first
+sed -e 's/d: 32/d: 256/' -e 's/t_max: 1,/t_max: 6,/' -e 's/output: grow.h5/output: busy.h5/' heads.yaml >busy.yaml
+"$headspec" run --quiet busy.yaml 2>busy1.log & pid=$!
+for _ in $(seq 100); do [ -s busy.h5.lock ] && break; sleep 0.05; done
+"$headspec" run --quiet busy.yaml 2>busy2.log; code=$?
+[ $code -eq 1 ] && grep -q "busy.h5 is being written by another headspec run (host .*, pid $pid)" busy2.log
+ok $? "a second run at once is refused (exit $code: $(cat busy2.log))"
+kill -9 $pid; wait $pid 2>/dev/null
+echo "host gone, pid 99999999" >busy.h5.lock  # a stale lock of a killed run
+"$headspec" run --quiet busy.yaml 2>busy3.log; ok $? "a stale lock does not block the resume ($(cat busy3.log))"
+[ ! -e busy.h5.lock ]; ok $? "the lock is gone after the run"
+# a disk too small for the file (a 64 KiB tmpfs, as root): refused up front
+# with the sizes, nothing left behind, no crash at exit
+mkdir small
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=64k tmpfs small 2>/dev/null; then
+  trap 'umount "$work/small"; rm -rf "$work"' EXIT
+  job small/full.h5 "[1, 2, 3, 4]" "[2, 3]" >full.yaml
+  "$headspec" run --quiet full.yaml 2>full.log; code=$?
+  [ $code -eq 1 ] && [ -z "$(ls small)" ] && grep -q "small/full.h5: the results file needs about .* MB, but its disk has .* MB free" full.log
+  ok $? "disk full at creation: exit $code, nothing left: $(ls small) ($(cat full.log))"
+else
+  echo "skipped: disk-full check (needs root to mount a small tmpfs)"
+fi
+# tampered files: refused with what is wrong, never read blindly
+tamper() { # name python-statement
+  cp grow.h5 "$1.h5"
+  $py -c "import h5py, numpy as np; f = h5py.File('$1.h5', 'r+'); $2"
+  sed "s/output: grow.h5/output: $1.h5/" heads.yaml >"$1.yaml"
+  "$headspec" info "$1.h5" >"$1.info" 2>&1; local ci=$?
+  "$headspec" run --quiet "$1.yaml" 2>"$1.log"; local cr=$?
+  [ $ci -eq 1 ] && not_crashed $cr && [ $cr -ne 0 ] && grep -q "$3" "$1.log" && grep -q "$3" "$1.info"
+  ok $? "tampered ($1): info exit $ci, run exit $cr: $(cat "$1.log")"
+}
+tamper npoints "f.attrs['n_points'] = np.int64(10**9)" "n_points"
+tamper status "s = f['grid/status'][:]; del f['grid/status']; f['grid/status'] = np.concatenate([s, s])" "/grid/status should be integer of (12)"
+tamper group "del f['grid/group']" "/grid/group is missing"
+tamper column "del f['grid/H']" "/grid/H is missing"
+tamper row "f['grid/row'][0] = 5" "/grid/row\[0\] is 5"
+tamper data "del f['results/H2_K2_L8_T3_maps2/sgd/m']" "sgd/m is missing"
+# an output name too long for the suffixes we add
+long=$(printf 'x%.0s' $(seq 240))
+job "$long.h5" "[1]" 2 >long.yaml
+"$headspec" validate long.yaml >/dev/null 2>long.log; code=$?
+[ $code -eq 2 ] && grep -q "characters long; at most 200" long.log; ok $? "long name refused by validate (exit $code: $(cat long.log))"
+"$headspec" run --quiet long.yaml 2>long.log; code=$?
+[ $code -eq 2 ] && grep -q "characters long; at most 200" long.log; ok $? "long name refused by run (exit $code)"
+# a job text over 64 KiB (a long comment) runs, and is stored whole
+{ job big.h5 "[1]" 2; for _ in $(seq 1200); do echo "# a long comment line, to make the job text larger than 64 KiB"; done; } >big.yaml
+"$headspec" run --quiet big.yaml 2>big.log; ok $? "a job text of $(wc -c <big.yaml) bytes runs ($(cat big.log))"
+$py -c "import h5py, sys; sys.exit(h5py.File('big.h5')['job_text'][()].decode() != open('big.yaml').read())"
+ok $? "the whole job text is stored"
+
+finish store_grow
