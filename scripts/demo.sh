@@ -10,4 +10,4 @@ mkdir -p results
 export OPENBLAS_NUM_THREADS=1
 build/headspec run jobs/demo.yaml
 build/headspec info results/demo.h5
-/usr/bin/python3 analysis/plot_demo.py results/demo.h5 results/demo.png
+PYTHONPATH=analysis /usr/bin/python3 -m headspec plot dynamics results/demo.h5 -o results/demo.png

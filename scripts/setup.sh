@@ -5,7 +5,8 @@
 set -eu
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools libopenblas-dev libgsl-dev librandom123-dev
-  libfyaml-dev python3-h5py python3-numpy python3-matplotlib)
+  libfyaml-dev python3-h5py python3-numpy python3-pandas python3-xarray
+  python3-matplotlib)
 [ "${1:-}" = --with-slurm ] && packages+=(slurmctld slurmd slurm-client munge)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,4 @@
+"""python3 -m headspec summary|plot ... (see --help)."""
+from .cli import main
+
+raise SystemExit(main())

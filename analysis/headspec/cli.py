@@ -1,0 +1,104 @@
+"""The command line: `python3 -m headspec summary RESULTS.h5 [--csv]` and
+`python3 -m headspec plot KIND RESULTS.h5 -o OUT.png [options]`."""
+import argparse
+import os
+import sys
+
+import pandas as pd
+
+from .plots import KINDS, PlotError, parse_select, plot, _split
+from .results import FormatError, open_results
+
+PLOT_HELP = """kinds:
+  dynamics  loss (top) and m_hk per head (bottom) against t: ODE lines, SGD
+            markers, Bayes risk dotted; panels: activation; lines: up to 2 keys
+  heatmap   a final quantity (--q, default ode_cosine) over two swept keys
+            (--x, --y); panels: up to 2 keys (seeds: --mean seed or --select)
+  vs        a final quantity (--q, default sgd_test_loss) against one swept key
+            (--x, default H); lines: activation; seeds averaged (error bars:
+            standard error); Bayes risk dotted; panels: 1 key
+  pruning   Lpop against heads kept (ODE if run, else SGD; --source); lines:
+            activation and H; panels: 1 key
+  maps      attention weights A_hl of the final model (--map N); panels: rows
+            and columns of up to 2 keys (activation, H)
+Every swept key not on an axis must become a panel or a line (filled in
+order), or be chosen with --select KEY=VALUE or --mean KEY; otherwise the
+command refuses and names the key. --q takes a points column (see `summary`)
+or a stored field (its last record, e.g. sgd/lpop)."""
+
+
+def _summary(args):
+    with open_results(args.results) as r:
+        df = r.points
+        if args.csv:
+            df.to_csv(sys.stdout)
+            return 0
+        print(r)
+        fixed = ", ".join("%s=%s" % (k, v) for k, v in r.fixed.items())
+        print("fixed:", fixed)
+        cols = [c for c in df.columns if c not in ("label", "message", "host")]
+        with pd.option_context("display.width", 200, "display.max_columns", 40,
+                               "display.max_rows", args.rows, "display.precision", 4):
+            print(df[cols].to_string(max_rows=args.rows) if len(df) <= args.rows else df[cols])
+        failed = df[df.status == "failed"]
+        for i, row in failed.iterrows():
+            print("point %d failed: %s" % (i, row.message))
+    return 0
+
+
+def _plot(args):
+    kw = dict(select=parse_select(args.select), mean=_split(args.mean),
+              panels=_split(args.panels), lines=_split(args.lines))
+    if args.kind in ("heatmap", "vs"):
+        kw.update(x=args.x, q=args.q)
+    if args.kind == "heatmap":
+        kw.update(y=args.y)
+    if args.kind == "dynamics":
+        kw.update(loss=args.loss)
+    if args.kind in ("pruning", "maps"):
+        kw.update(source=args.source)
+    if args.kind == "maps":
+        kw.update(map_index=args.map)
+    with open_results(args.results) as r:
+        plot(r, args.kind, args.output, **kw)
+    print("wrote", args.output)
+    return 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python3 -m headspec",
+                                description="Tables and figures from headspec results files.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("summary", help="print the points table")
+    s.add_argument("results")
+    s.add_argument("--csv", action="store_true", help="the whole table as CSV")
+    s.add_argument("--rows", type=int, default=60, help="rows shown before eliding")
+    s.set_defaults(run=_summary)
+    q = sub.add_parser("plot", help="draw a figure", epilog=PLOT_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    q.add_argument("kind", choices=KINDS)
+    q.add_argument("results")
+    q.add_argument("-o", "--output", required=True, help="OUT.png or OUT.pdf")
+    q.add_argument("--select", action="append", metavar="KEY=VALUE",
+                   help="keep one value of a swept key (repeat or comma-separate)")
+    q.add_argument("--mean", action="append", metavar="KEY", help="average over a swept key")
+    q.add_argument("--panels", action="append", metavar="KEY", help="swept key(s) as panels")
+    q.add_argument("--lines", action="append", metavar="KEY", help="swept key(s) as lines")
+    q.add_argument("--x", help="swept key on the x axis (heatmap, vs)")
+    q.add_argument("--y", help="swept key on the y axis (heatmap)")
+    q.add_argument("--q", help="quantity (heatmap, vs)")
+    q.add_argument("--loss", default="lpop", choices=("lpop", "test_loss"),
+                   help="SGD loss in dynamics (default lpop: comparable to the ODE's)")
+    q.add_argument("--source", choices=("ode", "sgd"), help="pruning, maps: whose final model")
+    q.add_argument("--map", type=int, default=0, help="maps: which sampled sequence")
+    q.set_defaults(run=_plot)
+    args = p.parse_args(argv)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # e.g. | head: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (PlotError, FormatError, KeyError, OSError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print("headspec %s: %s" % (args.command, msg), file=sys.stderr)
+        return 2

@@ -1,0 +1,459 @@
+"""The paper's figure kinds, drawn from a results file.
+
+Every swept key that a plot does not draw on an axis must become a panel
+or a line, be fixed with select={key: value}, or be averaged with
+mean=[key]; keys left over are filled into free panel and line slots in
+key-table order, and if none is free the plot refuses and names the key
+(PlotError). Titles say the values shown; legends the lines.
+"""
+import itertools
+import warnings
+
+import numpy as np
+# Figures without pyplot: no global state, no change of the backend of a
+# notebook that imports this module; savefig picks the writer from the suffix.
+from matplotlib.figure import Figure
+
+KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps")
+# Keys that define the data distribution: the Bayes risk depends on these only.
+DIST_KEYS = ("distribution", "b1", "b2", "beta", "K", "signed", "bmin", "bmax", "L")
+
+# Per kind: how many swept keys become panels and lines, which keys go
+# where first, which are averaged unless said otherwise, and which are never
+# put on a panel or line automatically (seeds: average or select them).
+SLOTS = {
+    "dynamics": dict(panels=1, lines=2, prefer_panels=("activation",), prefer_lines=(),
+                     auto_mean=(), no_auto=()),
+    "heatmap": dict(panels=2, lines=0, prefer_panels=("activation",), prefer_lines=(),
+                    auto_mean=(), no_auto=("seed",)),
+    "vs": dict(panels=1, lines=1, prefer_panels=(), prefer_lines=("activation",),
+               auto_mean=("seed",), no_auto=("seed",)),
+    "pruning": dict(panels=1, lines=2, prefer_panels=(), prefer_lines=("activation", "H"),
+                    auto_mean=(), no_auto=("seed",)),
+    "maps": dict(panels=2, lines=0, prefer_panels=("activation", "H"), prefer_lines=(),
+                 auto_mean=(), no_auto=("seed",)),
+}
+
+
+class PlotError(ValueError):
+    """The plot cannot be drawn as asked (e.g. a swept key left over)."""
+
+
+def _fmt(v):
+    if isinstance(v, (float, np.floating)):
+        return "n/a" if np.isnan(v) else "%g" % v
+    if isinstance(v, (np.integer,)):
+        return str(int(v))
+    return str(v) if v != "" else "n/a"
+
+
+def _split(values):
+    out = []
+    for v in values or ():
+        out += [x for x in str(v).split(",") if x]
+    return out
+
+
+def parse_select(items):
+    """['b2=1', 'activation=softmax,seed=2'] -> {'b2': '1', ...}."""
+    out = {}
+    for item in _split(items):
+        if "=" not in item:
+            raise PlotError("--select %s: write KEY=VALUE" % item)
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _match(coord, text, key):
+    values = list(coord.values)
+    for v in values:
+        if isinstance(v, str) or isinstance(text, str) and not _numeric(text):
+            if str(v) == str(text):
+                return v
+        elif _numeric(text) and float(v) == float(text):
+            return v
+        elif not isinstance(text, str) and v == text:
+            return v
+    raise PlotError("%s=%s is not a value of %s (values: %s)" % (
+        key, text, key, ", ".join(_fmt(v) for v in values)))
+
+
+def _numeric(text):
+    try:
+        float(text)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+class Layout:
+    """Which swept keys are axes, panels, lines, selected or averaged."""
+
+    def __init__(self, res, kind, axes=(), panels=None, lines=None, select=None, mean=None):
+        if kind not in SLOTS:
+            raise PlotError("unknown plot kind %r (kinds: %s)" % (kind, ", ".join(KINDS)))
+        slots = SLOTS[kind]
+        self.res, self.kind = res, kind
+        self.select = dict(select or {})
+        self.mean = list(mean or [])
+        self.axes = [a for a in axes if a]
+        self.panels = list(panels or [])
+        self.lines = list(lines or [])
+        for k in list(self.select) + self.mean + self.axes + self.panels + self.lines:
+            if k not in res.swept:
+                raise PlotError("%s is not a swept key of %s (swept: %s)" % (
+                    k, res.path, ", ".join(res.swept) or "none"))
+        if len(self.panels) > slots["panels"] or len(self.lines) > max(slots["lines"], 0):
+            raise PlotError("%s draws at most %d panel key(s) and %d line key(s)" % (
+                kind, slots["panels"], slots["lines"]))
+        probe = self.reduce(res.array("bayes_risk"), auto=False)
+        taken = set(self.select) | set(self.mean) | set(self.axes) | set(self.panels) | set(
+            self.lines)
+        free = [k for k in res.swept if k not in taken and k in probe.dims and probe.sizes[k] > 1]
+        for k in free:
+            if k in slots["auto_mean"] and k not in taken:
+                self.mean.append(k)
+            elif k in slots["prefer_lines"] and len(self.lines) < slots["lines"]:
+                self.lines.append(k)
+            elif k in slots["prefer_panels"] and len(self.panels) < slots["panels"]:
+                self.panels.append(k)
+        for k in free:
+            if k in self.mean or k in self.lines or k in self.panels or k in slots["no_auto"]:
+                continue
+            if len(self.lines) < slots["lines"]:
+                self.lines.append(k)
+            elif len(self.panels) < slots["panels"]:
+                self.panels.append(k)
+        left = [k for k in free if k not in self.mean + self.lines + self.panels]
+        if left:
+            k = left[0]
+            values = ", ".join(_fmt(v) for v in probe.coords[k].values)
+            raise PlotError(
+                "%s plot of %s: the swept key %s (values %s) is not drawn (%s taken: %s); "
+                "choose with --select %s=VALUE, --mean %s, or give it a panel/line "
+                "(--panels/--lines) in place of another" % (
+                    kind, res.path, k, values, "panels and lines" if slots["lines"] else "panels",
+                    ", ".join(self.panels + self.lines) or "none", k, k))
+
+    def reduce(self, da, auto=True):
+        """Select, drop swept values without data, average; squeeze the rest."""
+        for k, text in self.select.items():
+            if k in da.dims:
+                da = da.sel({k: _match(da.coords[k], text, k)})
+        for k in self.res.swept:
+            if k in da.dims:
+                da = da.dropna(k, how="all")
+        means = [k for k in self.mean if k in da.dims]
+        if means:
+            n = da.count(means)
+            mean = da.mean(means, skipna=True, keep_attrs=True)
+            with warnings.catch_warnings():  # one value left: no spread, NaN
+                warnings.simplefilter("ignore", RuntimeWarning)
+                sem = da.std(means, ddof=1, skipna=True) / np.sqrt(n)
+            mean.attrs["sem"] = sem.where(n > 1)
+            counts = n.values[n.values > 0]
+            mean.attrs["n_mean"] = ("%d" % counts.max() if counts.min() == counts.max() else
+                                    "%d-%d" % (counts.min(), counts.max())) if counts.size else ""
+            da = mean
+        for k in self.res.swept:
+            if k in da.dims and da.sizes[k] == 1 and k not in self.axes + self.panels + self.lines:
+                da = da.squeeze(k)
+        return da
+
+    def combos(self, da, keys):
+        keys = [k for k in keys if k in da.dims]
+        values = [list(da.coords[k].values) for k in keys]
+        return [dict(zip(keys, c)) for c in itertools.product(*values)] or [{}]
+
+    def title(self, da, extra=""):
+        """The values of the swept keys fixed in da, and what was averaged."""
+        parts = []
+        for k in self.res.swept:
+            if k in self.panels or k in self.lines:
+                continue  # said by the panel's own label or the legend
+            if k in da.coords and da.coords[k].ndim == 0:
+                parts.append("%s=%s" % (k, _fmt(da.coords[k].item())))
+        for k in self.mean:
+            parts.append("mean over %s" % k)
+        return ", ".join(p for p in [extra] + parts if p)
+
+
+def _label(combo):
+    return " ".join("%s=%s" % (k, _fmt(v)) for k, v in combo.items())
+
+
+def _sel(da, combo):
+    sub = {k: v for k, v in combo.items() if k in da.dims}
+    return da.sel(sub) if sub else da
+
+
+def _grid(n_rows, n_cols, w=4.2, h=3.4):
+    fig = Figure(figsize=(w * n_cols, h * n_rows))
+    return fig, fig.subplots(n_rows, n_cols, squeeze=False)
+
+
+def _bayes_lines(layout, bayes, panel, line_combos, ax, colors):
+    """R* as dotted horizontal lines: one per distinct distribution among
+    the panel's lines (averaged over everything else)."""
+    b = _sel(bayes, panel)
+    dist_line_keys = [k for k in layout.lines if k in DIST_KEYS and k in b.dims]
+    others = [k for k in b.dims if k not in dist_line_keys]
+    b = b.mean(others, skipna=True) if others else b
+    seen = set()
+    for combo, color in zip(line_combos, colors):
+        key = tuple((k, combo[k]) for k in dist_line_keys)
+        if key in seen:
+            continue
+        seen.add(key)
+        value = float(_sel(b, dict(key)).values)
+        if np.isfinite(value):
+            label = "Bayes risk R*" + (" (%s)" % _label(dict(key)) if key else "")
+            ax.axhline(value, color=color if key else "k", ls=":", lw=1.2, label=label)
+
+
+def _save(fig, out):
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+
+
+def _source(res, source, field):
+    """'ode' or 'sgd': the part that ran (ODE first), or the one asked for."""
+    if source:
+        return source
+    fields = res.fields()
+    for part in ("ode", "sgd"):
+        if part + "/" + field in fields and np.isfinite(res.array(part + "/" + field).values).any():
+            return part
+    raise PlotError("no %s stored in %s (neither ODE nor SGD)" % (field, res.path))
+
+
+def dynamics(res, out, loss="lpop", **kw):
+    """Loss (top) and m_hk (bottom) against t: ODE lines, SGD markers;
+    panels (columns) and lines from swept keys; Bayes risk dotted."""
+    lay = Layout(res, "dynamics", **kw)
+    sgd_loss = lay.reduce(res.array("sgd/" + loss))
+    ode_loss = lay.reduce(res.array("ode/loss"))
+    sgd_m, ode_m = lay.reduce(res.array("sgd/m")), lay.reduce(res.array("ode/m"))
+    bayes = lay.reduce(res.array("bayes_risk"))
+    panels = lay.combos(ode_loss, lay.panels)
+    fig, axes = _grid(2, len(panels))
+    for c, panel in enumerate(panels):
+        top, bottom = axes[0, c], axes[1, c]
+        lines = [ln for ln in lay.combos(ode_loss, lay.lines)
+                 if np.isfinite(_sel(ode_loss, dict(panel, **ln)).values).any()
+                 or np.isfinite(_sel(sgd_loss, dict(panel, **ln)).values).any()]
+        colors = ["C%d" % (j % 10) for j in range(len(lines))]
+        for ln, color in zip(lines, colors):
+            cell = dict(panel, **ln)
+            o, s = _sel(ode_loss, cell), _sel(sgd_loss, cell)
+            top.plot(o.time, o.values, "-", color=color, label=_label(ln) or None)
+            top.plot(s.time, s.values, "o", ms=3.5, color=color, mfc="none")
+        _bayes_lines(lay, bayes, panel, lines, top, colors)
+        top.set_title(lay.title(_sel(ode_loss, panel), _label(panel)), fontsize=9)
+        top.set_ylabel("population loss (ODE -, SGD o: %s)" % loss, fontsize=8)
+        top.legend(fontsize=7)
+        if lines:
+            first = dict(panel, **lines[0])
+            om, sm = _sel(ode_m, first), _sel(sgd_m, first)
+            for k in om.coords["spike"].values:
+                for h in om.coords["head"].values:
+                    o = om.sel(head=h, spike=k)
+                    if not np.isfinite(o.values).any() and not np.isfinite(
+                            sm.sel(head=h, spike=k).values).any():
+                        continue
+                    color = "C%d" % ((3 * int(k)) % 10)
+                    bottom.plot(o.time, o.values, "-", color=color, lw=1,
+                                label="m_h%d" % (k + 1) if h == 0 else None)
+                    s = sm.sel(head=h, spike=k)
+                    bottom.plot(s.time, s.values, "o", ms=3, color=color, mfc="none")
+            bottom.set_title("m_hk per head, %s" % (_label(lines[0]) or "all heads"), fontsize=9)
+            bottom.legend(fontsize=7)
+        bottom.set_xlabel("t")
+        bottom.set_ylabel("m_hk (ODE -, SGD o)", fontsize=8)
+    _save(fig, out)
+
+
+def _points_quantity(res, q):
+    """A final-time quantity: a points column, or a field at its last record."""
+    if q in res.points.columns:
+        return res.array(q)
+    da = res.array(q)
+    if "time" in da.dims:
+        da = da.isel(time=-1)
+    extra = [d for d in da.dims if d not in res.swept]
+    if extra:
+        raise PlotError("%s has dimensions %s besides the swept keys; choose a scalar "
+                        "quantity (a points column such as ode_cosine)" % (q, extra))
+    return da
+
+
+def _default_q(res, *names):
+    for n in names:
+        if n in res.points.columns and np.isfinite(res.points[n].to_numpy(dtype=float)).any():
+            return n
+    return names[0]
+
+
+def _numeric_swept(res, exclude=()):
+    out = []
+    for k in res.swept:
+        col = res.grid[k]
+        numeric = str(col.dtype) == "Int64" or col.dtype.kind in "iuf"
+        if k not in exclude and numeric and col.nunique() > 1:
+            out.append(k)
+    return out
+
+
+def heatmap(res, out, x=None, y=None, q=None, **kw):
+    """A final quantity (default: the heads' cosine, ODE if run) over two
+    swept keys, one panel per value of the others."""
+    q = q or _default_q(res, "ode_cosine", "sgd_cosine")
+    if not x or not y:
+        taken = ("seed", x, y) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
+        cands = _numeric_swept(res, exclude=taken)
+        x = x or (cands.pop(0) if cands else None)
+        y = y or (cands.pop(0) if cands else None)
+    if not x or not y:
+        raise PlotError("heatmap needs two swept keys (--x, --y); %s sweeps %s" % (
+            res.path, ", ".join(res.swept) or "none"))
+    lay = Layout(res, "heatmap", axes=(x, y), **kw)
+    da = lay.reduce(_points_quantity(res, q))
+    panels = lay.combos(da, lay.panels)
+    rows_key = lay.panels[1] if len(lay.panels) > 1 else None
+    n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
+    n_cols = len(panels) // n_rows
+    fig, axes = _grid(n_rows, n_cols, 4.4, 3.6)
+    finite = da.values[np.isfinite(da.values)]
+    vmin, vmax = (finite.min(), finite.max()) if finite.size else (0, 1)
+    for j, panel in enumerate(panels):
+        ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
+        cell = _sel(da, panel).transpose(y, x)
+        im = ax.imshow(cell.values, origin="lower", aspect="auto", cmap="viridis",
+                       vmin=vmin, vmax=vmax)
+        ax.set_xticks(range(cell.sizes[x]), [_fmt(v) for v in cell.coords[x].values])
+        ax.set_yticks(range(cell.sizes[y]), [_fmt(v) for v in cell.coords[y].values])
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        ax.set_title(lay.title(cell, _label(panel)), fontsize=9)
+        fig.colorbar(im, ax=ax, label=q)
+    _save(fig, out)
+
+
+def vs(res, out, x=None, q=None, **kw):
+    """A final quantity (default: SGD test loss, else ODE loss) against one
+    swept key, one line per activation, seeds averaged (error bars: standard
+    error over seeds), with the Bayes risk."""
+    q = q or _default_q(res, "sgd_test_loss", "ode_loss")
+    if not x:
+        taken = ("seed",) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
+        cands = _numeric_swept(res, exclude=taken)
+        x = "H" if "H" in cands else (cands[0] if cands else None)
+    if not x:
+        raise PlotError("vs needs a numeric swept key for the x axis (--x); %s sweeps %s" % (
+            res.path, ", ".join(res.swept) or "none"))
+    lay = Layout(res, "vs", axes=(x,), **kw)
+    da = lay.reduce(_points_quantity(res, q))
+    bayes = lay.reduce(res.array("bayes_risk"))
+    panels = lay.combos(da, lay.panels)
+    fig, axes = _grid(1, len(panels), 4.6, 3.8)
+    for c, panel in enumerate(panels):
+        ax = axes[0, c]
+        lines = [ln for ln in lay.combos(da, lay.lines)
+                 if np.isfinite(_sel(da, dict(panel, **ln)).values).any()]
+        for j, ln in enumerate(lines):
+            cell = _sel(da, dict(panel, **ln))
+            sem = da.attrs.get("sem")
+            err = _sel(sem, dict(panel, **ln)).values if sem is not None else None
+            ax.errorbar(cell.coords[x].values, cell.values, yerr=err, fmt="o-", ms=4,
+                        capsize=3, color="C%d" % (j % 10), label=_label(ln) or q)
+        b = _sel(bayes, panel)
+        dist_lines = [k for k in lay.lines if k in DIST_KEYS and k in b.dims]
+        other = [k for k in b.dims if k != x and k not in dist_lines]
+        b = b.mean(other, skipna=True) if other else b
+        for j, ln in enumerate(lay.combos(b, dist_lines)):
+            bb = _sel(b, ln)
+            if x in bb.dims:
+                ax.plot(bb.coords[x].values, bb.values, "k:", label="Bayes risk R*" + (
+                    " (%s)" % _label(ln) if ln else ""))
+            elif np.isfinite(float(bb.values)):
+                ax.axhline(float(bb.values), color="k", ls=":", label="Bayes risk R*")
+        xs = da.coords[x].values
+        if len(xs) <= 12:
+            ax.set_xticks(xs, [_fmt(v) for v in xs])
+        ax.set_xlabel(x)
+        ax.set_ylabel(q)
+        n = da.attrs.get("n_mean")
+        ax.set_title(lay.title(_sel(da, panel), _label(panel)) +
+                     (" (n=%s, bars: s.e.)" % n if n else ""), fontsize=9)
+        ax.legend(fontsize=7)
+    _save(fig, out)
+
+
+def pruning(res, out, source=None, **kw):
+    """Lpop of the final model against the heads kept (greedy pruning),
+    one line per (activation, H), with the Bayes risk."""
+    lay = Layout(res, "pruning", **kw)
+    part = _source(res, source, "prune_loss")
+    da = lay.reduce(res.array(part + "/prune_loss"))
+    bayes = lay.reduce(res.array("bayes_risk"))
+    panels = lay.combos(da, lay.panels)
+    fig, axes = _grid(1, len(panels), 4.6, 3.8)
+    for c, panel in enumerate(panels):
+        ax = axes[0, c]
+        lines = [ln for ln in lay.combos(da, lay.lines)
+                 if np.isfinite(_sel(da, dict(panel, **ln)).values).any()]
+        colors = ["C%d" % (j % 10) for j in range(len(lines))]
+        for ln, color in zip(lines, colors):
+            cell = _sel(da, dict(panel, **ln))
+            ok = np.isfinite(cell.values)
+            ax.plot(cell.kept.values[ok], cell.values[ok], "o-", color=color,
+                    label=_label(ln) or part)
+        _bayes_lines(lay, bayes, panel, lines, ax, colors)
+        ax.set_xlabel("heads kept")
+        ax.set_ylabel("population loss (%s, pruned)" % part)
+        ax.set_title(lay.title(_sel(da, panel), _label(panel)), fontsize=9)
+        ax.legend(fontsize=7)
+    _save(fig, out)
+
+
+def maps(res, out, source=None, map_index=0, **kw):
+    """Attention weights A_hl (head x token) of the final model on one
+    sampled sequence, one panel per combination of swept values."""
+    lay = Layout(res, "maps", **kw)
+    part = _source(res, source, "maps")
+    da = lay.reduce(res.array(part + "/maps"))
+    if map_index >= da.sizes["map"]:
+        raise PlotError("--map %d: the file has %d maps per point" % (map_index, da.sizes["map"]))
+    da = da.isel(map=map_index)
+    panels = lay.combos(da, lay.panels)
+    rows_key = lay.panels[1] if len(lay.panels) > 1 else None
+    n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
+    n_cols = len(panels) // n_rows
+    fig, axes = _grid(n_rows, n_cols, 4.0, 2.8)
+    for j, panel in enumerate(panels):
+        ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
+        cell = _sel(da, panel).transpose("head", "token")
+        keep = np.isfinite(cell.values).any(axis=1)
+        if not keep.any():
+            ax.set_axis_off()
+            ax.set_title("%s: no data" % _label(panel), fontsize=9)
+            continue
+        im = ax.imshow(cell.values[keep], aspect="auto", cmap="viridis", vmin=0)
+        heads = cell.coords["head"].values[keep]
+        ax.set_yticks(range(len(heads)), [str(h) for h in heads])
+        ax.set_xlabel("token l")
+        ax.set_ylabel("head h")
+        ax.set_title(lay.title(cell, "%s A_hl (%s, map %d)" % (
+            _label(panel), part, map_index)), fontsize=8)
+        fig.colorbar(im, ax=ax)
+    _save(fig, out)
+
+
+def plot(res, kind, out, **kw):
+    """Draw one kind (dynamics, heatmap, vs, pruning, maps) into out (.png, .pdf)."""
+    fn = {"dynamics": dynamics, "heatmap": heatmap, "vs": vs, "pruning": pruning,
+          "maps": maps}.get(kind)
+    if fn is None:
+        raise PlotError("unknown plot kind %r (kinds: %s)" % (kind, ", ".join(KINDS)))
+    return fn(res, out, **{k: v for k, v in kw.items() if v is not None})

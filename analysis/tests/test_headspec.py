@@ -1,0 +1,441 @@
+"""Tests of the headspec Python package on results files made by the headspec
+binary from tiny jobs (tests/python_package.sh makes them and sets
+HEADSPEC_TEST_DIR, HEADSPEC_BIN):
+
+  tiny.h5       tests/jobs/tiny.yaml: distribution x activation x H, 12
+                points in four results groups (two K, two H)
+  grid.h5       b1 x b2 x activation x seed, 16 points, point 5 failed
+  ambiguous.h5  b2 x activation x H x sigma0 x seed, 32 points
+
+These are format 2. data/tiny_v1.h5 is tests/jobs/tiny.yaml's file as the
+binary wrote it in format 1 (headspec 751ee1c), to test reading old files.
+Expected values come from the job files and from the raw datasets read
+with plain h5py, not through the package.
+"""
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+from contextlib import redirect_stderr, redirect_stdout
+
+import h5py
+import numpy as np
+import pandas as pd
+
+import headspec
+from headspec import cli as headspec_cli
+from headspec import plots
+
+DIR = os.environ.get("HEADSPEC_TEST_DIR")
+BIN = os.environ.get("HEADSPEC_BIN")
+ANALYSIS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+SWEPT = {"tiny": ["distribution", "activation", "H"],
+         "grid": ["b1", "b2", "activation", "seed"],
+         "grid_partial": ["b1", "b2", "activation", "seed"],
+         "ambiguous": ["b2", "activation", "H", "sigma0", "seed"]}
+PENDING = [12, 13, 14, 15]  # grid_partial: points emulated as not yet stored
+FAILED = 5                  # grid.yaml: testing: {fail_point: 5}
+
+
+def setUpModule():
+    if not DIR:
+        raise unittest.SkipTest("run through tests/python_package.sh (HEADSPEC_TEST_DIR)")
+    # A partly finished file, as a running or killed job leaves it: the file
+    # is created whole with NaN rows and status 0, and points are stored one
+    # by one. Emulated on a copy by undoing the last four points.
+    part = os.path.join(DIR, "grid_partial.h5")
+    shutil.copy(os.path.join(DIR, "grid.h5"), part)
+    with h5py.File(part, "r+") as f:
+        g = f["grid"]
+        for i in PENDING:
+            grp = f["results"][g["group"][i].decode()]
+            row = g["row"][i]
+
+            def undo(name, obj):
+                if (isinstance(obj, h5py.Dataset) and obj.dtype.kind == "f"
+                        and obj.attrs.get("CLASS") != b"DIMENSION_SCALE"):
+                    obj[row] = np.nan  # as the file is created
+            grp.visititems(undo)
+            g["status"][i] = 0
+
+
+def files(name):
+    """(format, path) of each file of a job: format 2 as the binary writes
+    it now; for tiny also format 1."""
+    out = [(2, os.path.join(DIR, name + ".h5"))]
+    if name == "tiny":
+        out.insert(0, (1, os.path.join(ANALYSIS, "tests", "data", "tiny_v1.h5")))
+    return out
+
+
+def raw(path, i, field):
+    """A point's dataset read with plain h5py (format 1 or 2)."""
+    with h5py.File(path, "r") as f:
+        g = f["grid"]
+        group = g["group"][i]
+        group = group.decode() if isinstance(group, bytes) else group
+        return f["results"][group][field][g["row"][i]]
+
+
+class PointsTable(unittest.TestCase):
+    def test_rows_and_swept_columns(self):
+        for name, keys in SWEPT.items():
+            for version, path in files(name):
+                with self.subTest(file=name, format=version), headspec.open_results(path) as r:
+                    self.assertEqual(r.format_version, version)
+                    self.assertEqual(r.swept, keys)
+                    p = r.points
+                    with h5py.File(path, "r") as f:
+                        n = int(f.attrs["n_points"])
+                    self.assertEqual(len(p), n)
+                    self.assertEqual(list(p.columns[:len(keys)]), keys)
+                    for k in keys:
+                        self.assertNotIn(k, p.attrs["fixed"])
+
+    def test_grid_order_and_values(self):
+        # tiny.yaml: distribution, activation, H swept; the last varies fastest.
+        for version, path in files("tiny"):
+            with self.subTest(format=version), headspec.open_results(path) as r:
+                p = r.points
+                self.assertEqual(list(p.H), [1, 2] * 6)
+                self.assertEqual(list(p.distribution), ["flipping"] * 6 + ["onehot"] * 6)
+                self.assertEqual(list(p.activation[:6]),
+                                 ["softmax"] * 2 + ["softmax1"] * 2 + ["bsoftmax"] * 2)
+                self.assertEqual(r.fixed["d"], 64)
+                self.assertEqual(r.fixed["record_grid"], "log")
+                self.assertEqual(r.fixed["eta"], 0.5)
+
+    def test_status_and_failure(self):
+        for version, path in files("grid_partial"):
+            with self.subTest(format=version), headspec.open_results(path) as r:
+                p = r.points
+                expect = ["done"] * 16
+                expect[FAILED] = "failed"
+                for i in PENDING:
+                    expect[i] = "pending"
+                self.assertEqual(list(p.status), expect)
+                self.assertIn("fail_point", p.message[FAILED])
+                self.assertEqual(p.message[0], "")
+                for col in ("sgd_test_loss", "ode_loss", "bayes_risk", "ode_cosine", "ode_spec"):
+                    done = p.status == "done"
+                    self.assertTrue(np.isfinite(p[col][done]).all(), col)
+                    self.assertTrue(np.isnan(p[col][~done]).all(), col)
+
+    def test_summaries_against_raw_datasets(self):
+        for name in ("tiny", "grid"):
+            for version, path in files(name):
+                with self.subTest(file=name, format=version), headspec.open_results(path) as r:
+                    p = r.points
+                    for i in np.flatnonzero(p.status == "done"):
+                        loss = raw(path, i, "sgd/test_loss")[-1]
+                        ode = raw(path, i, "ode/loss")[-1]
+                        bayes = raw(path, i, "bayes_risk")
+                        self.assertEqual(p.sgd_test_loss[i], loss)
+                        self.assertEqual(p.ode_loss[i], ode)
+                        self.assertEqual(p.ode_gap[i], ode - bayes)
+                        m = raw(path, i, "ode/m")[-1]
+                        H = m.shape[0]
+                        if H == 2:  # cos of the two heads' m, by hand
+                            c = (m[0] @ m[1]) / np.sqrt((m[0] @ m[0]) * (m[1] @ m[1]))
+                            self.assertAlmostEqual(p.ode_cosine[i], c, places=12)
+                        else:
+                            self.assertTrue(np.isnan(p.ode_cosine[i]))
+                        # MODEL.md: flipping's mu = (b1, 0), so the part of
+                        # m_h orthogonal to mu is |m_h2|; signed onehot: mu = 0.
+                        if p.get("distribution", pd.Series(["flipping"] * len(p)))[i] == "flipping":
+                            spec = np.mean(np.abs(m[:, 1]))
+                        else:
+                            spec = np.mean(np.sqrt((m ** 2).sum(axis=1)))
+                        self.assertAlmostEqual(p.ode_spec[i], spec, places=12)
+
+    def test_cosine_and_specialisation_closed_forms(self):
+        m = np.array([[1.0, 0.0], [0.0, 2.0], [-3.0, 0.0]])
+        # pairs: (0,1) 0, (0,2) -1, (1,2) 0
+        self.assertAlmostEqual(headspec.derived.head_cosine(m), -1.0 / 3)
+        mu = np.array([1.0, 1.0])  # unsigned onehot, beta = K = 2
+        # |m_h - (<m_h,mu>/2) mu|: (1,0) -> 1/sqrt2; (0,2) -> sqrt2; (-3,0) -> 3/sqrt2
+        self.assertAlmostEqual(headspec.derived.specialisation(m, mu),
+                               (0.5 + 1 + 1.5) * np.sqrt(2) / 3)
+        np.testing.assert_array_equal(
+            headspec.derived.mean_feature("onehot", 2, beta=2.0, signed=0), [1.0, 1.0])
+        self.assertAlmostEqual(headspec.results.discrete_mean(
+            "model:\n  atoms: [[1, 0], [0, 2]]\n  probs: [0.25, 0.75]\n")[1], 1.5)
+
+
+class Arrays(unittest.TestCase):
+    def test_dims_padding_and_values(self):
+        for version, path in files("tiny"):
+            with self.subTest(format=version), headspec.open_results(path) as r:
+                a = r.array("sgd/m")
+                self.assertEqual(a.dims, ("distribution", "activation", "H", "time", "head",
+                                          "spike"))
+                self.assertEqual(a.shape, (2, 3, 2, 5, 2, 3))
+                np.testing.assert_allclose(a.time, [0, 0.25, 0.5, 1, 2])
+                one = a.sel(distribution="flipping", activation="softmax1", H=1)
+                self.assertTrue(np.isnan(one.sel(head=1)).all())    # H = 1: padded head
+                self.assertTrue(np.isnan(one.sel(spike=2)).all())   # flipping: K = 2
+                np.testing.assert_array_equal(one.sel(head=0, spike=[0, 1]),
+                                              raw(path, 2, "sgd/m")[:, 0, :])
+                two = a.sel(distribution="onehot", activation="bsoftmax", H=2)
+                np.testing.assert_array_equal(two, raw(path, 11, "sgd/m"))
+                self.assertTrue(r.array("bayes_risk").attrs["description"])
+                stacked = r.array("ode/loss", stack=True)
+                self.assertEqual(stacked.dims, ("point", "time"))
+                self.assertEqual(list(stacked.H.values), [1, 2] * 6)
+
+    def test_not_done_is_nan(self):
+        for version, path in files("grid_partial"):
+            with self.subTest(format=version), headspec.open_results(path) as r:
+                a = r.array("sgd/test_loss", stack=True)
+                done = np.asarray(r.points.status == "done")
+                self.assertTrue(np.isfinite(a.values[done]).all())
+                self.assertTrue(np.isnan(a.values[~done]).all())
+                g = r.array("ode/Q")
+                self.assertEqual(g.dims, ("b1", "b2", "activation", "seed", "time", "head",
+                                          "head2"))
+                cell = g.sel(b1=1.0, b2=2.0, activation="bsoftmax", seed=2)  # point 15
+                self.assertTrue(np.isnan(cell).all())
+
+    def test_point(self):
+        for version, path in files("tiny"):
+            with self.subTest(format=version), headspec.open_results(path) as r:
+                p = r.point(7)
+                self.assertEqual((p["distribution"], p["activation"], p["H"]),
+                                 ("onehot", "softmax", 2))
+                self.assertEqual(p["sgd/m"].shape, (5, 2, 3))
+                np.testing.assert_array_equal(p["ode/prune_loss"], raw(path, 7, "ode/prune_loss"))
+                self.assertEqual(p["ode_cosine"], r.points.ode_cosine[7])
+                with self.assertRaises(IndexError):
+                    r.point(12)
+
+
+class Formats(unittest.TestCase):
+    def test_formats_read_alike(self):
+        """The format-1 file (an older binary) has the same structure."""
+        (_, p1), (_, p2) = files("tiny")
+        with headspec.open_results(p1) as r1, headspec.open_results(p2) as r2:
+            self.assertEqual(list(r1.points.columns), list(r2.points.columns))
+            pd.testing.assert_frame_equal(r1.points[r1.swept], r2.points[r2.swept])
+            for col in ("status", "bayes_risk", "ode_cosine", "sgd_spec"):
+                self.assertEqual(list(r1.points[col].isna()), list(r2.points[col].isna()))
+            self.assertEqual(sorted(r1.fields()), sorted(r2.fields()))
+            for field in r1.fields():
+                a, b = r1.array(field), r2.array(field)
+                self.assertEqual((a.dims, a.shape), (b.dims, b.shape), field)
+                np.testing.assert_array_equal(np.isnan(a.values), np.isnan(b.values))
+            np.testing.assert_allclose(r1.array("sgd/t").time, r2.array("sgd/t").time, rtol=1e-12)
+
+    def test_refuses_other_versions(self):
+        tmp = tempfile.mkdtemp(dir=DIR)
+        bad = os.path.join(tmp, "v3.h5")
+        shutil.copy(os.path.join(DIR, "tiny.h5"), bad)
+        with h5py.File(bad, "r+") as f:
+            f.attrs["format_version"] = np.int64(3)
+        with self.assertRaises(headspec.FormatError) as e:
+            headspec.open_results(bad)
+        self.assertIn("format_version 3", str(e.exception))
+        self.assertIn("reads format_version 1 and 2", str(e.exception))
+        other = os.path.join(tmp, "other.h5")
+        with h5py.File(other, "w") as f:
+            f["x"] = 1
+        with self.assertRaises(headspec.FormatError) as e:
+            headspec.open_results(other)
+        self.assertIn("not a headspec results file", str(e.exception))
+
+    def test_file_being_written(self):
+        """Open a file while `headspec run` writes it: pending points NaN."""
+        if not BIN:
+            self.skipTest("HEADSPEC_BIN not set")
+        tmp = tempfile.mkdtemp(dir=DIR)
+        with open(os.path.join(DIR, "grid.yaml")) as fh:
+            job = fh.read()
+        job = job.replace("output: grid.h5", "output: running.h5").replace(
+            "d: 32", "d: 200").replace("t_max: 1", "t_max: 6").split("testing:")[0]
+        with open(os.path.join(tmp, "running.yaml"), "w") as fh:
+            fh.write(job)
+        proc = subprocess.Popen([BIN, "run", "--quiet", "running.yaml"], cwd=tmp,
+                                stderr=subprocess.DEVNULL)
+        path = os.path.join(tmp, "running.h5")
+        try:
+            for _ in range(3000):  # until the first point is stored (or all)
+                time.sleep(0.01)
+                try:
+                    with h5py.File(path, "r", locking=False) as f:
+                        if f["grid/status"][:].any():
+                            break
+                except (OSError, KeyError):
+                    continue  # not created yet
+            with headspec.open_results(path) as r:
+                p = r.points
+                a = r.array("sgd/test_loss", stack=True).values
+            done = np.asarray(p.status == "done")
+            self.assertEqual(len(p), 16)
+            self.assertTrue(np.isfinite(a[done]).all())
+            self.assertTrue(np.isnan(a[~done]).all())
+            print("\n    read while running: %d of 16 points done" % done.sum(), file=sys.stderr)
+        finally:
+            self.assertEqual(proc.wait(timeout=120), 0)
+
+
+def png_ok(path):
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return head == b"\x89PNG\r\n\x1a\n" and os.path.getsize(path) > 2000
+
+
+def cli(*args):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = headspec_cli.main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+class Plots(unittest.TestCase):
+    # kind, file, extra arguments: each must draw
+    DRAWN = [("dynamics", "tiny", []), ("pruning", "tiny", []),
+             ("maps", "tiny", ["--select", "distribution=onehot"]),
+             ("vs", "grid_partial", ["--x", "b2"]),
+             ("heatmap", "grid_partial", ["--mean", "seed"])]
+    # kind, extra arguments, the key it must name when refusing ambiguous.h5
+    # kind, the key it must name when refusing ambiguous.h5, a choice that
+    # resolves it
+    REFUSED = [("dynamics", "sigma0", ["--select", "sigma0=0.5,seed=1"]),
+               ("heatmap", "seed", ["--mean", "seed"]),
+               ("vs", "sigma0", ["--select", "sigma0=0.3"]),
+               ("pruning", "sigma0", ["--select", "sigma0=0.5", "--mean", "seed"]),
+               ("maps", "b2", ["--select", "b2=2,seed=1,sigma0=0.5"])]
+
+    def test_each_kind_draws(self):
+        out = tempfile.mkdtemp(dir=DIR)
+        # Drawing is slow (about 2 s a figure here): format 2 only; both
+        # formats read the same (Formats.test_formats_read_alike).
+        for kind, name, extra in self.DRAWN:
+            for version, path in files(name)[-1:]:
+                with self.subTest(kind=kind, format=version):
+                    png = os.path.join(out, "%s_%d.png" % (kind, version))
+                    code, so, se = cli("plot", kind, path, "-o", png, *extra)
+                    self.assertEqual(code, 0, se)
+                    self.assertTrue(png_ok(png))
+        pdf = os.path.join(out, "d.pdf")
+        self.assertEqual(cli("plot", "dynamics", files("tiny")[0][1], "-o", pdf)[0], 0)
+        with open(pdf, "rb") as fh:
+            self.assertEqual(fh.read(5), b"%PDF-")
+
+    def test_refuses_ambiguous_and_names_the_key(self):
+        out = tempfile.mkdtemp(dir=DIR)
+        for kind, key, choice in self.REFUSED:
+            for version, path in files("ambiguous"):
+                with self.subTest(kind=kind, format=version):
+                    png = os.path.join(out, kind + ".png")
+                    code, so, se = cli("plot", kind, path, "-o", png)
+                    self.assertEqual(code, 2)
+                    self.assertIn("swept key %s" % key, se)
+                    self.assertIn("--select %s=VALUE" % key, se)
+                    self.assertFalse(os.path.exists(png))
+                    if version == 1:
+                        continue
+                    # naming a value resolves it
+                    code, so, se = cli("plot", kind, path, "-o", png, *choice)
+                    self.assertEqual(code, 0, se)
+                    self.assertTrue(png_ok(png))
+                    os.remove(png)
+        code, so, se = cli("plot", "vs", files("ambiguous")[0][1], "-o",
+                           os.path.join(out, "x.png"), "--select", "b2=3")
+        self.assertEqual(code, 2)
+        self.assertIn("b2=3 is not a value of b2 (values: 1, 2)", se)
+
+    def test_seed_mean_and_error_bars(self):
+        """vs averages seeds: compare with a pandas group-by of the table."""
+        with headspec.open_results(files("grid_partial")[0][1]) as r:
+            lay = plots.Layout(r, "vs", axes=("b2",))
+            self.assertEqual(lay.mean, ["seed"])
+            self.assertEqual(lay.lines, ["activation"])
+            self.assertEqual(lay.panels, ["b1"])
+            da = lay.reduce(r.array("sgd_test_loss"))
+            p = r.points
+            g = p.groupby(["b1", "b2", "activation"]).sgd_test_loss
+            for (b1, b2, act), mean in g.mean().items():
+                got = float(da.sel(b1=b1, b2=b2, activation=act))
+                if np.isnan(mean):  # both seeds not done
+                    self.assertTrue(np.isnan(got))
+                    continue
+                self.assertAlmostEqual(got, mean, places=12)
+                sem = float(da.attrs["sem"].sel(b1=b1, b2=b2, activation=act))
+                n = g.count()[(b1, b2, act)]
+                if n > 1:
+                    self.assertAlmostEqual(sem, g.std()[(b1, b2, act)] / np.sqrt(n), places=12)
+                else:  # one seed left (the other failed or pending): no error bar
+                    self.assertTrue(np.isnan(sem))
+
+    def test_bayes_line_per_distribution(self):
+        """Lines that differ in b2 get one R* each, not the first one's."""
+        import matplotlib.pyplot as plt
+        with headspec.open_results(files("grid")[0][1]) as r:
+            lay = plots.Layout(r, "dynamics", select={"b1": "1", "seed": "1"})
+            self.assertEqual(lay.lines, ["b2"])
+            bayes = lay.reduce(r.array("bayes_risk"))
+            fig, ax = plt.subplots()
+            panel = {"activation": "softmax"}
+            lines = lay.combos(bayes, ["b2"])
+            plots._bayes_lines(lay, bayes, panel, lines, ax, ["C0", "C1"])
+            drawn = sorted(line.get_ydata()[0] for line in ax.get_lines())
+            p = r.points
+            want = sorted(p[(p.b1 == 1) & (p.seed == 1) & (p.activation == "softmax")]
+                          .bayes_risk)
+            np.testing.assert_allclose(drawn, want)
+            self.assertNotAlmostEqual(want[0], want[1], places=3)
+            plt.close(fig)
+
+
+class CommandLine(unittest.TestCase):
+    def test_summary(self):
+        path = files("grid_partial")[-1][1]
+        code, out, err = cli("summary", path)
+        self.assertEqual(code, 0, err)
+        self.assertIn("16 points (11 done)", out)
+        self.assertIn("point 5 failed: forced failure", out)
+        code, out, err = cli("summary", path, "--csv")
+        df = pd.read_csv(io.StringIO(out), index_col="point")
+        self.assertEqual(len(df), 16)
+        self.assertEqual(list(df.columns[:4]), SWEPT["grid"])
+
+    def test_module_and_old_scripts(self):
+        env = dict(os.environ, PYTHONPATH="")  # the scripts find the package themselves
+        out = tempfile.mkdtemp(dir=DIR)
+        tiny = files("tiny")[-1][1]
+        runs = [[sys.executable, os.path.join(ANALYSIS, "plot_demo.py"), tiny,
+                 os.path.join(out, "demo.png")],
+                [sys.executable, os.path.join(ANALYSIS, "plot_pruning_maps.py"), tiny,
+                 os.path.join(out, "pm.png"), "--select", "distribution=onehot"],
+                [sys.executable, os.path.join(ANALYSIS, "agreement.py"), tiny, "1"]]
+        for cmd in runs:
+            with self.subTest(script=os.path.basename(cmd[1])):
+                res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+                self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertTrue(png_ok(os.path.join(out, "demo.png")))
+        self.assertTrue(png_ok(os.path.join(out, "pm.png")))
+        self.assertTrue(png_ok(os.path.join(out, "pm_maps.png")))
+        res = subprocess.run([sys.executable, os.path.join(ANALYSIS, "agreement.py"), tiny, "1"],
+                             env=env, capture_output=True, text=True)
+        # one row per done point, with every swept key
+        lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
+        self.assertEqual(len(lines), 1 + 12)
+        self.assertIn("distribution", lines[0])
+        self.assertIn("H", lines[0].split())
+
+    def test_old_loader_api(self):
+        import headspec_results as hr
+        with hr.open_results(files("tiny")[1][1]) as f:
+            g = hr.grid(f)
+            rows = hr.select(g, activation="softmax", H=2)
+            self.assertEqual(list(rows), [1, 7])
+            p = hr.point(f, 7)
+            self.assertEqual(p["sgd/m"].shape, (5, 2, 3))
+
+
+if __name__ == "__main__":
+    unittest.main()
