@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages headspec needs. As root, installs what is
 # missing with apt; otherwise prints the exact command and fails.
-# Usage: scripts/setup.sh [--with-slurm]
+# Usage: scripts/setup.sh [--with-tests] [--with-slurm]
+#   --with-tests  also what the tests read results files with (netCDF-4)
 set -eu
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools libopenblas-dev libgsl-dev librandom123-dev
   libfyaml-dev python3-h5py python3-numpy python3-pandas python3-xarray
   python3-matplotlib)
-[ "${1:-}" = --with-slurm ] && packages+=(slurmctld slurmd slurm-client munge)
+for option in "$@"; do
+  case $option in
+    --with-tests) packages+=(python3-netcdf4 python3-h5netcdf netcdf-bin) ;;
+    --with-slurm) packages+=(slurmctld slurmd slurm-client munge) ;;
+    *) echo "setup: unknown option $option" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,7 @@
 # again with AddressSanitizer and UBSan and run the tests once more.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --with-tests
 export OPENBLAS_NUM_THREADS=1
 jobs=$(nproc)
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DHS_WERROR=ON >/dev/null

@@ -10,6 +10,7 @@
  * rank, the master does everything. */
 #include "headspec/sweep.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +150,7 @@ static void print_progress(sweep *sw, double fraction) {
   for (int r = 0; r < sw->size; r++) done += sw->per_rank[r];
   double elapsed = now() - sw->start;
   double cost = sw->cost_done + (sw->current >= 0 ? fraction * sw->current_cost : 0);
-  double eta = cost > 0 ? elapsed * (sw->cost_total - cost) / cost : -1;
+  double eta = cost > 0 ? elapsed * fmax(sw->cost_total - cost, 0) / cost : -1;
   char e[32], left[32];
   format_duration(elapsed, e, sizeof e);
   format_duration(eta, left, sizeof left);
