@@ -69,6 +69,22 @@ static hs_status build_gaussian(hs_dist *d, const hs_dist_params *p,
   return HS_OK;
 }
 
+/* diag_gaussian(betas): c_k ~ N(0, beta_k^2) with the given beta_k, for
+ * strengths that are not evenly spaced (two equal ones, say). */
+static hs_status build_diag_gaussian(hs_dist *d, const hs_dist_params *p,
+                                     hs_err *err) {
+  int K = p->betas.rows * p->betas.cols;
+  if (K < 1 || !p->betas.data)
+    return hs_err_set(err, HS_EINPUT, "diag_gaussian: needs betas (one per spike)");
+  for (int k = 0; k < K; k++)
+    if (!(p->betas.data[k] >= 0) || !isfinite(p->betas.data[k]))
+      return hs_err_set(err, HS_EINPUT, "diag_gaussian: betas must be finite and >= 0");
+  hs_status s = alloc_form(d, K, 0, err);
+  if (s) return s;
+  memcpy(d->scales, p->betas.data, sizeof(double) * K);
+  return HS_OK;
+}
+
 /* discrete(atoms, probs): atom c_j with probability p_j. */
 static hs_status build_discrete(hs_dist *d, const hs_dist_params *p,
                                 hs_err *err) {
@@ -99,6 +115,7 @@ static const hs_dist_type dist_types[] = {
     {"onehot", "beta K signed", build_onehot},
     {"gaussian", "bmin bmax K", build_gaussian},
     {"discrete", "atoms probs", build_discrete},
+    {"diag_gaussian", "betas", build_diag_gaussian},
 };
 enum { N_DIST_TYPES = sizeof dist_types / sizeof dist_types[0] };
 
@@ -108,7 +125,7 @@ const hs_dist_type *hs_dist_find(const char *name) {
   return NULL;
 }
 
-const char *hs_dist_names(void) { return "flipping onehot gaussian discrete"; }
+const char *hs_dist_names(void) { return "flipping onehot gaussian discrete diag_gaussian"; }
 
 int hs_dist_uses_key(const hs_dist_type *type, const char *key) {
   size_t n = strlen(key);

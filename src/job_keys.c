@@ -53,6 +53,8 @@ const hs_key hs_job_keys[] = {
      NULL, "discrete: list of atoms c_j"},
     {"model", "probs", HS_KEY_VECTOR, 0, 1, OFF(dist.probs), 0, 1, NULL, NULL,
      "discrete: probabilities p_j"},
+    {"model", "betas", HS_KEY_VECTOR, 0, 1, OFF(dist.betas), 0, 1e6, NULL, NULL,
+     "diag_gaussian: standard deviation beta_k of each spike"},
     {"model", "activation", HS_KEY_NAME, 1, 0, OFF(activation), 0, 0, NULL,
      check_activation, "softmax, softmax1 or bsoftmax"},
     {"model", "H", HS_KEY_INT, 1, 0, OFF(H), 1, 1024, NULL, NULL,

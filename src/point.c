@@ -161,7 +161,9 @@ int64_t hs_point_steps(const hs_point *p) {
 
 /* K of the point's distribution without building it. */
 static double spikes_of(const hs_point *p) {
-  return p->dist.atoms.rows > 0 ? p->dist.atoms.cols : p->dist.K > 0 ? p->dist.K : 2;
+  if (p->dist.atoms.rows > 0) return p->dist.atoms.cols;
+  if (p->dist.betas.cols > 0) return p->dist.betas.cols;
+  return p->dist.K > 0 ? p->dist.K : 2;
 }
 
 double hs_point_memory(const hs_point *p) {

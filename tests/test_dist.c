@@ -53,6 +53,11 @@ static void test_moments(void) {
   check_moments(&d, (double[]){0, 0, 0}, (double[]){0.25, 0, 0, 0, 1.5625, 0, 0, 0, 4}, 2,
                 "gaussian");
   hs_dist_free(&d);
+  double betas[] = {3, 1, 1}; /* two equal strengths */
+  d = make((hs_dist_params){.name = "diag_gaussian", .betas = {betas, 1, 3}});
+  check_moments(&d, (double[]){0, 0, 0}, (double[]){9, 0, 0, 0, 1, 0, 0, 0, 1}, 3,
+                "diag_gaussian");
+  hs_dist_free(&d);
   double atoms[] = {1, 0, 0, 2, -1, -1}, probs[] = {0.5, 0.3, 0.2};
   d = make((hs_dist_params){.name = "discrete", .atoms = {atoms, 3, 2},
                             .probs = {probs, 1, 3}});
@@ -88,6 +93,11 @@ static void test_errors(void) {
   CHECK(hs_dist_init(&d, &bad, &err) == HS_EINPUT, "probs must sum to 1");
   hs_dist_params unknown = {.name = "cauchy"};
   CHECK(hs_dist_init(&d, &unknown, &err) == HS_EINPUT, "unknown distribution");
+  double negative[] = {1, -0.5};
+  hs_dist_params bad_betas = {.name = "diag_gaussian", .betas = {negative, 1, 2}};
+  CHECK(hs_dist_init(&d, &bad_betas, &err) == HS_EINPUT, "betas must be >= 0");
+  hs_dist_params no_betas = {.name = "diag_gaussian"};
+  CHECK(hs_dist_init(&d, &no_betas, &err) == HS_EINPUT, "diag_gaussian needs betas");
   CHECK(hs_dist_uses_key(hs_dist_find("onehot"), "K"), "onehot reads K");
   CHECK(!hs_dist_uses_key(hs_dist_find("flipping"), "b"), "flipping has no key b");
 }

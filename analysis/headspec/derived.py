@@ -49,13 +49,13 @@ def specialisation(m, mu):
 
 def mean_feature(distribution, K, b1=np.nan, beta=np.nan, signed=0, discrete=None):
     """mu = E[c] (MODEL.md section 1): (b1, 0) for flipping, (beta/K) 1 for
-    unsigned onehot, 0 for signed onehot and gaussian, sum_j p_j c_j for
+    unsigned onehot, 0 for signed onehot and the gaussians, sum_j p_j c_j for
     discrete (given as `discrete`, else None: unknown)."""
     if distribution == "flipping":
         return np.array([b1, 0.0])
     if distribution == "onehot":
         return np.zeros(K) if signed == 1 else np.full(K, beta / K)
-    if distribution == "gaussian":
+    if distribution in ("gaussian", "diag_gaussian"):
         return np.zeros(K)
     if distribution == "discrete" and discrete is not None and len(discrete) == K:
         return np.asarray(discrete, dtype=float)

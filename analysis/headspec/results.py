@@ -32,7 +32,7 @@ KEY_ORDER = ("distribution", "b1", "b2", "beta", "K", "signed", "bmin", "bmax",
              "samples", "antithetic", "rtol", "atol", "start", "start_noise",
              "bayes_samples", "maps", "prune")
 # Keys given as lists that are values, not sweeps.
-LIST_VALUED = ("atoms", "probs", "start_m", "start_Q", "start_b")
+LIST_VALUED = ("atoms", "probs", "betas", "start_m", "start_Q", "start_b")
 
 # Dimensions of the format-1 datasets, which carry no dimension scales.
 V1_DIMS = {

@@ -4,8 +4,8 @@
  * Distributions are a table (GSL's algorithms-as-data): each entry names the
  * job keys it reads and builds an hs_dist from hs_dist_params. Every
  * distribution is stored either as atoms with probabilities (flipping, onehot,
- * discrete) or as independent Gaussians (gaussian); sampling, the mean and the
- * Bayes function phi are written once for each of those two forms.
+ * discrete) or as independent Gaussians (gaussian, diag_gaussian); sampling,
+ * the mean and the Bayes function phi are written once for each form.
  */
 #ifndef HEADSPEC_DIST_H
 #define HEADSPEC_DIST_H
@@ -31,6 +31,7 @@ typedef struct hs_dist_params {
   double bmin, bmax;   /* gaussian */
   hs_matrix atoms;     /* discrete: one atom per row */
   hs_matrix probs;     /* discrete: 1 x atoms */
+  hs_matrix betas;     /* diag_gaussian: 1 x K standard deviations */
 } hs_dist_params;
 
 typedef struct hs_dist {
