@@ -85,6 +85,18 @@ static hs_status build_diag_gaussian(hs_dist *d, const hs_dist_params *p,
   return HS_OK;
 }
 
+/* iso_gaussian(beta, K): c ~ N(0, beta^2 I_K), one strength to sweep. */
+static hs_status build_iso_gaussian(hs_dist *d, const hs_dist_params *p,
+                                          hs_err *err) {
+  if (p->K < 1) return hs_err_set(err, HS_EINPUT, "iso_gaussian: K must be >= 1");
+  if (!(p->beta >= 0) || !isfinite(p->beta))
+    return hs_err_set(err, HS_EINPUT, "iso_gaussian: beta must be finite and >= 0");
+  hs_status s = alloc_form(d, p->K, 0, err);
+  if (s) return s;
+  for (int k = 0; k < p->K; k++) d->scales[k] = p->beta;
+  return HS_OK;
+}
+
 /* discrete(atoms, probs): atom c_j with probability p_j. */
 static hs_status build_discrete(hs_dist *d, const hs_dist_params *p,
                                 hs_err *err) {
@@ -116,6 +128,7 @@ static const hs_dist_type dist_types[] = {
     {"gaussian", "bmin bmax K", build_gaussian},
     {"discrete", "atoms probs", build_discrete},
     {"diag_gaussian", "betas", build_diag_gaussian},
+    {"iso_gaussian", "beta K", build_iso_gaussian},
 };
 enum { N_DIST_TYPES = sizeof dist_types / sizeof dist_types[0] };
 
@@ -125,7 +138,7 @@ const hs_dist_type *hs_dist_find(const char *name) {
   return NULL;
 }
 
-const char *hs_dist_names(void) { return "flipping onehot gaussian discrete diag_gaussian"; }
+const char *hs_dist_names(void) { return "flipping onehot gaussian discrete diag_gaussian iso_gaussian"; }
 
 int hs_dist_uses_key(const hs_dist_type *type, const char *key) {
   size_t n = strlen(key);

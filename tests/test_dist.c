@@ -58,6 +58,9 @@ static void test_moments(void) {
   check_moments(&d, (double[]){0, 0, 0}, (double[]){9, 0, 0, 0, 1, 0, 0, 0, 1}, 3,
                 "diag_gaussian");
   hs_dist_free(&d);
+  d = make((hs_dist_params){.name = "iso_gaussian", .beta = 2, .K = 2});
+  check_moments(&d, (double[]){0, 0}, (double[]){4, 0, 0, 4}, 2, "iso_gaussian");
+  hs_dist_free(&d);
   double atoms[] = {1, 0, 0, 2, -1, -1}, probs[] = {0.5, 0.3, 0.2};
   d = make((hs_dist_params){.name = "discrete", .atoms = {atoms, 3, 2},
                             .probs = {probs, 1, 3}});

@@ -55,7 +55,7 @@ def mean_feature(distribution, K, b1=np.nan, beta=np.nan, signed=0, discrete=Non
         return np.array([b1, 0.0])
     if distribution == "onehot":
         return np.zeros(K) if signed == 1 else np.full(K, beta / K)
-    if distribution in ("gaussian", "diag_gaussian"):
+    if distribution in ("gaussian", "diag_gaussian", "iso_gaussian"):
         return np.zeros(K)
     if distribution == "discrete" and discrete is not None and len(discrete) == K:
         return np.asarray(discrete, dtype=float)
