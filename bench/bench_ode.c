@@ -35,7 +35,7 @@ static void bench_rhs(void) {
   hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
   hs_dist_init(&dist, &dp, NULL);
   hs_population pop;
-  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, NULL, NULL);
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
   size_t n = hs_ode_dim(H, K);
   double *y = malloc(sizeof(double) * n), *dy = malloc(sizeof(double) * n);
   hs_rng r;
@@ -83,7 +83,7 @@ static void bench_integrate(double t_end) {
   hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
   hs_dist_init(&dist, &dp, NULL);
   hs_population pop;
-  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, NULL, NULL);
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
   double y[H * W + H + 1];
   memset(y, 0, sizeof y);
   for (int h = 0; h < H; h++) {
@@ -117,7 +117,7 @@ static void spread(const char *what, const double *R, int antithetic) {
   double b[H] = {0, 0}, loss[SETS], grads[SETS][H * W], gb[H], gl;
   for (int set = 0; set < SETS; set++) {
     hs_population pop;
-    hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 100 + set, 1, NULL, NULL);
+    hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 100 + set, 1, 0, NULL, NULL);
     if (antithetic) hs_population_make_antithetic(&pop);
     loss[set] = hs_population_loss(&pop, H, R, NULL, b, 1, grads[set], gb, &gl, NULL, NULL);
     hs_population_free(&pop);

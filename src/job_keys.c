@@ -112,6 +112,8 @@ const hs_key hs_job_keys[] = {
      NULL, "standard deviation of noise added to the start's m and V"},
     {"analysis", "bayes_samples", HS_KEY_INT, 1, 0, OFF(bayes_samples), 0,
      1000000000, "100000", NULL, "Monte Carlo samples of the Bayes risk (0: skip)"},
+    {"analysis", "fresh_samples", HS_KEY_INT, 1, 0, OFF(fresh_samples), 0, 1000000000,
+     "100000", NULL, "independent Monte Carlo samples for the final states' Lpop (0: skip)"},
     {"analysis", "maps", HS_KEY_INT, 1, 0, OFF(maps), 1, 10000, "4", NULL,
      "sequences shown in the attention maps"},
     {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,

@@ -123,6 +123,7 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
                     res->ode_prune_order, err);
   }
   hs_ode_free(ode);
-  free(y);
+  if (!st) ctx->ode_y = y; /* for the out-of-sample loss (point_fresh.c) */
+  else free(y);
   return st;
 }

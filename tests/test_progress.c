@@ -56,9 +56,9 @@ static void test_numerical_modules(void) {
 
   hs_population pop;
   p = stopping(&l);
-  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, 4000, 1, 1, &p, &err) ==
+  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, 4000, 1, 1, 0, &p, &err) ==
             HS_EINTERRUPT, "population draw not interrupted");
-  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, 4000, 1, 1, NULL, &err) == HS_OK,
+  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, 4000, 1, 1, 0, NULL, &err) == HS_OK,
         "%s", err.msg);
   double R[3 * 5], b[3] = {0.1, -0.2, 0.3}, loss[3], order[3];
   for (int i = 0; i < H * W; i++) R[i] = 0.3 * ((i * 7) % 5 - 2);
