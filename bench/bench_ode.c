@@ -61,7 +61,8 @@ static hs_point ode_point(int samples, double t_end, int records) {
   hs_point p = {.job_seed = 1, .L = 8, .H = 2, .sigma0 = 0.5, .seed = 1,
                 .orthonormal_spikes = 1, .d = 1000, .B = 1, .eta = 0.5, .kappa = 1,
                 .records = records, .t_max = t_end, .run_ode = 1, .noise_term = 1,
-                .ode_samples = samples, .ode_rtol = 1e-6, .ode_atol = 1e-8, .maps = 1};
+                .ode_samples = samples, .ode_rtol = 1e-6, .ode_atol = 1e-8, .start_lambda = 1,
+                .maps = 1};
   strcpy(p.activation, "softmax");
   strcpy(p.record_grid, "linear");
   strcpy(p.ode_start, "sgd");

@@ -110,6 +110,8 @@ const hs_key hs_job_keys[] = {
      "given start: b (H); default 0"},
     {"ode", "start_noise", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(start_noise), 0, 1e3, "0",
      NULL, "standard deviation of noise added to the start's m and V"},
+    {"ode", "start_lambda", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(start_lambda), -1e3, 1e3, "1",
+     NULL, "the ODE's initial lambda (softmax1's output scale; others ignore it)"},
     {"analysis", "bayes_samples", HS_KEY_INT, 1, 0, OFF(bayes_samples), 0,
      1000000000, "100000", NULL, "Monte Carlo samples of the Bayes risk (0: skip)"},
     {"analysis", "fresh_samples", HS_KEY_INT, 1, 0, OFF(fresh_samples), 0, 1000000000,

@@ -42,7 +42,7 @@ static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
   int H = p->H, K = ctx->dist.K, W = K + H;
   double *R = y, *b = y + H * W;
   memset(y, 0, sizeof(double) * hs_ode_dim(H, K));
-  y[H * W + H] = 1; /* lambda */
+  y[H * W + H] = p->start_lambda; /* lambda: only softmax1 reads it */
   hs_status st;
   if (strcmp(p->ode_start, "bayes") == 0) {
     st = hs_bayes_point(&ctx->dist, H, R, b, err);

@@ -119,8 +119,29 @@ static void test_fresh_sgd(void) {
   hs_result_free(&r);
 }
 
+/* softmax1 with lambda = 0 outputs f = 0, so every sample's loss is
+ * (1 - 0)^2 + 0 = 1 and Lpop at the start is 1 exactly; dLpop/dlambda =
+ * -(2/H) E[sum_h q_h1] < 0 there, so lambda then grows. */
+static void test_start_lambda(void) {
+  hs_point p = base_point("softmax1", 2);
+  p.start_lambda = 0, p.t_max = 1, p.records = 3, p.bayes_samples = 0, p.fresh_samples = 0;
+  hs_result r;
+  if (run(&p, &r)) return;
+  printf("start_lambda 0: ode/loss %.17g, %.6f; ode/lambda %g, %.6f\n", r.ode_loss[0],
+         r.ode_loss[2], r.ode_lambda[0], r.ode_lambda[2]);
+  CHECK(r.ode_loss[0] == 1, "Lpop at lambda = 0 is %.17g, not 1", r.ode_loss[0]);
+  CHECK(r.ode_lambda[0] == 0, "ode/lambda[0] = %g, not the start_lambda 0", r.ode_lambda[0]);
+  CHECK(r.ode_lambda[2] > 0 && r.ode_loss[2] < 1, "lambda grows from 0 and the loss falls");
+  hs_result_free(&r);
+  p.start_lambda = 1.5;
+  if (run(&p, &r)) return;
+  CHECK(r.ode_lambda[0] == 1.5, "ode/lambda[0] = %g, not the start_lambda 1.5", r.ode_lambda[0]);
+  hs_result_free(&r);
+}
+
 int main(int argc, char **argv) {
   const char *only = argc > 1 ? argv[1] : NULL;
   if (!only || strcmp(only, "fresh") == 0) test_fresh(), test_fresh_sgd();
+  if (!only || strcmp(only, "start_lambda") == 0) test_start_lambda();
   return check_report("test_point");
 }

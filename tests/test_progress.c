@@ -103,7 +103,7 @@ static hs_point make_point(void) {
                 .B = 50, .eta = 0.5, .kappa = 1, .test_samples = 200, .run_sgd = 1,
                 .records = 4, .t_max = 1, .run_ode = 1, .noise_term = 1,
                 .ode_samples = 6000, .antithetic = 1, .ode_rtol = 1e-6,
-                .ode_atol = 1e-8, .start_noise = 0.1, .bayes_samples = 100000,
+                .ode_atol = 1e-8, .start_lambda = 1, .start_noise = 0.1, .bayes_samples = 100000,
                 .maps = 2, .prune = 1};
   strcpy(p.activation, "softmax");
   strcpy(p.record_grid, "linear");
