@@ -112,6 +112,8 @@ const hs_key hs_job_keys[] = {
      NULL, "standard deviation of noise added to the start's m and V"},
     {"ode", "start_lambda", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(start_lambda), -1e3, 1e3, "1",
      NULL, "the ODE's initial lambda (softmax1's output scale; others ignore it)"},
+    {"ode", "resample_dt", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(resample_dt), 0, 1e3, "0", NULL,
+     "> 0: Euler steps of this dt, each on fresh samples (0: fixed samples, adaptive rkf45)"},
     {"analysis", "bayes_samples", HS_KEY_INT, 1, 0, OFF(bayes_samples), 0,
      1000000000, "100000", NULL, "Monte Carlo samples of the Bayes risk (0: skip)"},
     {"analysis", "fresh_samples", HS_KEY_INT, 1, 0, OFF(fresh_samples), 0, 1000000000,

@@ -183,7 +183,9 @@ double hs_point_memory(const hs_point *p) {
   double doubles = K * d + N * L * W + N * K + 256 * L * (3 * H + 2); /* population.c */
   int sgd_start = p->run_ode && strcmp(p->ode_start, "sgd") == 0;
   if (p->run_sgd || sgd_start) doubles += H * d + cap * L * (d + 3 * H + 3) + d;
-  if (p->run_ode) doubles += 11 * (H * W + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
+  if (p->run_ode) doubles += 12 * (H * W + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
+  if (p->run_ode && p->resample_dt > 0) /* the steps' set, besides set 0 */
+    doubles += (double)p->ode_samples * (L * W + K);
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
   doubles += L * K;                                                          /* Bayes */
   return 8 * doubles;
@@ -341,8 +343,13 @@ static void estimate_costs(const hs_point *p, const hs_dist *dist, hs_point_cont
     c[HS_PHASE_SGD] = steps * ctx->cost_step + T * ctx->cost_record;
     c[HS_PHASE_SGD_FINAL] = maps + prune;
   }
-  if (p->run_ode) {
-    c[HS_PHASE_ODE] = (2 * p->t_max + T) * (lpop + (p->noise_term ? 3e-9 * H * H * H : 0));
+  double rhs = lpop + (p->noise_term ? 3e-9 * H * H * H : 0);
+  if (p->run_ode && p->resample_dt > 0) { /* a draw and a right-hand side per step */
+    double steps = ceil(p->t_max / p->resample_dt) + T;
+    c[HS_PHASE_ODE] = steps * (c[HS_PHASE_POPULATION] + rhs) + T * 0.5 * lpop;
+    c[HS_PHASE_ODE_FINAL] = maps + prune;
+  } else if (p->run_ode) {
+    c[HS_PHASE_ODE] = (2 * p->t_max + T) * rhs;
     c[HS_PHASE_ODE_FINAL] = maps + prune;
   }
   if (models && p->fresh_samples > 0) /* draw, then one loss per model */
