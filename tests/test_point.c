@@ -119,6 +119,31 @@ static void test_fresh_sgd(void) {
   hs_result_free(&r);
 }
 
+/* Neither SGD nor ODE: only the Bayes risk, at the cost of its phase alone
+ * (point.c's 30 ns per sequence, token and spike or atom); refused when
+ * bayes_samples is 0 too. R* against MODEL.md section 9. */
+static void test_bayes_only(void) {
+  hs_point p = base_point("softmax", 2);
+  p.run_ode = 0;
+  hs_err err;
+  const char *key;
+  double bayes = (double)p.bayes_samples * p.L * (2 + 2) * 30e-9;
+  CHECK_CLOSE(hs_point_cost(&p), bayes, 1e-12, "a Bayes-only point costs its Bayes phase");
+  hs_result r;
+  if (run(&p, &r)) return;
+  printf("bayes only: R* %.4f +- %.4f (MODEL.md: 0.4366 +- 0.0011)\n", r.bayes_risk[0],
+         r.bayes_risk_se[0]);
+  CHECK_CLOSE(r.bayes_risk[0], 0.4366, 3 * hypot3(r.bayes_risk_se[0], 0.0011, 0),
+              "Bayes-only R* against MODEL.md");
+  CHECK(isnan(r.ode_loss[0]) && isnan(r.lpop[0]) && isnan(r.ode_loss_fresh[0]),
+        "Bayes-only: SGD and ODE results NaN");
+  hs_result_free(&r);
+  p.bayes_samples = 0;
+  CHECK(hs_point_check(&p, &key, &err) == HS_EINPUT && strstr(err.msg, "nothing to compute") &&
+            strcmp(key, "analysis.bayes_samples") == 0,
+        "nothing at all to compute is refused");
+}
+
 /* softmax1 with lambda = 0 outputs f = 0, so every sample's loss is
  * (1 - 0)^2 + 0 = 1 and Lpop at the start is 1 exactly; dLpop/dlambda =
  * -(2/H) E[sum_h q_h1] < 0 there, so lambda then grows. */
@@ -200,6 +225,7 @@ static void test_resample(void) {
 int main(int argc, char **argv) {
   const char *only = argc > 1 ? argv[1] : NULL;
   if (!only || strcmp(only, "fresh") == 0) test_fresh(), test_fresh_sgd();
+  if (!only || strcmp(only, "bayes_only") == 0) test_bayes_only();
   if (!only || strcmp(only, "start_lambda") == 0) test_start_lambda();
   if (!only || strcmp(only, "resample") == 0) test_resample();
   return check_report("test_point");
