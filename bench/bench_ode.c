@@ -35,7 +35,7 @@ static void bench_rhs(void) {
   hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
   hs_dist_init(&dist, &dp, NULL);
   hs_population pop;
-  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, NULL, NULL);
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
   size_t n = hs_ode_dim(H, K);
   double *y = malloc(sizeof(double) * n), *dy = malloc(sizeof(double) * n);
   hs_rng r;
@@ -61,7 +61,8 @@ static hs_point ode_point(int samples, double t_end, int records) {
   hs_point p = {.job_seed = 1, .L = 8, .H = 2, .sigma0 = 0.5, .seed = 1,
                 .orthonormal_spikes = 1, .d = 1000, .B = 1, .eta = 0.5, .kappa = 1,
                 .records = records, .t_max = t_end, .run_ode = 1, .noise_term = 1,
-                .ode_samples = samples, .ode_rtol = 1e-6, .ode_atol = 1e-8, .maps = 1};
+                .ode_samples = samples, .ode_rtol = 1e-6, .ode_atol = 1e-8, .start_lambda = 1,
+                .maps = 1};
   strcpy(p.activation, "softmax");
   strcpy(p.record_grid, "linear");
   strcpy(p.ode_start, "sgd");
@@ -83,7 +84,7 @@ static void bench_integrate(double t_end) {
   hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
   hs_dist_init(&dist, &dp, NULL);
   hs_population pop;
-  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, NULL, NULL);
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
   double y[H * W + H + 1];
   memset(y, 0, sizeof y);
   for (int h = 0; h < H; h++) {
@@ -117,7 +118,7 @@ static void spread(const char *what, const double *R, int antithetic) {
   double b[H] = {0, 0}, loss[SETS], grads[SETS][H * W], gb[H], gl;
   for (int set = 0; set < SETS; set++) {
     hs_population pop;
-    hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 100 + set, 1, NULL, NULL);
+    hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 100 + set, 1, 0, NULL, NULL);
     if (antithetic) hs_population_make_antithetic(&pop);
     loss[set] = hs_population_loss(&pop, H, R, NULL, b, 1, grads[set], gb, &gl, NULL, NULL);
     hs_population_free(&pop);

@@ -52,6 +52,11 @@ const hs_result_field hs_result_fields[] = {
       "mean batch loss over the steps since the last record", 1, TIME),
     F("sgd/lpop", lpop, "Lpop at SGD's order parameters", "1",
       "population loss Lpop at the measured (m, Q, b, lambda)", 1, TIME),
+    F("sgd/lpop_fresh", lpop_fresh, "out-of-sample Lpop of the final SGD model", "1",
+      "Lpop at the final measured (m, Q, b, lambda) on an independent Monte Carlo set "
+      "(analysis.fresh_samples)", 0, HS_AXIS_TIME),
+    F("sgd/lpop_fresh_se", lpop_fresh_se, "standard error of sgd/lpop_fresh", "1",
+      "Monte Carlo standard error of sgd/lpop_fresh", 0, HS_AXIS_TIME),
     F("sgd/M", M, "spike Gram M", "1", "spike Gram M_kk' = <xi_k, xi_k'>/d", 2, SPIKE, SPIKE2),
     F("sgd/prune_loss", sgd_prune_loss, "SGD pruned Lpop", "1",
       "Lpop of the final SGD model with k heads kept", 1, KEPT),
@@ -68,6 +73,11 @@ const hs_result_field hs_result_fields[] = {
     F("ode/b", ode_b, "ODE bias b", "1", "biases of the ODE", 2, TIME, HEAD),
     F("ode/lambda", ode_lambda, "ODE lambda", "1", "softmax1 output scale of the ODE", 1, TIME),
     F("ode/loss", ode_loss, "ODE loss Lpop", "1", "population loss Lpop along the ODE", 1, TIME),
+    F("ode/loss_fresh", ode_loss_fresh, "out-of-sample Lpop of the final ODE state", "1",
+      "Lpop at the final ODE state on an independent Monte Carlo set (analysis.fresh_samples): "
+      "ode/loss follows the ODE's own samples and is biased low", 0, HS_AXIS_TIME),
+    F("ode/loss_fresh_se", ode_loss_fresh_se, "standard error of ode/loss_fresh", "1",
+      "Monte Carlo standard error of ode/loss_fresh", 0, HS_AXIS_TIME),
     F("ode/prune_loss", ode_prune_loss, "ODE pruned Lpop", "1",
       "Lpop of the final ODE model with k heads kept", 1, KEPT),
     F("ode/prune_order", ode_prune_order, "ODE pruned head", "1",
@@ -169,10 +179,15 @@ static double spikes_of(const hs_point *p) {
 double hs_point_memory(const hs_point *p) {
   double H = p->H, K = spikes_of(p), L = p->L, d = p->d, N = p->ode_samples;
   double T = p->records, W = K + H, cap = p->B > 64 ? p->B : 64; /* sgd.c's batch */
+  /* one sample set at a time: the fresh one is drawn after set 0 is freed */
+  if (p->fresh_samples > N) N = p->fresh_samples;
+  if (!p->run_sgd && !p->run_ode) N = 0; /* only the Bayes risk */
   double doubles = K * d + N * L * W + N * K + 256 * L * (3 * H + 2); /* population.c */
   int sgd_start = p->run_ode && strcmp(p->ode_start, "sgd") == 0;
   if (p->run_sgd || sgd_start) doubles += H * d + cap * L * (d + 3 * H + 3) + d;
-  if (p->run_ode) doubles += 11 * (H * W + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
+  if (p->run_ode) doubles += 12 * (H * W + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
+  if (p->run_ode && p->resample_dt > 0) /* the steps' set, besides set 0 */
+    doubles += (double)p->ode_samples * (L * W + K);
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
   doubles += L * K;                                                          /* Bayes */
   return 8 * doubles;
@@ -263,9 +278,12 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
   const char *blame = NULL;
   if (!key) key = &blame;
   *key = NULL;
-  if (!p->run_sgd && !p->run_ode)
-    return hs_err_set(err, HS_EINPUT,
-                      "nothing to compute: training run and ode run are both false");
+  if (!p->run_sgd && !p->run_ode && p->bayes_samples == 0)
+    return *key = "analysis.bayes_samples",
+           hs_err_set(err, HS_EINPUT,
+                      "nothing to compute: training run and ode run are both false and "
+                      "analysis bayes_samples is 0 (give bayes_samples > 0 for a point "
+                      "that computes only the Bayes risk)");
   if (p->run_sgd && hs_point_steps(p) < 0)
     return *key = "training.t_max",
            hs_err_set(err, HS_EINPUT,
@@ -313,7 +331,8 @@ static void estimate_costs(const hs_point *p, const hs_dist *dist, hs_point_cont
   double prune = p->prune ? H * H * H / 3 * lpop_head : 0;
   double maps = (double)p->maps * p->L * (p->d + H) * 8e-9;
   memset(c, 0, sizeof ctx->cost);
-  c[HS_PHASE_POPULATION] = (double)p->ode_samples * p->L * (K + H) * 7e-9;
+  int models = p->run_sgd || p->run_ode; /* else only the Bayes risk */
+  c[HS_PHASE_POPULATION] = models ? (double)p->ode_samples * p->L * (K + H) * 7e-9 : 0;
   if (strcmp(p->sampler, "reduced") != 0) {
     ctx->cost_step = (double)p->B * p->L * p->d * (7e-9 + 0.6e-9 * H);
   } else { /* k d fast normals, Grams and update of k + r rows */
@@ -326,10 +345,18 @@ static void estimate_costs(const hs_point *p, const hs_dist *dist, hs_point_cont
     c[HS_PHASE_SGD] = steps * ctx->cost_step + T * ctx->cost_record;
     c[HS_PHASE_SGD_FINAL] = maps + prune;
   }
-  if (p->run_ode) {
-    c[HS_PHASE_ODE] = (2 * p->t_max + T) * (lpop + (p->noise_term ? 3e-9 * H * H * H : 0));
+  double rhs = lpop + (p->noise_term ? 3e-9 * H * H * H : 0);
+  if (p->run_ode && p->resample_dt > 0) { /* a draw and a right-hand side per step */
+    double steps = ceil(p->t_max / p->resample_dt) + T;
+    c[HS_PHASE_ODE] = steps * (c[HS_PHASE_POPULATION] + rhs) + T * 0.5 * lpop;
+    c[HS_PHASE_ODE_FINAL] = maps + prune;
+  } else if (p->run_ode) {
+    c[HS_PHASE_ODE] = (2 * p->t_max + T) * rhs;
     c[HS_PHASE_ODE_FINAL] = maps + prune;
   }
+  if (models && p->fresh_samples > 0) /* draw, then one loss per model */
+    c[HS_PHASE_FRESH] = (double)p->fresh_samples * p->L *
+                        ((K + H) * 7e-9 + (p->run_sgd + p->run_ode) * 0.5 * 12e-9 * H);
   c[HS_PHASE_BAYES] = (double)p->bayes_samples * p->L * (K + dist->n_atoms) * 30e-9;
 }
 
@@ -346,7 +373,7 @@ double hs_point_cost(const hs_point *p) {
 
 void hs_point_phase(hs_point_context *ctx, hs_phase phase) {
   static const char *names[HS_N_PHASES] = {"population", "sgd", "sgd_final",
-                                           "ode", "ode_final", "bayes"};
+                                           "ode", "ode_final", "fresh", "bayes"};
   double before = 0, total = 0;
   for (int i = 0; i < HS_N_PHASES; i++) {
     if (i < (int)phase) before += ctx->cost[i];
@@ -382,22 +409,25 @@ hs_status hs_point_run(const hs_point *p, hs_result *res,
     st = hs_teacher_spikes(ctx.xi, K, p->d, p->job_seed, (uint64_t)p->seed,
                            p->orthonormal_spikes, err);
   }
-  if (!st) {
+  int models = p->run_sgd || p->run_ode; /* else only the Bayes risk */
+  if (!st && models) {
     hs_point_phase(&ctx, HS_PHASE_POPULATION);
     st = hs_population_init(&ctx.pop, ctx.act, &ctx.dist, p->L, p->H, p->ode_samples,
-                            p->job_seed, (uint64_t)p->seed, &ctx.progress, err);
+                            p->job_seed, (uint64_t)p->seed, 0, &ctx.progress, err);
   }
-  if (!st && p->antithetic) hs_population_make_antithetic(&ctx.pop);
+  if (!st && models && p->antithetic) hs_population_make_antithetic(&ctx.pop);
   if (!st && p->run_sgd) st = hs_point_run_sgd(&ctx, err);
   if (!st && p->run_ode) st = hs_point_run_ode(&ctx, err);
+  hs_population_free(&ctx.pop); /* before the fresh set: the peak is one set */
+  if (!st && models && p->fresh_samples > 0) st = hs_point_run_fresh(&ctx, err);
   if (!st && p->bayes_samples > 0) {
     hs_point_phase(&ctx, HS_PHASE_BAYES);
     st = hs_bayes_risk(&ctx.dist, p->L, p->bayes_samples, p->job_seed, (uint64_t)p->seed,
                        &ctx.progress, res->bayes_risk, res->bayes_risk_se, err);
   }
-  hs_population_free(&ctx.pop);
   free(ctx.xi);
   free(ctx.times);
+  free(ctx.ode_y);
   hs_dist_free(&ctx.dist);
   res->seconds[0] = now() - start;
   return st;

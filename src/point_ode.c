@@ -42,7 +42,7 @@ static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
   int H = p->H, K = ctx->dist.K, W = K + H;
   double *R = y, *b = y + H * W;
   memset(y, 0, sizeof(double) * hs_ode_dim(H, K));
-  y[H * W + H] = 1; /* lambda */
+  y[H * W + H] = p->start_lambda; /* lambda: only softmax1 reads it */
   hs_status st;
   if (strcmp(p->ode_start, "bayes") == 0) {
     st = hs_bayes_point(&ctx->dist, H, R, b, err);
@@ -102,11 +102,20 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
   if (!y) return hs_err_set(err, HS_ENOMEM, "out of memory");
   hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
                        .noise_term = p->noise_term, .rtol = p->ode_rtol,
-                       .atol = p->ode_atol, .poll = poll, .poll_user = ctx};
+                       .atol = p->ode_atol, .poll = poll, .poll_user = ctx,
+                       .resample_dt = p->resample_dt, .dist = &ctx->dist,
+                       .job_seed = p->job_seed, .seed = (uint64_t)p->seed,
+                       .antithetic = p->antithetic};
   hs_ode *ode = NULL;
+  /* resampled: the steps draw into a population of their own, so that
+   * ode/loss, the maps and pruning keep to the fixed set 0 */
+  hs_population steps = {0};
   hs_point_phase(ctx, HS_PHASE_ODE);
   hs_status st = initial_state(ctx, y, err);
-  if (!st) st = hs_ode_create(&ctx->pop, &cfg, &ode, err);
+  if (!st && p->resample_dt > 0)
+    st = hs_population_alloc(&steps, ctx->act, K, p->L, H, p->ode_samples, &ctx->progress,
+                             err);
+  if (!st) st = hs_ode_create(p->resample_dt > 0 ? &steps : &ctx->pop, &cfg, &ode, err);
   double t = 0;
   for (int j = 0; j < T && !st; j++) {
     st = hs_ode_advance(ode, y, &t, ctx->times[j], err);
@@ -123,6 +132,8 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
                     res->ode_prune_order, err);
   }
   hs_ode_free(ode);
-  free(y);
+  hs_population_free(&steps);
+  if (!st) ctx->ode_y = y; /* for the out-of-sample loss (point_fresh.c) */
+  else free(y);
   return st;
 }

@@ -13,8 +13,8 @@
  * scores' exact law a_.1 ~ N(m c, Q), a_.l ~ N(0, Q). R = [m | chol(Q - m m^T)]
  * where that is PSD (as the ODE's start, so both use the samples the same
  * way); else (finite d) R = [0 | chol Q] with the shift m (*shift = m). */
-static hs_status measured_model(int H, int K, const double *m, const double *Q,
-                                double *R, const double **shift, hs_err *err) {
+hs_status hs_point_measured_model(int H, int K, const double *m, const double *Q,
+                                  double *R, const double **shift, hs_err *err) {
   hs_err ignore;
   *shift = NULL;
   if (hs_population_represent(H, K, m, Q, R, &ignore) == HS_OK) return HS_OK;
@@ -51,7 +51,7 @@ static hs_status record(hs_point_context *ctx, hs_sgd *s, int j, hs_err *err) {
     return hs_err_set(err, HS_ENUM, "test loss is not finite at t = %g", res->t[j]);
   double *R = malloc(sizeof(double) * H * (K + H));
   const double *shift;
-  st = R ? measured_model(H, K, m, Q, R, &shift, err)
+  st = R ? hs_point_measured_model(H, K, m, Q, R, &shift, err)
          : hs_err_set(err, HS_ENOMEM, "out of memory");
   if (!st)
     res->lpop[j] = hs_population_loss(&ctx->pop, H, R, shift, s->b, s->lambda, NULL,
@@ -77,7 +77,8 @@ static hs_status analyse_final(hs_point_context *ctx, hs_sgd *s, hs_err *err) {
   double *R = malloc(sizeof(double) * H * (K + H));
   hs_status st = R ? HS_OK : hs_err_set(err, HS_ENOMEM, "out of memory");
   const double *m = res->m + (size_t)(T - 1) * H * K, *shift;
-  if (!st) st = measured_model(H, K, m, res->Q + (size_t)(T - 1) * H * H, R, &shift, err);
+  if (!st)
+    st = hs_point_measured_model(H, K, m, res->Q + (size_t)(T - 1) * H * H, R, &shift, err);
   if (!st)
     st = hs_prune(&ctx->pop, H, R, shift, s->b, s->lambda, res->sgd_prune_loss,
                   res->sgd_prune_order, err);

@@ -18,12 +18,10 @@ enum { CHUNK = 256 }; /* even: antithetic pairs never straddle chunks */
  * 512-normal blocks, so drawing in pieces gives the same stream. */
 enum { PIECE = 64 * 512 };
 
-hs_status hs_population_init(hs_population *pop, const hs_activation *act,
-                             const hs_dist *dist, int L, int H, int N,
-                             uint64_t job_seed, uint64_t seed,
-                             hs_progress *progress, hs_err *err) {
+hs_status hs_population_alloc(hs_population *pop, const hs_activation *act, int K, int L,
+                              int H, int N, hs_progress *progress, hs_err *err) {
   memset(pop, 0, sizeof *pop);
-  int K = dist->K, W = K + H;
+  int W = K + H;
   *pop = (hs_population){.L = L, .H = H, .K = K, .N = N, .act = act, .progress = progress};
   size_t rows = (size_t)N * L, chunk = (size_t)CHUNK * L;
   pop->U = malloc(sizeof(double) * rows * W);
@@ -40,18 +38,34 @@ hs_status hs_population_init(hs_population *pop, const hs_activation *act,
     hs_population_free(pop);
     return hs_err_set(err, HS_ENOMEM, "out of memory for %d population samples", N);
   }
-  hs_rng r;
-  hs_rng_init(&r, job_seed, seed, HS_PURPOSE_POPULATION, 0);
-  for (size_t done = 0; done < rows * W; done += PIECE) {
-    size_t k = rows * W - done < PIECE ? rows * W - done : PIECE;
-    hs_rng_normal(&r, pop->U + done, k);
-    if (hs_progress_work(progress, (double)k)) {
-      hs_population_free(pop);
-      return hs_err_set(err, HS_EINTERRUPT, "interrupted while drawing the population samples");
-    }
-  }
-  for (int s = 0; s < N; s++) hs_dist_sample(dist, &r, pop->C + (size_t)s * K);
   return HS_OK;
+}
+
+hs_status hs_population_draw(hs_population *pop, const hs_dist *dist, uint64_t job_seed,
+                             uint64_t seed, uint64_t stream, hs_err *err) {
+  int K = pop->K, W = K + pop->H;
+  size_t n = (size_t)pop->N * pop->L * W;
+  hs_rng r;
+  hs_rng_init(&r, job_seed, seed, HS_PURPOSE_POPULATION, stream);
+  for (size_t done = 0; done < n; done += PIECE) {
+    size_t k = n - done < PIECE ? n - done : PIECE;
+    hs_rng_normal(&r, pop->U + done, k);
+    if (hs_progress_work(pop->progress, (double)k))
+      return hs_err_set(err, HS_EINTERRUPT, "interrupted while drawing the population samples");
+  }
+  for (int s = 0; s < pop->N; s++) hs_dist_sample(dist, &r, pop->C + (size_t)s * K);
+  pop->antithetic = 0;
+  return HS_OK;
+}
+
+hs_status hs_population_init(hs_population *pop, const hs_activation *act,
+                             const hs_dist *dist, int L, int H, int N,
+                             uint64_t job_seed, uint64_t seed, uint64_t stream,
+                             hs_progress *progress, hs_err *err) {
+  hs_status st = hs_population_alloc(pop, act, dist->K, L, H, N, progress, err);
+  if (!st) st = hs_population_draw(pop, dist, job_seed, seed, stream, err);
+  if (st) hs_population_free(pop);
+  return st;
 }
 
 void hs_population_make_antithetic(hs_population *pop) {

@@ -56,4 +56,18 @@ $py "$src/tests/compare_results.py" whole.h5 killed.h5; ok $? "killed and resume
 "$headspec" run --quiet "$src/tests/jobs/starts.yaml" 2>starts.log; ok $? "ODE starts run: $(cat starts.log)"
 $py "$src/tests/check_starts.py" starts.h5; ok $? "ODE starts checks"
 
+# A Bayes-risk-only point: R* as MODEL.md section 9's reference (0.4366 +-
+# 0.0011) within 3 combined SE; every SGD and ODE result NaN.
+"$headspec" run --quiet "$src/tests/jobs/good/bayes_only.yaml" 2>bayes.log; ok $? "Bayes-only run: $(cat bayes.log)"
+$py - <<'PY'; ok $? "Bayes-only point: R* against the reference, SGD/ODE fields NaN"
+import h5py, numpy as np, sys
+g = next(iter(h5py.File("bayes_only.h5")["results"].values()))
+risk, se = g["bayes_risk"][0], g["bayes_risk_se"][0]
+print(f"bayes_only: R* {risk:.4f} +- {se:.4f}")
+fields = ["sgd/t", "sgd/m", "sgd/test_loss", "sgd/lpop", "sgd/lpop_fresh", "sgd/maps",
+          "ode/m", "ode/loss", "ode/loss_fresh", "ode/prune_loss"]
+nan = all(np.isnan(g[k][()]).all() for k in fields)
+sys.exit(not (abs(risk - 0.4366) <= 3 * np.hypot(se, 0.0011) and nan))
+PY
+
 finish e2e_run

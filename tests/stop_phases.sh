@@ -17,18 +17,18 @@ all_status() {
 
 # Each phase ~0.5-1 s of one core: SGD at d = 256, B = 200; the ODE and
 # pruning 8 heads (SGD's and the ODE's) on 20000 samples; 300000 Bayes
-# sequences. The phase signalled is the last of its job, so a phase that
+# sequences; 300000 fresh samples. The phase signalled is the last of its job, so a phase that
 # missed the signal is not saved by a later one.
-job() { # name seeds ode_run bayes_samples
+job() { # name seeds ode_run bayes_samples [fresh_samples]
   cat <<JOB
 output: $1.h5
 model: {distribution: flipping, b1: 1, b2: 2, activation: softmax, L: 16, H: 8, seed: $2}
 training: {d: 256, B: 200, eta: 0.5, t_max: 0.1, records: 3, test_samples: 100}
 ode: {run: $3, samples: 20000, start_noise: 0.1}
-analysis: {bayes_samples: $4, prune: true, maps: 2}
+analysis: {bayes_samples: $4, fresh_samples: ${5:-0}, prune: true, maps: 2}
 JOB
 }
-# SIGUSR1 as phase PHASE of job JOB (ode_run bayes_samples) starts.
+# SIGUSR1 as phase PHASE of job JOB (ode_run bayes_samples [fresh_samples]) starts.
 stop_in() {
   local phase=$1 code; shift
   job whole 1 "$@" >whole.yaml
@@ -45,6 +45,7 @@ stop_in() {
 stop_in sgd_final false 0   # pruning the SGD model
 stop_in ode true 0
 stop_in ode_final true 0    # pruning the ODE model
+stop_in fresh true 0 300000 # out-of-sample Lpop of both final models
 stop_in bayes false 300000
 
 # Two ranks, both in the Bayes risk (the master's point too): both pending.

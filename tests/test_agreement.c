@@ -34,7 +34,8 @@ static hs_point make_point(const char *act) {
                 .orthonormal_spikes = 1, .d = 1000, .B = 1, .eta = 0.5, .kappa = 1,
                 .test_samples = 1000, .run_sgd = 1, .records = T, .t_max = 80,
                 .run_ode = 1, .noise_term = 1, .ode_samples = 20000, .antithetic = 1,
-                .ode_rtol = 1e-6, .ode_atol = 1e-8, .bayes_samples = 0, .maps = 1};
+                .ode_rtol = 1e-6, .ode_atol = 1e-8, .start_lambda = 1, .bayes_samples = 0,
+                .maps = 1};
   strcpy(p.activation, act);
   strcpy(p.record_grid, "linear");
   strcpy(p.sampler, sampler);

@@ -28,7 +28,7 @@ static hs_point small_point(const char *dist, int K, int H, int L, int d) {
                 .d = d, .B = 1, .eta = 1, .kappa = 1, .test_samples = 1, .run_sgd = 1,
                 .records = 2, .t_max = 1.0 / d, .t_min = 0.1, .run_ode = 1,
                 .noise_term = 0, .ode_samples = 10, .antithetic = 1, .ode_rtol = 1e-6,
-                .ode_atol = 1e-8, .bayes_samples = 2, .maps = 1, .prune = 0};
+                .ode_atol = 1e-8, .start_lambda = 1, .bayes_samples = 2, .maps = 1, .prune = 0};
   strcpy(p.activation, "softmax");
   strcpy(p.record_grid, "linear");
   strcpy(p.ode_start, "sgd");

@@ -35,7 +35,7 @@ static void test_gradients(const hs_activation *act) {
   hs_dist dist = flipping();
   hs_population pop;
   hs_err err;
-  CHECK(hs_population_init(&pop, act, &dist, L, H, 2000, 1, 2, NULL, &err) == HS_OK, "%s", err.msg);
+  CHECK(hs_population_init(&pop, act, &dist, L, H, 2000, 1, 2, 0, NULL, &err) == HS_OK, "%s", err.msg);
   double R[H * W], b[H] = {0.2, -0.3, 0.1}, lambda = 1.1, gR[H * W], gb[H], gl;
   hs_rng r;
   hs_rng_init(&r, 5, 5, HS_PURPOSE_TEST, 0);
@@ -60,7 +60,7 @@ static void test_noise_term(void) {
   hs_dist dist = flipping();
   hs_population pop;
   hs_err err;
-  hs_population_init(&pop, &hs_softmax, &dist, L, H, 3000, 1, 3, NULL, &err);
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, 3000, 1, 3, 0, NULL, &err);
   size_t n = hs_ode_dim(H, K);
   double y[n], on[n], off[n], gR[H * W], gb[H], gl, N[H * H];
   hs_rng r;
@@ -98,7 +98,7 @@ static void check_bayes_point(hs_dist *dist, int L, int N, double reference,
   int H = dist->n_atoms, K = dist->K;
   hs_population pop;
   hs_err err;
-  CHECK(hs_population_init(&pop, &hs_bsoftmax, dist, L, H, N, 1, 1, NULL, &err) == HS_OK, "%s", err.msg);
+  CHECK(hs_population_init(&pop, &hs_bsoftmax, dist, L, H, N, 1, 1, 0, NULL, &err) == HS_OK, "%s", err.msg);
   double R[H * (K + H)], b[H], se_pop, risk, se;
   CHECK(hs_bayes_point(dist, H, R, b, &err) == HS_OK, "%s", err.msg);
   double lpop = hs_population_loss(&pop, H, R, NULL, b, 1, NULL, NULL, NULL, NULL, &se_pop);
@@ -137,7 +137,7 @@ static void test_antithetic(void) {
     double sum = 0, sum2 = 0, se_sum = 0;
     for (int set = 0; set < SETS; set++) {
       hs_population pop;
-      hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 200 + set, 1, NULL, NULL);
+      hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 200 + set, 1, 0, NULL, NULL);
       if (anti) hs_population_make_antithetic(&pop);
       double se, l = hs_population_loss(&pop, H, R, NULL, b, 1, NULL, NULL, NULL, NULL, &se);
       sum += l, sum2 += l * l, se_sum += se;

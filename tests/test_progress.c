@@ -56,9 +56,9 @@ static void test_numerical_modules(void) {
 
   hs_population pop;
   p = stopping(&l);
-  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, 4000, 1, 1, &p, &err) ==
+  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, 4000, 1, 1, 0, &p, &err) ==
             HS_EINTERRUPT, "population draw not interrupted");
-  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, 4000, 1, 1, NULL, &err) == HS_OK,
+  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, 4000, 1, 1, 0, NULL, &err) == HS_OK,
         "%s", err.msg);
   double R[3 * 5], b[3] = {0.1, -0.2, 0.3}, loss[3], order[3];
   for (int i = 0; i < H * W; i++) R[i] = 0.3 * ((i * 7) % 5 - 2);
@@ -103,7 +103,7 @@ static hs_point make_point(void) {
                 .B = 50, .eta = 0.5, .kappa = 1, .test_samples = 200, .run_sgd = 1,
                 .records = 4, .t_max = 1, .run_ode = 1, .noise_term = 1,
                 .ode_samples = 6000, .antithetic = 1, .ode_rtol = 1e-6,
-                .ode_atol = 1e-8, .start_noise = 0.1, .bayes_samples = 100000,
+                .ode_atol = 1e-8, .start_lambda = 1, .start_noise = 0.1, .bayes_samples = 100000,
                 .maps = 2, .prune = 1};
   strcpy(p.activation, "softmax");
   strcpy(p.record_grid, "linear");

@@ -1,5 +1,6 @@
 /* ode.h: the order-parameter dynamics (MODEL.md section 6), integrated in
- * the reduced representation with GSL odeiv2 (adaptive step, error control).
+ * the reduced representation with GSL odeiv2 (adaptive step, error control),
+ * or, with resample_dt > 0, by explicit Euler on fresh samples at each step.
  *
  * The state y = (R, b, lambda): R = [m | V] (H x (K+H), row-major), then
  * b (H), then lambda; Q = R R^T and Q_perp = V V^T stay symmetric positive
@@ -23,6 +24,15 @@ typedef struct hs_ode_config {
    * population's progress listener (population.h) saying stop. */
   int (*poll)(void *user, double t);
   void *poll_user;
+  /* > 0: the paper's discretised flow instead of the adaptive stepper:
+   * explicit Euler steps of resample_dt (the last before each target of
+   * hs_ode_advance shortened to land on it), each on a sample set drawn
+   * afresh into the ODE's population from dist (stream 2 + step number,
+   * independent of sets 0 and 1; antithetic if asked). */
+  double resample_dt;
+  const hs_dist *dist;
+  uint64_t job_seed, seed;
+  int antithetic;
 } hs_ode_config;
 
 typedef struct hs_ode hs_ode;
@@ -34,7 +44,8 @@ hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
                         hs_ode **out, hs_err *err);
 void hs_ode_free(hs_ode *ode);
 
-/* Integrate y from *t to t1 (sets *t = t1 on success). */
+/* Integrate y from *t to t1 (sets *t = t1 on success). With resample_dt
+ * the step count runs on across calls, so each step has its own set. */
 hs_status hs_ode_advance(hs_ode *ode, double *y, double *t, double t1,
                          hs_err *err);
 

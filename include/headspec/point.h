@@ -43,8 +43,11 @@ typedef struct hs_point {
   char ode_start[HS_NAME_LEN];   /* "sgd", "bayes" or "given" */
   hs_matrix start_m, start_Q, start_b;
   double start_noise;
+  double start_lambda;           /* the ODE's initial lambda (softmax1) */
+  double resample_dt;            /* > 0: Euler steps of dt, fresh samples each */
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
+  int fresh_samples;             /* out-of-sample Lpop of the final states (0: skip) */
   /* testing: nonzero makes this point fail on purpose (the job's
    * testing.fail_point names its grid index) */
   int fail_on_purpose;
@@ -93,11 +96,13 @@ typedef struct hs_result {
   double *train_loss;/* T: running mean of batch losses since last record */
   double *M;         /* K x K spike Gram */
   double *lpop;      /* T: Lpop at the SGD's measured order parameters */
+  double *lpop_fresh, *lpop_fresh_se; /* 1 each: final lpop on the fresh set */
   double *sgd_prune_loss, *sgd_prune_order; /* H each */
   double *sgd_maps;  /* maps x H x L */
   double *sgd_maps_eps; /* maps: relevant token of each map */
   double *ode_t, *ode_m, *ode_Q, *ode_Qperp, *ode_b, *ode_lambda, *ode_loss;
   double *ode_prune_loss, *ode_prune_order, *ode_maps;
+  double *ode_loss_fresh, *ode_loss_fresh_se; /* 1 each: final loss, fresh set */
   double *bayes_risk, *bayes_risk_se; /* 1 each */
   double *seconds;   /* 1: wall time of the point */
 } hs_result;

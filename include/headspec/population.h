@@ -30,13 +30,22 @@ typedef struct hs_population {
   hs_progress *progress; /* hears from every call (may be NULL) */
 } hs_population;
 
-/* Draws the samples; progress (may be NULL) hears from this and every later
- * call on pop, and once it says stop they give up: init with
- * HS_EINTERRUPT, the loss with NAN, the maps with nonzero. */
+/* Draws the samples (stream index `stream` of purpose POPULATION: 0 is the
+ * set the ODE and Lpop follow, 1 the independent out-of-sample set, 2 + k
+ * the set of step k of the resampled ODE); progress (may be NULL) hears
+ * from this and every later call on pop, and once it says stop they give
+ * up: init with HS_EINTERRUPT, the loss with NAN, the maps with nonzero. */
 hs_status hs_population_init(hs_population *pop, const hs_activation *act,
                              const hs_dist *dist, int L, int H, int N,
-                             uint64_t job_seed, uint64_t seed,
+                             uint64_t job_seed, uint64_t seed, uint64_t stream,
                              hs_progress *progress, hs_err *err);
+/* hs_population_init in two parts: the arrays for N samples of K spikes
+ * (no samples yet), and (re)drawing them in place from one stream (plain,
+ * not antithetic: make them so after each draw if wanted). */
+hs_status hs_population_alloc(hs_population *pop, const hs_activation *act, int K, int L,
+                              int H, int N, hs_progress *progress, hs_err *err);
+hs_status hs_population_draw(hs_population *pop, const hs_dist *dist, uint64_t job_seed,
+                             uint64_t seed, uint64_t stream, hs_err *err);
 void hs_population_free(hs_population *pop);
 
 /* Antithetic samples: every odd sample becomes its even neighbour with
