@@ -88,7 +88,11 @@ static int cmd_validate(const char *path) {
            rep.created_dir ? " (its directory will be created)" : "", rep.to_compute);
   } else {
     printf("output: %s exists: %ld points %s, %ld to compute\n", hs_plan_output(plan),
-           rep.reused, rep.grown ? "reused (it will be rewritten with the new points)" : "done",
+           rep.reused,
+           rep.upgraded ? "reused (written by an older headspec, it will be rewritten in this "
+                          "one's layout; fields it did not write stay NaN)"
+           : rep.grown  ? "reused (it will be rewritten with the new points)"
+                        : "done",
            rep.to_compute);
   }
   hs_store_finalize();

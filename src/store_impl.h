@@ -18,6 +18,10 @@
 
 /* format_version of the files this code writes: HS_FORMAT_VERSION */
 #define HS_FORMAT HS_FORMAT_VERSION
+/* layout_revision of the files this code writes: datasets added to format 2
+ * since its first files (store_layout.c lists them); readers of an earlier
+ * revision's file find them missing, a run rewrites it. */
+#define HS_LAYOUT_REVISION 1
 
 /* ---- store_h5.c ---- */
 hid_t hs_h5_vlen_string(void);      /* variable-length UTF-8 string type */
@@ -51,9 +55,11 @@ double hs_store_file_bytes(const hs_plan *plan);
 /* Create the whole results file of plan at path (serially). */
 hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err);
 /* Check every object of an open file against plan: names, shapes, types,
- * and the /grid group and row of every point. */
+ * and the /grid group and row of every point. With older non-NULL, datasets
+ * the file lacks (an older headspec did not write them: new job keys' /grid
+ * columns, new result fields) are counted in *older instead of refused. */
 hs_status hs_store_check_file(hid_t file, const hs_plan *plan, const char *path,
-                              hs_err *err);
+                              int *older, hs_err *err);
 /* The /grid datasets written per point, in this order. */
 enum { HS_GRID_STATUS, HS_GRID_MESSAGE, HS_GRID_RANK, HS_GRID_HOST,
        HS_GRID_STARTED, HS_GRID_FINISHED, HS_N_GRID_RUN };
@@ -83,6 +89,7 @@ void hs_store_unlock(const char *out, int fd);
 typedef struct hs_existing {
   hs_plan *plan;
   signed char *status;
+  int older; /* datasets this headspec writes that the file lacks */
 } hs_existing;
 hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err);
 void hs_existing_free(hs_existing *ex);

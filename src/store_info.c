@@ -136,6 +136,10 @@ hs_status hs_store_info(const char *path, FILE *out, hs_err *err) {
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   st = f < 0 ? hs_err_set(err, HS_EIO, "%s: cannot open", path)
              : summarise(f, ex.plan, path, out, err);
+  if (!st && ex.older)
+    fprintf(out, "written by an older headspec: %d datasets of this version's layout are "
+            "missing; `headspec run` rewrites the file in it (fields it lacks stay NaN)\n",
+            ex.older);
   if (f >= 0) H5Fclose(f);
   hs_existing_free(&ex);
   return st;

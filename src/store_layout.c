@@ -72,6 +72,7 @@ static herr_t write_root(const hs_plan *plan, hid_t file) {
   time_t now = time(NULL);
   strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
   return hs_h5_attr_long(file, "format_version", HS_FORMAT) < 0 ||
+                 hs_h5_attr_long(file, "layout_revision", HS_LAYOUT_REVISION) < 0 ||
                  hs_h5_attr_text(file, "software_version", HS_VERSION) < 0 ||
                  hs_h5_attr_text(file, "git_commit", HS_GIT_COMMIT) < 0 ||
                  hs_h5_attr_text(file, "job_file", hs_plan_job_path(plan)) < 0 ||
@@ -352,7 +353,37 @@ hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *er
 
 /* ---- checks of an existing file -------------------------------------------------- */
 
-static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, hs_err *err) {
+/* Datasets added to format 2 after its first files were written (layout
+ * revision 0, no layout_revision attribute): the /grid columns of newer job
+ * keys and newer result fields. A file of an earlier revision lacks them. */
+static const char *const added_in_revision_1[] = {
+    "grid/start_lambda", "grid/fresh_samples", "grid/resample_dt",
+    "/ode/loss_fresh", "/ode/loss_fresh_se", "/sgd/lpop_fresh", "/sgd/lpop_fresh_se"};
+
+static int added_after(long revision, const char *name) {
+  if (revision >= 1) return 0;
+  size_t n = strlen(name);
+  for (size_t i = 0; i < sizeof added_in_revision_1 / sizeof *added_in_revision_1; i++) {
+    size_t k = strlen(added_in_revision_1[i]);
+    if (n >= k && strcmp(name + n - k, added_in_revision_1[i]) == 0) return 1;
+  }
+  return 0;
+}
+
+/* A dataset that a file of an earlier layout revision may lack: with older
+ * non-NULL, missing is counted there, not an error (a run rewrites the file
+ * in the current layout). Anything else missing is refused. */
+static int missing_from_older(hid_t file, const char *name, int *older) {
+  long revision = 0;
+  if (!older || H5Lexists(file, name, H5P_DEFAULT) > 0) return 0;
+  if (hs_h5_read_attr_long(file, "layout_revision", &revision)) revision = 0;
+  if (!added_after(revision, name)) return 0;
+  (*older)++;
+  return 1;
+}
+
+static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, int *older,
+                            hs_err *err) {
   long n = hs_plan_n_points(plan);
   hsize_t dims[2] = {(hsize_t)n, HS_MESSAGE_LEN}, host[2] = {(hsize_t)n, HS_HOST_LEN};
   hs_status st = hs_h5_check(file, "grid/point", H5T_INTEGER, 8, 1, dims, path, err);
@@ -360,6 +391,7 @@ static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, h
     const hs_plan_column *col = &hs_plan_columns(plan)[c];
     char name[128];
     snprintf(name, sizeof name, "grid/%s", col->name);
+    if (missing_from_older(file, name, older)) continue;
     st = col->type == HS_COLUMN_REAL ? hs_h5_check(file, name, H5T_FLOAT, 8, 1, dims, path, err)
          : col->type == HS_COLUMN_INT ? hs_h5_check(file, name, H5T_INTEGER, 4, 1, dims, path, err)
                                       : hs_h5_check(file, name, H5T_STRING, 0, 1, dims, path, err);
@@ -394,7 +426,8 @@ static hs_status check_rows(hid_t file, const hs_plan *plan, const char *path, h
   return st;
 }
 
-static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path, hs_err *err) {
+static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path, int *older,
+                              hs_err *err) {
   hs_status st = HS_OK;
   for (int g = 0; !st && g < hs_plan_n_groups(plan); g++) {
     const hs_plan_group *grp = &hs_plan_groups(plan)[g];
@@ -407,6 +440,7 @@ static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path,
       for (int r = 0; r < fld->rank; r++)
         dims[r + 1] = (hsize_t)hs_shape_dim(&grp->shape, hs_axes[fld->axes[r]].dim);
       hs_store_field_path(grp, f, name, sizeof name);
+      if (missing_from_older(file, name, older)) continue;
       st = hs_h5_check(file, name, H5T_FLOAT, 8, fld->rank + 1, dims, path, err);
     }
   }
@@ -414,13 +448,14 @@ static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path,
 }
 
 hs_status hs_store_check_file(hid_t file, const hs_plan *plan, const char *path,
-                              hs_err *err) {
+                              int *older, hs_err *err) {
+  if (older) *older = 0;
   long n;
   if (hs_h5_read_attr_long(file, "n_points", &n) || n != hs_plan_n_points(plan))
     return hs_err_set(err, HS_EIO, "%s: attribute n_points is not the %ld points of its job",
                       path, hs_plan_n_points(plan));
-  hs_status st = check_grid(file, plan, path, err);
+  hs_status st = check_grid(file, plan, path, older, err);
   if (!st) st = check_rows(file, plan, path, err);
-  if (!st) st = check_groups(file, plan, path, err);
+  if (!st) st = check_groups(file, plan, path, older, err);
   return st;
 }

@@ -51,7 +51,7 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
                       "headspec: %s; " FRESH_HINT, path, perr.msg);
   }
   free(text);
-  if (!st) st = hs_store_check_file(file, ex->plan, path, err);
+  if (!st) st = hs_store_check_file(file, ex->plan, path, &ex->older, err);
   if (!st) {
     long n = hs_plan_n_points(ex->plan);
     ex->status = malloc((size_t)n);
@@ -75,6 +75,7 @@ void hs_existing_free(hs_existing *ex) {
  * own type), for dataset `name` of both files. */
 static hs_status copy_rows(hid_t old, hid_t new, const char *name, const long *from,
                            const long *to, long n, const char *path, hs_err *err) {
+  if (H5Lexists(old, name, H5P_DEFAULT) <= 0) return HS_OK; /* an older headspec's file */
   hid_t a = H5Dopen2(old, name, H5P_DEFAULT), b = H5Dopen2(new, name, H5P_DEFAULT);
   hid_t type = a >= 0 ? H5Dget_type(a) : -1, sa = a >= 0 ? H5Dget_space(a) : -1,
         sb = b >= 0 ? H5Dget_space(b) : -1;
@@ -214,7 +215,8 @@ static hs_status judge_existing(const hs_plan *plan, const hs_existing *ex, hs_p
                       "add them back to the job, or " FRESH_HINT, dropped,
                       dropped == 1 ? "" : "s", out, label);
   }
-  rep->grown = !m->same;
+  rep->grown = !m->same || ex->older;
+  rep->upgraded = ex->older > 0;
   rep->to_compute = hs_plan_n_points(plan) - rep->reused;
   return HS_OK;
 }

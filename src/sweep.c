@@ -300,6 +300,10 @@ static void print_opening(const hs_plan *plan, const hs_store_report *rep) {
   if (rep->exists && !rep->moved_to[0])
     fprintf(stderr, "headspec: %s: resuming: %ld points done, %ld to compute\n", out,
             rep->reused, rep->to_compute);
+  else if (rep->upgraded)
+    fprintf(stderr, "headspec: %s was written by an older headspec: rewritten in this one's "
+            "layout, %ld points reused (fields it did not write are NaN there; --fresh "
+            "recomputes them), %ld to compute\n", out, rep->reused, rep->to_compute);
   else if (rep->grown)
     fprintf(stderr, "headspec: %s: the job adds points: %ld points reused, %ld to compute\n",
             out, rep->reused, rep->to_compute);

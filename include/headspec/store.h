@@ -43,6 +43,7 @@ typedef struct hs_store_report {
   int exists;             /* a results file was there */
   int created_dir;        /* its directory is (would be) created */
   int grown;              /* a new file with the old done points copied */
+  int upgraded;           /* ... because an older headspec wrote the file */
   long reused;            /* done points kept or copied */
   long to_compute;        /* points not done */
   char moved_to[4200];    /* where the old file went ("" if nowhere) */

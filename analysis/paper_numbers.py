@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""The numbers that decide each paper claim, from the results of
+jobs/paper/ (scripts/paper.sh prints them; docs/REPRODUCTION.md quotes them).
+
+    PYTHONPATH=analysis /usr/bin/python3 analysis/paper_numbers.py FIG [RESULTS_DIR]
+
+FIG is one of fig01 fig02 fig03 fig05 fig06 fig08 fig11; RESULTS_DIR holds
+the jobs' results files (default results/paper). Output: Markdown tables.
+"""
+import os
+import sys
+
+import numpy as np
+
+import headspec
+
+
+def _open(directory, job):
+    path = os.path.join(directory, job + ".h5")
+    if not os.path.exists(path):
+        sys.exit("paper_numbers: %s is missing: run scripts/paper.sh first" % path)
+    return headspec.open_results(path)
+
+
+def _table(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print("| " + " | ".join(_cell(v) for v in r) + " |")
+    print()
+
+
+def _cell(v):
+    if isinstance(v, (float, np.floating)):
+        return "nan" if not np.isfinite(v) else "%.4g" % v
+    return str(v)
+
+
+def _pm(mean, err, digits=4):
+    if not np.isfinite(mean):
+        return "nan"
+    return "%.*f +- %.*f" % (digits, mean, digits, err) if np.isfinite(err) else "%.*f" % (digits, mean)
+
+
+def _cells(da, *keys):
+    """Every combination of the values of the given swept dims of da (keys
+    that are not swept there are left out)."""
+    combos = [{}]
+    for k in (k for k in keys if k in da.dims):
+        combos = [dict(c, **{k: v}) for c in combos for v in da.coords[k].values]
+    return combos
+
+
+def _heads(m):
+    """Drop the NaN padding of heads beyond this point's H."""
+    keep = np.isfinite(m.values.reshape(m.sizes["time"], m.sizes["head"], -1)).all(axis=(0, 2))
+    return m.isel(head=np.nonzero(keep)[0])
+
+
+def first_time(t, x, level):
+    """First record time where x >= level (NaN if never)."""
+    hit = np.nonzero(np.asarray(x) >= level)[0]
+    return float(t[hit[0]]) if hit.size else np.nan
+
+
+def learn_times(m, t, frac=0.5, learned=0.5):
+    """Per spike k: the first time max_h |m_hk| reaches frac of its final
+    value; NaN when the final value is below `learned` (not learned)."""
+    top = np.nanmax(np.abs(m), axis=1)  # time x spike
+    final = top[-1]
+    return [first_time(t, top[:, k], frac * final[k]) if final[k] >= learned else np.nan
+            for k in range(top.shape[1])]
+
+
+def fig01(d):
+    r = _open(d, "fig01_sgd_vs_ode")
+    sgd, ode = r.array("sgd/lpop"), r.array("ode/loss")
+    sm, om = r.array("sgd/m"), r.array("ode/m")
+    sq, oq = r.array("sgd/Qperp"), r.array("ode/Qperp")
+    bayes = r.array("bayes_risk")
+    rows = []
+    for c in _cells(ode, "distribution", "activation"):
+        gap = np.abs(sgd.sel(c) - ode.sel(c)).values
+        late = ode.time.values >= 0.75 * ode.time.values[-1]
+        rows.append([c["distribution"], c["activation"], float(ode.sel(c)[-1]),
+                     float(sgd.sel(c)[-1]), float(np.nanmax(gap)), float(np.nanmax(gap[late])),
+                     float(np.nanmax(np.abs(sm.sel(c) - om.sel(c)).values[-1])),
+                     float(np.nanmax(np.abs(sq.sel(c) - oq.sel(c)).values[-1])),
+                     float(bayes.sel(c))])
+    print("SGD (d = 1000) against the ODE: Lpop at SGD's order parameters vs the ODE's loss.\n")
+    _table(["P_c", "activation", "ODE loss(t_max)", "SGD Lpop(t_max)", "max abs gap, all t",
+            "max abs gap, last quarter", "max abs dm at t_max", "max abs dQperp at t_max", "R*"], rows)
+
+
+def fig02(d):
+    r = _open(d, "fig02_flipping_heads")
+    m = r.array("ode/m")
+    t = m.time.values
+    rows = []
+    for c in _cells(m, "activation", "H"):
+        mm = _heads(m.sel(c)).values  # time x head x spike
+        if mm.shape[1] == 0:  # not done
+            continue
+        mean1 = mm[:, :, 0].mean(axis=1)
+        split = mm[:, :, 1].std(axis=1)
+        t_align = first_time(t, mean1, 0.5 * mean1[-1])
+        t_split = first_time(t, split, 0.5 * split[-1])
+        end = mm[-1]
+        angle = np.degrees(np.arctan2(np.abs(end[:, 1]), end[:, 0]))
+        rows.append([c["activation"], int(c["H"]), t_align, t_split,
+                     float(mean1[-1]), float(split[-1]), float(angle.min()), float(angle.max()),
+                     "%d/%d" % ((end[:, 1] > 0).sum(), (end[:, 1] < 0).sum())])
+    print("Heads on flipping(1, 2): t_align = first t where mean_h m_h1 reaches half its final "
+          "value; t_split = same for the spread std_h m_h2; angles of the final heads from the "
+          "mean direction (deg); heads with m_h2 > 0 / < 0.\n")
+    _table(["activation", "H", "t_align", "t_split", "mean m_h1(end)", "std m_h2(end)",
+            "min angle", "max angle", "m_h2 signs +/-"], rows)
+
+
+def _purity(end):
+    """Mean over learned heads of max_k m_hk^2 / |m_h|^2 (1: each head on
+    one direction; 1/K: equal mixtures)."""
+    norm2 = (end ** 2).sum(axis=1)
+    on = norm2 > 0.25
+    return float(np.mean((end[on] ** 2).max(axis=1) / norm2[on])) if on.any() else np.nan
+
+
+def _excursions(mm, level=0.5):
+    """Head-feature pairs where m_hk, once past +-level, later falls back
+    below level/2 in size or crosses to the other side: a head leaving the
+    place it first took."""
+    count = 0
+    for h in range(mm.shape[1]):
+        for k in range(mm.shape[2]):
+            x = mm[:, h, k]
+            past = np.nonzero(np.abs(x) > level)[0]
+            if past.size:
+                after = x[past[0]:] * np.sign(x[past[0]])
+                count += bool((after < level / 2).any())
+    return count
+
+
+def _features_rows(r):
+    m = r.array("ode/m")
+    t = m.time.values
+    rows = []
+    for c in _cells(m, "activation", "H", "seed"):
+        mm = _heads(m.sel(c)).values
+        if mm.shape[1] == 0:  # not done
+            continue
+        times = learn_times(mm, t)
+        end = mm[-1]
+        signs = " ".join("%d/%d" % ((end[:, k] > 0.25).sum(), (end[:, k] < -0.25).sum())
+                         for k in range(end.shape[1]))
+        rows.append([c["activation"], mm.shape[1], int(c["seed"])] +
+                    ["%.0f" % x if np.isfinite(x) else "-" for x in times] +
+                    [signs, _purity(end), _excursions(mm),
+                     float(r.array("ode/loss").sel(c).values[-1])])
+    return rows
+
+
+def fig03(d):
+    for job, betas in (("fig03_features", "(3, 2, 1.5)"), ("fig03_equal_strengths", "(3, 1.5, 1.5)")):
+        r = _open(d, job)
+        K = r.array("ode/m").sizes["spike"]
+        print("%s, beta = %s: t_k = first t where max_h |m_hk| reaches half its final value "
+              "(- : not learned, final < 0.5); heads with m_hk > 0.25 / < -0.25 per k; purity = "
+              "mean max_k m_hk^2/|m_h|^2 over learned heads (1: one direction per head); "
+              "excursions = head-feature pairs where |m_hk| passed 0.5 and later fell "
+              "back below 0.25 or changed sign.\n" % (job, betas))
+        _table(["activation", "H", "seed"] + ["t_%d" % (k + 1) for k in range(K)] +
+               ["signs per k", "purity", "excursions", "loss(t_max)"], _features_rows(r))
+
+
+def _fresh(r, prefix):
+    """Final out-of-sample loss and its SE per point (NaN-filled if absent)."""
+    names = {"ode": ("ode/loss_fresh", "ode/loss_fresh_se"),
+             "sgd": ("sgd/lpop_fresh", "sgd/lpop_fresh_se")}[prefix]
+    return r.array(names[0]), r.array(names[1])
+
+
+def _seed_mean(x, se):
+    n = x.count("seed")
+    mean = x.mean("seed")
+    spread = x.std("seed", ddof=1) / np.sqrt(n)
+    err = np.sqrt(spread.fillna(0) ** 2 + (se ** 2).mean("seed") / n)
+    return mean, err
+
+
+def fig05(d):
+    r = _open(d, "fig05_loss_vs_heads")
+    loss, se = _fresh(r, "ode")
+    inside = r.array("ode/loss").isel(time=-1)
+    bayes, bse = r.array("bayes_risk"), r.array("bayes_risk_se")
+    mean, err = _seed_mean(loss, se)
+    rows = []
+    for c in _cells(mean, "distribution", "activation", "H"):
+        rstar = float(bayes.sel(c).mean("seed"))
+        rse = float(np.sqrt((bse.sel(c) ** 2).mean("seed") / bse.sel(c).count("seed")))
+        gap = float(mean.sel(c)) - rstar
+        rows.append([c["distribution"], c["activation"], int(c["H"]),
+                     _pm(float(mean.sel(c)), float(err.sel(c))),
+                     float(inside.sel(c).mean("seed")), _pm(rstar, rse),
+                     _pm(gap, float(np.hypot(err.sel(c), rse))),
+                     "%.1f" % (gap / float(np.hypot(err.sel(c), rse)))])
+    print("Final loss against H (ODE, t = 300): out of sample on 100000 fresh sequences, mean "
+          "over seeds +- (seed spread and Monte Carlo SE); in-sample = the ODE's own samples; "
+          "gap to R* in units of its error.\n")
+    _table(["P_c", "activation", "H", "loss (fresh)", "loss (in-sample)", "R*", "gap", "gap/err"],
+           rows)
+    r = _open(d, "fig05_loss_vs_signal")
+    b = _open(d, "fig05_bayes")
+    loss, se = _fresh(r, "ode")
+    mean, err = _seed_mean(loss, se)
+    rows = []
+    for dist, key in (("flipping", "b2"), ("iso_gaussian", "beta")):
+        part = mean.sel(distribution=dist)
+        for v in part.coords[key].values:
+            vals = {a: part.sel({key: v, "activation": a}) for a in part.activation.values}
+            if not all(np.isfinite(float(x)) for x in vals.values()):
+                continue
+            rstar = b.array("bayes_risk").sel(distribution=dist, **{key: v})
+            rows.append([dist, "%s = %g" % (key, v)] +
+                        [_pm(float(vals[a]), float(err.sel(distribution=dist, activation=a,
+                                                           **{key: v})))
+                         for a in ("softmax", "softmax1", "bsoftmax")] +
+                        [float(vals["softmax"] - vals["softmax1"]), float(rstar.squeeze())])
+    print("Final loss (fresh samples) against the signal strength, H = 4; R* from the "
+          "Bayes-only job.\n")
+    _table(["P_c", "strength", "softmax", "softmax1", "bsoftmax", "softmax - softmax1", "R*"], rows)
+
+
+def fig06(d):
+    r = _open(d, "fig06_maps_pruning")
+    prune = r.array("ode/prune_loss")
+    rows = []
+    for c in _cells(prune, "distribution", "activation"):
+        p = prune.sel(c)
+        full = p.sel(kept=p.kept.max()).values
+        row = [c["distribution"], c["activation"]]
+        for k in (8, 4, 3, 2, 1):
+            v = p.sel(kept=k).values
+            row.append("%.3f +- %.3f" % (np.nanmean(v), np.nanstd(v, ddof=1)))
+        rel = p.values / full[:, None] if p.dims[0] == "seed" else p.values / full
+        ok = (rel <= 1.05).all(axis=0) if rel.ndim > 1 else rel <= 1.05
+        kept = p.kept.values
+        row.append(int(kept[ok].min()))
+        rows.append(row)
+    print("Greedy pruning (ODE, H = 8, three seeds): Lpop with k heads kept, mean +- std over "
+          "seeds; k_min = fewest heads kept with every seed within 5% of the full model.\n")
+    _table(["P_c", "activation", "k = 8", "k = 4", "k = 3", "k = 2", "k = 1", "k_min"], rows)
+    maps = r.array("ode/maps")
+    rows = []
+    for c in _cells(maps, "distribution", "activation"):
+        a = maps.sel(c).values  # seed x map x head x token (token 0 relevant)
+        per_head = a.sum(axis=-1)  # attention mass of each head
+        relevant = a[..., 0].sum(axis=-1)
+        rows.append([c["distribution"], c["activation"], float(np.nanmean(relevant)),
+                     float(np.nanmean(a[..., 1:].sum(axis=(-1, -2)))),
+                     float(np.nanmean((per_head < 0.25 * per_head.max(axis=-1, keepdims=True))
+                                      .sum(axis=-1)))])
+    print("Attention maps (final ODE model, 4 sequences x 3 seeds, H = 8): attention on the "
+          "relevant token and on the others (summed over heads; softmax-1's lambda can make the "
+          "total exceed 1), and quiet heads per sequence (total weight under a quarter of the "
+          "busiest head's).\n")
+    _table(["P_c", "activation", "alpha_relevant", "alpha_irrelevant", "quiet heads"], rows)
+
+
+def fig08(d):
+    r = _open(d, "fig08_same_samples")
+    loss, m = r.array("ode/loss"), r.array("ode/m")
+    sgd = r.array("sgd/lpop")
+    rows = []
+    for c in _cells(loss, "activation", "samples"):
+        fixed, fresh = dict(c, resample_dt=0.0), dict(c, resample_dt=0.05)
+        dl = np.abs(loss.sel(fixed) - loss.sel(fresh)).values
+        dm = np.abs(m.sel(fixed) - m.sel(fresh)).values
+        ds = np.abs(loss.sel(fixed) - sgd.sel(fixed)).values
+        rows.append([c["activation"], int(c["samples"]), float(np.nanmax(dl)),
+                     float(np.nanmax(dm)), float(np.nanmax(ds)),
+                     float(loss.sel(fixed)[-1]), float(loss.sel(fresh)[-1])])
+    print("Fixed samples (adaptive stepper) against fresh samples at every Euler step of 0.05, "
+          "and against SGD at d = 1000 (its own fresh samples).\n")
+    _table(["activation", "samples", "max abs dloss, fixed-fresh", "max abs dm, fixed-fresh",
+            "max abs dloss, fixed-SGD", "loss fixed (t_max)", "loss fresh (t_max)"], rows)
+
+
+def fig11(d):
+    r = _open(d, "fig11_cosine_heatmaps")
+    cos = r.array("ode_cosine")
+    b1, b2 = cos.b1.values, cos.b2.values
+    for a in cos.activation.values:
+        c = cos.sel(activation=a)
+        print("%s: cos(m_1, m_2) at t = 100, rows b1, columns b2\n" % a)
+        _table(["b1 \\ b2"] + ["%g" % v for v in b2],
+               [["%g" % x] + [float(c.sel(b1=x, b2=y)) for y in b2] for x in b1])
+        v = c.transpose("b1", "b2").values
+        down_b2 = np.mean(np.diff(v, axis=1) <= 0.01)
+        up_b1 = np.mean(np.diff(v, axis=0) >= -0.01)
+        print("cosine falls (or stays within 0.01) with b2 in %.0f%% of neighbouring cells, rises "
+              "with b1 in %.0f%%\n" % (100 * down_b2, 100 * up_b1))
+
+
+FIGURES = {"fig01": fig01, "fig02": fig02, "fig03": fig03, "fig05": fig05, "fig06": fig06,
+           "fig08": fig08, "fig11": fig11}
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] not in FIGURES:
+        sys.exit("usage: paper_numbers.py {%s} [RESULTS_DIR]" % "|".join(FIGURES))
+    FIGURES[argv[1]](argv[2] if len(argv) > 2 else "results/paper")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
