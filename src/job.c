@@ -280,6 +280,18 @@ static int chosen_dists_use(const hs_job *job, const char *key) {
   return 0;
 }
 
+/* Whether some point runs SGD or the ODE (each run key true by default). */
+static int some_model_runs(const hs_job *job) {
+  const hs_key_values *kv[2] = {&job->values[hs_job_key_index("training", "run")],
+                                &job->values[hs_job_key_index("ode", "run")]};
+  for (int r = 0; r < 2; r++) {
+    if (kv[r]->n == 0) return 1;
+    for (int i = 0; i < kv[r]->n; i++)
+      if (kv[r]->num[i] != 0) return 1;
+  }
+  return 0;
+}
+
 static hs_status apply_defaults(parser *ps) {
   hs_job *job = ps->job;
   if (!job->output) return fail(ps, 1, "missing 'output' (the results file)");
@@ -294,6 +306,8 @@ static hs_status apply_defaults(parser *ps) {
                     k->name);
       if (!used) continue;
     }
+    if (k->read_when == HS_READ_BY_MODEL && !given && !some_model_runs(job))
+      continue; /* only the Bayes risk: not needed */
     if (given || ((k->type == HS_KEY_VECTOR || k->type == HS_KEY_MATRIX) &&
                   !(k->fallback && !*k->fallback))) {
       if (!given)
@@ -323,8 +337,8 @@ static hs_status check_shared(parser *ps) {
   const hs_job *job = ps->job;
   const hs_key_values *grid = &job->values[hs_job_key_index("training", "record_grid")];
   double t_min = job->values[hs_job_key_index("training", "t_min")].num[0];
-  double t_max = job->values[hs_job_key_index("training", "t_max")].num[0];
-  if (strcmp(grid->word[0], "log") == 0 && !(t_min < t_max))
+  const hs_key_values *t_max = &job->values[hs_job_key_index("training", "t_max")];
+  if (t_max->n && strcmp(grid->word[0], "log") == 0 && !(t_min < t_max->num[0]))
     return fail(ps, grid->line ? grid->line : 1, "a log grid needs t_min < t_max");
   return HS_OK;
 }

@@ -67,12 +67,16 @@ const hs_key hs_job_keys[] = {
      "seed of the teacher, initialisation and data"},
     {"model", "orthonormal_spikes", HS_KEY_BOOL, 1, 0, OFF(orthonormal_spikes),
      0, 1, "false", NULL, "exactly orthogonal spikes of norm sqrt(d)"},
-    /* training.run first: keys after it are read only when SGD runs */
+    /* training.run and ode.run first: keys after them are read only by the
+     * points that run SGD, the ODE or either (a Bayes-risk-only point reads
+     * none of d, eta, t_max) */
     {"training", "run", HS_KEY_BOOL, 1, 0, OFF(run_sgd), 0, 1, "true", NULL,
      "run online SGD at finite d"},
-    {"training", "d", HS_KEY_INT, 1, 0, OFF(d), 1, 100000000, NULL, NULL,
+    {"ode", "run", HS_KEY_BOOL, 1, 0, OFF(run_ode), 0, 1, "true", NULL,
+     "integrate the order-parameter ODE"},
+    {"training", "d", HS_KEY_INT, 1, HS_READ_BY_MODEL, OFF(d), 1, 100000000, NULL, NULL,
      "embedding dimension"},
-    {"training", "eta", HS_KEY_REAL, 1, 0, OFF(eta), 1e-12, 1e6, NULL, NULL,
+    {"training", "eta", HS_KEY_REAL, 1, HS_READ_BY_MODEL, OFF(eta), 1e-12, 1e6, NULL, NULL,
      "learning rate"},
     {"training", "B", HS_KEY_INT, 1, 0, OFF(B), 1, 1000000, "1", NULL,
      "batch size"},
@@ -82,7 +86,7 @@ const hs_key hs_job_keys[] = {
      "learning-rate ratio of b and lambda"},
     {"training", "test_samples", HS_KEY_INT, 1, HS_READ_BY_SGD, OFF(test_samples), 1,
      100000000, "1000", NULL, "sequences in the fixed test set"},
-    {"training", "t_max", HS_KEY_REAL, 0, 0, OFF(t_max), 1e-12, 1e9, NULL,
+    {"training", "t_max", HS_KEY_REAL, 0, HS_READ_BY_MODEL, OFF(t_max), 1e-12, 1e9, NULL,
      NULL, "training time t = steps eta / d"},
     {"training", "records", HS_KEY_INT, 1, 0, OFF(records), 2, 1000000, "51",
      NULL, "number of record times"},
@@ -90,8 +94,6 @@ const hs_key hs_job_keys[] = {
      "linear", check_record_grid, "linear or log spacing of record times"},
     {"training", "t_min", HS_KEY_REAL, 0, 0, OFF(t_min), 1e-12, 1e9, "0.1",
      NULL, "first nonzero record time of a log grid"},
-    {"ode", "run", HS_KEY_BOOL, 1, 0, OFF(run_ode), 0, 1, "true", NULL,
-     "integrate the order-parameter ODE"},
     {"ode", "noise_term", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(noise_term), 0, 1, "true",
      NULL, "include SGD's (eta/B) N term (false: gradient flow)"},
     {"ode", "samples", HS_KEY_INT, 1, 0, OFF(ode_samples), 10, 100000000,

@@ -21,6 +21,7 @@ int hs_plan_key_is_read(const hs_key *key, const hs_point *p) {
     case HS_READ_BY_DIST: return hs_dist_uses_key(hs_dist_find(p->dist.name), key->name);
     case HS_READ_BY_SGD: return p->run_sgd;
     case HS_READ_BY_ODE: return p->run_ode;
+    case HS_READ_BY_MODEL: return p->run_sgd || p->run_ode;
     case HS_READ_BY_GIVEN: return p->run_ode && strcmp(p->ode_start, "given") == 0;
   }
   return 1;
@@ -295,9 +296,15 @@ static hs_status build(hs_plan *plan, hs_err *err) {
 }
 
 void hs_plan_times(const hs_plan *plan, int T, double *times) {
-  hs_point p; /* the time grid's keys are common to all points */
-  hs_plan_point(plan, 0, &p);
-  hs_timegrid(strcmp(p.record_grid, "log") == 0, p.t_min, p.t_max, T, times);
+  hs_point p; /* the time grid's keys are common to the points that read them */
+  for (long i = 0; i < plan->n_points; i++) {
+    hs_plan_point(plan, i, &p);
+    if (p.run_sgd || p.run_ode) {
+      hs_timegrid(strcmp(p.record_grid, "log") == 0, p.t_min, p.t_max, T, times);
+      return;
+    }
+  }
+  for (int j = 0; j < T; j++) times[j] = NAN; /* Bayes-only points: no time axis */
 }
 
 static hs_status finish(hs_status st, hs_plan *plan, hs_plan **out) {

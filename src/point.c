@@ -260,7 +260,8 @@ static hs_status check_start(const hs_point *p, const hs_dist *dist, hs_err *err
 /* The checks that need the distribution (its K). */
 static hs_status check_with_dist(const hs_point *p, const hs_dist *dist, const char **key,
                                  hs_err *err) {
-  if (p->orthonormal_spikes && dist->K > p->d)
+  int models = p->run_sgd || p->run_ode; /* a Bayes-only point has no d */
+  if (models && p->orthonormal_spikes && dist->K > p->d)
     return *key = "model.orthonormal_spikes",
            hs_err_set(err, HS_EINPUT, "orthonormal spikes need K <= d (K = %d, d = %d)",
                       dist->K, p->d);
@@ -400,16 +401,18 @@ hs_status hs_point_run(const hs_point *p, hs_result *res,
   hs_status st = hs_dist_init(&ctx.dist, &p->dist, err);
   if (st) return st;
   int K = ctx.dist.K, T = res->shape.T;
+  int models = p->run_sgd || p->run_ode; /* else only the Bayes risk: no d, no time */
   estimate_costs(p, &ctx.dist, &ctx);
-  ctx.xi = malloc(sizeof(double) * K * p->d);
-  ctx.times = malloc(sizeof(double) * T);
-  if (!ctx.xi || !ctx.times) st = hs_err_set(err, HS_ENOMEM, "out of memory for spikes");
-  if (!st) {
+  if (models) {
+    ctx.xi = malloc(sizeof(double) * K * p->d);
+    ctx.times = malloc(sizeof(double) * T);
+    if (!ctx.xi || !ctx.times) st = hs_err_set(err, HS_ENOMEM, "out of memory for spikes");
+  }
+  if (!st && models) {
     hs_timegrid(strcmp(p->record_grid, "log") == 0, p->t_min, p->t_max, T, ctx.times);
     st = hs_teacher_spikes(ctx.xi, K, p->d, p->job_seed, (uint64_t)p->seed,
                            p->orthonormal_spikes, err);
   }
-  int models = p->run_sgd || p->run_ode; /* else only the Bayes risk */
   if (!st && models) {
     hs_point_phase(&ctx, HS_PHASE_POPULATION);
     st = hs_population_init(&ctx.pop, ctx.act, &ctx.dist, p->L, p->H, p->ode_samples,

@@ -33,8 +33,9 @@ typedef enum {
   HS_READ_BY_SGD = 2,      /* the point runs SGD */
   HS_READ_BY_ODE = 3,      /* the point runs the ODE */
   HS_READ_BY_GIVEN = 4,    /* the point's ODE starts from a given m, Q, b */
-  HS_READ_TESTING = 5      /* a testing knob: every point sees it, but it is
+  HS_READ_TESTING = 5,     /* a testing knob: every point sees it, but it is
                               not one of its parameters (not in its identity) */
+  HS_READ_BY_MODEL = 6     /* the point runs SGD or the ODE (not Bayes-only) */
 } hs_key_reader;
 
 typedef struct hs_key {
