@@ -21,6 +21,10 @@ PLOT_HELP = """kinds:
             activation and H; panels: 1 key
   maps      attention weights A_hl of the final model (--map N); panels: rows
             and columns of up to 2 keys (activation, H)
+  heads     each head's path in the plane (m_h1, m_h2) (flipping: mean
+            direction, flipping direction): ODE lines, SGD dots (--source
+            to draw one), start and end marked; --vs-time: m_h1, m_h2
+            against t; panels: up to 2 keys (H, activation, seed)
 Every swept key not on an axis must become a panel or a line (filled in
 order), or be chosen with --select KEY=VALUE or --mean KEY; otherwise the
 command refuses and names the key. --q takes a points column (see `summary`)
@@ -55,8 +59,10 @@ def _plot(args):
         kw.update(y=args.y)
     if args.kind == "dynamics":
         kw.update(loss=args.loss)
-    if args.kind in ("pruning", "maps"):
+    if args.kind in ("pruning", "maps", "heads"):
         kw.update(source=args.source)
+    if args.kind == "heads":
+        kw.update(vs_time=args.vs_time)
     if args.kind == "maps":
         kw.update(map_index=args.map)
     with open_results(args.results) as r:
@@ -89,7 +95,9 @@ def main(argv=None):
     q.add_argument("--q", help="quantity (heatmap, vs)")
     q.add_argument("--loss", default="lpop", choices=("lpop", "test_loss"),
                    help="SGD loss in dynamics (default lpop: comparable to the ODE's)")
-    q.add_argument("--source", choices=("ode", "sgd"), help="pruning, maps: whose final model")
+    q.add_argument("--source", choices=("ode", "sgd"),
+                   help="pruning, maps: whose final model; heads: draw only this one")
+    q.add_argument("--vs-time", action="store_true", help="heads: m_h1, m_h2 against t")
     q.add_argument("--map", type=int, default=0, help="maps: which sampled sequence")
     q.set_defaults(run=_plot)
     args = p.parse_args(argv)

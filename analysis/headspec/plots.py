@@ -14,7 +14,7 @@ import numpy as np
 # notebook that imports this module; savefig picks the writer from the suffix.
 from matplotlib.figure import Figure
 
-KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps")
+KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps", "heads", "features")
 # Keys that define the data distribution: the Bayes risk depends on these only.
 DIST_KEYS = ("distribution", "b1", "b2", "beta", "K", "signed", "bmin", "bmax", "L")
 
@@ -32,6 +32,10 @@ SLOTS = {
                     auto_mean=(), no_auto=("seed",)),
     "maps": dict(panels=2, lines=0, prefer_panels=("activation", "H"), prefer_lines=(),
                  auto_mean=(), no_auto=("seed",)),
+    "heads": dict(panels=2, lines=0, prefer_panels=("H", "activation", "seed"), prefer_lines=(),
+                  auto_mean=(), no_auto=()),
+    "features": dict(panels=1, lines=0, prefer_panels=("seed", "activation"), prefer_lines=(),
+                     auto_mean=(), no_auto=()),
 }
 
 
@@ -215,6 +219,7 @@ def _bayes_lines(layout, bayes, panel, line_combos, ax, colors):
 def _save(fig, out):
     fig.tight_layout()
     fig.savefig(out, dpi=90)
+    return fig
 
 
 def _source(res, source, field):
@@ -271,7 +276,7 @@ def dynamics(res, out, loss="lpop", **kw):
             bottom.legend(fontsize=7)
         bottom.set_xlabel("t")
         bottom.set_ylabel("m_hk (ODE -, SGD o)", fontsize=8)
-    _save(fig, out)
+    return _save(fig, out)
 
 
 def _points_quantity(res, q):
@@ -337,7 +342,7 @@ def heatmap(res, out, x=None, y=None, q=None, **kw):
         ax.set_ylabel(y)
         ax.set_title(lay.title(cell, _label(panel)), fontsize=9)
         fig.colorbar(im, ax=ax, label=q)
-    _save(fig, out)
+    return _save(fig, out)
 
 
 def vs(res, out, x=None, q=None, **kw):
@@ -387,7 +392,7 @@ def vs(res, out, x=None, q=None, **kw):
         ax.set_title(lay.title(_sel(da, panel), _label(panel)) +
                      (" (n=%s, bars: s.e.)" % n if n else ""), fontsize=9)
         ax.legend(fontsize=7)
-    _save(fig, out)
+    return _save(fig, out)
 
 
 def pruning(res, out, source=None, **kw):
@@ -414,7 +419,7 @@ def pruning(res, out, source=None, **kw):
         ax.set_ylabel("population loss (%s, pruned)" % part)
         ax.set_title(lay.title(_sel(da, panel), _label(panel)), fontsize=9)
         ax.legend(fontsize=7)
-    _save(fig, out)
+    return _save(fig, out)
 
 
 def maps(res, out, source=None, map_index=0, **kw):
@@ -447,13 +452,93 @@ def maps(res, out, source=None, map_index=0, **kw):
         ax.set_title(lay.title(cell, "%s A_hl (%s, map %d)" % (
             _label(panel), part, map_index)), fontsize=8)
         fig.colorbar(im, ax=ax)
-    _save(fig, out)
+    return _save(fig, out)
+
+
+def _parts(res, source, field="m"):
+    """The parts to draw: 'ode' and/or 'sgd' (those with data), or the one asked for."""
+    if source:
+        return [source]
+    fields = res.fields()
+    parts = [p for p in ("ode", "sgd") if p + "/" + field in fields
+             and np.isfinite(res.array(p + "/" + field).values).any()]
+    if not parts:
+        raise PlotError("no %s stored in %s (neither ODE nor SGD)" % (field, res.path))
+    return parts
+
+
+def _panel_grid(lay, da, scale=(4.2, 3.6)):
+    """Panels of up to two keys: columns by the first, rows by the second."""
+    panels = lay.combos(da, lay.panels)
+    rows_key = lay.panels[1] if len(lay.panels) > 1 else None
+    n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
+    n_cols = len(panels) // n_rows
+    fig, axes = _grid(n_rows, n_cols, *scale)
+    cells = [(panel, axes[j % n_rows, j // n_rows] if rows_key else axes[0, j])
+             for j, panel in enumerate(panels)]
+    return fig, cells
+
+
+def _finite_heads(cell):
+    """Head indices of a (time, head, spike) array with any data (H < max H is padded)."""
+    return [h for h in cell.coords["head"].values
+            if np.isfinite(cell.sel(head=h).values).any()]
+
+
+def heads(res, out, source=None, vs_time=False, **kw):
+    """Each head's trajectory in the plane (m_h1, m_h2) (flipping: the
+    mean direction against the flipping direction), ODE lines and SGD dots,
+    start (square) and end (star) marked; or with vs_time m_h1(t) (solid)
+    and m_h2(t) (dashed) per head. One panel per swept value (e.g. H)."""
+    lay = Layout(res, "heads", **kw)
+    parts = _parts(res, source)
+    ms = {p: lay.reduce(res.array(p + "/m")) for p in parts}
+    first = ms[parts[0]]
+    if first.sizes["spike"] < 2:
+        raise PlotError("heads draws m_h1 against m_h2: %s has K = 1" % res.path)
+    fig, cells = _panel_grid(lay, first)
+    style = {"ode": dict(ls="-", marker=None, lw=1.3), "sgd": dict(ls="none", marker="o", ms=3,
+                                                                    mfc="none")}
+    for panel, ax in cells:
+        for part in parts:
+            cell = _sel(ms[part], panel)
+            for h in _finite_heads(cell):
+                mh = cell.sel(head=h).isel(spike=[0, 1])  # padded spikes (K > 2 elsewhere) out
+                ok = np.isfinite(mh.values).all(axis=1)
+                x, y, t = mh.values[ok, 0], mh.values[ok, 1], mh.time.values[ok]
+                color = "C%d" % (int(h) % 10)
+                label = "head %d (%s)" % (int(h) + 1, part)
+                if vs_time:
+                    ax.plot(t, x, color=color, label=label + " m_h1", **style[part])
+                    ax.plot(t, y, color=color, **dict(style[part], ls="--" if part == "ode"
+                                                      else "none", marker="x" if part == "sgd"
+                                                      else None))
+                    continue
+                ax.plot(x, y, color=color, label=label, **style[part])
+                if part == parts[0] and len(x):
+                    ax.plot(x[0], y[0], "s", color=color, ms=6, mfc="none")
+                    ax.plot(x[-1], y[-1], "*", color=color, ms=10)
+        if vs_time:
+            ax.axhline(0, color="0.7", lw=0.6)
+            ax.set_xlabel("t")
+            ax.set_ylabel("m_h1 (solid), m_h2 (dashed)" + (", SGD o/x" if "sgd" in parts
+                                                           else ""), fontsize=8)
+        else:
+            ax.axhline(0, color="0.7", lw=0.6)
+            ax.axvline(0, color="0.7", lw=0.6)
+            ax.set_xlabel("m_h1 (mean direction)")
+            ax.set_ylabel("m_h2 (flipping direction)")
+        ax.set_title(lay.title(_sel(first, panel), _label(panel)) + " (start s, end *)"
+                     * (not vs_time), fontsize=9)
+        ax.legend(fontsize=6)
+    return _save(fig, out)
 
 
 def plot(res, kind, out, **kw):
-    """Draw one kind (dynamics, heatmap, vs, pruning, maps) into out (.png, .pdf)."""
+    """Draw one kind (dynamics, heatmap, vs, pruning, maps, heads, features)
+    into out (.png, .pdf); returns the matplotlib Figure."""
     fn = {"dynamics": dynamics, "heatmap": heatmap, "vs": vs, "pruning": pruning,
-          "maps": maps}.get(kind)
+          "maps": maps, "heads": heads}.get(kind)
     if fn is None:
         raise PlotError("unknown plot kind %r (kinds: %s)" % (kind, ", ".join(KINDS)))
     return fn(res, out, **{k: v for k, v in kw.items() if v is not None})

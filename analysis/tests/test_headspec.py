@@ -391,6 +391,54 @@ class Plots(unittest.TestCase):
             plt.close(fig)
 
 
+def _lines(ax, label_start=None):
+    return [ln for ln in ax.get_lines()
+            if label_start is None or str(ln.get_label()).startswith(label_start)]
+
+
+class PaperPlots(unittest.TestCase):
+    """The kinds added for the paper's figures: the drawn data against the
+    raw datasets read with h5py."""
+
+    def test_heads_plane_and_time(self):
+        path = files("tiny")[-1][1]
+        out = tempfile.mkdtemp(dir=DIR)
+        with headspec.open_results(path) as r:
+            fig = plots.plot(r, "heads", os.path.join(out, "h.png"),
+                             select={"distribution": "flipping"})
+            axes = {ax.get_title().split(",")[0]: ax for ax in fig.axes}
+            # activation x H: 3 x 2 panels; point 3 is flipping, softmax1, H = 2
+            self.assertEqual(len(axes), 6)
+            ax = axes["activation=softmax1 H=2"]
+            for part in ("ode", "sgd"):
+                m = raw(path, 3, part + "/m")  # T x H x K
+                for h in range(2):
+                    (ln,) = _lines(ax, "head %d (%s)" % (h + 1, part))
+                    np.testing.assert_array_equal(ln.get_xdata(), m[:, h, 0])
+                    np.testing.assert_array_equal(ln.get_ydata(), m[:, h, 1])
+            # the H = 1 panel draws one head (the second is padding)
+            self.assertEqual(len(_lines(axes["activation=softmax1 H=1"], "head 2")), 0)
+            # start and end markers at the ODE's first and last m
+            m = raw(path, 3, "ode/m")
+            marks = [ln for ln in ax.get_lines() if ln.get_marker() in ("s", "*")]
+            self.assertIn((m[0, 0, 0], m[0, 0, 1]),
+                          [(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in marks])
+            self.assertIn((m[-1, 1, 0], m[-1, 1, 1]),
+                          [(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in marks])
+            fig = plots.plot(r, "heads", os.path.join(out, "t.png"), source="ode", vs_time=True,
+                             select={"distribution": "flipping", "activation": "softmax"})
+            ax = [a for a in fig.axes if a.get_title().startswith("H=2")][0]
+            (ln,) = _lines(ax, "head 2 (ode) m_h1")
+            m, t = raw(path, 1, "ode/m"), raw(path, 1, "sgd/t")
+            np.testing.assert_allclose(ln.get_xdata(), [0, 0.25, 0.5, 1, 2])
+            np.testing.assert_array_equal(ln.get_ydata(), m[:, 1, 0])
+            self.assertFalse(_lines(ax, "head 1 (sgd)"))  # --source ode: no SGD
+        code, so, se = cli("plot", "heads", path, "-o", os.path.join(out, "c.png"),
+                           "--select", "distribution=flipping", "--vs-time")
+        self.assertEqual(code, 0, se)
+        self.assertTrue(png_ok(os.path.join(out, "c.png")))
+
+
 class CommandLine(unittest.TestCase):
     def test_summary(self):
         path = files("grid_partial")[-1][1]
