@@ -25,6 +25,9 @@ PLOT_HELP = """kinds:
             direction, flipping direction): ODE lines, SGD dots (--source
             to draw one), start and end marked; --vs-time: m_h1, m_h2
             against t; panels: up to 2 keys (H, activation, seed)
+  features  m_hk against t, one row per spike k (--overlay: one subplot,
+            a colour per spike), a line per head, ODE lines, SGD dots;
+            --logx; columns: 1 key (seed, activation)
 Every swept key not on an axis must become a panel or a line (filled in
 order), or be chosen with --select KEY=VALUE or --mean KEY; otherwise the
 command refuses and names the key. --q takes a points column (see `summary`)
@@ -59,7 +62,9 @@ def _plot(args):
         kw.update(y=args.y)
     if args.kind == "dynamics":
         kw.update(loss=args.loss)
-    if args.kind in ("pruning", "maps", "heads"):
+    if args.kind == "features":
+        kw.update(overlay=args.overlay, logx=args.logx)
+    if args.kind in ("pruning", "maps", "heads", "features"):
         kw.update(source=args.source)
     if args.kind == "heads":
         kw.update(vs_time=args.vs_time)
@@ -96,7 +101,10 @@ def main(argv=None):
     q.add_argument("--loss", default="lpop", choices=("lpop", "test_loss"),
                    help="SGD loss in dynamics (default lpop: comparable to the ODE's)")
     q.add_argument("--source", choices=("ode", "sgd"),
-                   help="pruning, maps: whose final model; heads: draw only this one")
+                   help="pruning, maps: whose final model; heads, features: draw only this one")
+    q.add_argument("--overlay", action="store_true",
+                   help="features: every spike in one subplot (a colour per spike)")
+    q.add_argument("--logx", action="store_true", help="features: log time axis (t > 0)")
     q.add_argument("--vs-time", action="store_true", help="heads: m_h1, m_h2 against t")
     q.add_argument("--map", type=int, default=0, help="maps: which sampled sequence")
     q.set_defaults(run=_plot)

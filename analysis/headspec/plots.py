@@ -534,11 +534,56 @@ def heads(res, out, source=None, vs_time=False, **kw):
     return _save(fig, out)
 
 
+def features(res, out, source=None, overlay=False, logx=False, **kw):
+    """m_hk(t) against t for every spike k: one row of subplots per spike
+    (overlay: one subplot per point, one colour per spike), one line per
+    head, ODE lines and SGD dots; columns over one swept key (e.g. seed or
+    activation). Non-isotropic Gaussian (Figs. 3-4, 16-20): the spikes are
+    learned in order of strength."""
+    lay = Layout(res, "features", **kw)
+    parts = _parts(res, source)
+    ms = {p: lay.reduce(res.array(p + "/m")) for p in parts}
+    first = ms[parts[0]]
+    panels = lay.combos(first, lay.panels)
+    spikes = [k for k in first.coords["spike"].values
+              if np.isfinite(first.sel(spike=k).values).any()]
+    n_rows = 1 if overlay else len(spikes)
+    fig, axes = _grid(n_rows, len(panels), 4.0, 2.6 if n_rows > 1 else 3.4)
+    style = {"ode": dict(ls="-", lw=1.1), "sgd": dict(ls="none", marker="o", ms=2.5, mfc="none")}
+    for c, panel in enumerate(panels):
+        for r_, k in enumerate(spikes):
+            ax = axes[0 if overlay else r_, c]
+            for part in parts:
+                cell = _sel(ms[part], panel).sel(spike=k)
+                for h in [h for h in cell.coords["head"].values
+                          if np.isfinite(cell.sel(head=h).values).any()]:
+                    mh = cell.sel(head=h)
+                    ok = np.isfinite(mh.values) & (mh.time.values > 0 if logx else True)
+                    color = "C%d" % ((int(k) if overlay else int(h)) % 10)
+                    label = ("m_h%d" % (int(k) + 1) if overlay and h == 0 and part == parts[0]
+                             else None if overlay else
+                             "head %d" % (int(h) + 1) if part == parts[0] else None)
+                    ax.plot(mh.time.values[ok], mh.values[ok], color=color, label=label,
+                            gid="%s h%d k%d" % (part, int(h), int(k)), **style[part])
+            if logx:
+                ax.set_xscale("log")
+            ax.axhline(0, color="0.7", lw=0.6)
+            if overlay or r_ == 0:
+                ax.set_title(lay.title(_sel(first, panel), _label(panel)), fontsize=9)
+            if overlay or r_ == len(spikes) - 1:
+                ax.set_xlabel("t")
+            ax.set_ylabel("m_hk" if overlay else "m_h%d" % (int(k) + 1), fontsize=8)
+            if c == 0 and (overlay or r_ == 0):
+                ax.legend(fontsize=6, title=" ".join(
+                    "%s %s" % (p, "-" if p == "ode" else "o") for p in parts), title_fontsize=6)
+    return _save(fig, out)
+
+
 def plot(res, kind, out, **kw):
     """Draw one kind (dynamics, heatmap, vs, pruning, maps, heads, features)
     into out (.png, .pdf); returns the matplotlib Figure."""
     fn = {"dynamics": dynamics, "heatmap": heatmap, "vs": vs, "pruning": pruning,
-          "maps": maps, "heads": heads}.get(kind)
+          "maps": maps, "heads": heads, "features": features}.get(kind)
     if fn is None:
         raise PlotError("unknown plot kind %r (kinds: %s)" % (kind, ", ".join(KINDS)))
     return fn(res, out, **{k: v for k, v in kw.items() if v is not None})

@@ -439,6 +439,38 @@ class PaperPlots(unittest.TestCase):
         self.assertTrue(png_ok(os.path.join(out, "c.png")))
 
 
+    def test_features_rows_per_spike(self):
+        path = files("tiny")[-1][1]
+        out = tempfile.mkdtemp(dir=DIR)
+        with headspec.open_results(path) as r:
+            # onehot K = 3, softmax: panels over H (points 6: H = 1, 7: H = 2)
+            fig = plots.plot(r, "features", os.path.join(out, "f.png"), logx=True,
+                             select={"distribution": "onehot", "activation": "softmax"})
+            self.assertEqual(len(fig.axes), 3 * 2)  # a row per spike, a column per H
+            drawn = {ln.get_gid(): ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid()}
+            for point, col in ((6, 0), (7, 1)):
+                for part in ("ode", "sgd"):
+                    m = raw(path, point, part + "/m")
+                    for h in range(m.shape[1]):
+                        for k in range(3):
+                            ln = drawn.pop("%s h%d k%d" % (part, h, k)) if col == 1 else None
+                            if ln is None:
+                                continue
+                            # log x: t = 0 left out
+                            np.testing.assert_allclose(ln.get_xdata(), [0.25, 0.5, 1, 2])
+                            np.testing.assert_array_equal(ln.get_ydata(), m[1:, h, k])
+            self.assertEqual(fig.axes[0].get_xscale(), "log")
+            fig = plots.plot(r, "features", os.path.join(out, "o.png"), overlay=True,
+                             source="sgd", select={"distribution": "onehot", "H": "2"})
+            self.assertEqual(len(fig.axes), 3)  # a panel per activation
+            ax = fig.axes[2]  # bsoftmax: point 11
+            m = raw(path, 11, "sgd/m")
+            lines = {ln.get_gid(): ln for ln in ax.get_lines() if ln.get_gid()}
+            self.assertEqual(len(lines), 2 * 3)
+            np.testing.assert_array_equal(lines["sgd h1 k2"].get_ydata(), m[:, 1, 2])
+            self.assertEqual(lines["sgd h1 k2"].get_color(), "C2")  # colour by spike
+
+
 class CommandLine(unittest.TestCase):
     def test_summary(self):
         path = files("grid_partial")[-1][1]
