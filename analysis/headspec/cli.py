@@ -14,9 +14,12 @@ PLOT_HELP = """kinds:
             markers, Bayes risk dotted; panels: activation; lines: up to 2 keys
   heatmap   a final quantity (--q, default ode_cosine) over two swept keys
             (--x, --y); panels: up to 2 keys (seeds: --mean seed or --select)
-  vs        a final quantity (--q, default sgd_test_loss) against one swept key
+  vs        a final quantity (--q; default the first stored of sgd_lpop_fresh,
+            ode_loss_fresh, sgd_test_loss, ode_loss) against one swept key
             (--x, default H); lines: activation; seeds averaged (error bars:
-            standard error); Bayes risk dotted; panels: 1 key
+            standard error over seeds combined with Q_se when stored); R*
+            dotted with a +-SE band (--bayes OTHER.h5: R* from another
+            file, matched on the shared swept keys); panels: 1 key
   pruning   Lpop against heads kept (ODE if run, else SGD; --source); lines:
             activation and H; panels: 1 key
   maps      attention weights A_hl of the final model (--map N); panels: rows
@@ -70,8 +73,14 @@ def _plot(args):
         kw.update(vs_time=args.vs_time)
     if args.kind == "maps":
         kw.update(map_index=args.map)
+    if args.kind != "vs" and args.bayes:
+        raise PlotError("--bayes is for plot vs")
     with open_results(args.results) as r:
-        plot(r, args.kind, args.output, **kw)
+        if args.bayes:
+            with open_results(args.bayes) as other:
+                plot(r, args.kind, args.output, bayes=other, **kw)
+        else:
+            plot(r, args.kind, args.output, **kw)
     print("wrote", args.output)
     return 0
 
@@ -98,6 +107,8 @@ def main(argv=None):
     q.add_argument("--x", help="swept key on the x axis (heatmap, vs)")
     q.add_argument("--y", help="swept key on the y axis (heatmap)")
     q.add_argument("--q", help="quantity (heatmap, vs)")
+    q.add_argument("--bayes", metavar="OTHER.h5",
+                   help="vs: take R* from another results file (e.g. a Bayes-only job)")
     q.add_argument("--loss", default="lpop", choices=("lpop", "test_loss"),
                    help="SGD loss in dynamics (default lpop: comparable to the ODE's)")
     q.add_argument("--source", choices=("ode", "sgd"),

@@ -7,12 +7,14 @@ key-table order, and if none is free the plot refuses and names the key
 (PlotError). Titles say the values shown; legends the lines.
 """
 import itertools
+import os
 import warnings
 
 import numpy as np
 # Figures without pyplot: no global state, no change of the backend of a
 # notebook that imports this module; savefig picks the writer from the suffix.
 from matplotlib.figure import Figure
+import xarray as xr
 
 KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps", "heads", "features")
 # Keys that define the data distribution: the Bayes risk depends on these only.
@@ -140,14 +142,23 @@ class Layout:
                     kind, res.path, k, values, "panels and lines" if slots["lines"] else "panels",
                     ", ".join(self.panels + self.lines) or "none", k, k))
 
-    def reduce(self, da, auto=True):
-        """Select, drop swept values without data, average; squeeze the rest."""
+    def reduce(self, da, auto=True, se=None):
+        """Select, drop swept values without data, average; squeeze the rest.
+        Averaged: attrs['sem'] = std/sqrt(n) over the averaged keys (NaN
+        where n = 1). With se (the standard errors of da's values, same
+        dims) attrs['sem'] is the error of the mean counting both:
+        sqrt(sem^2 + sum se_i^2 / n^2) (se alone where n = 1); not
+        averaged, attrs['sem'] = se."""
         for k, text in self.select.items():
             if k in da.dims:
                 da = da.sel({k: _match(da.coords[k], text, k)})
+                if se is not None and k in se.dims:
+                    se = se.sel({k: da.coords[k].values})
         for k in self.res.swept:
             if k in da.dims:
                 da = da.dropna(k, how="all")
+                if se is not None and k in se.dims:
+                    se = se.sel({k: da.coords[k].values})
         means = [k for k in self.mean if k in da.dims]
         if means:
             n = da.count(means)
@@ -155,14 +166,24 @@ class Layout:
             with warnings.catch_warnings():  # one value left: no spread, NaN
                 warnings.simplefilter("ignore", RuntimeWarning)
                 sem = da.std(means, ddof=1, skipna=True) / np.sqrt(n)
-            mean.attrs["sem"] = sem.where(n > 1)
+            sem = sem.where(n > 1)
+            if se is not None:
+                own = (se.where(np.isfinite(da)) ** 2).sum(means, skipna=True, min_count=1)
+                own = own / n ** 2
+                sem = np.sqrt(sem.fillna(0) ** 2 + own).where(np.isfinite(own), sem)
+            mean.attrs["sem"] = sem
             counts = n.values[n.values > 0]
             mean.attrs["n_mean"] = ("%d" % counts.max() if counts.min() == counts.max() else
                                     "%d-%d" % (counts.min(), counts.max())) if counts.size else ""
             da = mean
+        elif se is not None:
+            da = da.copy()
+            da.attrs["sem"] = se
         for k in self.res.swept:
             if k in da.dims and da.sizes[k] == 1 and k not in self.axes + self.panels + self.lines:
                 da = da.squeeze(k)
+                if "sem" in da.attrs and k in da.attrs["sem"].dims:
+                    da.attrs["sem"] = da.attrs["sem"].squeeze(k)
         return da
 
     def combos(self, da, keys):
@@ -345,11 +366,56 @@ def heatmap(res, out, x=None, y=None, q=None, **kw):
     return _save(fig, out)
 
 
-def vs(res, out, x=None, q=None, **kw):
-    """A final quantity (default: SGD test loss, else ODE loss) against one
-    swept key, one line per activation, seeds averaged (error bars: standard
-    error over seeds), with the Bayes risk."""
-    q = q or _default_q(res, "sgd_test_loss", "ode_loss")
+def _other_bayes(res, other, field):
+    """R* (or its SE) from another results file (e.g. a Bayes-only job),
+    on the dims of res's swept keys they share. A key res sweeps that the
+    other fixes matches only at the other's value (NaN elsewhere); a key
+    the other sweeps and res fixes is selected at res's value; other keys
+    of the other file are averaged."""
+    ob = other.array(field)
+    for k in DIST_KEYS:
+        mine, theirs = res.fixed.get(k), other.fixed.get(k)
+        if (k not in res.swept and k not in other.swept and mine is not None
+                and theirs is not None and _fmt(mine) != _fmt(theirs)):
+            raise PlotError("--bayes %s: its %s=%s differs from %s's %s=%s" % (
+                other.path, k, _fmt(theirs), res.path, k, _fmt(mine)))
+    for k in other.swept:
+        if k in res.swept:
+            continue
+        if k in res.fixed and not isinstance(res.fixed[k], list):
+            try:
+                ob = ob.sel({k: _match(ob.coords[k], res.fixed[k], k)})
+                continue
+            except PlotError:
+                pass  # the other file lacks res's value: average
+        ob = ob.mean(k, skipna=True)
+    for k in res.swept:
+        if k in ob.dims:
+            continue
+        values = np.asarray(res.grid[k].dropna().unique())
+        ob = ob.expand_dims({k: values})
+        if k in other.fixed and not isinstance(other.fixed[k], list):
+            same = np.array([_fmt(v) == _fmt(other.fixed[k]) for v in values])
+            ob = ob.where(xr.DataArray(same, dims=(k,), coords={k: values}))
+    return ob.transpose(*[k for k in res.swept if k in ob.dims])
+
+
+def _fresh_se(res, q):
+    """The standard error column of a quantity (q + '_se'), if stored."""
+    name = q + "_se"
+    if name in res.points.columns and np.isfinite(res.points[name].to_numpy(dtype=float)).any():
+        return res.array(name)
+    return None
+
+
+def vs(res, out, x=None, q=None, bayes=None, **kw):
+    """A final quantity (default: the out-of-sample SGD Lpop, else the
+    ODE's, else the SGD test loss, else the ODE loss) against one swept
+    key, one line per activation, seeds averaged (error bars: standard
+    error over seeds combined with the quantity's own SE when stored),
+    with the Bayes risk R* and its SE band (a curve where R* varies with
+    x). bayes: another open results file to take R* from."""
+    q = q or _default_q(res, "sgd_lpop_fresh", "ode_loss_fresh", "sgd_test_loss", "ode_loss")
     if not x:
         taken = ("seed",) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
         cands = _numeric_swept(res, exclude=taken)
@@ -358,8 +424,15 @@ def vs(res, out, x=None, q=None, **kw):
         raise PlotError("vs needs a numeric swept key for the x axis (--x); %s sweeps %s" % (
             res.path, ", ".join(res.swept) or "none"))
     lay = Layout(res, "vs", axes=(x,), **kw)
-    da = lay.reduce(_points_quantity(res, q))
-    bayes = lay.reduce(res.array("bayes_risk"))
+    da = lay.reduce(_points_quantity(res, q), se=_fresh_se(res, q))
+    src = bayes if bayes is not None else res
+    if bayes is not None:
+        b_all, b_se = _other_bayes(res, bayes, "bayes_risk"), _other_bayes(
+            res, bayes, "bayes_risk_se")
+    else:
+        b_all, b_se = res.array("bayes_risk"), res.array("bayes_risk_se")
+    b_all = lay.reduce(b_all)
+    b_se = lay.reduce(b_se)
     panels = lay.combos(da, lay.panels)
     fig, axes = _grid(1, len(panels), 4.6, 3.8)
     for c, panel in enumerate(panels):
@@ -372,17 +445,8 @@ def vs(res, out, x=None, q=None, **kw):
             err = _sel(sem, dict(panel, **ln)).values if sem is not None else None
             ax.errorbar(cell.coords[x].values, cell.values, yerr=err, fmt="o-", ms=4,
                         capsize=3, color="C%d" % (j % 10), label=_label(ln) or q)
-        b = _sel(bayes, panel)
-        dist_lines = [k for k in lay.lines if k in DIST_KEYS and k in b.dims]
-        other = [k for k in b.dims if k != x and k not in dist_lines]
-        b = b.mean(other, skipna=True) if other else b
-        for j, ln in enumerate(lay.combos(b, dist_lines)):
-            bb = _sel(b, ln)
-            if x in bb.dims:
-                ax.plot(bb.coords[x].values, bb.values, "k:", label="Bayes risk R*" + (
-                    " (%s)" % _label(ln) if ln else ""))
-            elif np.isfinite(float(bb.values)):
-                ax.axhline(float(bb.values), color="k", ls=":", label="Bayes risk R*")
+        _bayes_vs(lay, b_all, b_se, panel, x, da.coords[x].values, ax,
+                  "" if bayes is None else " (%s)" % os.path.basename(src.path))
         xs = da.coords[x].values
         if len(xs) <= 12:
             ax.set_xticks(xs, [_fmt(v) for v in xs])
@@ -393,6 +457,35 @@ def vs(res, out, x=None, q=None, **kw):
                      (" (n=%s, bars: s.e.)" % n if n else ""), fontsize=9)
         ax.legend(fontsize=7)
     return _save(fig, out)
+
+
+def _bayes_vs(lay, bayes, se, panel, x, xs, ax, source=""):
+    """R* against x (a flat line where it does not vary with x) with a band
+    of +- its SE, one per distribution among the lines; what else varies
+    is averaged (values and SEs). Nothing where R* is not known."""
+    if any(k in bayes.dims and v not in bayes.coords[k].values for k, v in panel.items()):
+        return
+    b, s = _sel(bayes, panel), _sel(se, panel)
+    dist_lines = [k for k in lay.lines if k in DIST_KEYS and k in b.dims]
+    other = [k for k in b.dims if k != x and k not in dist_lines]
+    b = b.mean(other, skipna=True) if other else b
+    s = s.mean([k for k in other if k in s.dims], skipna=True) if other else s
+    for j, ln in enumerate(lay.combos(b, dist_lines)):
+        bb, ss = _sel(b, ln), _sel(s, ln)
+        if x in bb.dims:
+            bx, y, e = bb.coords[x].values, bb.values, ss.sel({x: bb.coords[x]}).values
+        else:
+            bx = np.array([np.min(xs), np.max(xs)])
+            y, e = np.full(2, float(bb.values)), np.full(2, float(ss.values))
+        ok = np.isfinite(y)
+        if not ok.any():
+            continue
+        label = "Bayes risk R*" + (" (%s)" % _label(ln) if ln else "") + source
+        ax.plot(bx[ok], y[ok], ":", color="k", label=label, gid="bayes",
+                marker="_" if ok.sum() == 1 else None, ms=14)
+        e = np.where(np.isfinite(e), e, 0)
+        ax.fill_between(bx[ok], (y - e)[ok], (y + e)[ok], color="0.5", alpha=0.25, lw=0,
+                        gid="bayes_band")
 
 
 def pruning(res, out, source=None, **kw):

@@ -471,6 +471,90 @@ class PaperPlots(unittest.TestCase):
             self.assertEqual(lines["sgd h1 k2"].get_color(), "C2")  # colour by spike
 
 
+    @staticmethod
+    def _with_fields(src, dst, values):
+        """A copy of src with per-point scalar fields {name: f(point)}
+        added (as the fields the C tool adds later are stored)."""
+        shutil.copy(src, dst)
+        with h5py.File(dst, "r+") as f:
+            g = f["grid"]
+            groups = [x.decode() if isinstance(x, bytes) else x for x in g["group"][()]]
+            for name, fn in values.items():
+                for gname in set(groups):
+                    rows = f["results"][gname]["bayes_risk"].shape[0]
+                    data = np.full(rows, np.nan)
+                    for i, gi in enumerate(groups):
+                        if gi == gname and name in ("bayes_risk", "bayes_risk_se") + tuple(
+                                values) and g["status"][i] == 1:
+                            data[g["row"][i]] = fn(i)
+                    grp = f["results"][gname]
+                    if name in grp:
+                        grp[name][...] = data
+                    else:
+                        grp[name] = data
+        return dst
+
+    def test_vs_fresh_loss_errors_and_bayes_band(self):
+        tmp = tempfile.mkdtemp(dir=DIR)
+        path = self._with_fields(os.path.join(DIR, "grid.h5"), os.path.join(tmp, "g.h5"), {
+            "sgd/lpop_fresh": lambda i: 0.5 + 0.01 * i + 0.003 * i * i,
+            "sgd/lpop_fresh_se": lambda i: 0.001 * (i + 1)})
+        with headspec.open_results(path) as r:
+            p = r.points
+            self.assertEqual(p.sgd_lpop_fresh[3], 0.5 + 0.03 + 0.027)
+            self.assertTrue(np.isnan(p.sgd_lpop_fresh[FAILED]))
+            self.assertTrue(np.isnan(p.ode_loss_fresh).all())  # absent: NaN
+            fig = plots.plot(r, "vs", os.path.join(tmp, "v.png"), x="b2")
+            self.assertEqual(fig.axes[0].get_ylabel(), "sgd_lpop_fresh")  # the default
+            done = p[p.status == "done"]
+            for ax, b1 in zip(fig.axes, (0.5, 1.0)):
+                for cont, act in zip(ax.containers, ("softmax", "bsoftmax")):
+                    data, caps, (bars,) = cont.lines
+                    for b2, y, seg in zip((1.0, 2.0), data.get_ydata(), bars.get_segments()):
+                        rows = done[(done.b1 == b1) & (done.b2 == b2) & (done.activation == act)]
+                        v, se, n = rows.sgd_lpop_fresh, rows.sgd_lpop_fresh_se, len(rows)
+                        self.assertAlmostEqual(y, v.mean(), places=12)
+                        spread = v.std() ** 2 / n if n > 1 else 0.0
+                        err = np.sqrt(spread + (se ** 2).sum() / n ** 2)
+                        self.assertAlmostEqual(seg[1][1] - y, err, places=12)
+                        self.assertAlmostEqual(y - seg[0][1], err, places=12)
+                # R* against b2 (a distribution key): a curve, band +- mean SE
+                (bl,) = [ln for ln in ax.get_lines() if ln.get_gid() == "bayes"]
+                # seeds averaged first (as the losses), then the activations
+                sub = done[done.b1 == b1].groupby(["b2", "activation"])
+                want = sub.bayes_risk.mean().groupby("b2").mean()
+                np.testing.assert_allclose(bl.get_xdata(), [1.0, 2.0])
+                np.testing.assert_allclose(bl.get_ydata(), want.values, rtol=1e-12)
+                (band,) = [c for c in ax.collections if c.get_gid() == "bayes_band"]
+                verts = band.get_paths()[0].vertices
+                se = sub.bayes_risk_se.mean().groupby("b2").mean()
+                top = want.values + se.values
+                self.assertAlmostEqual(verts[:, 1].max(), top.max(), places=12)
+                self.assertAlmostEqual(verts[:, 1].min(), (want.values - se.values).min(),
+                                       places=12)
+            # --bayes: R* from another file, matched on the shared keys.
+            # ambiguous.h5 fixes b1 = 1 and sweeps b2, activation, H, sigma0, seed.
+            amb = os.path.join(DIR, "ambiguous.h5")
+            with headspec.open_results(amb) as other:
+                fig = plots.plot(r, "vs", os.path.join(tmp, "b.png"), x="b2", bayes=other)
+                op = other.points
+                rows = op[(op.H == r.fixed["H"]) & (op.sigma0 == r.fixed["sigma0"])]
+                want = rows.groupby(["b2", "activation"]).bayes_risk.mean().groupby("b2").mean()
+            self.assertFalse([ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "bayes"])
+            (bl,) = [ln for ln in fig.axes[1].get_lines() if ln.get_gid() == "bayes"]
+            np.testing.assert_allclose(bl.get_ydata(), want.values, rtol=1e-12)
+            self.assertIn("ambiguous.h5", bl.get_label())
+        # a file of another distribution (both fix L, to other values) is refused
+        other = os.path.join(tmp, "otherL.h5")
+        shutil.copy(os.path.join(DIR, "ambiguous.h5"), other)
+        with h5py.File(other, "r+") as f:
+            f["grid/L"][...] = f["grid/L"][()] + 1
+        code, so, se = cli("plot", "vs", path, "-o", os.path.join(tmp, "x.png"), "--x", "b2",
+                           "--bayes", other)
+        self.assertEqual(code, 2)
+        self.assertIn("its L=", se)
+
+
 class CommandLine(unittest.TestCase):
     def test_summary(self):
         path = files("grid_partial")[-1][1]
