@@ -352,11 +352,15 @@ def heatmap(res, out, x=None, y=None, q=None, **kw):
     fig, axes = _grid(n_rows, n_cols, 4.4, 3.6)
     finite = da.values[np.isfinite(da.values)]
     vmin, vmax = (finite.min(), finite.max()) if finite.size else (0, 1)
+    cmap = "viridis"
+    if q.endswith("cosine"):  # a cosine: the whole [-1, 1], 0 in the middle
+        vmin, vmax, cmap = -1.0, 1.0, "coolwarm"
     for j, panel in enumerate(panels):
         ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
         cell = _sel(da, panel).transpose(y, x)
-        im = ax.imshow(cell.values, origin="lower", aspect="auto", cmap="viridis",
+        im = ax.imshow(cell.values, origin="lower", aspect="auto", cmap=cmap,
                        vmin=vmin, vmax=vmax)
+        _annotate(ax, cell.values, im)
         ax.set_xticks(range(cell.sizes[x]), [_fmt(v) for v in cell.coords[x].values])
         ax.set_yticks(range(cell.sizes[y]), [_fmt(v) for v in cell.coords[y].values])
         ax.set_xlabel(x)
@@ -364,6 +368,16 @@ def heatmap(res, out, x=None, y=None, q=None, **kw):
         ax.set_title(lay.title(cell, _label(panel)), fontsize=9)
         fig.colorbar(im, ax=ax, label=q)
     return _save(fig, out)
+
+
+def _annotate(ax, values, im):
+    """Each cell's value written in it (black or white, whichever reads)."""
+    for (i, j), v in np.ndenumerate(values):
+        if not np.isfinite(v):
+            continue
+        r, g, b, _ = im.cmap(im.norm(v))
+        ax.text(j, i, "%.2f" % v, ha="center", va="center", fontsize=7,
+                color="k" if 0.3 * r + 0.6 * g + 0.1 * b > 0.5 else "w", gid="cell")
 
 
 def _other_bayes(res, other, field):

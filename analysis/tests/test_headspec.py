@@ -555,6 +555,34 @@ class PaperPlots(unittest.TestCase):
         self.assertIn("its L=", se)
 
 
+    def test_heatmap_cell_values_and_colour_bar(self):
+        """Figs. 11-14: the heads' cosine over (b1, b2), a panel per
+        activation, each cell's value written in it, a colour bar on [-1, 1]."""
+        path = os.path.join(DIR, "grid.h5")
+        with headspec.open_results(path) as r:
+            fig = plots.plot(r, "heatmap", os.path.join(tempfile.mkdtemp(dir=DIR), "h.png"),
+                             mean=["seed"])
+            p = r.points
+            want = p[p.status == "done"].groupby(["activation", "b1", "b2"]).ode_cosine.mean()
+            panels = [ax for ax in fig.axes if ax.get_title()]
+            bars = [ax for ax in fig.axes if ax.get_ylabel() == "ode_cosine"]
+            self.assertEqual(len(panels), 2)
+            self.assertEqual(len(bars), 2)
+            self.assertEqual(bars[0].get_ylim(), (-1.0, 1.0))
+            for ax in panels:
+                act = ax.get_title().split(",")[0].split("=")[1]
+                texts = {(t.get_position()): t.get_text() for t in ax.texts
+                         if t.get_gid() == "cell"}
+                self.assertEqual(len(texts), 4)
+                for (b1, b2), v in want[act].items():
+                    pos = ([0.5, 1.0].index(b1), [1.0, 2.0].index(b2))  # (x = b1, y = b2)
+                    self.assertEqual(texts[pos], "%.2f" % v)
+            # the cosine by hand for one point (softmax, b1 = 1, b2 = 2, seed 1: point 12)
+            m = raw(path, 12, "ode/m")[-1]
+            self.assertAlmostEqual(p.ode_cosine[12],
+                                   m[0] @ m[1] / np.linalg.norm(m[0]) / np.linalg.norm(m[1]))
+
+
 class CommandLine(unittest.TestCase):
     def test_summary(self):
         path = files("grid_partial")[-1][1]
