@@ -1,4 +1,5 @@
-"""The command line: `python3 -m headspec summary RESULTS.h5 [--csv]` and
+"""The command line: `python3 -m headspec summary RESULTS.h5 [--csv]`,
+`python3 -m headspec numbers RESULTS.h5 [--csv]` and
 `python3 -m headspec plot KIND RESULTS.h5 -o OUT.png [options]`."""
 import argparse
 import os
@@ -56,6 +57,23 @@ def _summary(args):
     return 0
 
 
+def _numbers(args):
+    from .derived import numbers
+    with open_results(args.results) as r:
+        df = numbers(r, source=args.source, frac=args.frac)
+    if args.csv:
+        df.to_csv(sys.stdout)
+        return 0
+    keep = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) == "category"
+            or not df[c].isna().all()]
+    print("# learn time: first t with max_h |m_hk| > %g x its final value; order: spikes "
+          "first learned first; sign: heads with m_hk > 0 / < 0 at the end" % args.frac)
+    with pd.option_context("display.width", 250, "display.max_columns", 60,
+                           "display.max_rows", 10000, "display.precision", 4):
+        print(df[keep].to_string())
+    return 0
+
+
 def _plot(args):
     kw = dict(select=parse_select(args.select), mean=_split(args.mean),
               panels=_split(args.panels), lines=_split(args.lines))
@@ -94,6 +112,14 @@ def main(argv=None):
     s.add_argument("--csv", action="store_true", help="the whole table as CSV")
     s.add_argument("--rows", type=int, default=60, help="rows shown before eliding")
     s.set_defaults(run=_summary)
+    n = sub.add_parser("numbers", help="per point: final losses, fresh losses and SE, R*, "
+                       "learn times and head signs per spike")
+    n.add_argument("results")
+    n.add_argument("--csv", action="store_true", help="every column as CSV (for scripts)")
+    n.add_argument("--frac", type=float, default=0.5,
+                   help="learn time threshold: this fraction of the final max_h |m_hk|")
+    n.add_argument("--source", choices=("ode", "sgd"), help="only this part's learn times")
+    n.set_defaults(run=_numbers)
     q = sub.add_parser("plot", help="draw a figure", epilog=PLOT_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("kind", choices=KINDS)

@@ -583,6 +583,69 @@ class PaperPlots(unittest.TestCase):
                                    m[0] @ m[1] / np.linalg.norm(m[0]) / np.linalg.norm(m[1]))
 
 
+class ReportNumbers(unittest.TestCase):
+    def test_learn_times_and_sign_split_by_hand(self):
+        t = np.array([0.0, 1.0, 2.0, 4.0])
+        m = np.full((4, 3, 3), np.nan)  # T x H x K; head 2 is padding
+        # spike 1: max_h |m| = 0.1, 0.3, 0.9, 1.0 -> half of 1.0 first passed at t = 2
+        m[:, 0, 0] = [0.1, 0.3, 0.9, 1.0]
+        m[:, 1, 0] = [-0.05, -0.2, -0.4, -0.6]
+        # spike 2: head 1 goes negative: |m| = 0.0, 0.7, 0.8, 0.8 -> 0.4 passed at t = 1
+        m[:, 0, 1] = [0.0, 0.1, 0.2, 0.3]
+        m[:, 1, 1] = [0.0, -0.7, -0.8, -0.8]
+        # spike 3: padding (K = 2 here)
+        got = headspec.derived.learn_times(m, t)
+        np.testing.assert_array_equal(got[:2], [2.0, 1.0])
+        self.assertTrue(np.isnan(got[2]))
+        # a fixed threshold: spike 1 passes 0.25 at t = 1; spike 2 at t = 1
+        np.testing.assert_array_equal(headspec.derived.learn_times(m, t, threshold=0.25)[:2],
+                                      [1.0, 1.0])
+        # per-spike thresholds; one never reached
+        np.testing.assert_array_equal(
+            headspec.derived.learn_times(m, t, threshold=[0.05, 5.0, 1.0])[:2], [0.0, np.nan])
+        np.testing.assert_array_equal(headspec.derived.learn_times(m, t, frac=0.95)[:2],
+                                      [4.0, 2.0])  # 0.95 and 0.76 thresholds
+        self.assertEqual(headspec.derived.sign_split(m[-1], 0), (1, 1))
+        self.assertEqual(headspec.derived.sign_split(m[-1], 1), (1, 1))
+        self.assertEqual(headspec.derived.sign_split(np.array([[1.0], [2.0], [0.0], [-1.0]]), 0),
+                         (2, 1))
+
+    def test_numbers_against_raw(self):
+        path = files("tiny")[-1][1]
+        with headspec.open_results(path) as r:
+            df = headspec.derived.numbers(r)
+            self.assertEqual(len(df), 12)
+            for i in (1, 7):  # flipping H = 2 (K = 2); onehot H = 2 (K = 3)
+                for part in ("ode", "sgd"):
+                    m, t = raw(path, i, part + "/m"), raw(path, i, "sgd/t")
+                    K = m.shape[2]
+                    peak = np.abs(m).max(axis=1)  # T x K
+                    for k in range(K):
+                        first = t[np.argmax(peak[:, k] > 0.5 * peak[-1, k])]
+                        self.assertAlmostEqual(df["%s_t%d" % (part, k + 1)][i], first, places=12)
+                        pos = int((m[-1, :, k] > 0).sum())
+                        self.assertEqual(df["%s_sign%d" % (part, k + 1)][i],
+                                         "%d+/%d-" % (pos, 2 - pos))
+                    times = [df["%s_t%d" % (part, k + 1)][i] for k in range(K)]
+                    order = sorted(range(K), key=lambda k: (times[k], k))
+                    self.assertEqual(df[part + "_order"][i], " ".join(str(k + 1) for k in order))
+                self.assertEqual(df.ode_loss[i], raw(path, i, "ode/loss")[-1])
+                self.assertEqual(df.bayes_risk[i], raw(path, i, "bayes_risk"))
+            self.assertTrue(np.isnan(df.ode_t3[1]))  # flipping has K = 2
+            self.assertEqual(df.ode_sign3[1], "")
+        code, out, err = cli("numbers", path, "--csv", "--source", "ode", "--frac", "0.9")
+        self.assertEqual(code, 0, err)
+        got = pd.read_csv(io.StringIO(out), index_col="point")
+        self.assertNotIn("sgd_t1", got.columns)
+        m, t = raw(path, 7, "ode/m"), raw(path, 7, "sgd/t")
+        peak = np.abs(m).max(axis=1)
+        self.assertAlmostEqual(got.ode_t2[7], t[np.argmax(peak[:, 1] > 0.9 * peak[-1, 1])], 12)
+        code, out, err = cli("numbers", path)
+        self.assertEqual(code, 0, err)
+        self.assertIn("ode_order", out)
+        self.assertNotIn("ode_loss_fresh", out)  # not stored: left out of the text table
+
+
 class CommandLine(unittest.TestCase):
     def test_summary(self):
         path = files("grid_partial")[-1][1]
