@@ -635,9 +635,9 @@ def heads(res, out, source=None, vs_time=False, **kw):
             ax.axvline(0, color="0.7", lw=0.6)
             ax.set_xlabel("m_h1 (mean direction)")
             ax.set_ylabel("m_h2 (flipping direction)")
-        ax.set_title(lay.title(_sel(first, panel), _label(panel)) + " (start s, end *)"
-                     * (not vs_time), fontsize=9)
-        ax.legend(fontsize=6)
+        ax.set_title(lay.title(_sel(first, panel), _label(panel)), fontsize=8)
+        ax.legend(fontsize=6, title=None if vs_time else "start: square, end: star",
+                  title_fontsize=6)
     return _save(fig, out)
 
 
