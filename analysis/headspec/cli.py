@@ -47,7 +47,9 @@ def _summary(args):
         print(r)
         fixed = ", ".join("%s=%s" % (k, v) for k, v in r.fixed.items())
         print("fixed:", fixed)
-        cols = [c for c in df.columns if c not in ("label", "message", "host")]
+        # the out-of-sample columns only when the file stores them
+        cols = [c for c in df.columns if c not in ("label", "message", "host")
+                and not ("_fresh" in c and df[c].isna().all())]
         with pd.option_context("display.width", 200, "display.max_columns", 40,
                                "display.max_rows", args.rows, "display.precision", 4):
             print(df[cols].to_string(max_rows=args.rows) if len(df) <= args.rows else df[cols])
