@@ -1,4 +1,5 @@
-"""The command line: `python3 -m headspec summary RESULTS.h5 [--csv]` and
+"""The command line: `python3 -m headspec summary RESULTS.h5 [--csv]`,
+`python3 -m headspec numbers RESULTS.h5 [--csv]` and
 `python3 -m headspec plot KIND RESULTS.h5 -o OUT.png [options]`."""
 import argparse
 import os
@@ -14,13 +15,23 @@ PLOT_HELP = """kinds:
             markers, Bayes risk dotted; panels: activation; lines: up to 2 keys
   heatmap   a final quantity (--q, default ode_cosine) over two swept keys
             (--x, --y); panels: up to 2 keys (seeds: --mean seed or --select)
-  vs        a final quantity (--q, default sgd_test_loss) against one swept key
+  vs        a final quantity (--q; default the first stored of sgd_lpop_fresh,
+            ode_loss_fresh, sgd_test_loss, ode_loss) against one swept key
             (--x, default H); lines: activation; seeds averaged (error bars:
-            standard error); Bayes risk dotted; panels: 1 key
+            standard error over seeds combined with Q_se when stored); R*
+            dotted with a +-SE band (--bayes OTHER.h5: R* from another
+            file, matched on the shared swept keys); panels: 1 key
   pruning   Lpop against heads kept (ODE if run, else SGD; --source); lines:
             activation and H; panels: 1 key
   maps      attention weights A_hl of the final model (--map N); panels: rows
             and columns of up to 2 keys (activation, H)
+  heads     each head's path in the plane (m_h1, m_h2) (flipping: mean
+            direction, flipping direction): ODE lines, SGD dots (--source
+            to draw one), start and end marked; --vs-time: m_h1, m_h2
+            against t; panels: up to 2 keys (H, activation, seed)
+  features  m_hk against t, one row per spike k (--overlay: one subplot,
+            a colour per spike), a line per head, ODE lines, SGD dots;
+            --logx; columns: 1 key (seed, activation)
 Every swept key not on an axis must become a panel or a line (filled in
 order), or be chosen with --select KEY=VALUE or --mean KEY; otherwise the
 command refuses and names the key. --q takes a points column (see `summary`)
@@ -36,13 +47,32 @@ def _summary(args):
         print(r)
         fixed = ", ".join("%s=%s" % (k, v) for k, v in r.fixed.items())
         print("fixed:", fixed)
-        cols = [c for c in df.columns if c not in ("label", "message", "host")]
+        # the out-of-sample columns only when the file stores them
+        cols = [c for c in df.columns if c not in ("label", "message", "host")
+                and not ("_fresh" in c and df[c].isna().all())]
         with pd.option_context("display.width", 200, "display.max_columns", 40,
                                "display.max_rows", args.rows, "display.precision", 4):
             print(df[cols].to_string(max_rows=args.rows) if len(df) <= args.rows else df[cols])
         failed = df[df.status == "failed"]
         for i, row in failed.iterrows():
             print("point %d failed: %s" % (i, row.message))
+    return 0
+
+
+def _numbers(args):
+    from .derived import numbers
+    with open_results(args.results) as r:
+        df = numbers(r, source=args.source, frac=args.frac)
+    if args.csv:
+        df.to_csv(sys.stdout)
+        return 0
+    keep = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) == "category"
+            or not df[c].isna().all()]
+    print("# learn time: first t with max_h |m_hk| > %g x its final value; order: spikes "
+          "first learned first; sign: heads with m_hk > 0 / < 0 at the end" % args.frac)
+    with pd.option_context("display.width", 250, "display.max_columns", 60,
+                           "display.max_rows", 10000, "display.precision", 4):
+        print(df[keep].to_string())
     return 0
 
 
@@ -55,12 +85,22 @@ def _plot(args):
         kw.update(y=args.y)
     if args.kind == "dynamics":
         kw.update(loss=args.loss)
-    if args.kind in ("pruning", "maps"):
+    if args.kind == "features":
+        kw.update(overlay=args.overlay, logx=args.logx)
+    if args.kind in ("pruning", "maps", "heads", "features"):
         kw.update(source=args.source)
+    if args.kind == "heads":
+        kw.update(vs_time=args.vs_time)
     if args.kind == "maps":
         kw.update(map_index=args.map)
+    if args.kind != "vs" and args.bayes:
+        raise PlotError("--bayes is for plot vs")
     with open_results(args.results) as r:
-        plot(r, args.kind, args.output, **kw)
+        if args.bayes:
+            with open_results(args.bayes) as other:
+                plot(r, args.kind, args.output, bayes=other, **kw)
+        else:
+            plot(r, args.kind, args.output, **kw)
     print("wrote", args.output)
     return 0
 
@@ -74,6 +114,14 @@ def main(argv=None):
     s.add_argument("--csv", action="store_true", help="the whole table as CSV")
     s.add_argument("--rows", type=int, default=60, help="rows shown before eliding")
     s.set_defaults(run=_summary)
+    n = sub.add_parser("numbers", help="per point: final losses, fresh losses and SE, R*, "
+                       "learn times and head signs per spike")
+    n.add_argument("results")
+    n.add_argument("--csv", action="store_true", help="every column as CSV (for scripts)")
+    n.add_argument("--frac", type=float, default=0.5,
+                   help="learn time threshold: this fraction of the final max_h |m_hk|")
+    n.add_argument("--source", choices=("ode", "sgd"), help="only this part's learn times")
+    n.set_defaults(run=_numbers)
     q = sub.add_parser("plot", help="draw a figure", epilog=PLOT_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     q.add_argument("kind", choices=KINDS)
@@ -87,9 +135,16 @@ def main(argv=None):
     q.add_argument("--x", help="swept key on the x axis (heatmap, vs)")
     q.add_argument("--y", help="swept key on the y axis (heatmap)")
     q.add_argument("--q", help="quantity (heatmap, vs)")
+    q.add_argument("--bayes", metavar="OTHER.h5",
+                   help="vs: take R* from another results file (e.g. a Bayes-only job)")
     q.add_argument("--loss", default="lpop", choices=("lpop", "test_loss"),
                    help="SGD loss in dynamics (default lpop: comparable to the ODE's)")
-    q.add_argument("--source", choices=("ode", "sgd"), help="pruning, maps: whose final model")
+    q.add_argument("--source", choices=("ode", "sgd"),
+                   help="pruning, maps: whose final model; heads, features: draw only this one")
+    q.add_argument("--overlay", action="store_true",
+                   help="features: every spike in one subplot (a colour per spike)")
+    q.add_argument("--logx", action="store_true", help="features: log time axis (t > 0)")
+    q.add_argument("--vs-time", action="store_true", help="heads: m_h1, m_h2 against t")
     q.add_argument("--map", type=int, default=0, help="maps: which sampled sequence")
     q.set_defaults(run=_plot)
     args = p.parse_args(argv)

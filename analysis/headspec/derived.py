@@ -5,6 +5,10 @@ DESCRIPTIONS = {
     "sgd_test_loss": "SGD test loss (fixed test set) at the last record",
     "sgd_lpop": "Lpop at the SGD's measured order parameters, last record",
     "ode_loss": "Lpop along the ODE at the last record",
+    "sgd_lpop_fresh": "Lpop of the final SGD state on fresh samples (out of sample)",
+    "sgd_lpop_fresh_se": "standard error of sgd_lpop_fresh",
+    "ode_loss_fresh": "Lpop of the final ODE state on fresh samples (out of sample)",
+    "ode_loss_fresh_se": "standard error of ode_loss_fresh",
     "bayes_risk": "Bayes risk R* (Monte Carlo)",
     "bayes_risk_se": "Monte Carlo standard error of R*",
     "sgd_gap": "sgd_test_loss - bayes_risk",
@@ -60,3 +64,87 @@ def mean_feature(distribution, K, b1=np.nan, beta=np.nan, signed=0, discrete=Non
     if distribution == "discrete" and discrete is not None and len(discrete) == K:
         return np.asarray(discrete, dtype=float)
     return None
+
+
+def learn_times(m, t, threshold=None, frac=0.5):
+    """Per spike k, the first time at which max_h |m_hk(t)| exceeds a
+    threshold: `threshold` (a number, or one per spike) or else `frac`
+    times its value at the last record. m: T x H x K (NaN heads or spikes,
+    the padding of a smaller H or K, are ignored); t: the T times. NaN for
+    a spike never above its threshold or without data. Features learned
+    strongest first show as learn times rising with k's weakness; a spike
+    already above its threshold at the start gets t[0]."""
+    m = np.abs(np.asarray(m, dtype=float))
+    t = np.asarray(t, dtype=float)
+    if m.ndim != 3 or m.shape[0] != t.shape[0]:
+        raise ValueError("learn_times: m must be T x H x K and t of length T")
+    ok = np.isfinite(m).any(axis=1)                       # T x K
+    peak = np.where(ok, np.nanmax(np.where(np.isfinite(m), m, -np.inf), axis=1), np.nan)
+    if threshold is None:
+        thr = frac * peak[-1]
+    else:
+        thr = np.broadcast_to(np.asarray(threshold, dtype=float), (m.shape[2],))
+    out = np.full(m.shape[2], np.nan)
+    for k in range(m.shape[2]):
+        above = np.flatnonzero(peak[:, k] > thr[k])
+        if above.size and np.isfinite(thr[k]):
+            out[k] = t[above[0]]
+    return out
+
+
+def sign_split(m_final, k):
+    """(heads with m_hk > 0, heads with m_hk < 0) in an H x K final m
+    (NaN heads, the padding of a smaller H, not counted; m_hk = 0 in
+    neither): with signed features, heads splitting their signs share a
+    spike between them."""
+    col = np.asarray(m_final, dtype=float)[:, k]
+    return int(np.sum(col > 0)), int(np.sum(col < 0))
+
+
+NUMBER_COLUMNS = ("ode_loss", "sgd_lpop", "sgd_test_loss", "ode_loss_fresh", "ode_loss_fresh_se",
+                  "sgd_lpop_fresh", "sgd_lpop_fresh_se", "bayes_risk", "bayes_risk_se")
+
+
+def numbers(res, source=None, frac=0.5):
+    """The reproduction report's numbers, one row per point: the swept
+    keys, status, final losses (in sample and, when stored, out of sample
+    with their SE), R* and its SE; per part (ODE, SGD, or `source`) and
+    spike k: the learn time <part>_t<k> (learn_times with frac), the
+    spikes in order of learning <part>_order (1-based, first learned
+    first) and the heads' signs <part>_sign<k> as 'P+/N-' (sign_split)."""
+    import pandas as pd
+    p = res.points
+    df = p[list(res.swept) + ["status"]].copy()
+    for c in NUMBER_COLUMNS:
+        df[c] = p[c]
+    fields = res.fields()
+    parts = [source] if source else [x for x in ("ode", "sgd") if x + "/m" in fields]
+    for part in parts:
+        m = res.array(part + "/m", stack=True)
+        if not np.isfinite(m.values).any():
+            continue
+        K = m.sizes["spike"]
+        times = np.full((res.n_points, K), np.nan)
+        order, signs = [""] * res.n_points, [[""] * res.n_points for _ in range(K)]
+        t = m.coords["time"].values
+        for i in range(res.n_points):
+            mi = m.values[i]
+            if not np.isfinite(mi).any():
+                continue
+            times[i] = learn_times(mi, t, frac=frac)
+            have = np.isfinite(mi).any(axis=(0, 1))
+            learned = [k for k in np.argsort(times[i], kind="stable") if have[k]
+                       and np.isfinite(times[i][k])]
+            order[i] = " ".join(str(k + 1) for k in learned)
+            final = mi[-1]
+            for k in range(K):
+                if have[k]:
+                    pos, neg = sign_split(final, k)
+                    signs[k][i] = "%d+/%d-" % (pos, neg)
+        for k in range(K):
+            df["%s_t%d" % (part, k + 1)] = times[:, k]
+        df[part + "_order"] = order
+        for k in range(K):
+            df["%s_sign%d" % (part, k + 1)] = signs[k]
+    df.attrs["frac"] = frac
+    return pd.DataFrame(df)

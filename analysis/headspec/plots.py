@@ -7,14 +7,16 @@ key-table order, and if none is free the plot refuses and names the key
 (PlotError). Titles say the values shown; legends the lines.
 """
 import itertools
+import os
 import warnings
 
 import numpy as np
 # Figures without pyplot: no global state, no change of the backend of a
 # notebook that imports this module; savefig picks the writer from the suffix.
 from matplotlib.figure import Figure
+import xarray as xr
 
-KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps")
+KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps", "heads", "features")
 # Keys that define the data distribution: the Bayes risk depends on these only.
 DIST_KEYS = ("distribution", "b1", "b2", "beta", "K", "signed", "bmin", "bmax", "L")
 
@@ -32,6 +34,10 @@ SLOTS = {
                     auto_mean=(), no_auto=("seed",)),
     "maps": dict(panels=2, lines=0, prefer_panels=("activation", "H"), prefer_lines=(),
                  auto_mean=(), no_auto=("seed",)),
+    "heads": dict(panels=2, lines=0, prefer_panels=("H", "activation", "seed"), prefer_lines=(),
+                  auto_mean=(), no_auto=()),
+    "features": dict(panels=1, lines=0, prefer_panels=("seed", "activation"), prefer_lines=(),
+                     auto_mean=(), no_auto=()),
 }
 
 
@@ -136,14 +142,23 @@ class Layout:
                     kind, res.path, k, values, "panels and lines" if slots["lines"] else "panels",
                     ", ".join(self.panels + self.lines) or "none", k, k))
 
-    def reduce(self, da, auto=True):
-        """Select, drop swept values without data, average; squeeze the rest."""
+    def reduce(self, da, auto=True, se=None):
+        """Select, drop swept values without data, average; squeeze the rest.
+        Averaged: attrs['sem'] = std/sqrt(n) over the averaged keys (NaN
+        where n = 1). With se (the standard errors of da's values, same
+        dims) attrs['sem'] is the error of the mean counting both:
+        sqrt(sem^2 + sum se_i^2 / n^2) (se alone where n = 1); not
+        averaged, attrs['sem'] = se."""
         for k, text in self.select.items():
             if k in da.dims:
                 da = da.sel({k: _match(da.coords[k], text, k)})
+                if se is not None and k in se.dims:
+                    se = se.sel({k: da.coords[k].values})
         for k in self.res.swept:
             if k in da.dims:
                 da = da.dropna(k, how="all")
+                if se is not None and k in se.dims:
+                    se = se.sel({k: da.coords[k].values})
         means = [k for k in self.mean if k in da.dims]
         if means:
             n = da.count(means)
@@ -151,14 +166,24 @@ class Layout:
             with warnings.catch_warnings():  # one value left: no spread, NaN
                 warnings.simplefilter("ignore", RuntimeWarning)
                 sem = da.std(means, ddof=1, skipna=True) / np.sqrt(n)
-            mean.attrs["sem"] = sem.where(n > 1)
+            sem = sem.where(n > 1)
+            if se is not None:
+                own = (se.where(np.isfinite(da)) ** 2).sum(means, skipna=True, min_count=1)
+                own = own / n ** 2
+                sem = np.sqrt(sem.fillna(0) ** 2 + own).where(np.isfinite(own), sem)
+            mean.attrs["sem"] = sem
             counts = n.values[n.values > 0]
             mean.attrs["n_mean"] = ("%d" % counts.max() if counts.min() == counts.max() else
                                     "%d-%d" % (counts.min(), counts.max())) if counts.size else ""
             da = mean
+        elif se is not None:
+            da = da.copy()
+            da.attrs["sem"] = se
         for k in self.res.swept:
             if k in da.dims and da.sizes[k] == 1 and k not in self.axes + self.panels + self.lines:
                 da = da.squeeze(k)
+                if "sem" in da.attrs and k in da.attrs["sem"].dims:
+                    da.attrs["sem"] = da.attrs["sem"].squeeze(k)
         return da
 
     def combos(self, da, keys):
@@ -215,6 +240,7 @@ def _bayes_lines(layout, bayes, panel, line_combos, ax, colors):
 def _save(fig, out):
     fig.tight_layout()
     fig.savefig(out, dpi=90)
+    return fig
 
 
 def _source(res, source, field):
@@ -271,7 +297,7 @@ def dynamics(res, out, loss="lpop", **kw):
             bottom.legend(fontsize=7)
         bottom.set_xlabel("t")
         bottom.set_ylabel("m_hk (ODE -, SGD o)", fontsize=8)
-    _save(fig, out)
+    return _save(fig, out)
 
 
 def _points_quantity(res, q):
@@ -326,25 +352,84 @@ def heatmap(res, out, x=None, y=None, q=None, **kw):
     fig, axes = _grid(n_rows, n_cols, 4.4, 3.6)
     finite = da.values[np.isfinite(da.values)]
     vmin, vmax = (finite.min(), finite.max()) if finite.size else (0, 1)
+    cmap = "viridis"
+    if q.endswith("cosine"):  # a cosine: the whole [-1, 1], 0 in the middle
+        vmin, vmax, cmap = -1.0, 1.0, "coolwarm"
     for j, panel in enumerate(panels):
         ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
         cell = _sel(da, panel).transpose(y, x)
-        im = ax.imshow(cell.values, origin="lower", aspect="auto", cmap="viridis",
+        im = ax.imshow(cell.values, origin="lower", aspect="auto", cmap=cmap,
                        vmin=vmin, vmax=vmax)
+        _annotate(ax, cell.values, im)
         ax.set_xticks(range(cell.sizes[x]), [_fmt(v) for v in cell.coords[x].values])
         ax.set_yticks(range(cell.sizes[y]), [_fmt(v) for v in cell.coords[y].values])
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         ax.set_title(lay.title(cell, _label(panel)), fontsize=9)
         fig.colorbar(im, ax=ax, label=q)
-    _save(fig, out)
+    return _save(fig, out)
 
 
-def vs(res, out, x=None, q=None, **kw):
-    """A final quantity (default: SGD test loss, else ODE loss) against one
-    swept key, one line per activation, seeds averaged (error bars: standard
-    error over seeds), with the Bayes risk."""
-    q = q or _default_q(res, "sgd_test_loss", "ode_loss")
+def _annotate(ax, values, im):
+    """Each cell's value written in it (black or white, whichever reads)."""
+    for (i, j), v in np.ndenumerate(values):
+        if not np.isfinite(v):
+            continue
+        r, g, b, _ = im.cmap(im.norm(v))
+        ax.text(j, i, "%.2f" % v, ha="center", va="center", fontsize=7,
+                color="k" if 0.3 * r + 0.6 * g + 0.1 * b > 0.5 else "w", gid="cell")
+
+
+def _other_bayes(res, other, field):
+    """R* (or its SE) from another results file (e.g. a Bayes-only job),
+    on the dims of res's swept keys they share. A key res sweeps that the
+    other fixes matches only at the other's value (NaN elsewhere); a key
+    the other sweeps and res fixes is selected at res's value; other keys
+    of the other file are averaged."""
+    ob = other.array(field)
+    for k in DIST_KEYS:
+        mine, theirs = res.fixed.get(k), other.fixed.get(k)
+        if (k not in res.swept and k not in other.swept and mine is not None
+                and theirs is not None and _fmt(mine) != _fmt(theirs)):
+            raise PlotError("--bayes %s: its %s=%s differs from %s's %s=%s" % (
+                other.path, k, _fmt(theirs), res.path, k, _fmt(mine)))
+    for k in other.swept:
+        if k in res.swept:
+            continue
+        if k in res.fixed and not isinstance(res.fixed[k], list):
+            try:
+                ob = ob.sel({k: _match(ob.coords[k], res.fixed[k], k)})
+                continue
+            except PlotError:
+                pass  # the other file lacks res's value: average
+        ob = ob.mean(k, skipna=True)
+    for k in res.swept:
+        if k in ob.dims:
+            continue
+        values = np.asarray(res.grid[k].dropna().unique())
+        ob = ob.expand_dims({k: values})
+        if k in other.fixed and not isinstance(other.fixed[k], list):
+            same = np.array([_fmt(v) == _fmt(other.fixed[k]) for v in values])
+            ob = ob.where(xr.DataArray(same, dims=(k,), coords={k: values}))
+    return ob.transpose(*[k for k in res.swept if k in ob.dims])
+
+
+def _fresh_se(res, q):
+    """The standard error column of a quantity (q + '_se'), if stored."""
+    name = q + "_se"
+    if name in res.points.columns and np.isfinite(res.points[name].to_numpy(dtype=float)).any():
+        return res.array(name)
+    return None
+
+
+def vs(res, out, x=None, q=None, bayes=None, **kw):
+    """A final quantity (default: the out-of-sample SGD Lpop, else the
+    ODE's, else the SGD test loss, else the ODE loss) against one swept
+    key, one line per activation, seeds averaged (error bars: standard
+    error over seeds combined with the quantity's own SE when stored),
+    with the Bayes risk R* and its SE band (a curve where R* varies with
+    x). bayes: another open results file to take R* from."""
+    q = q or _default_q(res, "sgd_lpop_fresh", "ode_loss_fresh", "sgd_test_loss", "ode_loss")
     if not x:
         taken = ("seed",) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
         cands = _numeric_swept(res, exclude=taken)
@@ -353,8 +438,15 @@ def vs(res, out, x=None, q=None, **kw):
         raise PlotError("vs needs a numeric swept key for the x axis (--x); %s sweeps %s" % (
             res.path, ", ".join(res.swept) or "none"))
     lay = Layout(res, "vs", axes=(x,), **kw)
-    da = lay.reduce(_points_quantity(res, q))
-    bayes = lay.reduce(res.array("bayes_risk"))
+    da = lay.reduce(_points_quantity(res, q), se=_fresh_se(res, q))
+    src = bayes if bayes is not None else res
+    if bayes is not None:
+        b_all, b_se = _other_bayes(res, bayes, "bayes_risk"), _other_bayes(
+            res, bayes, "bayes_risk_se")
+    else:
+        b_all, b_se = res.array("bayes_risk"), res.array("bayes_risk_se")
+    b_all = lay.reduce(b_all)
+    b_se = lay.reduce(b_se)
     panels = lay.combos(da, lay.panels)
     fig, axes = _grid(1, len(panels), 4.6, 3.8)
     for c, panel in enumerate(panels):
@@ -367,17 +459,8 @@ def vs(res, out, x=None, q=None, **kw):
             err = _sel(sem, dict(panel, **ln)).values if sem is not None else None
             ax.errorbar(cell.coords[x].values, cell.values, yerr=err, fmt="o-", ms=4,
                         capsize=3, color="C%d" % (j % 10), label=_label(ln) or q)
-        b = _sel(bayes, panel)
-        dist_lines = [k for k in lay.lines if k in DIST_KEYS and k in b.dims]
-        other = [k for k in b.dims if k != x and k not in dist_lines]
-        b = b.mean(other, skipna=True) if other else b
-        for j, ln in enumerate(lay.combos(b, dist_lines)):
-            bb = _sel(b, ln)
-            if x in bb.dims:
-                ax.plot(bb.coords[x].values, bb.values, "k:", label="Bayes risk R*" + (
-                    " (%s)" % _label(ln) if ln else ""))
-            elif np.isfinite(float(bb.values)):
-                ax.axhline(float(bb.values), color="k", ls=":", label="Bayes risk R*")
+        _bayes_vs(lay, b_all, b_se, panel, x, da.coords[x].values, ax,
+                  "" if bayes is None else " (%s)" % os.path.basename(src.path))
         xs = da.coords[x].values
         if len(xs) <= 12:
             ax.set_xticks(xs, [_fmt(v) for v in xs])
@@ -387,7 +470,36 @@ def vs(res, out, x=None, q=None, **kw):
         ax.set_title(lay.title(_sel(da, panel), _label(panel)) +
                      (" (n=%s, bars: s.e.)" % n if n else ""), fontsize=9)
         ax.legend(fontsize=7)
-    _save(fig, out)
+    return _save(fig, out)
+
+
+def _bayes_vs(lay, bayes, se, panel, x, xs, ax, source=""):
+    """R* against x (a flat line where it does not vary with x) with a band
+    of +- its SE, one per distribution among the lines; what else varies
+    is averaged (values and SEs). Nothing where R* is not known."""
+    if any(k in bayes.dims and v not in bayes.coords[k].values for k, v in panel.items()):
+        return
+    b, s = _sel(bayes, panel), _sel(se, panel)
+    dist_lines = [k for k in lay.lines if k in DIST_KEYS and k in b.dims]
+    other = [k for k in b.dims if k != x and k not in dist_lines]
+    b = b.mean(other, skipna=True) if other else b
+    s = s.mean([k for k in other if k in s.dims], skipna=True) if other else s
+    for j, ln in enumerate(lay.combos(b, dist_lines)):
+        bb, ss = _sel(b, ln), _sel(s, ln)
+        if x in bb.dims:
+            bx, y, e = bb.coords[x].values, bb.values, ss.sel({x: bb.coords[x]}).values
+        else:
+            bx = np.array([np.min(xs), np.max(xs)])
+            y, e = np.full(2, float(bb.values)), np.full(2, float(ss.values))
+        ok = np.isfinite(y)
+        if not ok.any():
+            continue
+        label = "Bayes risk R*" + (" (%s)" % _label(ln) if ln else "") + source
+        ax.plot(bx[ok], y[ok], ":", color="k", label=label, gid="bayes",
+                marker="_" if ok.sum() == 1 else None, ms=14)
+        e = np.where(np.isfinite(e), e, 0)
+        ax.fill_between(bx[ok], (y - e)[ok], (y + e)[ok], color="0.5", alpha=0.25, lw=0,
+                        gid="bayes_band")
 
 
 def pruning(res, out, source=None, **kw):
@@ -414,7 +526,7 @@ def pruning(res, out, source=None, **kw):
         ax.set_ylabel("population loss (%s, pruned)" % part)
         ax.set_title(lay.title(_sel(da, panel), _label(panel)), fontsize=9)
         ax.legend(fontsize=7)
-    _save(fig, out)
+    return _save(fig, out)
 
 
 def maps(res, out, source=None, map_index=0, **kw):
@@ -447,13 +559,138 @@ def maps(res, out, source=None, map_index=0, **kw):
         ax.set_title(lay.title(cell, "%s A_hl (%s, map %d)" % (
             _label(panel), part, map_index)), fontsize=8)
         fig.colorbar(im, ax=ax)
-    _save(fig, out)
+    return _save(fig, out)
+
+
+def _parts(res, source, field="m"):
+    """The parts to draw: 'ode' and/or 'sgd' (those with data), or the one asked for."""
+    if source:
+        return [source]
+    fields = res.fields()
+    parts = [p for p in ("ode", "sgd") if p + "/" + field in fields
+             and np.isfinite(res.array(p + "/" + field).values).any()]
+    if not parts:
+        raise PlotError("no %s stored in %s (neither ODE nor SGD)" % (field, res.path))
+    return parts
+
+
+def _panel_grid(lay, da, scale=(4.2, 3.6)):
+    """Panels of up to two keys: columns by the first, rows by the second."""
+    panels = lay.combos(da, lay.panels)
+    rows_key = lay.panels[1] if len(lay.panels) > 1 else None
+    n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
+    n_cols = len(panels) // n_rows
+    fig, axes = _grid(n_rows, n_cols, *scale)
+    cells = [(panel, axes[j % n_rows, j // n_rows] if rows_key else axes[0, j])
+             for j, panel in enumerate(panels)]
+    return fig, cells
+
+
+def _finite_heads(cell):
+    """Head indices of a (time, head, spike) array with any data (H < max H is padded)."""
+    return [h for h in cell.coords["head"].values
+            if np.isfinite(cell.sel(head=h).values).any()]
+
+
+def heads(res, out, source=None, vs_time=False, **kw):
+    """Each head's trajectory in the plane (m_h1, m_h2) (flipping: the
+    mean direction against the flipping direction), ODE lines and SGD dots,
+    start (square) and end (star) marked; or with vs_time m_h1(t) (solid)
+    and m_h2(t) (dashed) per head. One panel per swept value (e.g. H)."""
+    lay = Layout(res, "heads", **kw)
+    parts = _parts(res, source)
+    ms = {p: lay.reduce(res.array(p + "/m")) for p in parts}
+    first = ms[parts[0]]
+    if first.sizes["spike"] < 2:
+        raise PlotError("heads draws m_h1 against m_h2: %s has K = 1" % res.path)
+    fig, cells = _panel_grid(lay, first)
+    style = {"ode": dict(ls="-", marker=None, lw=1.3), "sgd": dict(ls="none", marker="o", ms=3,
+                                                                    mfc="none")}
+    for panel, ax in cells:
+        for part in parts:
+            cell = _sel(ms[part], panel)
+            for h in _finite_heads(cell):
+                mh = cell.sel(head=h).isel(spike=[0, 1])  # padded spikes (K > 2 elsewhere) out
+                ok = np.isfinite(mh.values).all(axis=1)
+                x, y, t = mh.values[ok, 0], mh.values[ok, 1], mh.time.values[ok]
+                color = "C%d" % (int(h) % 10)
+                label = "head %d (%s)" % (int(h) + 1, part)
+                if vs_time:
+                    ax.plot(t, x, color=color, label=label + " m_h1", **style[part])
+                    ax.plot(t, y, color=color, **dict(style[part], ls="--" if part == "ode"
+                                                      else "none", marker="x" if part == "sgd"
+                                                      else None))
+                    continue
+                ax.plot(x, y, color=color, label=label, **style[part])
+                if part == parts[0] and len(x):
+                    ax.plot(x[0], y[0], "s", color=color, ms=6, mfc="none")
+                    ax.plot(x[-1], y[-1], "*", color=color, ms=10)
+        if vs_time:
+            ax.axhline(0, color="0.7", lw=0.6)
+            ax.set_xlabel("t")
+            ax.set_ylabel("m_h1 (solid), m_h2 (dashed)" + (", SGD o/x" if "sgd" in parts
+                                                           else ""), fontsize=8)
+        else:
+            ax.axhline(0, color="0.7", lw=0.6)
+            ax.axvline(0, color="0.7", lw=0.6)
+            ax.set_xlabel("m_h1 (mean direction)")
+            ax.set_ylabel("m_h2 (flipping direction)")
+        ax.set_title(lay.title(_sel(first, panel), _label(panel)), fontsize=8)
+        ax.legend(fontsize=6, title=None if vs_time else "start: square, end: star",
+                  title_fontsize=6)
+    return _save(fig, out)
+
+
+def features(res, out, source=None, overlay=False, logx=False, **kw):
+    """m_hk(t) against t for every spike k: one row of subplots per spike
+    (overlay: one subplot per point, one colour per spike), one line per
+    head, ODE lines and SGD dots; columns over one swept key (e.g. seed or
+    activation). Non-isotropic Gaussian (Figs. 3-4, 16-20): the spikes are
+    learned in order of strength."""
+    lay = Layout(res, "features", **kw)
+    parts = _parts(res, source)
+    ms = {p: lay.reduce(res.array(p + "/m")) for p in parts}
+    first = ms[parts[0]]
+    panels = lay.combos(first, lay.panels)
+    spikes = [k for k in first.coords["spike"].values
+              if np.isfinite(first.sel(spike=k).values).any()]
+    n_rows = 1 if overlay else len(spikes)
+    fig, axes = _grid(n_rows, len(panels), 4.0, 2.6 if n_rows > 1 else 3.4)
+    style = {"ode": dict(ls="-", lw=1.1), "sgd": dict(ls="none", marker="o", ms=2.5, mfc="none")}
+    for c, panel in enumerate(panels):
+        for r_, k in enumerate(spikes):
+            ax = axes[0 if overlay else r_, c]
+            for part in parts:
+                cell = _sel(ms[part], panel).sel(spike=k)
+                for h in [h for h in cell.coords["head"].values
+                          if np.isfinite(cell.sel(head=h).values).any()]:
+                    mh = cell.sel(head=h)
+                    ok = np.isfinite(mh.values) & (mh.time.values > 0 if logx else True)
+                    color = "C%d" % ((int(k) if overlay else int(h)) % 10)
+                    label = ("m_h%d" % (int(k) + 1) if overlay and h == 0 and part == parts[0]
+                             else None if overlay else
+                             "head %d" % (int(h) + 1) if part == parts[0] else None)
+                    ax.plot(mh.time.values[ok], mh.values[ok], color=color, label=label,
+                            gid="%s h%d k%d" % (part, int(h), int(k)), **style[part])
+            if logx:
+                ax.set_xscale("log")
+            ax.axhline(0, color="0.7", lw=0.6)
+            if overlay or r_ == 0:
+                ax.set_title(lay.title(_sel(first, panel), _label(panel)), fontsize=9)
+            if overlay or r_ == len(spikes) - 1:
+                ax.set_xlabel("t")
+            ax.set_ylabel("m_hk" if overlay else "m_h%d" % (int(k) + 1), fontsize=8)
+            if c == 0 and (overlay or r_ == 0):
+                ax.legend(fontsize=6, title=" ".join(
+                    "%s %s" % (p, "-" if p == "ode" else "o") for p in parts), title_fontsize=6)
+    return _save(fig, out)
 
 
 def plot(res, kind, out, **kw):
-    """Draw one kind (dynamics, heatmap, vs, pruning, maps) into out (.png, .pdf)."""
+    """Draw one kind (dynamics, heatmap, vs, pruning, maps, heads, features)
+    into out (.png, .pdf); returns the matplotlib Figure."""
     fn = {"dynamics": dynamics, "heatmap": heatmap, "vs": vs, "pruning": pruning,
-          "maps": maps}.get(kind)
+          "maps": maps, "heads": heads, "features": features}.get(kind)
     if fn is None:
         raise PlotError("unknown plot kind %r (kinds: %s)" % (kind, ", ".join(KINDS)))
     return fn(res, out, **{k: v for k, v in kw.items() if v is not None})

@@ -450,7 +450,9 @@ class Results:
         nan = np.full(self.n_points, np.nan)
         finals = {"sgd_test_loss": "sgd/test_loss", "sgd_lpop": "sgd/lpop",
                   "ode_loss": "ode/loss", "bayes_risk": "bayes_risk",
-                  "bayes_risk_se": "bayes_risk_se"}
+                  "bayes_risk_se": "bayes_risk_se", "sgd_lpop_fresh": "sgd/lpop_fresh",
+                  "sgd_lpop_fresh_se": "sgd/lpop_fresh_se", "ode_loss_fresh": "ode/loss_fresh",
+                  "ode_loss_fresh_se": "ode/loss_fresh_se"}
         for col, field in finals.items():
             v = self._final(field)
             df[col] = v if v is not None else nan

@@ -393,6 +393,261 @@ class Plots(unittest.TestCase):
             plt.close(fig)
 
 
+def _lines(ax, label_start=None):
+    return [ln for ln in ax.get_lines()
+            if label_start is None or str(ln.get_label()).startswith(label_start)]
+
+
+class PaperPlots(unittest.TestCase):
+    """The kinds added for the paper's figures: the drawn data against the
+    raw datasets read with h5py."""
+
+    def test_heads_plane_and_time(self):
+        path = files("tiny")[-1][1]
+        out = tempfile.mkdtemp(dir=DIR)
+        with headspec.open_results(path) as r:
+            fig = plots.plot(r, "heads", os.path.join(out, "h.png"),
+                             select={"distribution": "flipping"})
+            axes = {ax.get_title().split(",")[0]: ax for ax in fig.axes}
+            # activation x H: 3 x 2 panels; point 3 is flipping, softmax1, H = 2
+            self.assertEqual(len(axes), 6)
+            ax = axes["activation=softmax1 H=2"]
+            for part in ("ode", "sgd"):
+                m = raw(path, 3, part + "/m")  # T x H x K
+                for h in range(2):
+                    (ln,) = _lines(ax, "head %d (%s)" % (h + 1, part))
+                    np.testing.assert_array_equal(ln.get_xdata(), m[:, h, 0])
+                    np.testing.assert_array_equal(ln.get_ydata(), m[:, h, 1])
+            # the H = 1 panel draws one head (the second is padding)
+            self.assertEqual(len(_lines(axes["activation=softmax1 H=1"], "head 2")), 0)
+            # start and end markers at the ODE's first and last m
+            m = raw(path, 3, "ode/m")
+            marks = [ln for ln in ax.get_lines() if ln.get_marker() in ("s", "*")]
+            self.assertIn((m[0, 0, 0], m[0, 0, 1]),
+                          [(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in marks])
+            self.assertIn((m[-1, 1, 0], m[-1, 1, 1]),
+                          [(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in marks])
+            fig = plots.plot(r, "heads", os.path.join(out, "t.png"), source="ode", vs_time=True,
+                             select={"distribution": "flipping", "activation": "softmax"})
+            ax = [a for a in fig.axes if a.get_title().startswith("H=2")][0]
+            (ln,) = _lines(ax, "head 2 (ode) m_h1")
+            m, t = raw(path, 1, "ode/m"), raw(path, 1, "sgd/t")
+            np.testing.assert_allclose(ln.get_xdata(), [0, 0.25, 0.5, 1, 2])
+            np.testing.assert_array_equal(ln.get_ydata(), m[:, 1, 0])
+            self.assertFalse(_lines(ax, "head 1 (sgd)"))  # --source ode: no SGD
+        code, so, se = cli("plot", "heads", path, "-o", os.path.join(out, "c.png"),
+                           "--select", "distribution=flipping", "--vs-time")
+        self.assertEqual(code, 0, se)
+        self.assertTrue(png_ok(os.path.join(out, "c.png")))
+
+
+    def test_features_rows_per_spike(self):
+        path = files("tiny")[-1][1]
+        out = tempfile.mkdtemp(dir=DIR)
+        with headspec.open_results(path) as r:
+            # onehot K = 3, softmax: panels over H (points 6: H = 1, 7: H = 2)
+            fig = plots.plot(r, "features", os.path.join(out, "f.png"), logx=True,
+                             select={"distribution": "onehot", "activation": "softmax"})
+            self.assertEqual(len(fig.axes), 3 * 2)  # a row per spike, a column per H
+            drawn = {ln.get_gid(): ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid()}
+            for point, col in ((6, 0), (7, 1)):
+                for part in ("ode", "sgd"):
+                    m = raw(path, point, part + "/m")
+                    for h in range(m.shape[1]):
+                        for k in range(3):
+                            ln = drawn.pop("%s h%d k%d" % (part, h, k)) if col == 1 else None
+                            if ln is None:
+                                continue
+                            # log x: t = 0 left out
+                            np.testing.assert_allclose(ln.get_xdata(), [0.25, 0.5, 1, 2])
+                            np.testing.assert_array_equal(ln.get_ydata(), m[1:, h, k])
+            self.assertEqual(fig.axes[0].get_xscale(), "log")
+            fig = plots.plot(r, "features", os.path.join(out, "o.png"), overlay=True,
+                             source="sgd", select={"distribution": "onehot", "H": "2"})
+            self.assertEqual(len(fig.axes), 3)  # a panel per activation
+            ax = fig.axes[2]  # bsoftmax: point 11
+            m = raw(path, 11, "sgd/m")
+            lines = {ln.get_gid(): ln for ln in ax.get_lines() if ln.get_gid()}
+            self.assertEqual(len(lines), 2 * 3)
+            np.testing.assert_array_equal(lines["sgd h1 k2"].get_ydata(), m[:, 1, 2])
+            self.assertEqual(lines["sgd h1 k2"].get_color(), "C2")  # colour by spike
+
+
+    @staticmethod
+    def _with_fields(src, dst, values):
+        """A copy of src with per-point scalar fields {name: f(point)}
+        added (as the fields the C tool adds later are stored)."""
+        shutil.copy(src, dst)
+        with h5py.File(dst, "r+") as f:
+            g = f["grid"]
+            groups = [x.decode() if isinstance(x, bytes) else x for x in g["group"][()]]
+            for name, fn in values.items():
+                for gname in set(groups):
+                    rows = f["results"][gname]["bayes_risk"].shape[0]
+                    data = np.full(rows, np.nan)
+                    for i, gi in enumerate(groups):
+                        if gi == gname and name in ("bayes_risk", "bayes_risk_se") + tuple(
+                                values) and g["status"][i] == 1:
+                            data[g["row"][i]] = fn(i)
+                    grp = f["results"][gname]
+                    if name in grp:
+                        grp[name][...] = data
+                    else:
+                        grp[name] = data
+        return dst
+
+    def test_vs_fresh_loss_errors_and_bayes_band(self):
+        tmp = tempfile.mkdtemp(dir=DIR)
+        path = self._with_fields(os.path.join(DIR, "grid.h5"), os.path.join(tmp, "g.h5"), {
+            "sgd/lpop_fresh": lambda i: 0.5 + 0.01 * i + 0.003 * i * i,
+            "sgd/lpop_fresh_se": lambda i: 0.001 * (i + 1)})
+        with headspec.open_results(path) as r:
+            p = r.points
+            self.assertEqual(p.sgd_lpop_fresh[3], 0.5 + 0.03 + 0.027)
+            self.assertTrue(np.isnan(p.sgd_lpop_fresh[FAILED]))
+            self.assertTrue(np.isnan(p.ode_loss_fresh).all())  # absent: NaN
+            fig = plots.plot(r, "vs", os.path.join(tmp, "v.png"), x="b2")
+            self.assertEqual(fig.axes[0].get_ylabel(), "sgd_lpop_fresh")  # the default
+            done = p[p.status == "done"]
+            for ax, b1 in zip(fig.axes, (0.5, 1.0)):
+                for cont, act in zip(ax.containers, ("softmax", "bsoftmax")):
+                    data, caps, (bars,) = cont.lines
+                    for b2, y, seg in zip((1.0, 2.0), data.get_ydata(), bars.get_segments()):
+                        rows = done[(done.b1 == b1) & (done.b2 == b2) & (done.activation == act)]
+                        v, se, n = rows.sgd_lpop_fresh, rows.sgd_lpop_fresh_se, len(rows)
+                        self.assertAlmostEqual(y, v.mean(), places=12)
+                        spread = v.std() ** 2 / n if n > 1 else 0.0
+                        err = np.sqrt(spread + (se ** 2).sum() / n ** 2)
+                        self.assertAlmostEqual(seg[1][1] - y, err, places=12)
+                        self.assertAlmostEqual(y - seg[0][1], err, places=12)
+                # R* against b2 (a distribution key): a curve, band +- mean SE
+                (bl,) = [ln for ln in ax.get_lines() if ln.get_gid() == "bayes"]
+                # seeds averaged first (as the losses), then the activations
+                sub = done[done.b1 == b1].groupby(["b2", "activation"])
+                want = sub.bayes_risk.mean().groupby("b2").mean()
+                np.testing.assert_allclose(bl.get_xdata(), [1.0, 2.0])
+                np.testing.assert_allclose(bl.get_ydata(), want.values, rtol=1e-12)
+                (band,) = [c for c in ax.collections if c.get_gid() == "bayes_band"]
+                verts = band.get_paths()[0].vertices
+                se = sub.bayes_risk_se.mean().groupby("b2").mean()
+                top = want.values + se.values
+                self.assertAlmostEqual(verts[:, 1].max(), top.max(), places=12)
+                self.assertAlmostEqual(verts[:, 1].min(), (want.values - se.values).min(),
+                                       places=12)
+            # --bayes: R* from another file, matched on the shared keys.
+            # ambiguous.h5 fixes b1 = 1 and sweeps b2, activation, H, sigma0, seed.
+            amb = os.path.join(DIR, "ambiguous.h5")
+            with headspec.open_results(amb) as other:
+                fig = plots.plot(r, "vs", os.path.join(tmp, "b.png"), x="b2", bayes=other)
+                op = other.points
+                rows = op[(op.H == r.fixed["H"]) & (op.sigma0 == r.fixed["sigma0"])]
+                want = rows.groupby(["b2", "activation"]).bayes_risk.mean().groupby("b2").mean()
+            self.assertFalse([ln for ln in fig.axes[0].get_lines() if ln.get_gid() == "bayes"])
+            (bl,) = [ln for ln in fig.axes[1].get_lines() if ln.get_gid() == "bayes"]
+            np.testing.assert_allclose(bl.get_ydata(), want.values, rtol=1e-12)
+            self.assertIn("ambiguous.h5", bl.get_label())
+        # a file of another distribution (both fix L, to other values) is refused
+        other = os.path.join(tmp, "otherL.h5")
+        shutil.copy(os.path.join(DIR, "ambiguous.h5"), other)
+        with h5py.File(other, "r+") as f:
+            f["grid/L"][...] = f["grid/L"][()] + 1
+        code, so, se = cli("plot", "vs", path, "-o", os.path.join(tmp, "x.png"), "--x", "b2",
+                           "--bayes", other)
+        self.assertEqual(code, 2)
+        self.assertIn("its L=", se)
+
+
+    def test_heatmap_cell_values_and_colour_bar(self):
+        """Figs. 11-14: the heads' cosine over (b1, b2), a panel per
+        activation, each cell's value written in it, a colour bar on [-1, 1]."""
+        path = os.path.join(DIR, "grid.h5")
+        with headspec.open_results(path) as r:
+            fig = plots.plot(r, "heatmap", os.path.join(tempfile.mkdtemp(dir=DIR), "h.png"),
+                             mean=["seed"])
+            p = r.points
+            want = p[p.status == "done"].groupby(["activation", "b1", "b2"]).ode_cosine.mean()
+            panels = [ax for ax in fig.axes if ax.get_title()]
+            bars = [ax for ax in fig.axes if ax.get_ylabel() == "ode_cosine"]
+            self.assertEqual(len(panels), 2)
+            self.assertEqual(len(bars), 2)
+            self.assertEqual(bars[0].get_ylim(), (-1.0, 1.0))
+            for ax in panels:
+                act = ax.get_title().split(",")[0].split("=")[1]
+                texts = {(t.get_position()): t.get_text() for t in ax.texts
+                         if t.get_gid() == "cell"}
+                self.assertEqual(len(texts), 4)
+                for (b1, b2), v in want[act].items():
+                    pos = ([0.5, 1.0].index(b1), [1.0, 2.0].index(b2))  # (x = b1, y = b2)
+                    self.assertEqual(texts[pos], "%.2f" % v)
+            # the cosine by hand for one point (softmax, b1 = 1, b2 = 2, seed 1: point 12)
+            m = raw(path, 12, "ode/m")[-1]
+            self.assertAlmostEqual(p.ode_cosine[12],
+                                   m[0] @ m[1] / np.linalg.norm(m[0]) / np.linalg.norm(m[1]))
+
+
+class ReportNumbers(unittest.TestCase):
+    def test_learn_times_and_sign_split_by_hand(self):
+        t = np.array([0.0, 1.0, 2.0, 4.0])
+        m = np.full((4, 3, 3), np.nan)  # T x H x K; head 2 is padding
+        # spike 1: max_h |m| = 0.1, 0.3, 0.9, 1.0 -> half of 1.0 first passed at t = 2
+        m[:, 0, 0] = [0.1, 0.3, 0.9, 1.0]
+        m[:, 1, 0] = [-0.05, -0.2, -0.4, -0.6]
+        # spike 2: head 1 goes negative: |m| = 0.0, 0.7, 0.8, 0.8 -> 0.4 passed at t = 1
+        m[:, 0, 1] = [0.0, 0.1, 0.2, 0.3]
+        m[:, 1, 1] = [0.0, -0.7, -0.8, -0.8]
+        # spike 3: padding (K = 2 here)
+        got = headspec.derived.learn_times(m, t)
+        np.testing.assert_array_equal(got[:2], [2.0, 1.0])
+        self.assertTrue(np.isnan(got[2]))
+        # a fixed threshold: spike 1 passes 0.25 at t = 1; spike 2 at t = 1
+        np.testing.assert_array_equal(headspec.derived.learn_times(m, t, threshold=0.25)[:2],
+                                      [1.0, 1.0])
+        # per-spike thresholds; one never reached
+        np.testing.assert_array_equal(
+            headspec.derived.learn_times(m, t, threshold=[0.05, 5.0, 1.0])[:2], [0.0, np.nan])
+        np.testing.assert_array_equal(headspec.derived.learn_times(m, t, frac=0.95)[:2],
+                                      [4.0, 2.0])  # 0.95 and 0.76 thresholds
+        self.assertEqual(headspec.derived.sign_split(m[-1], 0), (1, 1))
+        self.assertEqual(headspec.derived.sign_split(m[-1], 1), (1, 1))
+        self.assertEqual(headspec.derived.sign_split(np.array([[1.0], [2.0], [0.0], [-1.0]]), 0),
+                         (2, 1))
+
+    def test_numbers_against_raw(self):
+        path = files("tiny")[-1][1]
+        with headspec.open_results(path) as r:
+            df = headspec.derived.numbers(r)
+            self.assertEqual(len(df), 12)
+            for i in (1, 7):  # flipping H = 2 (K = 2); onehot H = 2 (K = 3)
+                for part in ("ode", "sgd"):
+                    m, t = raw(path, i, part + "/m"), raw(path, i, "sgd/t")
+                    K = m.shape[2]
+                    peak = np.abs(m).max(axis=1)  # T x K
+                    for k in range(K):
+                        first = t[np.argmax(peak[:, k] > 0.5 * peak[-1, k])]
+                        self.assertAlmostEqual(df["%s_t%d" % (part, k + 1)][i], first, places=12)
+                        pos = int((m[-1, :, k] > 0).sum())
+                        self.assertEqual(df["%s_sign%d" % (part, k + 1)][i],
+                                         "%d+/%d-" % (pos, 2 - pos))
+                    times = [df["%s_t%d" % (part, k + 1)][i] for k in range(K)]
+                    order = sorted(range(K), key=lambda k: (times[k], k))
+                    self.assertEqual(df[part + "_order"][i], " ".join(str(k + 1) for k in order))
+                self.assertEqual(df.ode_loss[i], raw(path, i, "ode/loss")[-1])
+                self.assertEqual(df.bayes_risk[i], raw(path, i, "bayes_risk"))
+            self.assertTrue(np.isnan(df.ode_t3[1]))  # flipping has K = 2
+            self.assertEqual(df.ode_sign3[1], "")
+        code, out, err = cli("numbers", path, "--csv", "--source", "ode", "--frac", "0.9")
+        self.assertEqual(code, 0, err)
+        got = pd.read_csv(io.StringIO(out), index_col="point")
+        self.assertNotIn("sgd_t1", got.columns)
+        m, t = raw(path, 7, "ode/m"), raw(path, 7, "sgd/t")
+        peak = np.abs(m).max(axis=1)
+        self.assertAlmostEqual(got.ode_t2[7], t[np.argmax(peak[:, 1] > 0.9 * peak[-1, 1])], 12)
+        code, out, err = cli("numbers", path)
+        self.assertEqual(code, 0, err)
+        self.assertIn("ode_order", out)
+        self.assertNotIn("ode_loss_fresh", out)  # not stored: left out of the text table
+
+
 class CommandLine(unittest.TestCase):
     def test_summary(self):
         path = files("grid_partial")[-1][1]
