@@ -474,11 +474,16 @@ class PaperPlots(unittest.TestCase):
 
 
     @staticmethod
-    def _with_fields(src, dst, values):
+    def _with_fields(src, dst, values, drop=()):
         """A copy of src with per-point scalar fields {name: f(point)}
-        added (as the fields the C tool adds later are stored)."""
+        set, and the fields in drop removed (as a file of an older headspec
+        lacks them)."""
         shutil.copy(src, dst)
         with h5py.File(dst, "r+") as f:
+            for gname in f["results"]:
+                for name in drop:
+                    if name in f["results"][gname]:
+                        del f["results"][gname][name]
             g = f["grid"]
             groups = [x.decode() if isinstance(x, bytes) else x for x in g["group"][()]]
             for name, fn in values.items():
@@ -500,7 +505,8 @@ class PaperPlots(unittest.TestCase):
         tmp = tempfile.mkdtemp(dir=DIR)
         path = self._with_fields(os.path.join(DIR, "grid.h5"), os.path.join(tmp, "g.h5"), {
             "sgd/lpop_fresh": lambda i: 0.5 + 0.01 * i + 0.003 * i * i,
-            "sgd/lpop_fresh_se": lambda i: 0.001 * (i + 1)})
+            "sgd/lpop_fresh_se": lambda i: 0.001 * (i + 1)},
+            drop=("ode/loss_fresh", "ode/loss_fresh_se"))
         with headspec.open_results(path) as r:
             p = r.points
             self.assertEqual(p.sgd_lpop_fresh[3], 0.5 + 0.03 + 0.027)
@@ -645,6 +651,12 @@ class ReportNumbers(unittest.TestCase):
         code, out, err = cli("numbers", path)
         self.assertEqual(code, 0, err)
         self.assertIn("ode_order", out)
+        self.assertIn("ode_loss_fresh", out)
+        older = PaperPlots._with_fields(path, os.path.join(tempfile.mkdtemp(dir=DIR), "o.h5"), {},
+                                        drop=("ode/loss_fresh", "ode/loss_fresh_se",
+                                              "sgd/lpop_fresh", "sgd/lpop_fresh_se"))
+        code, out, err = cli("numbers", older)
+        self.assertEqual(code, 0, err)
         self.assertNotIn("ode_loss_fresh", out)  # not stored: left out of the text table
 
 
