@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 import headspec
+from headspec.derived import learn_times
 
 
 def _open(directory, job):
@@ -63,13 +64,12 @@ def first_time(t, x, level):
     return float(t[hit[0]]) if hit.size else np.nan
 
 
-def learn_times(m, t, frac=0.5, learned=0.5):
-    """Per spike k: the first time max_h |m_hk| reaches frac of its final
-    value; NaN when the final value is below `learned` (not learned)."""
-    top = np.nanmax(np.abs(m), axis=1)  # time x spike
-    final = top[-1]
-    return [first_time(t, top[:, k], frac * final[k]) if final[k] >= learned else np.nan
-            for k in range(top.shape[1])]
+def learned_times(m, t, frac=0.5, learned=0.5):
+    """Per spike k: the first time max_h |m_hk| exceeds frac of its final
+    value; NaN where the final value is below `learned` (not learned)."""
+    times = learn_times(m, t, frac=frac)
+    final = np.nanmax(np.abs(m[-1]), axis=0)
+    return np.where(final >= learned, times, np.nan)
 
 
 def fig01(d):
@@ -78,6 +78,8 @@ def fig01(d):
     sm, om = r.array("sgd/m"), r.array("ode/m")
     sq, oq = r.array("sgd/Qperp"), r.array("ode/Qperp")
     bayes = r.array("bayes_risk")
+    ode_fresh, ode_se = _fresh(r, "ode")
+    sgd_fresh, sgd_se = _fresh(r, "sgd")
     rows = []
     for c in _cells(ode, "distribution", "activation"):
         gap = np.abs(sgd.sel(c) - ode.sel(c)).values
@@ -86,10 +88,14 @@ def fig01(d):
                      float(sgd.sel(c)[-1]), float(np.nanmax(gap)), float(np.nanmax(gap[late])),
                      float(np.nanmax(np.abs(sm.sel(c) - om.sel(c)).values[-1])),
                      float(np.nanmax(np.abs(sq.sel(c) - oq.sel(c)).values[-1])),
+                     _pm(float(ode_fresh.sel(c)), float(ode_se.sel(c))),
+                     _pm(float(sgd_fresh.sel(c)), float(sgd_se.sel(c))),
                      float(bayes.sel(c))])
-    print("SGD (d = 1000) against the ODE: Lpop at SGD's order parameters vs the ODE's loss.\n")
+    print("SGD (d = 1000) against the ODE: Lpop at SGD's order parameters vs the ODE's loss; "
+          "the final states' Lpop also out of sample (100000 fresh sequences).\n")
     _table(["P_c", "activation", "ODE loss(t_max)", "SGD Lpop(t_max)", "max abs gap, all t",
-            "max abs gap, last quarter", "max abs dm at t_max", "max abs dQperp at t_max", "R*"], rows)
+            "max abs gap, last quarter", "max abs dm at t_max", "max abs dQperp at t_max",
+            "ODE fresh", "SGD fresh", "R*"], rows)
 
 
 def fig02(d):
@@ -148,7 +154,7 @@ def _features_rows(r):
         mm = _heads(m.sel(c)).values
         if mm.shape[1] == 0:  # not done
             continue
-        times = learn_times(mm, t)
+        times = learned_times(mm, t)
         end = mm[-1]
         signs = " ".join("%d/%d" % ((end[:, k] > 0.25).sum(), (end[:, k] < -0.25).sum())
                          for k in range(end.shape[1]))
@@ -213,21 +219,48 @@ def fig05(d):
     loss, se = _fresh(r, "ode")
     mean, err = _seed_mean(loss, se)
     rows = []
-    for dist, key in (("flipping", "b2"), ("iso_gaussian", "beta")):
-        part = mean.sel(distribution=dist)
+    keys = {"flipping": "b2", "iso_gaussian": "beta"}
+    bayes = b.array("bayes_risk")
+    for dist, key in keys.items():
+        # the other distribution's key has no value here (NaN): average it out
+        other = [k for k in keys.values() if k != key]
+        part, perr = (x.sel(distribution=dist).mean(other) for x in (mean, err))
+        rpart = bayes.sel(distribution=dist).mean(other)
         for v in part.coords[key].values:
-            vals = {a: part.sel({key: v, "activation": a}) for a in part.activation.values}
-            if not all(np.isfinite(float(x)) for x in vals.values()):
+            vals = {a: float(part.sel({key: v, "activation": a})) for a in part.activation.values}
+            if not np.isfinite(v) or not all(np.isfinite(x) for x in vals.values()):
                 continue
-            rstar = b.array("bayes_risk").sel(distribution=dist, **{key: v})
             rows.append([dist, "%s = %g" % (key, v)] +
-                        [_pm(float(vals[a]), float(err.sel(distribution=dist, activation=a,
-                                                           **{key: v})))
+                        [_pm(vals[a], float(perr.sel({key: v, "activation": a})))
                          for a in ("softmax", "softmax1", "bsoftmax")] +
-                        [float(vals["softmax"] - vals["softmax1"]), float(rstar.squeeze())])
+                        [vals["softmax"] - vals["softmax1"], float(rpart.sel({key: v}))])
     print("Final loss (fresh samples) against the signal strength, H = 4; R* from the "
           "Bayes-only job.\n")
     _table(["P_c", "strength", "softmax", "softmax1", "bsoftmax", "softmax - softmax1", "R*"], rows)
+    path = os.path.join(d, "fig11_cosine_heatmaps.h5")
+    if not os.path.exists(path):
+        print("(run scripts/paper.sh fig11 for flipping with b1 = b2)\n")
+        return
+    r = headspec.open_results(path)
+    loss, se = _fresh(r, "ode")
+    if not np.isfinite(loss.values).any():  # a file from before the fresh fields
+        loss, se = r.array("ode/loss").isel(time=-1), xr_nan_like(loss)
+    rows = []
+    for v in loss.b1.values:
+        if v not in loss.b2.values:
+            continue
+        vals = {a: float(loss.sel(b1=v, b2=v, activation=a)) for a in loss.activation.values}
+        errs = {a: float(se.sel(b1=v, b2=v, activation=a)) for a in loss.activation.values}
+        rows.append(["b1 = b2 = %g" % v] + [_pm(vals[a], errs[a]) for a in
+                                             ("softmax", "softmax1", "bsoftmax")] +
+                    [vals["softmax"] - vals["softmax1"]])
+    print("Flipping with the whole signal scaled, b1 = b2 (the Figs. 11-14 job: H = 2, t = 100, "
+          "one seed), final loss on fresh samples.\n")
+    _table(["flipping", "softmax", "softmax1", "bsoftmax", "softmax - softmax1"], rows)
+
+
+def xr_nan_like(da):
+    return da * np.nan
 
 
 def fig06(d):

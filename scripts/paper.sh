@@ -45,9 +45,9 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     -h|--help) usage; exit 0 ;;
     list) for f in $ORDER; do printf '%s  %s\n       jobs/paper/: %s\n' "$f" "${TITLES[$f]}" "${JOBS[$f]}"; done; exit 0 ;;
-    all) figs+=($ORDER); shift ;;
+    all) for f in $ORDER; do [[ " ${figs[*]} " == *" $f "* ]] || figs+=("$f"); done; shift ;;
     fig*) [ -n "${JOBS[$1]:-}" ] || { echo "paper.sh: unknown figure '$1'" >&2; usage >&2; exit 2; }
-          figs+=("$1"); shift ;;
+          [[ " ${figs[*]} " == *" $1 "* ]] || figs+=("$1"); shift ;;
     *) echo "paper.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
@@ -70,6 +70,17 @@ run_job() { # JOB: run (or resume) it; a finished one returns at once
 }
 res() { echo "results/paper/$1.h5"; }
 plot() { $py -m headspec plot "$@" >/dev/null; }
+# Palette PNGs (128 colours): about a third of the size, small enough to commit.
+shrink_pngs() {
+  $py - "$out" <<'PY'
+import glob, sys
+from PIL import Image
+for f in glob.glob(sys.argv[1] + "/*.png"):
+    im = Image.open(f)
+    if im.mode != "P":
+        im.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(f, optimize=True)
+PY
+}
 
 draw_fig01() {
   plot dynamics "$(res fig01_sgd_vs_ode)" --select distribution=flipping -o $out/fig01_flipping.png
@@ -77,7 +88,7 @@ draw_fig01() {
 }
 draw_fig02() {
   plot heads "$(res fig02_flipping_heads)" --panels H --select activation=softmax -o $out/fig02_softmax.png
-  plot heads "$(res fig02_flipping_heads)" --panels H --lines activation -o $out/fig15_activations.png
+  plot heads "$(res fig02_flipping_heads)" --panels activation,H -o $out/fig15_activations.png
 }
 draw_fig03() {
   plot features "$(res fig03_features)" --panels activation --select H=8,seed=1 -o $out/fig03_features_H8.png
@@ -97,7 +108,7 @@ draw_fig06() {
   plot pruning "$(res fig06_maps_pruning)" --panels distribution --mean seed -o $out/fig07_pruning.png
 }
 draw_fig08() {
-  plot dynamics "$(res fig08_same_samples)" --panels activation --lines ode.resample_dt,ode.samples \
+  plot dynamics "$(res fig08_same_samples)" --panels activation --lines resample_dt,samples \
     -o $out/fig08_same_samples.png
 }
 draw_fig11() {
@@ -115,6 +126,7 @@ for fig in "${figs[@]}"; do
     echo "   $job: $(( $(date +%s) - s )) s on $ranks ranks"
   done
   "draw_$fig"
+  shrink_pngs
   $py analysis/paper_numbers.py "$fig" results/paper | tee "$out/$fig.txt"
   took[$fig]=$(( $(date +%s) - start ))
   echo "   $fig: $(( took[$fig] )) s in all; figures in $out/"

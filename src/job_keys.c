@@ -38,11 +38,11 @@ const hs_key hs_job_keys[] = {
     {"model", "b2", HS_KEY_REAL, 1, 1, OFF(dist.b2), -1e6, 1e6, NULL, NULL,
      "flipping: weight of the second spike (random sign)"},
     {"model", "beta", HS_KEY_REAL, 1, 1, OFF(dist.beta), -1e6, 1e6, NULL, NULL,
-     "onehot: signal strength"},
+     "onehot, iso_gaussian: signal strength"},
     /* H and K up to 1024, L up to 100000: the sizes tests/test_limits.c
      * runs (at H = 4096 one point takes ~2 GB and writes a 1 GB file). */
     {"model", "K", HS_KEY_INT, 1, 1, OFF(dist.K), 1, 1024, NULL, NULL,
-     "onehot, gaussian: number of spikes"},
+     "onehot, gaussian, iso_gaussian: number of spikes"},
     {"model", "signed", HS_KEY_BOOL, 1, 1, OFF(dist.is_signed), 0, 1, "false",
      NULL, "onehot: random sign on the atom"},
     {"model", "bmin", HS_KEY_REAL, 1, 1, OFF(dist.bmin), 0, 1e6, NULL, NULL,
@@ -67,13 +67,11 @@ const hs_key hs_job_keys[] = {
      "seed of the teacher, initialisation and data"},
     {"model", "orthonormal_spikes", HS_KEY_BOOL, 1, 0, OFF(orthonormal_spikes),
      0, 1, "false", NULL, "exactly orthogonal spikes of norm sqrt(d)"},
-    /* training.run and ode.run first: keys after them are read only by the
-     * points that run SGD, the ODE or either (a Bayes-risk-only point reads
-     * none of d, eta, t_max) */
+    /* training.run first: keys after it are read only when SGD runs. (The
+     * table's order is the grid's order: moving a key reorders the points of
+     * every existing results file, so keys are only ever added.) */
     {"training", "run", HS_KEY_BOOL, 1, 0, OFF(run_sgd), 0, 1, "true", NULL,
      "run online SGD at finite d"},
-    {"ode", "run", HS_KEY_BOOL, 1, 0, OFF(run_ode), 0, 1, "true", NULL,
-     "integrate the order-parameter ODE"},
     {"training", "d", HS_KEY_INT, 1, HS_READ_BY_MODEL, OFF(d), 1, 100000000, NULL, NULL,
      "embedding dimension"},
     {"training", "eta", HS_KEY_REAL, 1, HS_READ_BY_MODEL, OFF(eta), 1e-12, 1e6, NULL, NULL,
@@ -94,6 +92,8 @@ const hs_key hs_job_keys[] = {
      "linear", check_record_grid, "linear or log spacing of record times"},
     {"training", "t_min", HS_KEY_REAL, 0, 0, OFF(t_min), 1e-12, 1e9, "0.1",
      NULL, "first nonzero record time of a log grid"},
+    {"ode", "run", HS_KEY_BOOL, 1, 0, OFF(run_ode), 0, 1, "true", NULL,
+     "integrate the order-parameter ODE"},
     {"ode", "noise_term", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(noise_term), 0, 1, "true",
      NULL, "include SGD's (eta/B) N term (false: gradient flow)"},
     {"ode", "samples", HS_KEY_INT, 1, 0, OFF(ode_samples), 10, 100000000,

@@ -382,6 +382,46 @@ static int missing_from_older(hid_t file, const char *name, int *older) {
   return 1;
 }
 
+/* Every point's value in a key's /grid column must be the one the plan
+ * (from the file's own job text) gives it: the rows are read by position,
+ * so a file whose points are in another order must be refused, not read. */
+static hs_status check_column_values(hid_t file, const hs_plan *plan, int c, const char *name,
+                                     const char *path, hs_err *err) {
+  long n = hs_plan_n_points(plan);
+  const hs_plan_column *col = &hs_plan_columns(plan)[c];
+  int is_name = col->type == HS_COLUMN_NAME;
+  void *values = calloc((size_t)n, is_name ? sizeof(char *) : sizeof(double));
+  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
+  hid_t t = is_name ? hs_h5_vlen_string() : H5Tcopy(H5T_NATIVE_DOUBLE);
+  hs_status st = !values || d < 0 || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0
+                     ? hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name)
+                     : HS_OK;
+  for (long i = 0; !st && i < n; i++) {
+    char have[64], want[64];
+    if (is_name) {
+      const char *v = ((char **)values)[i], *w = hs_plan_column_word(plan, c, i);
+      if (v && strcmp(v, w) == 0) continue;
+      snprintf(have, sizeof have, "%s", v ? v : "(none)"), snprintf(want, sizeof want, "%s", w);
+    } else {
+      double v = ((double *)values)[i], w = hs_plan_column_number(plan, c, i);
+      if (v == w || (isnan(v) && isnan(w))) continue;
+      snprintf(have, sizeof have, "%.10g", v), snprintf(want, sizeof want, "%.10g", w);
+    }
+    st = hs_err_set(err, HS_EIO, "%s: /%s[%ld] is %s, but the job stored in the file gives "
+                    "point %ld %s (damaged, or its points are in another order)",
+                    path, name, i, have, i, want);
+  }
+  if (is_name && values && !st) {
+    hid_t sp = H5Dget_space(d);
+    H5Dvlen_reclaim(t, sp, H5P_DEFAULT, values);
+    H5Sclose(sp);
+  }
+  if (d >= 0) H5Dclose(d);
+  H5Tclose(t);
+  free(values);
+  return st;
+}
+
 static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, int *older,
                             hs_err *err) {
   long n = hs_plan_n_points(plan);
@@ -395,6 +435,7 @@ static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, i
     st = col->type == HS_COLUMN_REAL ? hs_h5_check(file, name, H5T_FLOAT, 8, 1, dims, path, err)
          : col->type == HS_COLUMN_INT ? hs_h5_check(file, name, H5T_INTEGER, 4, 1, dims, path, err)
                                       : hs_h5_check(file, name, H5T_STRING, 0, 1, dims, path, err);
+    if (!st) st = check_column_values(file, plan, c, name, path, err);
   }
   if (!st) st = hs_h5_check(file, "grid/status", H5T_INTEGER, 1, 1, dims, path, err);
   if (!st) st = hs_h5_check(file, "grid/message", H5T_STRING, 1, 2, dims, path, err);

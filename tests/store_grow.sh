@@ -135,6 +135,9 @@ tamper row "f['grid/row'][0] = 5" "/grid/row\[0\] is 5"
 tamper data "del f['results/H2_K2_L8_T3_maps2/sgd/m']" "sgd/m is missing"
 # a column this layout revision added, gone from a file of this revision
 tamper newer "del f['grid/start_lambda']" "/grid/start_lambda is missing"
+# a point's parameter changed (or the points in another order): rows are read by position
+tamper value "f['grid/H'][0] = 7" "/grid/H\\[0\\] is 7, but the job stored in the file gives point 0 2"
+tamper name "f['grid/activation'][0] = 'bsoftmax'" "/grid/activation\\[0\\] is bsoftmax"
 # an output name too long for the suffixes we add
 long=$(printf 'x%.0s' $(seq 240))
 job "$long.h5" "[1]" 2 >long.yaml

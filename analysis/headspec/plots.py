@@ -113,7 +113,8 @@ class Layout:
         if len(self.panels) > slots["panels"] or len(self.lines) > max(slots["lines"], 0):
             raise PlotError("%s draws at most %d panel key(s) and %d line key(s)" % (
                 kind, slots["panels"], slots["lines"]))
-        probe = self.reduce(res.array("bayes_risk"), auto=False)
+        # the done points decide the layout (seconds: finite wherever a point ran)
+        probe = self.reduce(res.array("seconds"), auto=False)
         taken = set(self.select) | set(self.mean) | set(self.axes) | set(self.panels) | set(
             self.lines)
         free = [k for k in res.swept if k not in taken and k in probe.dims and probe.sizes[k] > 1]
@@ -556,8 +557,9 @@ def maps(res, out, source=None, map_index=0, **kw):
         ax.set_yticks(range(len(heads)), [str(h) for h in heads])
         ax.set_xlabel("token l")
         ax.set_ylabel("head h")
-        ax.set_title(lay.title(cell, "%s A_hl (%s, map %d)" % (
-            _label(panel), part, map_index)), fontsize=8)
+        # two lines: the panel, then what else is fixed (long in one line)
+        ax.set_title("%s A_hl (%s, map %d)\n%s" % (_label(panel), part, map_index,
+                                                   lay.title(cell)), fontsize=8)
         fig.colorbar(im, ax=ax)
     return _save(fig, out)
 
