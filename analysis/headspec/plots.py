@@ -187,10 +187,22 @@ class Layout:
                     da.attrs["sem"] = da.attrs["sem"].squeeze(k)
         return da
 
-    def combos(self, da, keys):
+    def combos(self, da, keys, *more):
+        """Every combination of the keys' values in da (and in the arrays
+        `more`, in order of first appearance): a key whose values were all
+        dropped (NaN everywhere, e.g. ODE fields of a job without the ODE)
+        gives no combination."""
         keys = [k for k in keys if k in da.dims]
-        values = [list(da.coords[k].values) for k in keys]
-        return [dict(zip(keys, c)) for c in itertools.product(*values)] or [{}]
+        if not keys:
+            return [{}]
+        out = []
+        for a in (da,) + more:
+            if not all(k in a.dims for k in keys):
+                continue
+            values = [list(a.coords[k].values) for k in keys]
+            out += [c for c in (dict(zip(keys, v)) for v in itertools.product(*values))
+                    if c not in out]
+        return out
 
     def title(self, da, extra=""):
         """The values of the swept keys fixed in da, and what was averaged."""
@@ -210,7 +222,11 @@ def _label(combo):
 
 
 def _sel(da, combo):
+    """da at the combo's values; all NaN where da has none of them (its
+    values there were dropped as NaN)."""
     sub = {k: v for k, v in combo.items() if k in da.dims}
+    if any(v not in da.coords[k].values for k, v in sub.items()):
+        return da.reindex({k: [v] for k, v in sub.items()}).squeeze(list(sub))
     return da.sel(sub) if sub else da
 
 
@@ -263,11 +279,11 @@ def dynamics(res, out, loss="lpop", **kw):
     ode_loss = lay.reduce(res.array("ode/loss"))
     sgd_m, ode_m = lay.reduce(res.array("sgd/m")), lay.reduce(res.array("ode/m"))
     bayes = lay.reduce(res.array("bayes_risk"))
-    panels = lay.combos(ode_loss, lay.panels)
+    panels = lay.combos(ode_loss, lay.panels, sgd_loss)
     fig, axes = _grid(2, len(panels))
     for c, panel in enumerate(panels):
         top, bottom = axes[0, c], axes[1, c]
-        lines = [ln for ln in lay.combos(ode_loss, lay.lines)
+        lines = [ln for ln in lay.combos(ode_loss, lay.lines, sgd_loss)
                  if np.isfinite(_sel(ode_loss, dict(panel, **ln)).values).any()
                  or np.isfinite(_sel(sgd_loss, dict(panel, **ln)).values).any()]
         colors = ["C%d" % (j % 10) for j in range(len(lines))]

@@ -311,6 +311,18 @@ class Plots(unittest.TestCase):
                ("pruning", "sigma0", ["--select", "sigma0=0.5", "--mean", "seed"]),
                ("maps", "b2", ["--select", "b2=2,seed=1,sigma0=0.5"])]
 
+    def test_dynamics_of_sgd_and_bayes_only_points(self):
+        # the ODE fields are NaN everywhere and the Bayes-only point has no
+        # dynamics: the SGD point's loss is drawn as stored, with R*
+        path = files("mixed")[-1][1]
+        with headspec.open_results(path) as r:
+            fig = plots.plot(r, "dynamics", os.path.join(tempfile.mkdtemp(dir=DIR), "m.png"))
+            trained = int(np.flatnonzero(r.points.training_run.to_numpy() == 1)[0])
+        top = fig.axes[0]
+        drawn = [ln.get_ydata() for ln in top.get_lines() if ln.get_marker() == "o"]
+        self.assertEqual(len(drawn), 1)  # one SGD point; nothing for the Bayes-only one
+        np.testing.assert_array_equal(drawn[0], raw(path, trained, "sgd/lpop"))
+
     def test_each_kind_draws(self):
         out = tempfile.mkdtemp(dir=DIR)
         # Drawing is slow (about 2 s a figure here): format 2 only; both
