@@ -322,8 +322,9 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
  * measured by bench/ on this machine class (one core): SGD ~7 ns per normal
  * plus ~0.6 ns per head and token-dimension (full sampler; reduced: 2.5 ns
  * per frame normal, 0.3 ns per d-long FMA); Lpop ~12 ns per sample, token
- * and head with gradients, half without; the ODE about two right-hand sides
- * per unit of t, each with an O(H^3) solve when the noise term is on (~3 ns
+ * and head with gradients, half without; the ODE about five right-hand
+ * sides per unit of t (median 4-7 over the points of jobs/paper/, 2-13 in
+ * all), each with an O(H^3) solve when the noise term is on (~3 ns
  * H^3); greedy pruning ~H^3/3 head evaluations of Lpop; the Bayes risk ~30 ns
  * per token and spike or atom. */
 static void estimate_costs(const hs_point *p, const hs_dist *dist, hs_point_context *ctx) {
@@ -352,7 +353,7 @@ static void estimate_costs(const hs_point *p, const hs_dist *dist, hs_point_cont
     c[HS_PHASE_ODE] = steps * (c[HS_PHASE_POPULATION] + rhs) + T * 0.5 * lpop;
     c[HS_PHASE_ODE_FINAL] = maps + prune;
   } else if (p->run_ode) {
-    c[HS_PHASE_ODE] = (2 * p->t_max + T) * rhs;
+    c[HS_PHASE_ODE] = (5 * p->t_max + T) * rhs;
     c[HS_PHASE_ODE_FINAL] = maps + prune;
   }
   if (models && p->fresh_samples > 0) /* draw, then one loss per model */
