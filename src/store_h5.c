@@ -63,6 +63,13 @@ int hs_h5_read_attr_long(hid_t loc, const char *name, long *value) {
   return bad;
 }
 
+int hs_h5_read_all(hid_t loc, const char *path, hid_t memtype, void *buf) {
+  hid_t d = H5Dopen2(loc, path, H5P_DEFAULT);
+  int bad = d < 0 || H5Dread(d, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0;
+  if (d >= 0) H5Dclose(d);
+  return bad;
+}
+
 herr_t hs_h5_write_text(hid_t loc, const char *name, const char *text, const char *long_name) {
   hid_t t = hs_h5_vlen_string(), sp = H5Screate(H5S_SCALAR);
   hid_t d = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);

@@ -32,6 +32,9 @@ herr_t hs_h5_attr_long(hid_t loc, const char *name, long value);
 char *hs_h5_read_attr_text(hid_t loc, const char *name);
 /* A whole-number attribute; nonzero if absent or not a number. */
 int hs_h5_read_attr_long(hid_t loc, const char *name, long *value);
+/* Read the whole dataset at path (under loc) into buf as memtype; nonzero
+ * if it cannot be opened or read. */
+int hs_h5_read_all(hid_t loc, const char *path, hid_t memtype, void *buf);
 /* A scalar variable-length string dataset and its reader (malloc'd). */
 herr_t hs_h5_write_text(hid_t loc, const char *name, const char *text, const char *long_name);
 char *hs_h5_read_text(hid_t loc, const char *name);

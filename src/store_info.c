@@ -16,13 +16,6 @@ typedef struct file_summary {
   char *message; /* n x HS_MESSAGE_LEN */
 } file_summary;
 
-static int read_column(hid_t f, const char *path, hid_t type, void *buf) {
-  hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
-  int bad = d < 0 || H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0;
-  if (d >= 0) H5Dclose(d);
-  return bad;
-}
-
 /* How many ranks stored points, and the five busiest. */
 static void print_ranks(const file_summary *s, FILE *out) {
   int max_rank = -1;
@@ -113,11 +106,11 @@ static hs_status summarise(hid_t f, const hs_plan *plan, const char *path, FILE 
   s.message = malloc(n * HS_MESSAGE_LEN);
   hid_t ch = hs_h5_char();
   int bad = !s.status || !s.rank || !s.started || !s.finished || !s.message ||
-            read_column(f, "grid/status", H5T_NATIVE_SCHAR, s.status) ||
-            read_column(f, "grid/rank", H5T_NATIVE_INT, s.rank) ||
-            read_column(f, "grid/started", H5T_NATIVE_DOUBLE, s.started) ||
-            read_column(f, "grid/finished", H5T_NATIVE_DOUBLE, s.finished) ||
-            read_column(f, "grid/message", ch, s.message);
+            hs_h5_read_all(f, "grid/status", H5T_NATIVE_SCHAR, s.status) ||
+            hs_h5_read_all(f, "grid/rank", H5T_NATIVE_INT, s.rank) ||
+            hs_h5_read_all(f, "grid/started", H5T_NATIVE_DOUBLE, s.started) ||
+            hs_h5_read_all(f, "grid/finished", H5T_NATIVE_DOUBLE, s.finished) ||
+            hs_h5_read_all(f, "grid/message", ch, s.message);
   H5Tclose(ch);
   hs_status st = bad ? hs_err_set(err, HS_EIO, "%s: cannot read the /grid table", path) : HS_OK;
   if (!st) {

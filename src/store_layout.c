@@ -388,14 +388,11 @@ static int missing_from_older(hid_t file, const char *name, int *older) {
 static hs_status check_column_values(hid_t file, const hs_plan *plan, int c, const char *name,
                                      const char *path, hs_err *err) {
   long n = hs_plan_n_points(plan);
-  const hs_plan_column *col = &hs_plan_columns(plan)[c];
-  int is_name = col->type == HS_COLUMN_NAME;
+  int is_name = hs_plan_columns(plan)[c].type == HS_COLUMN_NAME;
   void *values = calloc((size_t)n, is_name ? sizeof(char *) : sizeof(double));
-  hid_t d = H5Dopen2(file, name, H5P_DEFAULT);
   hid_t t = is_name ? hs_h5_vlen_string() : H5Tcopy(H5T_NATIVE_DOUBLE);
-  hs_status st = !values || d < 0 || H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0
-                     ? hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name)
-                     : HS_OK;
+  int unread = !values || hs_h5_read_all(file, name, t, values);
+  hs_status st = unread ? hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name) : HS_OK;
   for (long i = 0; !st && i < n; i++) {
     char have[64], want[64];
     if (is_name) {
@@ -411,12 +408,12 @@ static hs_status check_column_values(hid_t file, const hs_plan *plan, int c, con
                     "point %ld %s (damaged, or its points are in another order)",
                     path, name, i, have, i, want);
   }
-  if (is_name && values && !st) {
-    hid_t sp = H5Dget_space(d);
+  if (is_name && !unread) { /* the strings HDF5 allocated */
+    hsize_t dim = (hsize_t)n;
+    hid_t sp = H5Screate_simple(1, &dim, NULL);
     H5Dvlen_reclaim(t, sp, H5P_DEFAULT, values);
     H5Sclose(sp);
   }
-  if (d >= 0) H5Dclose(d);
   H5Tclose(t);
   free(values);
   return st;
@@ -454,11 +451,9 @@ static hs_status check_rows(hid_t file, const hs_plan *plan, const char *path, h
   long n = hs_plan_n_points(plan);
   long *row = malloc(sizeof *row * (size_t)n);
   if (!row) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  hid_t d = H5Dopen2(file, "grid/row", H5P_DEFAULT);
-  hs_status st = d < 0 || H5Dread(d, H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, row) < 0
+  hs_status st = hs_h5_read_all(file, "grid/row", H5T_NATIVE_LONG, row)
                      ? hs_err_set(err, HS_EIO, "%s: cannot read /grid/row", path)
                      : HS_OK;
-  if (d >= 0) H5Dclose(d);
   for (long i = 0; !st && i < n; i++)
     if (row[i] != hs_plan_row_of(plan, i))
       st = hs_err_set(err, HS_EIO, "%s: /grid/row[%ld] is %ld, should be %ld", path, i, row[i],

@@ -15,11 +15,9 @@
 
 static hs_status read_status(hid_t file, long n, signed char *status, const char *path,
                              hs_err *err) {
-  hid_t d = H5Dopen2(file, "grid/status", H5P_DEFAULT);
-  hs_status st = d < 0 || H5Dread(d, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, status) < 0
+  hs_status st = hs_h5_read_all(file, "grid/status", H5T_NATIVE_SCHAR, status)
                      ? hs_err_set(err, HS_EIO, "%s: cannot read /grid/status", path)
                      : HS_OK;
-  if (d >= 0) H5Dclose(d);
   for (long i = 0; !st && i < n; i++)
     if (status[i] < HS_POINT_PENDING || status[i] > HS_POINT_FAILED)
       st = hs_err_set(err, HS_EIO, "%s: /grid/status[%ld] = %d is not a status", path, i, status[i]);
