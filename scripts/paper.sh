@@ -13,25 +13,21 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-declare -A JOBS=(
-  [fig01]="fig01_sgd_vs_ode"
-  [fig02]="fig02_flipping_heads"
-  [fig03]="fig03_features fig03_equal_strengths"
-  [fig05]="fig05_loss_vs_heads fig05_loss_vs_signal fig05_bayes"
-  [fig06]="fig06_maps_pruning"
-  [fig08]="fig08_same_samples"
-  [fig11]="fig11_cosine_heatmaps"
-)
-declare -A TITLES=(
-  [fig01]="Figs. 1, 9-10: SGD against the ODE"
-  [fig02]="Figs. 2, 15: heads on the flipping distribution, H = 2..16"
-  [fig03]="Figs. 3-4, 16-20: sequential and hierarchical learning"
-  [fig05]="Fig. 5: final loss against H and the signal strength, with R*"
-  [fig06]="Figs. 6-7: attention maps and head pruning"
-  [fig08]="Fig. 8: fixed against fresh Monte Carlo samples"
-  [fig11]="Figs. 11-14: cosine of two heads over (b1, b2)"
-)
-ORDER="fig01 fig02 fig03 fig05 fig06 fig08 fig11"
+# One line per figure: FIG | its jobs in jobs/paper/ | what it shows (the
+# order of the lines is the order of `all`).
+FIGURES="\
+fig01|fig01_sgd_vs_ode|Figs. 1, 9-10: SGD against the ODE
+fig02|fig02_flipping_heads|Figs. 2, 15: heads on the flipping distribution, H = 2..16
+fig03|fig03_features fig03_equal_strengths|Figs. 3-4, 16-20: sequential and hierarchical learning
+fig05|fig05_loss_vs_heads fig05_loss_vs_signal fig05_bayes|Fig. 5: final loss against H and the signal strength, with R*
+fig06|fig06_maps_pruning|Figs. 6-7: attention maps and head pruning
+fig08|fig08_same_samples|Fig. 8: fixed against fresh Monte Carlo samples
+fig11|fig11_cosine_heatmaps|Figs. 11-14: cosine of two heads over (b1, b2)"
+declare -A JOBS TITLES
+ORDER=""
+while IFS='|' read -r fig jobs title; do
+  JOBS[$fig]=$jobs TITLES[$fig]=$title ORDER="$ORDER${ORDER:+ }$fig"
+done <<<"$FIGURES"
 
 usage() {
   echo "usage: scripts/paper.sh [-n RANKS] [--no-build] FIG... | all | list"
