@@ -204,6 +204,12 @@ class Layout:
                     if c not in out]
         return out
 
+    def lines_with_data(self, panel, *arrays):
+        """The line combinations of a panel where any of the arrays has a
+        finite value."""
+        return [ln for ln in self.combos(arrays[0], self.lines, *arrays[1:])
+                if any(np.isfinite(_sel(a, dict(panel, **ln)).values).any() for a in arrays)]
+
     def title(self, da, extra=""):
         """The values of the swept keys fixed in da, and what was averaged."""
         parts = []
@@ -283,9 +289,7 @@ def dynamics(res, out, loss="lpop", **kw):
     fig, axes = _grid(2, len(panels))
     for c, panel in enumerate(panels):
         top, bottom = axes[0, c], axes[1, c]
-        lines = [ln for ln in lay.combos(ode_loss, lay.lines, sgd_loss)
-                 if np.isfinite(_sel(ode_loss, dict(panel, **ln)).values).any()
-                 or np.isfinite(_sel(sgd_loss, dict(panel, **ln)).values).any()]
+        lines = lay.lines_with_data(panel, ode_loss, sgd_loss)
         colors = ["C%d" % (j % 10) for j in range(len(lines))]
         for ln, color in zip(lines, colors):
             cell = dict(panel, **ln)
@@ -468,8 +472,7 @@ def vs(res, out, x=None, q=None, bayes=None, **kw):
     fig, axes = _grid(1, len(panels), 4.6, 3.8)
     for c, panel in enumerate(panels):
         ax = axes[0, c]
-        lines = [ln for ln in lay.combos(da, lay.lines)
-                 if np.isfinite(_sel(da, dict(panel, **ln)).values).any()]
+        lines = lay.lines_with_data(panel, da)
         for j, ln in enumerate(lines):
             cell = _sel(da, dict(panel, **ln))
             sem = da.attrs.get("sem")
@@ -530,8 +533,7 @@ def pruning(res, out, source=None, **kw):
     fig, axes = _grid(1, len(panels), 4.6, 3.8)
     for c, panel in enumerate(panels):
         ax = axes[0, c]
-        lines = [ln for ln in lay.combos(da, lay.lines)
-                 if np.isfinite(_sel(da, dict(panel, **ln)).values).any()]
+        lines = lay.lines_with_data(panel, da)
         colors = ["C%d" % (j % 10) for j in range(len(lines))]
         for ln, color in zip(lines, colors):
             cell = _sel(da, dict(panel, **ln))
