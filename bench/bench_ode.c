@@ -22,6 +22,7 @@
 
 #include "headspec/ode.h"
 #include "headspec/point.h"
+#include "point_fixture.h"
 
 static double now(void) {
   struct timespec ts;
@@ -58,16 +59,10 @@ static void bench_rhs(void) {
 
 /* ODE-only point: flipping(1, 2), L = 8, H = 2, d = 1000 start. */
 static hs_point ode_point(int samples, double t_end, int records) {
-  hs_point p = {.job_seed = 1, .L = 8, .H = 2, .sigma0 = 0.5, .seed = 1,
-                .orthonormal_spikes = 1, .d = 1000, .B = 1, .eta = 0.5, .kappa = 1,
-                .records = records, .t_max = t_end, .run_ode = 1, .noise_term = 1,
-                .ode_samples = samples, .ode_rtol = 1e-6, .ode_atol = 1e-8, .start_lambda = 1,
-                .maps = 1};
-  strcpy(p.activation, "softmax");
-  strcpy(p.record_grid, "linear");
-  strcpy(p.ode_start, "sgd");
-  strcpy(p.dist.name, "flipping");
-  p.dist.b1 = 1, p.dist.b2 = 2;
+  hs_point p = hs_test_point("softmax");
+  p.d = 1000, p.test_samples = 0, p.records = records, p.t_max = t_end;
+  p.ode_samples = samples, p.antithetic = 0;
+  strcpy(p.sampler, "full");
   return p;
 }
 

@@ -24,24 +24,17 @@
 
 #include "check.h"
 #include "headspec/point.h"
+#include "point_fixture.h"
 
 enum { H = 2, K = 2, T = 41 };
 
 static const char *sampler = "reduced";
 
 static hs_point make_point(const char *act) {
-  hs_point p = {.job_seed = 11, .L = 8, .H = H, .sigma0 = 0.5, .seed = 1,
-                .orthonormal_spikes = 1, .d = 1000, .B = 1, .eta = 0.5, .kappa = 1,
-                .test_samples = 1000, .run_sgd = 1, .records = T, .t_max = 80,
-                .run_ode = 1, .noise_term = 1, .ode_samples = 20000, .antithetic = 1,
-                .ode_rtol = 1e-6, .ode_atol = 1e-8, .start_lambda = 1, .bayes_samples = 0,
-                .maps = 1};
-  strcpy(p.activation, act);
-  strcpy(p.record_grid, "linear");
+  hs_point p = hs_test_point(act);
+  p.job_seed = 11, p.H = H, p.d = 1000, p.test_samples = 1000, p.run_sgd = 1;
+  p.records = T, p.t_max = 80, p.ode_samples = 20000;
   strcpy(p.sampler, sampler);
-  strcpy(p.ode_start, "sgd");
-  strcpy(p.dist.name, "flipping");
-  p.dist.b1 = 1, p.dist.b2 = 2;
   return p;
 }
 

@@ -13,6 +13,7 @@
 #include "check.h"
 #include "headspec/job.h"
 #include "headspec/point.h"
+#include "point_fixture.h"
 
 /* The table's maximum of model key `name`: the test follows the README. */
 static int key_max(const char *name) {
@@ -24,14 +25,10 @@ static int key_max(const char *name) {
 
 /* A small point: one SGD step or so, two records, few samples. */
 static hs_point small_point(const char *dist, int K, int H, int L, int d) {
-  hs_point p = {.L = L, .H = H, .sigma0 = 0.5, .seed = 1, .orthonormal_spikes = 1,
-                .d = d, .B = 1, .eta = 1, .kappa = 1, .test_samples = 1, .run_sgd = 1,
-                .records = 2, .t_max = 1.0 / d, .t_min = 0.1, .run_ode = 1,
-                .noise_term = 0, .ode_samples = 10, .antithetic = 1, .ode_rtol = 1e-6,
-                .ode_atol = 1e-8, .start_lambda = 1, .bayes_samples = 2, .maps = 1, .prune = 0};
-  strcpy(p.activation, "softmax");
-  strcpy(p.record_grid, "linear");
-  strcpy(p.ode_start, "sgd");
+  hs_point p = hs_test_point("softmax");
+  p.job_seed = 0, p.L = L, p.H = H, p.d = d, p.eta = 1, p.test_samples = 1, p.run_sgd = 1;
+  p.t_max = 1.0 / d, p.t_min = 0.1, p.noise_term = 0, p.ode_samples = 10, p.bayes_samples = 2;
+  strcpy(p.sampler, "full");
   p.dist = (hs_dist_params){.b1 = 1, .b2 = 2, .beta = 2, .K = K, .bmin = 0.5, .bmax = 1};
   strcpy(p.dist.name, dist);
   return p;

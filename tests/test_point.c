@@ -9,23 +9,15 @@
 
 #include "check.h"
 #include "headspec/point.h"
+#include "point_fixture.h"
 
 static const double atoms[] = {2, 0, 0, 2, -2, -2};
 static const double probs[] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
 
 static hs_point base_point(const char *act, int H) {
-  hs_point p = {.job_seed = 5, .L = 8, .H = H, .sigma0 = 0.5, .seed = 1,
-                .orthonormal_spikes = 1, .d = 100, .B = 1, .eta = 0.5, .kappa = 1,
-                .test_samples = 100, .run_sgd = 0, .records = 11, .t_max = 100,
-                .run_ode = 1, .noise_term = 0, .ode_samples = 2000, .antithetic = 1,
-                .ode_rtol = 1e-6, .ode_atol = 1e-8, .start_lambda = 1,
-                .bayes_samples = 200000, .maps = 1, .fresh_samples = 200000};
-  strcpy(p.activation, act);
-  strcpy(p.record_grid, "linear");
-  strcpy(p.sampler, "reduced");
-  strcpy(p.ode_start, "sgd");
-  strcpy(p.dist.name, "flipping");
-  p.dist.b1 = 1, p.dist.b2 = 2;
+  hs_point p = hs_test_point(act);
+  p.job_seed = 5, p.H = H, p.run_sgd = 0, p.records = 11, p.t_max = 100, p.noise_term = 0;
+  p.bayes_samples = 200000, p.fresh_samples = 200000;
   return p;
 }
 

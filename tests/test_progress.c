@@ -11,6 +11,7 @@
 #include "check.h"
 #include "headspec/bayes.h"
 #include "headspec/point.h"
+#include "point_fixture.h"
 #include "headspec/prune.h"
 #include "headspec/sgd.h"
 
@@ -99,17 +100,11 @@ static void test_numerical_modules(void) {
 /* About a second of one core in every phase's code: SGD, ODE, pruning, maps,
  * Bayes risk. */
 static hs_point make_point(void) {
-  hs_point p = {.job_seed = 5, .L = 8, .H = 3, .sigma0 = 0.5, .seed = 2, .d = 200,
-                .B = 50, .eta = 0.5, .kappa = 1, .test_samples = 200, .run_sgd = 1,
-                .records = 4, .t_max = 1, .run_ode = 1, .noise_term = 1,
-                .ode_samples = 6000, .antithetic = 1, .ode_rtol = 1e-6,
-                .ode_atol = 1e-8, .start_lambda = 1, .start_noise = 0.1, .bayes_samples = 100000,
-                .maps = 2, .prune = 1};
-  strcpy(p.activation, "softmax");
-  strcpy(p.record_grid, "linear");
-  strcpy(p.ode_start, "sgd");
-  strcpy(p.dist.name, "flipping");
-  p.dist.b1 = 1, p.dist.b2 = 2;
+  hs_point p = hs_test_point("softmax");
+  p.job_seed = 5, p.H = 3, p.seed = 2, p.orthonormal_spikes = 0, p.d = 200, p.B = 50;
+  p.test_samples = 200, p.run_sgd = 1, p.records = 4, p.ode_samples = 6000;
+  p.start_noise = 0.1, p.bayes_samples = 100000, p.maps = 2, p.prune = 1;
+  strcpy(p.sampler, "full");
   return p;
 }
 
