@@ -42,6 +42,14 @@ typedef struct pair {
   int n;
 } pair;
 
+/* nq pairs of n samples each. */
+static pair *pairs_alloc(int nq, int n) {
+  pair *p = calloc(nq, sizeof *p);
+  for (int j = 0; j < nq; j++)
+    p[j] = (pair){malloc(sizeof(double) * n), malloc(sizeof(double) * n), n};
+  return p;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
@@ -145,9 +153,7 @@ static void one_step(const char *act, const shape *sh, int n) {
   setup su;
   make_setup(&su, act, sh);
   int nq = n_quantities(sh);
-  pair *p = calloc(nq, sizeof *p);
-  for (int j = 0; j < nq; j++)
-    p[j] = (pair){malloc(sizeof(double) * n), malloc(sizeof(double) * n), n};
+  pair *p = pairs_alloc(nq, n);
   double before[64], after[64];
   for (int sampler = 0; sampler < 2; sampler++) {
     su.cfg.sampler = sampler ? HS_SAMPLER_REDUCED : HS_SAMPLER_FULL;
@@ -192,9 +198,7 @@ static void trajectory(const char *act, const shape *sh, int n, int steps) {
   setup su;
   make_setup(&su, act, sh);
   int nq = n_quantities(sh);
-  pair *p = calloc(nq, sizeof *p);
-  for (int j = 0; j < nq; j++)
-    p[j] = (pair){malloc(sizeof(double) * n), malloc(sizeof(double) * n), n};
+  pair *p = pairs_alloc(nq, n);
   double out[64];
   for (int i = 0; i < n; i++)
     for (int sampler = 0; sampler < 2; sampler++) {
