@@ -105,6 +105,7 @@ typedef struct hs_result {
   double *ode_loss_fresh, *ode_loss_fresh_se; /* 1 each: final loss, fresh set */
   double *bayes_risk, *bayes_risk_se; /* 1 each */
   double *seconds;   /* 1: wall time of the point */
+  double *mean_c;    /* K: E[c] of the point's distribution */
 } hs_result;
 
 typedef struct hs_result_field {

@@ -35,7 +35,7 @@
 #include "headspec/overlap.h"
 #include "headspec/sgd.h"
 
-#include "dispatch.h"
+#include "core/dispatch.h"
 
 /* Below these sizes the two d-long products are plain loops: OpenBLAS's
  * packing costs more than the arithmetic for a few rows. */

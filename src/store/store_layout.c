@@ -86,18 +86,25 @@ static herr_t write_root(const hs_plan *plan, hid_t file) {
              : 0;
 }
 
-/* The swept keys, as an attribute of /grid (an array of strings). */
-static herr_t write_swept_keys(const hs_plan *plan, hid_t grid) {
+/* Column names as a string-array attribute of /grid: "key_order", every
+ * column in the key table's order (the order that numbers the points), and
+ * "swept_keys", the swept ones: Python reads both instead of keeping a copy
+ * of the key table. */
+static herr_t write_column_names(const hs_plan *plan, hid_t grid, const char *attr,
+                                 int swept_only) {
   const hs_plan_column *cols = hs_plan_columns(plan);
-  const char *names[64 + 1];
+  int n_cols = hs_plan_n_columns(plan);
+  const char **names = malloc(sizeof *names * (n_cols + 1));
+  if (!names) return -1;
   hsize_t n = 0;
-  for (int c = 0; c < hs_plan_n_columns(plan) && n < 64; c++)
-    if (cols[c].swept) names[n++] = cols[c].name;
+  for (int c = 0; c < n_cols; c++)
+    if (!swept_only || cols[c].swept) names[n++] = cols[c].name;
   hid_t t = hs_h5_vlen_string(), sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_NULL);
-  hid_t a = H5Acreate2(grid, "swept_keys", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t a = H5Acreate2(grid, attr, t, sp, H5P_DEFAULT, H5P_DEFAULT);
   herr_t r = a < 0 ? -1 : n ? H5Awrite(a, t, names) : 0;
   if (a >= 0) H5Aclose(a);
   H5Sclose(sp), H5Tclose(t);
+  free(names);
   return r;
 }
 
@@ -224,7 +231,8 @@ static hs_status create_grid(const hs_plan *plan, hid_t file, const char *path, 
     bad |= write_all(d, H5T_NATIVE_LONG, index) < 0;
     bad |= finish_dataset(d, 1, &point, "row of the point in its results group", "1", NULL);
     bad |= create_run_columns(file, grid, point, n);
-    bad |= write_swept_keys(plan, grid) < 0;
+    bad |= write_column_names(plan, grid, "swept_keys", 1) < 0;
+    bad |= write_column_names(plan, grid, "key_order", 0) < 0;
   }
   free(index);
   if (point >= 0) H5Dclose(point);
@@ -353,19 +361,25 @@ hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *er
 
 /* ---- checks of an existing file -------------------------------------------------- */
 
-/* Datasets added to format 2 after its first files were written (layout
- * revision 0, no layout_revision attribute): the /grid columns of newer job
- * keys and newer result fields. A file of an earlier revision lacks them. */
-static const char *const added_in_revision_1[] = {
-    "grid/start_lambda", "grid/fresh_samples", "grid/resample_dt",
-    "/ode/loss_fresh", "/ode/loss_fresh_se", "/sgd/lpop_fresh", "/sgd/lpop_fresh_se"};
+/* Datasets added to format 2 after its first files were written: the
+ * /grid columns of newer job keys and newer result fields, each with the
+ * layout revision that added it (files of revision 0 have no
+ * layout_revision attribute). A file of an earlier revision lacks them. */
+static const struct {
+  long revision;
+  const char *name;
+} added_datasets[] = {
+    {1, "grid/start_lambda"}, {1, "grid/fresh_samples"}, {1, "grid/resample_dt"},
+    {1, "/ode/loss_fresh"},   {1, "/ode/loss_fresh_se"}, {1, "/sgd/lpop_fresh"},
+    {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"}};
 
 static int added_after(long revision, const char *name) {
-  if (revision >= 1) return 0;
   size_t n = strlen(name);
-  for (size_t i = 0; i < sizeof added_in_revision_1 / sizeof *added_in_revision_1; i++) {
-    size_t k = strlen(added_in_revision_1[i]);
-    if (n >= k && strcmp(name + n - k, added_in_revision_1[i]) == 0) return 1;
+  for (size_t i = 0; i < sizeof added_datasets / sizeof *added_datasets; i++) {
+    size_t k = strlen(added_datasets[i].name);
+    if (added_datasets[i].revision > revision && n >= k &&
+        strcmp(name + n - k, added_datasets[i].name) == 0)
+      return 1;
   }
   return 0;
 }

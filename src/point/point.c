@@ -88,6 +88,9 @@ const hs_result_field hs_result_fields[] = {
     F("bayes_risk_se", bayes_risk_se, "standard error of R*", "1",
       "standard error of bayes_risk", 0, HS_AXIS_TIME),
     F("seconds", seconds, "wall time", "s", "wall-clock seconds spent on the point", 0, HS_AXIS_TIME),
+    F("mean_c", mean_c, "mean feature weights E[c]", "1",
+      "E[c] of the point's distribution P_c (the direction every head learns first)", 1,
+      SPIKE),
 };
 #undef F
 #undef TIME
@@ -402,6 +405,7 @@ hs_status hs_point_run(const hs_point *p, hs_result *res,
   hs_status st = hs_dist_init(&ctx.dist, &p->dist, err);
   if (st) return st;
   int K = ctx.dist.K, T = res->shape.T;
+  memcpy(res->mean_c, ctx.dist.mean, sizeof(double) * K);
   int models = p->run_sgd || p->run_ode; /* else only the Bayes risk: no d, no time */
   estimate_costs(p, &ctx.dist, &ctx);
   if (models) {

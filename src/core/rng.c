@@ -8,7 +8,7 @@
  * Nothing here tests for NaN/Inf. */
 #include "headspec/rng.h"
 
-#include "dispatch.h"
+#include "core/dispatch.h"
 
 #include <Random123/philox.h>
 #include <immintrin.h>

@@ -5,7 +5,7 @@
  * or NaN (maxima start from the first score, not -INFINITY). */
 #include "headspec/attention.h"
 
-#include "dispatch.h"
+#include "core/dispatch.h"
 
 #include <math.h>
 #include <string.h>
