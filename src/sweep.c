@@ -84,17 +84,29 @@ typedef struct sweep {
    * longest a request can wait) and, on workers, the longest wait for an
    * answer */
   double last_look, max_gap, max_wait;
+  const char *phase; /* the phase of this rank's point, as last heard */
 } sweep;
 
 /* ---- running one point on this rank --------------------------------------- */
 
-static int worker_progress(void *user, double fraction);
-static int master_progress(void *user, double fraction);
+static int worker_progress(void *user, const char *phase, double fraction);
+static int master_progress(void *user, const char *phase, double fraction);
 
-static void look(sweep *sw) {
+/* Testing (README, stop_phases): HEADSPEC_TESTING_SIGNAL_IN=PHASE raises
+ * SIGUSR1 on this rank as its point enters that phase, so a test can land a
+ * signal inside any phase without sleeping; the phase must notice it. */
+static void testing_signal(sweep *sw, const char *phase) {
+  if (phase == sw->phase) return;
+  sw->phase = phase;
+  const char *hook = getenv("HEADSPEC_TESTING_SIGNAL_IN");
+  if (hook && strcmp(hook, phase) == 0) raise(SIGUSR1);
+}
+
+static void look(sweep *sw, const char *phase) {
   double t = now();
   if (t - sw->last_look > sw->max_gap) sw->max_gap = t - sw->last_look;
   sw->last_look = t;
+  if (phase) testing_signal(sw, phase);
 }
 
 /* Run point i here and store it; returns its hs_point_status (PENDING if it
@@ -115,9 +127,10 @@ static int run_here(sweep *sw, long i) {
   sw->current = i;
   sw->current_cost = hs_plan_cost(sw->plan, i);
   sw->last_look = now();
+  sw->phase = NULL;
   hs_status pst = hs_point_run(&p, &res, sw->rank == 0 ? master_progress : worker_progress,
                                sw, &perr);
-  look(sw);
+  look(sw, NULL);
   sw->current = -1;
   int outcome = HS_POINT_PENDING;
   hs_status st = HS_OK;
@@ -205,9 +218,9 @@ static void serve_waiting(sweep *sw) {
   }
 }
 
-static int master_progress(void *user, double fraction) {
+static int master_progress(void *user, const char *phase, double fraction) {
   sweep *sw = user;
-  look(sw);
+  look(sw, phase);
   serve_waiting(sw);
   if (now() - sw->last_print > PRINT_EVERY) print_progress(sw, fraction);
   return hs_sweep_stop != 0;
@@ -269,9 +282,9 @@ static void run_master(sweep *sw) {
 
 /* ---- worker ------------------------------------------------------------------ */
 
-static int worker_progress(void *user, double fraction) {
+static int worker_progress(void *user, const char *phase, double fraction) {
   (void)fraction;
-  look(user);
+  look(user, phase);
   return hs_sweep_stop != 0;
 }
 

@@ -45,7 +45,7 @@ stop_in() {
 stop_in sgd_final false 0   # pruning the SGD model
 stop_in ode true 0
 stop_in ode_final true 0    # pruning the ODE model
-stop_in fresh true 0 300000 # out-of-sample Lpop of both final models
+stop_in out_of_sample true 0 300000 # out-of-sample Lpop of both final models
 stop_in bayes false 300000
 
 # Two ranks, both in the Bayes risk (the master's point too): both pending.

@@ -21,7 +21,8 @@ typedef struct listener {
   int decreased;
 } listener;
 
-static int listen(void *user, double fraction) {
+static int listen(void *user, const char *phase, double fraction) {
+  (void)phase;
   listener *l = user;
   l->calls++;
   if (fraction < l->last) l->decreased = 1;

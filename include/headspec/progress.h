@@ -16,8 +16,9 @@
 #ifndef HEADSPEC_PROGRESS_H
 #define HEADSPEC_PROGRESS_H
 
-/* The listener: fraction of the whole run done; nonzero: stop. */
-typedef int (*hs_progress_fn)(void *user, double fraction);
+/* The listener: the current phase's name and the fraction of the whole run
+ * done; nonzero: stop. It is also called as each phase starts. */
+typedef int (*hs_progress_fn)(void *user, const char *phase, double fraction);
 
 /* Seconds between calls of the listener. */
 #define HS_PROGRESS_EVERY 0.1
@@ -28,6 +29,7 @@ typedef int (*hs_progress_fn)(void *user, double fraction);
 typedef struct hs_progress {
   hs_progress_fn fn; /* may be NULL */
   void *user;
+  const char *phase; /* the current phase's name ("" before the first) */
   double lo, span;   /* the current phase's share of the run */
   double fraction;   /* of the whole run, as last set */
   double pending;    /* work since the last clock reading */
@@ -37,8 +39,9 @@ typedef struct hs_progress {
 
 void hs_progress_init(hs_progress *p, hs_progress_fn fn, void *user);
 
-/* Start a phase covering [lo, lo + span] of the run. */
-void hs_progress_phase(hs_progress *p, double lo, double span);
+/* Start a phase covering [lo, lo + span] of the run, and tell the listener
+ * (a phase that stops at once never polls). */
+void hs_progress_phase(hs_progress *p, const char *name, double lo, double span);
 
 /* The fraction of the current phase done (no clock reading); the run's
  * fraction never decreases. */

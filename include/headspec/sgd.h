@@ -73,6 +73,12 @@ typedef struct hs_sgd {
 hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err);
 void hs_sgd_free(hs_sgd *s);
 
+/* Estimated nanoseconds of one step of the reduced sampler on this core
+ * class (bench/): k = min(H, L) frame normals per dimension at ~2.5 ns, and
+ * the Grams and update of n = k + H + K rows at ~0.3 ns per d-long FMA. Both
+ * the progress report and the cost model (src/point) use it. */
+double hs_sgd_reduced_step_ns(int B, int d, int L, int H, int K);
+
 /* One SGD step on a fresh batch; returns the batch's mean loss. */
 double hs_sgd_step(hs_sgd *s);
 

@@ -21,14 +21,17 @@ void hs_progress_init(hs_progress *p, hs_progress_fn fn, void *user) {
   p->fn = fn;
   p->user = user;
   p->span = 1;
+  p->phase = "";
   p->next = coarse_now() + HS_PROGRESS_EVERY;
 }
 
-void hs_progress_phase(hs_progress *p, double lo, double span) {
+void hs_progress_phase(hs_progress *p, const char *name, double lo, double span) {
   if (!p) return;
+  p->phase = name;
   p->lo = lo;
   p->span = span;
   p->fraction = lo;
+  if (p->fn && !p->stop) p->stop = p->fn(p->user, p->phase, p->fraction) != 0;
 }
 
 void hs_progress_set(hs_progress *p, double phase_fraction) {
@@ -47,6 +50,6 @@ int hs_progress_poll(hs_progress *p) {
   double t = coarse_now();
   if (t < p->next) return 0;
   p->next = t + HS_PROGRESS_EVERY;
-  p->stop = p->fn(p->user, p->fraction) != 0;
+  p->stop = p->fn(p->user, p->phase, p->fraction) != 0;
   return p->stop;
 }

@@ -145,12 +145,17 @@ static double full_step(hs_sgd *s) {
   return loss / B;
 }
 
+double hs_sgd_reduced_step_ns(int B, int d, int L, int H, int K) {
+  double k = H < L ? H : L, n = k + H + K;
+  return B * (double)d * (2.5 * k + 0.15 * n * (n + 2 * H));
+}
+
 double hs_sgd_step(hs_sgd *s) {
   double loss;
-  if (s->red) { /* its cost in ~ns, as the cost model's: k d normals, Grams of n rows */
+  if (s->red) { /* its cost in ~ns, the cost model's */
     const hs_sgd_config *cfg = &s->cfg;
-    double k = cfg->H < cfg->L ? cfg->H : cfg->L, n = k + cfg->H + s->K;
-    if (hs_progress_work(cfg->progress, cfg->B * (double)cfg->d * (2.5 * k + 0.15 * n * (n + 2 * cfg->H))))
+    if (hs_progress_work(cfg->progress,
+                         hs_sgd_reduced_step_ns(cfg->B, cfg->d, cfg->L, cfg->H, s->K)))
       return NAN; /* told to stop: the model as it was */
   }
   if (!s->red || !hs_sgd_reduced_step(s, &loss)) {

@@ -1,4 +1,5 @@
-/* point_ode.c: the ODE part of a point's run (point_impl.h). */
+/* phase_ode.c: the ODE phases of a point's run (phase.h): the integration
+ * with records, then the maps and pruning of its final state. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 #include "headspec/overlap.h"
 #include "headspec/prune.h"
 #include "headspec/sgd.h"
-#include "point_impl.h"
+#include "phase.h"
 
 /* The exact order parameters of the SGD initialisation (same seed and d). */
 static hs_status start_from_sgd(hs_point_context *ctx, double *R, hs_err *err) {
@@ -94,10 +95,30 @@ static int poll(void *user, double t) {
   return hs_progress_poll(&ctx->progress);
 }
 
-hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
+static int runs(const hs_point *p) { return p->run_ode; }
+
+/* A right-hand side: Lpop with gradients, and an O(H^3) solve (~3 ns H^3)
+ * when the noise term is on. */
+static double rhs_cost(const hs_point *p) {
+  double H = p->H;
+  return hs_cost_lpop_head(p) * H + (p->noise_term ? 3e-9 * H * H * H : 0);
+}
+
+/* About five right-hand sides per unit of t (median 4-7 over the points of
+ * jobs/paper/, 2-13 in all) and one Lpop per record; resampled, a draw of
+ * the samples and a right-hand side per Euler step. */
+static double cost(const hs_point *p, const hs_dist *dist) {
+  double T = p->records, lpop = hs_cost_lpop_head(p) * p->H;
+  if (p->resample_dt > 0) {
+    double steps = ceil(p->t_max / p->resample_dt) + T;
+    return steps * (hs_phase_population.cost(p, dist) + rhs_cost(p)) + T * 0.5 * lpop;
+  }
+  return (5 * p->t_max + T) * rhs_cost(p);
+}
+
+static hs_status run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
-  hs_result *res = ctx->res;
-  int H = p->H, K = ctx->dist.K, W = K + H, T = res->shape.T;
+  int H = p->H, K = ctx->dist.K, T = ctx->res->shape.T;
   double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
   if (!y) return hs_err_set(err, HS_ENOMEM, "out of memory");
   hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
@@ -110,7 +131,6 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
   /* resampled: the steps draw into a population of their own, so that
    * ode/loss, the maps and pruning keep to the fixed set 0 */
   hs_population steps = {0};
-  hs_point_phase(ctx, HS_PHASE_ODE);
   hs_status st = initial_state(ctx, y, err);
   if (!st && p->resample_dt > 0)
     st = hs_population_alloc(&steps, ctx->act, K, p->L, H, p->ode_samples, &ctx->progress,
@@ -121,19 +141,32 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
     st = hs_ode_advance(ode, y, &t, ctx->times[j], err);
     if (!st) st = record(ctx, y, t, j, err);
   }
-  if (!st) {
-    const double *b = y + H * W;
-    hs_point_phase(ctx, HS_PHASE_ODE_FINAL);
-    if (hs_population_maps(&ctx->pop, &ctx->dist, H, y, NULL, b, y[H * W + H], p->maps,
-                           p->job_seed, (uint64_t)p->seed, res->ode_maps))
-      st = hs_err_set(err, HS_EINTERRUPT, "interrupted in the ODE maps");
-    if (!st && p->prune)
-      st = hs_prune(&ctx->pop, H, y, NULL, b, y[H * W + H], res->ode_prune_loss,
-                    res->ode_prune_order, err);
-  }
   hs_ode_free(ode);
   hs_population_free(&steps);
-  if (!st) ctx->ode_y = y; /* for the out-of-sample loss (point_fresh.c) */
+  if (!st) ctx->ode_y = y; /* for the final phase and the out-of-sample loss */
   else free(y);
   return st;
 }
+
+const hs_phase hs_phase_ode = {"ode", runs, cost, run};
+
+/* Attention maps and the pruning curve of the final ODE state. */
+static hs_status run_final(hs_point_context *ctx, hs_err *err) {
+  const hs_point *p = ctx->p;
+  hs_result *res = ctx->res;
+  int H = p->H, W = ctx->dist.K + H;
+  const double *y = ctx->ode_y, *b = y + H * W;
+  if (hs_population_maps(&ctx->pop, &ctx->dist, H, y, NULL, b, y[H * W + H], p->maps,
+                         p->job_seed, (uint64_t)p->seed, res->ode_maps))
+    return hs_err_set(err, HS_EINTERRUPT, "interrupted in the ODE maps");
+  if (!p->prune) return HS_OK;
+  return hs_prune(&ctx->pop, H, y, NULL, b, y[H * W + H], res->ode_prune_loss,
+                  res->ode_prune_order, err);
+}
+
+static double final_cost(const hs_point *p, const hs_dist *dist) {
+  (void)dist;
+  return hs_cost_maps(p) + hs_cost_prune(p);
+}
+
+const hs_phase hs_phase_ode_final = {"ode_final", runs, final_cost, run_final};

@@ -1,5 +1,5 @@
-/* point_fresh.c: out-of-sample Lpop of a point's final states
- * (point_impl.h). The ODE follows Lpop on its own fixed samples (stream 0),
+/* phase_out_of_sample.c: out-of-sample Lpop of a point's final states
+ * (phase.h). The ODE follows Lpop on its own fixed samples (stream 0),
  * so its final loss is biased low by the fit to those samples; SGD's Lpop
  * is evaluated on the same set. An independent set (stream 1) gives an
  * unbiased value with its standard error. */
@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "point_impl.h"
+#include "phase.h"
 
 /* SGD's final record as measured: the shift form used for sgd/lpop. */
-static hs_status fresh_sgd(hs_point_context *ctx, hs_population *pop, double *R,
+static hs_status sgd_out_of_sample(hs_point_context *ctx, hs_population *pop, double *R,
                            hs_err *err) {
   hs_result *res = ctx->res;
   int H = res->shape.H, K = res->shape.K, j = res->shape.T - 1;
@@ -26,30 +26,41 @@ static hs_status fresh_sgd(hs_point_context *ctx, hs_population *pop, double *R,
 
 /* The ODE's final state as it ran (R = [m | V], b, lambda): on the ODE's
  * own samples this would give ode/loss's last record exactly. */
-static void fresh_ode(hs_point_context *ctx, hs_population *pop) {
+static void ode_out_of_sample(hs_point_context *ctx, hs_population *pop) {
   hs_result *res = ctx->res;
-  int H = res->shape.H, W = res->shape.K + H;
+  int H = res->shape.H, width = res->shape.K + H;
   const double *y = ctx->ode_y;
-  res->ode_loss_fresh[0] = hs_population_loss(pop, H, y, NULL, y + H * W, y[H * W + H], NULL,
+  res->ode_loss_fresh[0] = hs_population_loss(pop, H, y, NULL, y + H * width, y[H * width + H], NULL,
                                               NULL, NULL, NULL, res->ode_loss_fresh_se);
 }
 
-hs_status hs_point_run_fresh(hs_point_context *ctx, hs_err *err) {
+static int runs(const hs_point *p) { return hs_point_trains(p) && p->fresh_samples > 0; }
+
+/* The draw, then one loss per model without gradients. */
+static double cost(const hs_point *p, const hs_dist *dist) {
+  double H = p->H, K = dist->K;
+  return (double)p->fresh_samples * p->L *
+         ((K + H) * 7e-9 + (p->run_sgd + p->run_ode) * 0.5 * 12e-9 * H);
+}
+
+static hs_status run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   int H = p->H, K = ctx->dist.K;
   hs_population pop;
-  hs_point_phase(ctx, HS_PHASE_FRESH);
+  hs_population_free(&ctx->pop); /* set 0 is done with: the peak is one set */
   hs_status st = hs_population_init(&pop, ctx->act, &ctx->dist, p->L, H, p->fresh_samples,
                                     p->job_seed, (uint64_t)p->seed, 1, &ctx->progress, err);
   if (st) return st;
   if (p->antithetic) hs_population_make_antithetic(&pop);
   double *R = malloc(sizeof(double) * H * (K + H));
   if (!R) st = hs_err_set(err, HS_ENOMEM, "out of memory");
-  if (!st && p->run_sgd) st = fresh_sgd(ctx, &pop, R, err);
-  if (!st && ctx->ode_y) fresh_ode(ctx, &pop);
+  if (!st && p->run_sgd) st = sgd_out_of_sample(ctx, &pop, R, err);
+  if (!st && ctx->ode_y) ode_out_of_sample(ctx, &pop);
   if (!st && hs_progress_stopped(&ctx->progress))
     st = hs_err_set(err, HS_EINTERRUPT, "interrupted in the out-of-sample Lpop");
   free(R);
   hs_population_free(&pop);
   return st;
 }
+
+const hs_phase hs_phase_out_of_sample = {"out_of_sample", runs, cost, run};

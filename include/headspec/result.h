@@ -1,0 +1,95 @@
+/* result.h: what running a point produces, and the schema the store
+ * writes it in.
+ *
+ * hs_result is the contract between the computation and the results store.
+ * hs_result_fields describes every result array (name, shape, meaning), so
+ * the store creates and writes datasets from this one table: adding a result
+ * is one line in result.c and the code that fills it.
+ */
+#ifndef HEADSPEC_RESULT_H
+#define HEADSPEC_RESULT_H
+
+#include <stddef.h>
+
+#include "headspec/error.h"
+
+/* The sizes every result array is made of. A results group holds the points
+ * of one shape and is named after every one of these (plan.h), so a new
+ * dimension goes here, in hs_shape, hs_shape_dim and hs_dim_names. */
+typedef enum { HS_DIM_H, HS_DIM_K, HS_DIM_L, HS_DIM_T, HS_DIM_MAPS, HS_N_DIMS } hs_dim;
+enum { HS_MAX_RANK = 3 };
+
+typedef struct hs_shape {
+  int T, H, K, L, maps;
+} hs_shape;
+
+extern const char *const hs_dim_names[HS_N_DIMS]; /* "H", "K", "L", "T", "maps" */
+
+/* The named axes of the result arrays (the netCDF dimensions of a results
+ * group). Two axes of one array never share a name unless they are the same
+ * quantity: Q is (time, head, head2). */
+typedef enum {
+  HS_AXIS_TIME, HS_AXIS_HEAD, HS_AXIS_HEAD2, HS_AXIS_SPIKE, HS_AXIS_SPIKE2,
+  HS_AXIS_TOKEN, HS_AXIS_MAP, HS_AXIS_KEPT, HS_AXIS_REMOVAL, HS_N_AXES
+} hs_axis;
+
+typedef struct hs_axis_info {
+  const char *name;      /* e.g. "head2" */
+  hs_dim dim;            /* its size */
+  int first;             /* coordinate values first, first+1, ... (the time
+                            axis holds the nominal record times instead) */
+  const char *long_name;
+} hs_axis_info;
+
+extern const hs_axis_info hs_axes[HS_N_AXES];
+
+typedef struct hs_result {
+  hs_shape shape;
+  double *t;         /* T: time t = s eta / d of each record */
+  double *step;      /* T: SGD step of each record */
+  double *m;         /* T x H x K */
+  double *Q;         /* T x H x H */
+  double *Qperp;     /* T x H x H */
+  double *b;         /* T x H */
+  double *lambda;    /* T */
+  double *test_loss; /* T */
+  double *train_loss;/* T: running mean of batch losses since last record */
+  double *M;         /* K x K spike Gram */
+  double *lpop;      /* T: Lpop at the SGD's measured order parameters */
+  double *lpop_fresh, *lpop_fresh_se; /* 1 each: final lpop on the fresh set */
+  double *sgd_prune_loss, *sgd_prune_order; /* H each */
+  double *sgd_maps;  /* maps x H x L */
+  double *sgd_maps_eps; /* maps: relevant token of each map */
+  double *ode_t, *ode_m, *ode_Q, *ode_Qperp, *ode_b, *ode_lambda, *ode_loss;
+  double *ode_prune_loss, *ode_prune_order, *ode_maps;
+  double *ode_loss_fresh, *ode_loss_fresh_se; /* 1 each: final loss, fresh set */
+  double *bayes_risk, *bayes_risk_se; /* 1 each */
+  double *seconds;   /* 1: wall time of the point */
+  double *mean_c;    /* K: E[c] of the point's distribution */
+} hs_result;
+
+typedef struct hs_result_field {
+  const char *name;      /* dataset path relative to the point's group */
+  const char *long_name; /* a few words, for plot labels */
+  const char *units;     /* "1" for dimensionless */
+  const char *doc;       /* one sentence, stored as the dataset's description */
+  int rank;
+  hs_axis axes[HS_MAX_RANK];
+  size_t offset;         /* of the double * in hs_result */
+} hs_result_field;
+
+extern const hs_result_field hs_result_fields[];
+extern const int hs_n_result_fields;
+
+/* The size of one dimension. */
+int hs_shape_dim(const hs_shape *s, hs_dim d);
+
+/* Number of doubles of a field for one point of this shape. */
+size_t hs_result_field_size(const hs_result_field *f, const hs_shape *s);
+/* The array of a field in a result. */
+double *hs_result_field_data(const hs_result *r, const hs_result_field *f);
+
+hs_status hs_result_alloc(hs_result *r, const hs_shape *shape, hs_err *err);
+void hs_result_free(hs_result *r);
+
+#endif

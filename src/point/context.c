@@ -1,0 +1,41 @@
+/* context.c: what the phases of a point share (phase.h): the measured
+ * model of a finite-d state and the cost terms several phases pay. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "headspec/overlap.h"
+#include "phase.h"
+
+int hs_point_trains(const hs_point *p) { return p->run_sgd || p->run_ode; }
+
+double hs_cost_lpop_head(const hs_point *p) { return (double)p->ode_samples * p->L * 12e-9; }
+
+double hs_cost_prune(const hs_point *p) {
+  double H = p->H;
+  return p->prune ? H * H * H / 3 * hs_cost_lpop_head(p) : 0;
+}
+
+double hs_cost_maps(const hs_point *p) { return (double)p->maps * p->L * (p->d + p->H) * 8e-9; }
+
+/* MODEL.md section 5: measured (m, Q) as a reduced model that gives the
+ * scores' exact law a_.1 ~ N(m c, Q), a_.l ~ N(0, Q). R = [m | chol(Q - m m^T)]
+ * where that is PSD (as the ODE's start, so both use the samples the same
+ * way); else (finite d) R = [0 | chol Q] with the shift m (*shift = m). */
+hs_status hs_point_measured_model(int H, int K, const double *m, const double *Q,
+                                  double *R, const double **shift, hs_err *err) {
+  hs_err ignore;
+  *shift = NULL;
+  if (hs_population_represent(H, K, m, Q, R, &ignore) == HS_OK) return HS_OK;
+  int W = K + H;
+  double *Lc = calloc((size_t)H * H, sizeof(double));
+  if (!Lc) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  hs_status st = hs_cholesky_psd(H, Q, Lc, err);
+  if (!st) {
+    memset(R, 0, sizeof(double) * H * W);
+    for (int h = 0; h < H; h++)
+      for (int j = 0; j < H; j++) R[h * W + K + j] = Lc[h * H + j];
+    *shift = m;
+  }
+  free(Lc);
+  return st;
+}

@@ -1,0 +1,159 @@
+/* result.c: the result schema (result.h): the arrays a point produces,
+ * their axes and meaning, and their allocation. */
+#include "headspec/result.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "headspec/point.h"
+
+const char *const hs_dim_names[HS_N_DIMS] = {"H", "K", "L", "T", "maps"};
+
+const hs_axis_info hs_axes[HS_N_AXES] = {
+    [HS_AXIS_TIME] = {"time", HS_DIM_T, 0, "nominal record time t"},
+    [HS_AXIS_HEAD] = {"head", HS_DIM_H, 0, "head h"},
+    [HS_AXIS_HEAD2] = {"head2", HS_DIM_H, 0, "head h'"},
+    [HS_AXIS_SPIKE] = {"spike", HS_DIM_K, 0, "spike k"},
+    [HS_AXIS_SPIKE2] = {"spike2", HS_DIM_K, 0, "spike k'"},
+    [HS_AXIS_TOKEN] = {"token", HS_DIM_L, 0, "token l"},
+    [HS_AXIS_MAP] = {"map", HS_DIM_MAPS, 0, "sampled sequence"},
+    [HS_AXIS_KEPT] = {"kept", HS_DIM_H, 1, "heads kept"},
+    [HS_AXIS_REMOVAL] = {"removal", HS_DIM_H, 0, "pruning step"},
+};
+
+#define TIME HS_AXIS_TIME
+#define HEAD HS_AXIS_HEAD
+#define HEAD2 HS_AXIS_HEAD2
+#define SPIKE HS_AXIS_SPIKE
+#define SPIKE2 HS_AXIS_SPIKE2
+#define TOKEN HS_AXIS_TOKEN
+#define MAP HS_AXIS_MAP
+#define KEPT HS_AXIS_KEPT
+#define REMOVAL HS_AXIS_REMOVAL
+#define F(path, member, long_name, units, doc, rank, ...) \
+  {path, long_name, units, doc, rank, {__VA_ARGS__}, offsetof(hs_result, member)}
+const hs_result_field hs_result_fields[] = {
+    F("sgd/t", t, "SGD time t", "1", "time t = steps * eta / d of each record", 1, TIME),
+    F("sgd/step", step, "SGD steps", "1", "SGD steps taken at each record", 1, TIME),
+    F("sgd/m", m, "SGD m", "1", "m_hk = <w_h, xi_k>/d", 3, TIME, HEAD, SPIKE),
+    F("sgd/Q", Q, "SGD Q", "1", "Q_hh' = <w_h, w_h'>/d", 3, TIME, HEAD, HEAD2),
+    F("sgd/Qperp", Qperp, "SGD Q_perp", "1",
+      "Q - m M^-1 m^T: the heads' Gram orthogonal to the spikes", 3, TIME, HEAD, HEAD2),
+    F("sgd/b", b, "SGD bias b", "1", "biases b_h", 2, TIME, HEAD),
+    F("sgd/lambda", lambda, "SGD lambda", "1", "softmax1 output scale", 1, TIME),
+    F("sgd/test_loss", test_loss, "SGD test loss", "1",
+      "mean loss |y - f(X)|^2/d on the fixed test set", 1, TIME),
+    F("sgd/train_loss", train_loss, "SGD training loss", "1",
+      "mean batch loss over the steps since the last record", 1, TIME),
+    F("sgd/lpop", lpop, "Lpop at SGD's order parameters", "1",
+      "population loss Lpop at the measured (m, Q, b, lambda)", 1, TIME),
+    F("sgd/lpop_fresh", lpop_fresh, "out-of-sample Lpop of the final SGD model", "1",
+      "Lpop at the final measured (m, Q, b, lambda) on an independent Monte Carlo set "
+      "(analysis.fresh_samples)", 0, HS_AXIS_TIME),
+    F("sgd/lpop_fresh_se", lpop_fresh_se, "standard error of sgd/lpop_fresh", "1",
+      "Monte Carlo standard error of sgd/lpop_fresh", 0, HS_AXIS_TIME),
+    F("sgd/M", M, "spike Gram M", "1", "spike Gram M_kk' = <xi_k, xi_k'>/d", 2, SPIKE, SPIKE2),
+    F("sgd/prune_loss", sgd_prune_loss, "SGD pruned Lpop", "1",
+      "Lpop of the final SGD model with k heads kept", 1, KEPT),
+    F("sgd/prune_order", sgd_prune_order, "SGD pruned head", "1",
+      "heads in the order greedy pruning removes them", 1, REMOVAL),
+    F("sgd/maps", sgd_maps, "SGD attention A", "1",
+      "attention weights A_hl of the final SGD model on sampled sequences", 3, MAP, HEAD, TOKEN),
+    F("sgd/maps_eps", sgd_maps_eps, "relevant token", "1",
+      "relevant token of each map's sequence", 1, MAP),
+    F("ode/t", ode_t, "ODE time t", "1", "time t of each record", 1, TIME),
+    F("ode/m", ode_m, "ODE m", "1", "m of the ODE", 3, TIME, HEAD, SPIKE),
+    F("ode/Q", ode_Q, "ODE Q", "1", "Q of the ODE", 3, TIME, HEAD, HEAD2),
+    F("ode/Qperp", ode_Qperp, "ODE Q_perp", "1", "Q_perp = V V^T of the ODE", 3, TIME, HEAD, HEAD2),
+    F("ode/b", ode_b, "ODE bias b", "1", "biases of the ODE", 2, TIME, HEAD),
+    F("ode/lambda", ode_lambda, "ODE lambda", "1", "softmax1 output scale of the ODE", 1, TIME),
+    F("ode/loss", ode_loss, "ODE loss Lpop", "1", "population loss Lpop along the ODE", 1, TIME),
+    F("ode/loss_fresh", ode_loss_fresh, "out-of-sample Lpop of the final ODE state", "1",
+      "Lpop at the final ODE state on an independent Monte Carlo set (analysis.fresh_samples): "
+      "ode/loss follows the ODE's own samples and is biased low", 0, HS_AXIS_TIME),
+    F("ode/loss_fresh_se", ode_loss_fresh_se, "standard error of ode/loss_fresh", "1",
+      "Monte Carlo standard error of ode/loss_fresh", 0, HS_AXIS_TIME),
+    F("ode/prune_loss", ode_prune_loss, "ODE pruned Lpop", "1",
+      "Lpop of the final ODE model with k heads kept", 1, KEPT),
+    F("ode/prune_order", ode_prune_order, "ODE pruned head", "1",
+      "heads in the order greedy pruning removes them", 1, REMOVAL),
+    F("ode/maps", ode_maps, "ODE attention A", "1",
+      "attention weights A_hl of the final ODE model (token 0 relevant)", 3, MAP, HEAD, TOKEN),
+    F("bayes_risk", bayes_risk, "Bayes risk R*", "1", "Bayes risk R* (Monte Carlo)", 0, HS_AXIS_TIME),
+    F("bayes_risk_se", bayes_risk_se, "standard error of R*", "1",
+      "standard error of bayes_risk", 0, HS_AXIS_TIME),
+    F("seconds", seconds, "wall time", "s", "wall-clock seconds spent on the point", 0, HS_AXIS_TIME),
+    F("mean_c", mean_c, "mean feature weights E[c]", "1",
+      "E[c] of the point's distribution P_c (the direction every head learns first)", 1,
+      SPIKE),
+};
+#undef F
+#undef TIME
+#undef HEAD
+#undef HEAD2
+#undef SPIKE
+#undef SPIKE2
+#undef TOKEN
+#undef MAP
+#undef KEPT
+#undef REMOVAL
+const int hs_n_result_fields = sizeof hs_result_fields / sizeof *hs_result_fields;
+
+int hs_shape_dim(const hs_shape *s, hs_dim d) {
+  switch (d) {
+    case HS_DIM_T: return s->T;
+    case HS_DIM_H: return s->H;
+    case HS_DIM_K: return s->K;
+    case HS_DIM_L: return s->L;
+    case HS_DIM_MAPS: return s->maps;
+    case HS_N_DIMS: break;
+  }
+  return 0;
+}
+
+size_t hs_result_field_size(const hs_result_field *f, const hs_shape *s) {
+  size_t n = 1;
+  for (int i = 0; i < f->rank; i++) n *= (size_t)hs_shape_dim(s, hs_axes[f->axes[i]].dim);
+  return n;
+}
+
+double *hs_result_field_data(const hs_result *r, const hs_result_field *f) {
+  return *(double *const *)((const char *)r + f->offset);
+}
+
+hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err) {
+  hs_dist dist;
+  hs_status s = hs_dist_init(&dist, &p->dist, err);
+  if (s) return s;
+  shape->T = p->records;
+  shape->H = p->H;
+  shape->K = dist.K;
+  shape->L = p->L;
+  shape->maps = p->maps;
+  hs_dist_free(&dist);
+  return HS_OK;
+}
+
+hs_status hs_result_alloc(hs_result *r, const hs_shape *shape, hs_err *err) {
+  memset(r, 0, sizeof *r);
+  r->shape = *shape;
+  for (int i = 0; i < hs_n_result_fields; i++) {
+    const hs_result_field *f = &hs_result_fields[i];
+    double **slot = (double **)((char *)r + f->offset);
+    size_t n = hs_result_field_size(f, shape);
+    if (!(*slot = malloc(n * sizeof(double)))) {
+      hs_result_free(r);
+      return hs_err_set(err, HS_ENOMEM, "out of memory for results");
+    }
+    for (size_t j = 0; j < n; j++) (*slot)[j] = NAN;
+  }
+  return HS_OK;
+}
+
+void hs_result_free(hs_result *r) {
+  for (int i = 0; i < hs_n_result_fields; i++)
+    free(*(double **)((char *)r + hs_result_fields[i].offset));
+  memset(r, 0, sizeof *r);
+}
+
