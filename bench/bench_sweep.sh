@@ -38,8 +38,8 @@ printf "parallel efficiency: mpirun -n 2, 8 points: %.2f s; two independent runs
 job t400.h5 "[$(seq -s, 1 400)]" 8 0.05 >t400.yaml
 job t800.h5 "[$(seq -s, 1 800)]" 8 0.05 >t800.yaml
 for ranks in 1 8; do
-  t4=$(elapsed mpirun -n $ranks --oversubscribe "$headspec" run --quiet --fresh t400.yaml)
-  t8=$(elapsed mpirun -n $ranks --oversubscribe "$headspec" run --quiet --fresh t800.yaml)
+  t4=$(elapsed mpirun -n $ranks --oversubscribe "$headspec" run --quiet --restart t400.yaml)
+  t8=$(elapsed mpirun -n $ranks --oversubscribe "$headspec" run --quiet --restart t800.yaml)
   printf "throughput: %d rank(s): 400 points %.2f s, 800 points %.2f s: %.0f points/s, %.2f ms per point\n" \
     $ranks "$t4" "$t8" "$(echo "400 / ($t8 - $t4)" | bc -l)" "$(echo "1000 * ($t8 - $t4) / 400" | bc -l)"
 done

@@ -21,7 +21,7 @@ export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 
 # The line that resumes this job: the same script, job file and options
-# (without --fresh, which would move the partial results aside), on the
+# (without --restart, which would move the partial results aside), on the
 # allocation this job had. headspec prints it when it stops early.
 resume_command() {
   local cmd=(sbatch) limit a
@@ -37,7 +37,7 @@ resume_command() {
   limit=$(squeue -h -j "${SLURM_JOB_ID:-0}" -o %l 2>/dev/null)
   case $limit in ''|UNLIMITED|INVALID|NOT_SET) ;; *) cmd+=(-t "$limit") ;; esac
   cmd+=("${HEADSPEC_SBATCH_SCRIPT:-slurm/sweep.sbatch}" "$job")
-  for a in "$@"; do [ "$a" = --fresh ] || cmd+=("$a"); done
+  for a in "$@"; do [ "$a" = --restart ] || [ "$a" = --fresh ] || cmd+=("$a"); done
   printf '%q ' "${cmd[@]}" | sed 's/ $//'
 }
 HEADSPEC_RESUME_COMMAND=$(resume_command "$@")

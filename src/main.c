@@ -13,7 +13,7 @@
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 3 };
 
 static const char usage[] =
-    "usage: headspec run [--fresh] [--quiet] JOB.yaml\n"
+    "usage: headspec run [--restart] [--quiet] JOB.yaml\n"
     "       headspec validate JOB.yaml\n"
     "       headspec info RESULTS.h5\n"
     "       headspec --help | --version\n"
@@ -21,8 +21,9 @@ static const char usage[] =
     "  run       run every pending point of the job's grid into its results\n"
     "            file; re-running the same job resumes where it stopped.\n"
     "            Under mpirun or srun the points are shared among the ranks.\n"
-    "            --fresh  move an existing results file aside and start anew\n"
-    "            --quiet  no progress lines\n"
+    "            --restart  move an existing results file aside and start anew\n"
+    "                     (--fresh, its old name, still works)\n"
+    "            --quiet    no progress lines\n"
     "  validate  check a job file; print the grid, a cost estimate and what\n"
     "            run would do with an existing results file\n"
     "  info      summarise a results file: points done, failed, pending\n"
@@ -131,7 +132,8 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
   hs_sweep_options opt = {0};
   const char *path = NULL;
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--fresh") == 0) opt.fresh = 1;
+    /* --fresh was its name; "fresh" now means only out of sample */
+    if (strcmp(argv[i], "--restart") == 0 || strcmp(argv[i], "--fresh") == 0) opt.restart = 1;
     else if (strcmp(argv[i], "--quiet") == 0) opt.quiet = 1;
     else if (argv[i][0] == '-' || path) {
       fprintf(stderr, "headspec: run: unexpected '%s'\n%s", argv[i], usage);

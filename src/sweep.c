@@ -315,7 +315,7 @@ static void print_opening(const hs_plan *plan, const hs_store_report *rep) {
             rep->reused, rep->to_compute);
   else if (rep->upgraded)
     fprintf(stderr, "headspec: %s was written by an older headspec: rewritten in this one's "
-            "layout, %ld points reused (fields it did not write are NaN there; --fresh "
+            "layout, %ld points reused (fields it did not write are NaN there; --restart "
             "recomputes them), %ld to compute\n", out, rep->reused, rep->to_compute);
   else if (rep->grown)
     fprintf(stderr, "headspec: %s: the job adds points: %ld points reused, %ld to compute\n",
@@ -330,7 +330,7 @@ hs_status hs_sweep_run(const hs_plan *plan, MPI_Comm comm,
   MPI_Comm_rank(comm, &sw.rank);
   MPI_Comm_size(comm, &sw.size);
   hs_store_report rep;
-  hs_status st = hs_store_open(plan, comm, opt->fresh, &rep, &sw.store, err);
+  hs_status st = hs_store_open(plan, comm, opt->restart, &rep, &sw.store, err);
   if (st) return st;
   if (sw.rank == 0) print_opening(plan, &rep);
   long n_points = hs_plan_n_points(plan);

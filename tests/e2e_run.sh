@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End to end with one process: run a tiny job, read the file with h5py, then
-# resume, refuse a changed shared setting, --fresh, a read-only directory, a
+# resume, refuse a changed shared setting, --restart, a read-only directory, a
 # missing directory, and a run
 # killed with SIGKILL then resumed (its results must equal an uninterrupted
 # run's bit for bit).
@@ -24,8 +24,8 @@ sed -i 's/output: tiny.h5/output: tiny.h5/' other.yaml
 [ $code -eq 2 ] && grep -q "settings that every point shares: training.t_max (2 in the file, 3 in the job)" other.log
 ok $? "changed shared setting refused, key named (exit $code: $(cat other.log))"
 h5diff first.h5 tiny.h5 >/dev/null; ok $? "refused run leaves the file alone"
-"$headspec" run --quiet --fresh other.yaml 2>fresh.log; ok $? "--fresh runs"
-ls tiny.h5.old-* >/dev/null 2>&1 && grep -q "moved the old tiny.h5 aside" fresh.log; ok $? "--fresh moved the old file aside"
+"$headspec" run --quiet --restart other.yaml 2>restart.log; ok $? "--restart runs"
+ls tiny.h5.old-* >/dev/null 2>&1 && grep -q "moved the old tiny.h5 aside" restart.log; ok $? "--restart moved the old file aside"
 
 mkdir ro && sed 's|output: tiny.h5|output: ro/x.h5|' job.yaml >ro.yaml && chmod a-w ro
 if [ "$(id -u)" -ne 0 ]; then  # root writes anywhere

@@ -29,7 +29,7 @@ $py "$src/tests/check_results.py" cluster.h5 job.yaml 2 >/dev/null; ok $? "clust
 
 # the pre-walltime signal: USR1 to the batch script, then the printed line resumes
 sed -e 's|output: cluster.h5|output: stopped.h5|' -e 's/d: 128/d: 256/' -e 's/t_max: 2/t_max: 32/' job.yaml >long.yaml
-id=$(sbatch --parsable -N 2 -n 2 -t 30 -o stopped.out slurm/sweep.sbatch long.yaml --fresh)
+id=$(sbatch --parsable -N 2 -n 2 -t 30 -o stopped.out slurm/sweep.sbatch long.yaml --restart)
 slurm_wait_first_done "$headspec" stopped.h5; scancel --signal=USR1 --batch "$id"
 slurm_wait_gone "$id" 60
 resume=$(sed -n 's/^headspec: stopped by a signal; to resume (done points are kept): //p' stopped.out)

@@ -3,7 +3,7 @@
 # trusted blindly: a finished job grown (a new seed, a new H, a comment and
 # reordered keys) copies its done points bit for bit and computes only the
 # new ones; changed shared settings and dropped points are refused; and the
-# faults of the plan/store issue: --fresh twice in a second, outputs that are
+# faults of the plan/store issue: --restart twice in a second, outputs that are
 # not regular files, two runs at once, a stale lock, a full disk, tampered
 # files, a too long name, a job text over 64 KiB.
 set -u
@@ -74,9 +74,10 @@ ok $? "dropped points refused (exit $code: $(cat drop.log))"
 cmp -s before.h5 grow.h5; ok $? "refused runs leave the file alone"
 
 # ---- item 7: never lost, replaced or trusted blindly -----------------------------
-# --fresh twice within a second: two old copies, none overwritten
-"$headspec" run --quiet --fresh heads.yaml 2>/dev/null; "$headspec" run --quiet --fresh heads.yaml 2>/dev/null
-[ "$(ls grow.h5.old-* | wc -l)" -eq 4 ]; ok $? "every --fresh keeps its own old copy: $(ls grow.h5.old-* | tr '\n' ' ')"
+# --restart twice within a second (once by its old name --fresh): two old
+# copies, none overwritten
+"$headspec" run --quiet --restart heads.yaml 2>/dev/null; "$headspec" run --quiet --fresh heads.yaml 2>/dev/null
+[ "$(ls grow.h5.old-* | wc -l)" -eq 4 ]; ok $? "every --restart keeps its own old copy: $(ls grow.h5.old-* | tr '\n' ' ')"
 # outputs that exist and are not regular files
 mkfifo fifo; mkdir adir
 for target in fifo adir; do

@@ -14,7 +14,7 @@
 #include "headspec/plan.h"
 
 typedef struct hs_sweep_options {
-  int fresh;   /* move an existing results file aside and start anew */
+  int restart; /* move an existing results file aside and start anew */
   int quiet;   /* no progress lines */
 } hs_sweep_options;
 

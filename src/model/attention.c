@@ -153,7 +153,17 @@ const hs_activation *hs_activation_find(const char *name) {
   return NULL;
 }
 
-const char *hs_activation_names(void) { return "softmax softmax1 bsoftmax"; }
+/* Joined from the table, once, so a new activation is one entry. */
+const char *hs_activation_names(void) {
+  enum { N = sizeof activations / sizeof *activations };
+  static char names[N * 16]; /* names are under 16 characters */
+  if (!names[0])
+    for (size_t i = 0; i < N; i++) {
+      if (i) strcat(names, " ");
+      strcat(names, activations[i]->name);
+    }
+  return names;
+}
 
 void hs_attn_residual(int L, int eps, const double *alpha, double *e) {
   for (int l = 0; l < L; l++) e[l] = (l == eps) - alpha[l];

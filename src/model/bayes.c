@@ -57,12 +57,12 @@ hs_status hs_bayes_point(const hs_dist *dist, int H, double *R, double *b,
                       "the Bayes point needs H equal to the number of atoms of P_c "
                       "(H = %d, atoms = %d%s)", H, dist->n_atoms,
                       dist->n_atoms ? "" : ": gaussian has none");
-  int K = dist->K, W = K + H;
-  memset(R, 0, sizeof(double) * H * W);
+  int K = dist->K, width = K + H;
+  memset(R, 0, sizeof(double) * H * width);
   for (int h = 0; h < H; h++) {
     const double *c = dist->atoms + (size_t)h * K;
     double c2 = 0;
-    for (int k = 0; k < K; k++) R[h * W + k] = c[k], c2 += c[k] * c[k];
+    for (int k = 0; k < K; k++) R[h * width + k] = c[k], c2 += c[k] * c[k];
     b[h] = log(dist->probs[h]) - 0.5 * c2;
   }
   return HS_OK;

@@ -138,7 +138,16 @@ const hs_dist_type *hs_dist_find(const char *name) {
   return NULL;
 }
 
-const char *hs_dist_names(void) { return "flipping onehot gaussian discrete diag_gaussian iso_gaussian"; }
+/* Joined from the table, once, so a new distribution is one entry. */
+const char *hs_dist_names(void) {
+  static char names[N_DIST_TYPES * HS_NAME_LEN];
+  if (!names[0])
+    for (int i = 0; i < N_DIST_TYPES; i++) {
+      if (i) strcat(names, " ");
+      strcat(names, dist_types[i].name);
+    }
+  return names;
+}
 
 int hs_dist_uses_key(const hs_dist_type *type, const char *key) {
   size_t n = strlen(key);

@@ -167,15 +167,26 @@ double hs_sgd_step(hs_sgd *s) {
   return loss;
 }
 
+/* Indexed by hs_sgd_sampler. */
 static const char *const sampler_names[] = {"full", "reduced"};
+enum { N_SAMPLERS = sizeof sampler_names / sizeof *sampler_names };
 
 int hs_sgd_sampler_find(const char *name) {
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < N_SAMPLERS; i++)
     if (strcmp(name, sampler_names[i]) == 0) return i;
   return -1;
 }
 
-const char *hs_sgd_sampler_names(void) { return "full reduced"; }
+/* Joined from the table, once. */
+const char *hs_sgd_sampler_names(void) {
+  static char names[N_SAMPLERS * HS_NAME_LEN];
+  if (!names[0])
+    for (int i = 0; i < N_SAMPLERS; i++) {
+      if (i) strcat(names, " ");
+      strcat(names, sampler_names[i]);
+    }
+  return names;
+}
 
 double hs_sgd_batch_loss(hs_sgd *s, long step) {
   hs_rng r;

@@ -306,7 +306,7 @@ static hs_status apply_defaults(parser *ps) {
                     k->name);
       if (!used) continue;
     }
-    if (k->read_when == HS_READ_BY_MODEL && !given && !some_model_runs(job))
+    if (k->read_when == HS_READ_WHEN_TRAINING && !given && !some_model_runs(job))
       continue; /* only the Bayes risk: not needed */
     if (given || ((k->type == HS_KEY_VECTOR || k->type == HS_KEY_MATRIX) &&
                   !(k->fallback && !*k->fallback))) {

@@ -21,7 +21,7 @@ int hs_plan_key_is_read(const hs_key *key, const hs_point *p) {
     case HS_READ_BY_DIST: return hs_dist_uses_key(hs_dist_find(p->dist.name), key->name);
     case HS_READ_BY_SGD: return p->run_sgd;
     case HS_READ_BY_ODE: return p->run_ode;
-    case HS_READ_BY_MODEL: return 1; /* ode.run is not known yet; see job.h */
+    case HS_READ_WHEN_TRAINING: return 1; /* ode.run is not known yet; see job.h */
     case HS_READ_BY_GIVEN: return p->run_ode && strcmp(p->ode_start, "given") == 0;
   }
   return 1;

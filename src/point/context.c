@@ -26,14 +26,14 @@ hs_status hs_point_measured_model(int H, int K, const double *m, const double *Q
   hs_err ignore;
   *shift = NULL;
   if (hs_population_represent(H, K, m, Q, R, &ignore) == HS_OK) return HS_OK;
-  int W = K + H;
+  int width = K + H;
   double *Lc = calloc((size_t)H * H, sizeof(double));
   if (!Lc) return hs_err_set(err, HS_ENOMEM, "out of memory");
   hs_status st = hs_cholesky_psd(H, Q, Lc, err);
   if (!st) {
-    memset(R, 0, sizeof(double) * H * W);
+    memset(R, 0, sizeof(double) * H * width);
     for (int h = 0; h < H; h++)
-      for (int j = 0; j < H; j++) R[h * W + K + j] = Lc[h * H + j];
+      for (int j = 0; j < H; j++) R[h * width + K + j] = Lc[h * H + j];
     *shift = m;
   }
   free(Lc);

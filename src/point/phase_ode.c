@@ -40,10 +40,10 @@ static hs_status start_from_sgd(hs_point_context *ctx, double *R, hs_err *err) {
 
 static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
   const hs_point *p = ctx->p;
-  int H = p->H, K = ctx->dist.K, W = K + H;
-  double *R = y, *b = y + H * W;
+  int H = p->H, K = ctx->dist.K, width = K + H;
+  double *R = y, *b = y + H * width;
   memset(y, 0, sizeof(double) * hs_ode_dim(H, K));
-  y[H * W + H] = p->start_lambda; /* lambda: only softmax1 reads it */
+  y[H * width + H] = p->start_lambda; /* lambda: only softmax1 reads it */
   hs_status st;
   if (strcmp(p->ode_start, "bayes") == 0) {
     st = hs_bayes_point(&ctx->dist, H, R, b, err);
@@ -54,12 +54,12 @@ static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
     st = start_from_sgd(ctx, R, err);
   }
   if (!st && p->start_noise > 0) {
-    double *noise = malloc(sizeof(double) * H * W);
+    double *noise = malloc(sizeof(double) * H * width);
     if (!noise) return hs_err_set(err, HS_ENOMEM, "out of memory for the start noise");
     hs_rng r;
     hs_rng_init(&r, p->job_seed, (uint64_t)p->seed, HS_PURPOSE_START, 0);
-    hs_rng_normal(&r, noise, (size_t)H * W);
-    for (int i = 0; i < H * W; i++) R[i] += p->start_noise * noise[i];
+    hs_rng_normal(&r, noise, (size_t)H * width);
+    for (int i = 0; i < H * width; i++) R[i] += p->start_noise * noise[i];
     free(noise);
   }
   return st;
@@ -69,18 +69,18 @@ static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
 static hs_status record(hs_point_context *ctx, const double *y, double t, int j,
                         hs_err *err) {
   hs_result *res = ctx->res;
-  int H = res->shape.H, K = res->shape.K, W = K + H;
-  const double *R = y, *b = y + H * W;
+  int H = res->shape.H, K = res->shape.K, width = K + H;
+  const double *R = y, *b = y + H * width;
   res->ode_t[j] = t;
   for (int h = 0; h < H; h++)
-    memcpy(res->ode_m + ((size_t)j * H + h) * K, R + h * W, sizeof(double) * K);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, H, H, W, 1.0, R, W, R, W,
+    memcpy(res->ode_m + ((size_t)j * H + h) * K, R + h * width, sizeof(double) * K);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, H, H, width, 1.0, R, width, R, width,
               0.0, res->ode_Q + (size_t)j * H * H, H);
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, H, H, H, 1.0, R + K, W,
-              R + K, W, 0.0, res->ode_Qperp + (size_t)j * H * H, H);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, H, H, H, 1.0, R + K, width,
+              R + K, width, 0.0, res->ode_Qperp + (size_t)j * H * H, H);
   memcpy(res->ode_b + (size_t)j * H, b, sizeof(double) * H);
-  res->ode_lambda[j] = y[H * W + H];
-  res->ode_loss[j] = hs_population_loss(&ctx->pop, H, R, NULL, b, y[H * W + H], NULL,
+  res->ode_lambda[j] = y[H * width + H];
+  res->ode_loss[j] = hs_population_loss(&ctx->pop, H, R, NULL, b, y[H * width + H], NULL,
                                         NULL, NULL, NULL, NULL);
   return hs_progress_stopped(&ctx->progress)
              ? hs_err_set(err, HS_EINTERRUPT, "interrupted at the ODE record t = %g", t)
@@ -154,13 +154,13 @@ const hs_phase hs_phase_ode = {"ode", runs, cost, run};
 static hs_status run_final(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
-  int H = p->H, W = ctx->dist.K + H;
-  const double *y = ctx->ode_y, *b = y + H * W;
-  if (hs_population_maps(&ctx->pop, &ctx->dist, H, y, NULL, b, y[H * W + H], p->maps,
+  int H = p->H, width = ctx->dist.K + H;
+  const double *y = ctx->ode_y, *b = y + H * width;
+  if (hs_population_maps(&ctx->pop, &ctx->dist, H, y, NULL, b, y[H * width + H], p->maps,
                          p->job_seed, (uint64_t)p->seed, res->ode_maps))
     return hs_err_set(err, HS_EINTERRUPT, "interrupted in the ODE maps");
   if (!p->prune) return HS_OK;
-  return hs_prune(&ctx->pop, H, y, NULL, b, y[H * W + H], res->ode_prune_loss,
+  return hs_prune(&ctx->pop, H, y, NULL, b, y[H * width + H], res->ode_prune_loss,
                   res->ode_prune_order, err);
 }
 

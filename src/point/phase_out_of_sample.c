@@ -30,8 +30,8 @@ static void ode_out_of_sample(hs_point_context *ctx, hs_population *pop) {
   hs_result *res = ctx->res;
   int H = res->shape.H, width = res->shape.K + H;
   const double *y = ctx->ode_y;
-  res->ode_loss_fresh[0] = hs_population_loss(pop, H, y, NULL, y + H * width, y[H * width + H], NULL,
-                                              NULL, NULL, NULL, res->ode_loss_fresh_se);
+  res->ode_loss_fresh[0] = hs_population_loss(pop, H, y, NULL, y + H * width, y[H * width + H],
+                                              NULL, NULL, NULL, NULL, res->ode_loss_fresh_se);
 }
 
 static int runs(const hs_point *p) { return hs_point_trains(p) && p->fresh_samples > 0; }

@@ -27,16 +27,16 @@ static double spikes_of(const hs_point *p) {
 
 double hs_point_memory(const hs_point *p) {
   double H = p->H, K = spikes_of(p), L = p->L, d = p->d, N = p->ode_samples;
-  double T = p->records, W = K + H, cap = p->B > 64 ? p->B : 64; /* sgd.c's batch */
+  double T = p->records, width = K + H, cap = p->B > 64 ? p->B : 64; /* sgd.c's batch */
   /* one sample set at a time: the fresh one is drawn after set 0 is freed */
   if (p->fresh_samples > N) N = p->fresh_samples;
   if (!p->run_sgd && !p->run_ode) N = 0; /* only the Bayes risk */
-  double doubles = K * d + N * L * W + N * K + 256 * L * (3 * H + 2); /* population.c */
+  double doubles = K * d + N * L * width + N * K + 256 * L * (3 * H + 2); /* population.c */
   int sgd_start = p->run_ode && strcmp(p->ode_start, "sgd") == 0;
   if (p->run_sgd || sgd_start) doubles += H * d + cap * L * (d + 3 * H + 3) + d;
-  if (p->run_ode) doubles += 12 * (H * W + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
+  if (p->run_ode) doubles += 12 * (H * width + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
   if (p->run_ode && p->resample_dt > 0) /* the steps' set, besides set 0 */
-    doubles += (double)p->ode_samples * (L * W + K);
+    doubles += (double)p->ode_samples * (L * width + K);
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
   doubles += L * K;                                                          /* Bayes */
   return 8 * doubles;
