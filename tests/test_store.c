@@ -36,7 +36,7 @@ static hs_plan *plan_of(const char *seeds, double t_max) {
            "training: {d: 100, eta: 0.5, t_max: %g}\n",
            out, seeds, t_max);
   hs_plan *plan = NULL;
-  hs_err err;
+  hs_err err = {0};
   CHECK(hs_plan_from_text("test_store", text, &plan, &err) == HS_OK, "%s", err.msg);
   return plan;
 }
@@ -50,7 +50,7 @@ static double pattern(long tag, int f, size_t j) {
 
 /* A result of point i's shape filled with pattern(tag, ...). */
 static void fill(const hs_plan *plan, long i, long tag, hs_result *r) {
-  hs_err err;
+  hs_err err = {0};
   const hs_shape *shape = &hs_plan_groups(plan)[hs_plan_group_of(plan, i)].shape;
   CHECK(hs_result_alloc(r, shape, &err) == HS_OK, "%s", err.msg);
   for (int f = 0; f < hs_n_result_fields; f++) {
@@ -159,7 +159,7 @@ static const char *reason = "testing: failed on purpose";
 static void test_create_write_read(const hs_plan *plan) {
   hs_store_report rep;
   hs_store *s;
-  hs_err err;
+  hs_err err = {0};
   CHECK(hs_plan_n_points(plan) == N0, "%ld points", hs_plan_n_points(plan));
   CHECK(hs_plan_n_groups(plan) == 2, "%d groups", hs_plan_n_groups(plan));
   CHECK(hs_plan_group_of(plan, 1) != hs_plan_group_of(plan, 2) &&
@@ -168,8 +168,9 @@ static void test_create_write_read(const hs_plan *plan) {
   CHECK(hs_store_survey(plan, 0, &rep, &err) == HS_OK, "survey: %s", err.msg);
   CHECK(!rep.exists && rep.to_compute == N0 && !exists(out), "survey of a new file: exists %d, "
         "to compute %ld, file made %d", rep.exists, rep.to_compute, exists(out));
-  CHECK(hs_store_open(plan, MPI_COMM_WORLD, 0, &rep, &s, &err) == HS_OK, "open: %s", err.msg);
-  if (err.code) return;
+  hs_status st = hs_store_open(plan, MPI_COMM_WORLD, 0, &rep, &s, &err);
+  CHECK(st == HS_OK, "open: %s", err.msg);
+  if (st) return;
   CHECK(!rep.exists && !rep.grown && rep.reused == 0 && rep.to_compute == N0, "new file's report");
   CHECK(exists(out), "the file is in place once open");
   signed char status[N0];
@@ -219,13 +220,14 @@ static void test_create_write_read(const hs_plan *plan) {
 static void test_resume(const hs_plan *plan) {
   hs_store_report rep;
   hs_store *s;
-  hs_err err;
+  hs_err err = {0};
   CHECK(hs_store_survey(plan, 0, &rep, &err) == HS_OK, "survey: %s", err.msg);
   CHECK(rep.exists && !rep.grown && rep.reused == 2 && rep.to_compute == 2,
         "survey of the same job: exists %d grown %d reused %ld to compute %ld", rep.exists,
         rep.grown, rep.reused, rep.to_compute);
-  CHECK(hs_store_open(plan, MPI_COMM_WORLD, 0, &rep, &s, &err) == HS_OK, "reopen: %s", err.msg);
-  if (err.code) return;
+  hs_status st = hs_store_open(plan, MPI_COMM_WORLD, 0, &rep, &s, &err);
+  CHECK(st == HS_OK, "reopen: %s", err.msg);
+  if (st) return;
   CHECK(rep.exists && !rep.grown && rep.reused == 2 && rep.to_compute == 2 && !rep.moved_to[0],
         "resume in place: grown %d reused %ld moved to '%s'", rep.grown, rep.reused, rep.moved_to);
   signed char status[N0];
@@ -251,7 +253,7 @@ static void test_refusals(const hs_plan *plan) {
     if (!other) continue;
     hs_store_report rep;
     hs_store *s = NULL;
-    hs_err err;
+    hs_err err = {0};
     CHECK(hs_store_survey(other, 0, &rep, &err) == HS_EMISMATCH && strstr(err.msg, bad[k].says),
           "survey of a mismatch (%s): %s", bad[k].says, err.msg);
     CHECK(hs_store_open(other, MPI_COMM_WORLD, 0, &rep, &s, &err) == HS_EMISMATCH &&
@@ -277,15 +279,16 @@ static void test_grow(const hs_plan *plan) {
   long n = hs_plan_n_points(grown);
   hs_store_report rep;
   hs_store *s;
-  hs_err err;
+  hs_err err = {0};
   CHECK(n == 6, "%ld points", n);
   CHECK(hs_store_survey(grown, 0, &rep, &err) == HS_OK, "survey: %s", err.msg);
   CHECK(rep.exists && rep.grown && rep.reused == 2 && rep.to_compute == n - 2 &&
             files_in_dir() == 1,
         "survey of a grown job: grown %d reused %ld to compute %ld, %d files", rep.grown,
         rep.reused, rep.to_compute, files_in_dir());
-  CHECK(hs_store_open(grown, MPI_COMM_WORLD, 0, &rep, &s, &err) == HS_OK, "grow: %s", err.msg);
-  if (err.code) {
+  hs_status st = hs_store_open(grown, MPI_COMM_WORLD, 0, &rep, &s, &err);
+  CHECK(st == HS_OK, "grow: %s", err.msg);
+  if (st) {
     hs_plan_free(grown);
     return;
   }
@@ -323,13 +326,14 @@ static void test_grow(const hs_plan *plan) {
 static void test_fresh(const hs_plan *plan) {
   hs_store_report rep;
   hs_store *s;
-  hs_err err;
+  hs_err err = {0};
   int before = files_in_dir();
   CHECK(hs_store_survey(plan, 1, &rep, &err) == HS_OK && rep.to_compute == N0 &&
             files_in_dir() == before,
         "survey with fresh: to compute %ld, %d files", rep.to_compute, files_in_dir());
-  CHECK(hs_store_open(plan, MPI_COMM_WORLD, 1, &rep, &s, &err) == HS_OK, "fresh: %s", err.msg);
-  if (err.code) return;
+  hs_status st = hs_store_open(plan, MPI_COMM_WORLD, 1, &rep, &s, &err);
+  CHECK(st == HS_OK, "fresh: %s", err.msg);
+  if (st) return;
   CHECK(rep.moved_to[0] && exists(rep.moved_to) && files_in_dir() == before + 1,
         "fresh keeps the old file: moved to '%s', %d files", rep.moved_to, files_in_dir());
   signed char status[N0];
