@@ -48,7 +48,7 @@ hs_status hs_point_run_fresh(hs_point_context *ctx, hs_err *err);
 hs_status hs_point_measured_model(int H, int K, const double *m, const double *Q,
                                   double *R, const double **shift, hs_err *err);
 /* Enter a phase: its share of the progress fraction (and the testing hook
- * HEADSPEC_TESTING_SIGNAL_IN, README). */
+ * HEADSPEC_TESTING_SIGNAL_IN, docs/TESTS.md). */
 void hs_point_phase(hs_point_context *ctx, hs_phase phase);
 
 #endif
