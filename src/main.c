@@ -9,7 +9,7 @@
 #include "headspec/sweep.h"
 #include "headspec/version.h"
 
-/* Exit codes (also in --help and the README). */
+/* Exit codes (also in --help and docs/CLUSTERS.md). */
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 3 };
 
 static const char usage[] =

@@ -56,7 +56,7 @@ typedef struct hs_point {
 /* Shape of a point's results; fails if its distribution is invalid. */
 hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err);
 
-/* Limits every point must keep (README, "Job files"). Steps up to 2^53
+/* Limits every point must keep (docs/JOBS.md). Steps up to 2^53
  * are exact in the double /sgd/step and in t = step eta / d; a point
  * estimated at more core-hours than HS_MAX_POINT_CORE_HOURS is refused as
  * a probable mistake: raise it here and rebuild to run such a point. */

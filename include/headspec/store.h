@@ -1,4 +1,4 @@
-/* store.h: the HDF5 results file of a job (schema in README.md).
+/* store.h: the HDF5 results file of a job (schema in docs/RESULTS.md).
  *
  * The file's layout comes from the plan alone. Rank 0 makes the file whole
  * under a temporary name and renames it into place, so a file under the real

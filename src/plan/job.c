@@ -13,7 +13,7 @@
 
 #include "headspec/dist.h"
 
-/* Job files larger than this are refused before reading (README). */
+/* Job files larger than this are refused before reading (docs/JOBS.md). */
 #define MAX_JOB_MIB 16
 
 int hs_job_key_index(const char *section, const char *name) {

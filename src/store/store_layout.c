@@ -1,4 +1,4 @@
-/* store_layout.c: the results file's layout (README "Results file"):
+/* store_layout.c: the results file's layout (docs/RESULTS.md, "The file"):
  * created whole from a plan by one process, and checked object by object
  * when an existing file is opened. Written so that netCDF-4 and xarray read
  * it natively: every dataset has named dimension scales, `units` and
