@@ -92,7 +92,7 @@ typedef struct sweep {
 static int worker_progress(void *user, const char *phase, double fraction);
 static int master_progress(void *user, const char *phase, double fraction);
 
-/* Testing (README, stop_phases): HEADSPEC_TESTING_SIGNAL_IN=PHASE raises
+/* Testing (docs/TESTS.md, stop_phases): HEADSPEC_TESTING_SIGNAL_IN=PHASE raises
  * SIGUSR1 on this rank as its point enters that phase, so a test can land a
  * signal inside any phase without sleeping; the phase must notice it. */
 static void testing_signal(sweep *sw, const char *phase) {

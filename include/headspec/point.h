@@ -45,9 +45,13 @@ typedef struct hs_point {
   double start_noise;
   double start_lambda;           /* the ODE's initial lambda (softmax1) */
   double resample_dt;            /* > 0: Euler steps of dt, fresh samples each */
+  int ode_stop_converged;        /* stop at the first converged record */
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
   int fresh_samples;             /* out-of-sample Lpop of the final states (0: skip) */
+  double converged_loss_tol;     /* the convergence rule's tolerances */
+  double converged_speed_tol;    /* (docs/RESULTS.md) */
+  int attention_samples;         /* sequences of the attention statistics (0: skip) */
   /* testing: nonzero makes this point fail on purpose (the job's
    * testing.fail_point names its grid index) */
   int fail_on_purpose;

@@ -72,6 +72,11 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
  * positive semi-definite. R is H x (K+H). */
 hs_status hs_population_represent(int H, int K, const double *m,
                                   const double *Q, double *R, hs_err *err);
+/* The same with the semi-definiteness tolerances relative to scale (< 0:
+ * to Q - m m^T's own largest diagonal entry, as above); see
+ * hs_cholesky_psd_scaled. */
+hs_status hs_population_represent_scaled(int H, int K, const double *m, const double *Q,
+                                         double scale, double *R, hs_err *err);
 
 /* Attention weights A (n x Hh x L) of the reduced model on n sampled
  * sequences (stream MAPS); the relevant token is token 0. Nonzero: stopped. */
@@ -79,5 +84,11 @@ int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
                        const double *R, const double *shift, const double *b,
                        double lambda, int n, uint64_t job_seed, uint64_t seed,
                        double *A);
+/* The same for sequences first .. first + n - 1 of that stream (in chunks:
+ * the attention statistics over many sequences). */
+int hs_population_maps_from(const hs_population *pop, const hs_dist *dist, int Hh,
+                            const double *R, const double *shift, const double *b,
+                            double lambda, long first, int n, uint64_t job_seed,
+                            uint64_t seed, double *A);
 
 #endif

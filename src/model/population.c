@@ -173,6 +173,13 @@ int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
                        const double *R, const double *shift, const double *b,
                        double lambda, int n, uint64_t job_seed, uint64_t seed,
                        double *A) {
+  return hs_population_maps_from(pop, dist, Hh, R, shift, b, lambda, 0, n, job_seed, seed, A);
+}
+
+int hs_population_maps_from(const hs_population *pop, const hs_dist *dist, int Hh,
+                            const double *R, const double *shift, const double *b,
+                            double lambda, long first, int n, uint64_t job_seed,
+                            uint64_t seed, double *A) {
   int L = pop->L, K = pop->K, W = K + pop->H;
   double *U = malloc(sizeof(double) * L * W), *S = malloc(sizeof(double) * L * Hh);
   double *P = malloc(sizeof(double) * L * Hh), *alpha = malloc(sizeof(double) * L);
@@ -181,7 +188,7 @@ int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
   double scale = pop->act->head_scale(&model);
   for (int i = 0; i < n && U && S && P && alpha && c && work; i++) {
     hs_rng r;
-    hs_rng_init(&r, job_seed, seed, HS_PURPOSE_MAPS, 1000000 + (uint64_t)i);
+    hs_rng_init(&r, job_seed, seed, HS_PURPOSE_MAPS, 1000000 + (uint64_t)(first + i));
     hs_rng_normal(&r, U, (size_t)L * W);
     hs_dist_sample(dist, &r, c);
     scores(1, L, K, W, Hh, U, c, R, shift, S);
@@ -196,6 +203,11 @@ int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
 
 hs_status hs_population_represent(int H, int K, const double *m,
                                   const double *Q, double *R, hs_err *err) {
+  return hs_population_represent_scaled(H, K, m, Q, -1, R, err);
+}
+
+hs_status hs_population_represent_scaled(int H, int K, const double *m, const double *Q,
+                                         double scale, double *R, hs_err *err) {
   int W = K + H;
   /* calloc: gcc cannot see that H > 0 fills A */
   double *A = calloc((size_t)H * H, sizeof(double)), *V = malloc(sizeof(double) * H * H);
@@ -208,7 +220,8 @@ hs_status hs_population_represent(int H, int K, const double *m,
       A[h * H + g] = Q[h * H + g];
       for (int k = 0; k < K; k++) A[h * H + g] -= m[h * K + k] * m[g * K + k];
     }
-  hs_status st = hs_cholesky_psd(H, A, V, err);
+  hs_status st = scale < 0 ? hs_cholesky_psd(H, A, V, err)
+                           : hs_cholesky_psd_scaled(H, A, scale, V, err);
   if (st) hs_err_set(err, st, "Q - m m^T is not positive semi-definite");
   for (int h = 0; h < H && !st; h++) {
     memcpy(R + (size_t)h * W, m + (size_t)h * K, sizeof(double) * K);

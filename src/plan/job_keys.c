@@ -118,6 +118,10 @@ const hs_key hs_job_keys[] = {
      NULL, "the ODE's initial lambda (softmax1's output scale; others ignore it)"},
     {"ode", "resample_dt", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(resample_dt), 0, 1e3, "0", NULL,
      "> 0: Euler steps of this dt, each on fresh samples (0: fixed samples, adaptive rkf45)"},
+    {"ode", "stop_when_converged", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(ode_stop_converged), 0,
+     1, "false", NULL,
+     "stop at the first record where the ODE has converged (analysis.converged_tol); "
+     "t_max is then a cap"},
     {"analysis", "bayes_samples", HS_KEY_INT, 1, 0, OFF(bayes_samples), 0,
      1000000000, "100000", NULL, "Monte Carlo samples of the Bayes risk (0: skip)"},
     {"analysis", "fresh_samples", HS_KEY_INT, 1, 0, OFF(fresh_samples), 0, 1000000000,
@@ -126,6 +130,14 @@ const hs_key hs_job_keys[] = {
      "sequences shown in the attention maps"},
     {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,
      "greedy head pruning of the final model"},
+    {"analysis", "converged_loss_tol", HS_KEY_REAL, 1, 0, OFF(converged_loss_tol), 1e-12, 1e3,
+     "1e-3", NULL, "converged needs the loss's relative change per unit log-time over the "
+     "last stretch (t/2 to t) below this"},
+    {"analysis", "converged_speed_tol", HS_KEY_REAL, 1, 0, OFF(converged_speed_tol), 1e-12,
+     1e3, "1e-2", NULL, "converged needs the order parameters' relative speed per unit "
+     "log-time at the end below this"},
+    {"analysis", "attention_samples", HS_KEY_INT, 1, 0, OFF(attention_samples), 0, 100000000,
+     "1000", NULL, "sequences for the attention statistics at each record (0: skip)"},
     {"testing", "fail_point", HS_KEY_INT, 0, HS_READ_TESTING, OFF(fail_on_purpose), -1, 1e9, "-1",
      NULL, "grid index of a point that fails on purpose (tests only)"},
 };

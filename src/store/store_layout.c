@@ -371,7 +371,14 @@ static const struct {
 } added_datasets[] = {
     {1, "grid/start_lambda"}, {1, "grid/fresh_samples"}, {1, "grid/resample_dt"},
     {1, "/ode/loss_fresh"},   {1, "/ode/loss_fresh_se"}, {1, "/sgd/lpop_fresh"},
-    {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"}};
+    {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"},
+    /* convergence and attention statistics (issue 19) */
+    {3, "grid/stop_when_converged"}, {3, "grid/converged_loss_tol"}, {3, "grid/converged_speed_tol"}, {3, "grid/attention_samples"},
+    {3, "/sgd/loss_rate"}, {3, "/sgd/speed"}, {3, "/sgd/converged"}, {3, "/ode/loss_rate"},
+    {3, "/ode/speed"}, {3, "/ode/converged"}, {3, "/ode/t_stop"}, {3, "/sgd/attn_total"},
+    {3, "/sgd/attn_relevant"}, {3, "/sgd/attn_sink"}, {3, "/sgd/quiet_heads"},
+    {3, "/ode/attn_total"}, {3, "/ode/attn_relevant"}, {3, "/ode/attn_sink"},
+    {3, "/ode/quiet_heads"}};
 
 static int added_after(long revision, const char *name) {
   size_t n = strlen(name);
