@@ -23,6 +23,12 @@
  * revision's file find them missing, a run rewrites it. */
 #define HS_LAYOUT_REVISION 3
 
+/* ---- store_converged.c ---- */
+/* For `info`: how many done points were still moving at their end (their
+ * sgd/converged or ode/converged is 0), and up to ten of them by label. */
+void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *status,
+                           FILE *out);
+
 /* ---- store_h5.c ---- */
 hid_t hs_h5_vlen_string(void);      /* variable-length UTF-8 string type */
 hid_t hs_h5_char(void);             /* one character (netCDF NC_CHAR) */

@@ -116,6 +116,7 @@ static hs_status summarise(hid_t f, const hs_plan *plan, const char *path, FILE 
   if (!st) {
     print_header(f, path, out);
     print_summary(&s, out);
+    hs_store_print_moving(f, plan, s.status, out);
   }
   free(s.status), free(s.rank), free(s.started), free(s.finished), free(s.message);
   return st;
