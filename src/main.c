@@ -1,4 +1,5 @@
 /* main.c: the headspec command line (subcommands only). */
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,28 +43,58 @@ static hs_plan *load_plan(const char *path, int verbose) {
   return plan;
 }
 
-/* The values a swept column takes, as "softmax softmax1 bsoftmax". */
+/* Column c at point i as text ("" where the point does not read it). */
+static void column_text(const hs_plan *plan, int c, long i, char *v, size_t len) {
+  hs_column_type type = hs_plan_columns(plan)[c].type;
+  double x = type == HS_COLUMN_NAME ? 0 : hs_plan_column_number(plan, c, i);
+  if (type == HS_COLUMN_NAME)
+    snprintf(v, len, "%s", hs_plan_column_word(plan, c, i));
+  else if (type == HS_COLUMN_REAL ? isnan(x) : x == -1)
+    v[0] = '\0';
+  else
+    snprintf(v, len, "%.10g", x);
+}
+
+/* The first 16 distinct values of columns cols[0..n) together: "0.5" for
+ * one column, "(0.5, 1)" for a zip group. */
+static void print_values(const hs_plan *plan, const int *cols, int n) {
+  char seen[16][256];
+  int shown = 0;
+  for (long i = 0; i < hs_plan_n_points(plan) && shown < 16; i++) {
+    char v[256] = "";
+    size_t used = 0;
+    for (int e = 0; e < n && used < sizeof v; e++) {
+      char one[64];
+      column_text(plan, cols[e], i, one, sizeof one);
+      if (!one[0]) used = sizeof v; /* not read here */
+      else used += (size_t)snprintf(v + used, sizeof v - used, "%s%s", e ? ", " : "", one);
+    }
+    int dup = used >= sizeof v || !v[0];
+    for (int k = 0; k < shown && !dup; k++) dup = strcmp(seen[k], v) == 0;
+    if (dup) continue;
+    snprintf(seen[shown++], sizeof seen[0], "%s", v);
+    printf(n > 1 ? " (%s)" : " %s", v);
+  }
+  printf("\n");
+}
+
+/* The values a swept column takes, as "softmax softmax1 bsoftmax", and the
+ * tuples of each zip group. */
 static void print_swept(const hs_plan *plan) {
   const hs_plan_column *cols = hs_plan_columns(plan);
   for (int c = 0; c < hs_plan_n_columns(plan); c++) {
     if (!cols[c].swept) continue;
-    int shown = 0;
     printf("  swept: %s:", cols[c].name);
-    char seen[16][64];
-    for (long i = 0; i < hs_plan_n_points(plan) && shown < 16; i++) {
-      char v[64];
-      if (cols[c].type == HS_COLUMN_NAME)
-        snprintf(v, sizeof v, "%s", hs_plan_column_word(plan, c, i));
-      else
-        snprintf(v, sizeof v, "%.10g", hs_plan_column_number(plan, c, i));
-      int dup = !v[0] || strcmp(v, "nan") == 0 || strcmp(v, "-1") == 0;
-      for (int k = 0; k < shown && !dup; k++) dup = strcmp(seen[k], v) == 0;
-      if (dup) continue;
-      snprintf(seen[shown++], sizeof seen[0], "%s", v);
-      printf(" %s", v);
-    }
-    printf("\n");
+    print_values(plan, &c, 1);
   }
+  for (int z = 0; z < hs_plan_n_zips(plan); z++) {
+    const hs_plan_zip *zip = &hs_plan_zips(plan)[z];
+    printf("  zipped: %s:", zip->names);
+    print_values(plan, zip->columns, zip->n);
+  }
+  if (hs_plan_time_is_index(plan))
+    printf("  t_max is swept: the results' time axis is the record index (each point's own "
+           "times are its sgd/t, ode/t)\n");
 }
 
 static int cmd_validate(const char *path) {

@@ -84,7 +84,9 @@ const hs_key hs_job_keys[] = {
      "learning-rate ratio of b and lambda"},
     {"training", "test_samples", HS_KEY_INT, 1, HS_READ_BY_SGD, OFF(test_samples), 1,
      100000000, "1000", NULL, "sequences in the fixed test set"},
-    {"training", "t_max", HS_KEY_REAL, 0, HS_READ_WHEN_TRAINING, OFF(t_max), 1e-12, 1e9, NULL,
+    /* t_max sweepable: each point builds its record times from its own
+     * t_max (the results' time axis is then the record index, plan.h). */
+    {"training", "t_max", HS_KEY_REAL, 1, HS_READ_WHEN_TRAINING, OFF(t_max), 1e-12, 1e9, NULL,
      NULL, "training time t = steps eta / d"},
     {"training", "records", HS_KEY_INT, 1, 0, OFF(records), 2, 1000000, "51",
      NULL, "number of record times"},

@@ -108,6 +108,22 @@ static herr_t write_column_names(const hs_plan *plan, hid_t grid, const char *at
   return r;
 }
 
+/* The attribute zipped_keys: per zip group of the job, the names of its
+ * columns with a space between ("b1 b2"). Only jobs with a zip have it. */
+static herr_t write_zipped_keys(const hs_plan *plan, hid_t grid) {
+  hsize_t n = (hsize_t)hs_plan_n_zips(plan);
+  const char **names = malloc(sizeof *names * n);
+  if (!names) return -1;
+  for (hsize_t z = 0; z < n; z++) names[z] = hs_plan_zips(plan)[z].names;
+  hid_t t = hs_h5_vlen_string(), sp = H5Screate_simple(1, &n, NULL);
+  hid_t a = H5Acreate2(grid, "zipped_keys", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t r = a < 0 ? -1 : H5Awrite(a, t, names);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp), H5Tclose(t);
+  free(names);
+  return r;
+}
+
 /* A variable-length string column from a per-point text function. */
 typedef const char *(*text_of_point)(const hs_plan *plan, long i, void *arg, char *buf);
 
@@ -233,6 +249,7 @@ static hs_status create_grid(const hs_plan *plan, hid_t file, const char *path, 
     bad |= create_run_columns(file, grid, point, n);
     bad |= write_column_names(plan, grid, "swept_keys", 1) < 0;
     bad |= write_column_names(plan, grid, "key_order", 0) < 0;
+    if (hs_plan_n_zips(plan)) bad |= write_zipped_keys(plan, grid) < 0;
   }
   free(index);
   if (point >= 0) H5Dclose(point);
@@ -252,8 +269,12 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
     if (a == HS_AXIS_TIME) {
       double *times = malloc(sizeof *times * (size_t)n);
       if (times) hs_plan_times(plan, n, times);
+      const char *meaning = hs_plan_time_is_index(plan)
+                                ? "record index (t_max is swept: each point's times are "
+                                  "its sgd/t and ode/t)"
+                                : ax->long_name;
       axes[a] = times ? create_coordinate(grp, ax->name, H5T_IEEE_F64LE, (hsize_t)n, times,
-                                          ax->long_name, "1")
+                                          meaning, "1")
                       : -1;
       free(times);
     } else {
