@@ -258,8 +258,8 @@ static hs_status parse_zip_group(parser *ps, struct fy_node *n, int g, int line)
   z->line = line = node_start_line(n, line);
   n = deref(n);
   if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
-    return fail(ps, line, "'zip': group %d must be a list of keys, e.g. [model.b1, model.b2]",
-                g + 1);
+    return fail(ps, line, "'zip': group %d must be a list of keys ('zip' is a list of groups, "
+                "e.g. [[model.b1, model.b2]])", g + 1);
   int count = fy_node_sequence_item_count(n);
   if (count < 2)
     return fail(ps, line, "'zip': group %d has %d key%s: keys move together in twos or more",
@@ -269,7 +269,9 @@ static hs_status parse_zip_group(parser *ps, struct fy_node *n, int g, int line)
   void *it = NULL;
   for (struct fy_node *item; (item = fy_node_sequence_iterate(n, &it));) {
     const char *name = scalar(item);
-    int nline = node_line(deref(item), line), k = zip_key(name);
+    int nline = node_line(item, line), k = zip_key(name);
+    if (!name)
+      return fail(ps, nline, "'zip': a key is a name such as model.b1, not a list or mapping");
     if (k < 0)
       return fail(ps, nline, "'zip': unknown key '%s' (name keys as section.key, e.g. model.b1)",
                   name ? name : "?");
