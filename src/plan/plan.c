@@ -164,6 +164,7 @@ static hs_status expand(hs_plan *plan, hs_err *err) {
     plan->value_of = malloc(sizeof *plan->value_of * (size_t)e.n * hs_n_job_keys);
     if (plan->value_of) {
       e.plan = plan, e.n = 0;
+      memset(&e.p, 0, sizeof e.p); /* as the counting pass began */
       expand_all(&e, job);
     }
   }
