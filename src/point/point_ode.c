@@ -100,7 +100,9 @@ hs_status hs_point_run_ode(hs_point_context *ctx, hs_err *err) {
   int H = p->H, K = ctx->dist.K, W = K + H, T = res->shape.T;
   double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
   if (!y) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
+  int method = hs_ode_method_find(p->ode_method);
+  hs_ode_config cfg = {.method = method < 0 ? HS_ODE_RKF45 : (hs_ode_method)method,
+                       .eta_over_B = p->eta / p->B, .kappa = p->kappa,
                        .noise_term = p->noise_term, .rtol = p->ode_rtol,
                        .atol = p->ode_atol, .poll = poll, .poll_user = ctx,
                        .resample_dt = p->resample_dt, .dist = &ctx->dist,
