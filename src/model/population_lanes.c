@@ -276,7 +276,7 @@ INLINE void accumulate(const hs_lanes *k, const double *U, const double *C) {
   if (k->nmat) acc_all(Hh, L, Hh, k->G, Hh, k->G, Hh, k->nacc, Hh, 1);
 }
 
-HS_DISPATCH void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid) {
+INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid) {
   scores(k, U, C);
   switch (k->kind) {
   case HS_LANES_SOFTMAX: forward_softmax(k); break;
@@ -291,4 +291,21 @@ HS_DISPATCH void hs_lanes_block(hs_lanes *k, const double *U, const double *C, i
   case HS_LANES_BSOFTMAX: backward_bsoftmax(k); break;
   }
   accumulate(k, U, C);
+}
+
+/* The shapes of the paper's figures with L, H, K known to the compiler (it
+ * then unrolls the short loops and keeps a block's scores in registers);
+ * any other shape takes the same code with run-time sizes. */
+#define SHAPE(l, h, kk)                                                   \
+  if (k->L == l && k->Hh == h && k->K == kk && k->W == kk + h) {          \
+    hs_lanes c = *k;                                                      \
+    c.L = l, c.Hh = h, c.K = kk, c.W = kk + h;                            \
+    block(&c, U, C, valid);                                               \
+    return;                                                               \
+  }
+
+HS_DISPATCH void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid) {
+  SHAPE(8, 2, 2)
+  SHAPE(16, 8, 2)
+  block(k, U, C, valid);
 }
