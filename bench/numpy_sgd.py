@@ -3,6 +3,7 @@ sections 1-4) in plain vectorised NumPy: NumPy's default generator for the
 tokens, matmul/einsum for the products. Prints steps/s per (d, B).
 
 usage: numpy_sgd.py [seconds-per-measurement] [floor|samplers]
+       numpy_sgd.py one L H d B SECONDS   one setting (bench/race.py)
   floor:    L = 16, H = 8, d in (200, 1000, 4000), B in (1, 16) (default)
   samplers: the four settings of bench_sgd's sampler table (L, H, d, B)
 """
@@ -56,6 +57,12 @@ def rate(fn, budget):
 
 
 SETTINGS = [(8, 2, 1000, 1), (16, 8, 4000, 1), (16, 8, 1000, 16), (64, 2, 2000, 1)]
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "one":
+    l, h, d, B = (int(x) for x in sys.argv[2:6])
+    print("numpy sgd L=%d H=%d d=%d B=%d: steps/s %.1f"
+          % (l, h, d, B, rate(make_step(d, B, L=l, H=h), float(sys.argv[6]))))
+    sys.exit(0)
 
 if __name__ == "__main__":
     budget = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0

@@ -351,12 +351,18 @@ static void estimate_costs(const hs_point *p, const hs_dist *dist, hs_point_cont
     c[HS_PHASE_SGD_FINAL] = maps + prune;
   }
   double rhs = lpop + (p->noise_term ? 3e-9 * H * H * H : 0);
+  double lpop_rhs = (double)p->ode_samples * p->L * H * 4e-9; /* lane kernel, AVX2 */
   if (p->run_ode && p->resample_dt > 0) { /* a draw and a right-hand side per step */
     double steps = ceil(p->t_max / p->resample_dt) + T;
     c[HS_PHASE_ODE] = steps * (c[HS_PHASE_POPULATION] + rhs) + T * 0.5 * lpop;
     c[HS_PHASE_ODE_FINAL] = maps + prune;
-  } else if (p->run_ode) {
-    c[HS_PHASE_ODE] = (5 * p->t_max + T) * rhs;
+  } else if (p->run_ode) { /* right-hand sides counted by bench_ode (issue 16) */
+    const hs_activation *act = hs_activation_find(p->activation);
+    double stiff = act && (act->trains_b || act->trains_lambda) && p->kappa > 1 ? sqrt(p->kappa) : 1;
+    double n = H * (K + H) + H + 1; /* bdf: each Jacobian is n right-hand sides */
+    double calls = strcmp(p->ode_method, "bdf") == 0 ? (30 + n / 2) * log1p(p->t_max)
+                                                     : 35 * pow(p->t_max, 0.45) * stiff;
+    c[HS_PHASE_ODE] = (calls + T) * (lpop_rhs + (p->noise_term ? 3e-9 * H * H * H : 0));
     c[HS_PHASE_ODE_FINAL] = maps + prune;
   }
   if (models && p->fresh_samples > 0) /* draw, then one loss per model */

@@ -1,0 +1,62 @@
+"""The ODE's right-hand side of numpy_ode.py (MODEL.md section 6, softmax,
+flipping(1, 2): Monte Carlo Lpop in the reduced representation, its
+gradient, N and the noise term) in PyTorch on one thread, float64 or
+float32, for bench/race.py. Exits with status 3 and a message when torch is
+absent.
+
+usage: torch_ode.py L H SECONDS float64|float32
+"""
+import sys
+import time
+
+try:
+    import torch
+except ImportError:
+    print("skip: python3-torch is not installed")
+    sys.exit(3)
+import numpy as np
+
+
+def make_rhs(N, L, H, dtype, K=2, b1=1.0, b2=2.0, eta_over_B=0.5, seed=1):
+    rng = np.random.default_rng(seed)
+    W = K + H
+    U = torch.tensor(rng.standard_normal((N, L, W)), dtype=dtype)
+    C = torch.tensor(np.stack([np.full(N, b1), b2 * rng.choice([-1.0, 1.0], N)], 1), dtype=dtype)
+
+    U2 = U.reshape(N * L, W)
+
+    @torch.no_grad()
+    def rhs(R):
+        a = (U2 @ R.T).reshape(N, L, H)
+        a[:, 0, :] += C @ R[:, :K].T
+        p = torch.softmax(a, dim=1)
+        alpha = p.mean(dim=2)
+        e = -alpha
+        e[:, 0] += 1
+        rbar = (p * e[:, :, None]).sum(dim=1)
+        g = -(2 / H) * p * (e[:, :, None] - rbar[:, None, :])
+        g2 = g.reshape(N * L, H)                          # 2-D products
+        gR = g2.T @ U2 / N
+        gR[:, :K] += g[:, 0, :].T @ C / N
+        Nm = g2.T @ g2 / N
+        dR = -gR
+        V = R[:, K:]
+        dR[:, K:] += 0.5 * eta_over_B * torch.linalg.solve(V, Nm).T
+        return dR
+
+    return rhs, W
+
+
+if __name__ == "__main__":
+    L, H, budget, name = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+    torch.set_num_threads(1)
+    dtype = {"float64": torch.float64, "float32": torch.float32}[name]
+    rhs, W = make_rhs(20000, L, H, dtype)
+    R = torch.tensor(np.random.default_rng(2).standard_normal((H, W)), dtype=dtype)
+    rhs(R)
+    best, t0 = float("inf"), time.perf_counter()
+    while time.perf_counter() - t0 < budget:
+        t1 = time.perf_counter()
+        rhs(R)
+        best = min(best, time.perf_counter() - t1)
+    print("torch %s rhs L=%d H=%d N=20000: ms %.3f" % (name, L, H, 1e3 * best))
