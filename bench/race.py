@@ -3,7 +3,9 @@ turns (round r starts with contender r mod n, so each sees every moment of
 a load change as often as the others). Per race it prints each contender's
 median, the median of the per-round ratios peer / headspec with their range
 (min-max over the rounds), and headspec's fraction of its floor (measured
-in the same call: bench_ode/bench_sgd).
+in the same call: bench_ode/bench_sgd). Kernels are timed in the thread's
+CPU time and whole processes in their CPU time, so that on a shared machine
+the time a contender waits for the core does not count against it.
 
   1. the ODE's right-hand side (N_mc = 20000) at L = 16, H = 8 and L = 8, H = 2:
      bench_ode rhs, numpy_ode.py rhs, torch_ode.py float64 and float32;
@@ -21,24 +23,31 @@ The PyTorch peers are skipped, with their message, when torch is absent.
 """
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 PY = "/usr/bin/python3"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run(argv, timeout=None):
-    """(stdout, wall seconds), or (None, message) when skipped (exit 3)."""
-    t0 = time.perf_counter()
+    """(stdout, CPU seconds of the process), or (None, message) when skipped
+    (exit 3) or timed out. CPU time, not wall time: on a shared machine the
+    time a contender waits for the core does not count against it."""
+    t0 = children_cpu()
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None, "timed out after %g s" % timeout
-    wall = time.perf_counter() - t0
+    wall = children_cpu() - t0
     if out.returncode == 3:
         return None, out.stdout.strip() or out.stderr.strip()
     if out.returncode != 0:
@@ -53,7 +62,7 @@ def number(text, key):
 
 def race(title, contenders, rounds, key=None, invert=False, timeout=None):
     """contenders: [(name, argv)], the first headspec's. key: the number to
-    read from the output (a time; invert: a rate); None: the wall time.
+    read from the output (a time; invert: a rate); None: the process CPU time.
     Returns {name: [values]} in seconds or ms as printed."""
     print("== %s (%d rounds, turns alternate)" % (title, rounds), flush=True)
     vals = {n: [] for n, _ in contenders}
@@ -157,7 +166,7 @@ def main():
         jr = job(os.path.join(tmp, "rk.yaml"), "softmax", 8, 2, 20000, 100, "rkf45")
         jb = job(os.path.join(tmp, "bdf.yaml"), "softmax", 8, 2, 20000, 100, "bdf")
         race("whole integration through the CLI: softmax L=8 H=2, N_mc=20000, t=100, "
-             "given start (process wall time)", [
+             "given start (process CPU time)", [
                  ("headspec rkf45", [cli, "run", "--fresh", "--quiet", jr]),
                  ("headspec bdf", [cli, "run", "--fresh", "--quiet", jb]),
                  ("numpy+scipy RK45", [PY, os.path.join(HERE, "numpy_ode.py"), "integrate",
@@ -173,7 +182,7 @@ def main():
                                     job(os.path.join(tmp, "k%g.yaml" % k), "softmax1", 8, 2,
                                         10000, 2000, "bdf", k)]) for k in (1, 10, 100)]
         vals, _ = race("softmax1 through the CLI: L=8 H=2, N_mc=10000, t=2000, given start, "
-                       "bdf (process wall time; ratios to kappa 1)", ks, max(3, rounds // 2))
+                       "bdf (process CPU time; ratios to kappa 1)", ks, max(3, rounds // 2))
         for k in (1, 10, 100):
             jk = job(os.path.join(tmp, "r%g.yaml" % k), "softmax1", 8, 2, 10000, 2000, "rkf45", k)
             text, wall = run([cli, "run", "--fresh", "--quiet", jk], timeout=60)

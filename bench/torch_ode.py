@@ -61,10 +61,10 @@ if __name__ == "__main__":
         rhs, W = make_rhs(20000, L, H, dtype, blas=blas)
         R = torch.tensor(np.random.default_rng(2).standard_normal((H, W)), dtype=dtype)
         rhs(R)
-        best, t0 = float("inf"), time.perf_counter()
-        while time.perf_counter() - t0 < budget / 2:
-            t1 = time.perf_counter()
+        best, t0 = float("inf"), time.thread_time()
+        while time.thread_time() - t0 < budget / 2:
+            t1 = time.thread_time()
             rhs(R)
-            best = min(best, time.perf_counter() - t1)
+            best = min(best, time.thread_time() - t1)
         results.append((1e3 * best, "matmul" if blas else "einsum"))
     print("torch %s rhs L=%d H=%d N=20000: ms %.3f (%s)" % ((name, L, H) + min(results)))

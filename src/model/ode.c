@@ -172,7 +172,9 @@ hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
     return hs_err_set(err, HS_ENOMEM, "out of memory for the ODE");
   }
   gsl_odeiv2_driver_set_nmax(ode->driver, MAX_STEPS);
-  hs_status st = cfg->method == HS_ODE_BDF ? create_cvode(ode, err) : HS_OK;
+  /* (the resampled Euler flow uses neither stepper) */
+  hs_status st = cfg->method == HS_ODE_BDF && !(cfg->resample_dt > 0) ? create_cvode(ode, err)
+                                                                       : HS_OK;
   if (st) {
     hs_ode_free(ode);
     return st;

@@ -358,7 +358,8 @@ static void estimate_costs(const hs_point *p, const hs_dist *dist, hs_point_cont
     c[HS_PHASE_ODE_FINAL] = maps + prune;
   } else if (p->run_ode) { /* right-hand sides counted by bench_ode (issue 16) */
     const hs_activation *act = hs_activation_find(p->activation);
-    double stiff = act && (act->trains_b || act->trains_lambda) && p->kappa > 1 ? sqrt(p->kappa) : 1;
+    int extras = act && (act->trains_b || act->trains_lambda); /* rkf45: kappa stiffens */
+    double stiff = extras && p->kappa > 1 ? sqrt(p->kappa) : 1;
     double n = H * (K + H) + H + 1; /* bdf: each Jacobian is n right-hand sides */
     double calls = strcmp(p->ode_method, "bdf") == 0 ? (30 + n / 2) * log1p(p->t_max)
                                                      : 35 * pow(p->t_max, 0.45) * stiff;
