@@ -19,9 +19,10 @@
  * every earlier result used; bdf (CVODE, variable order 1-5, Newton with a
  * difference-quotient dense Jacobian) takes steps set by accuracy rather
  * than by the fastest stable mode, for stiff flows (softmax1 or bsoftmax
- * with a large kappa) and long slow late phases; adams (CVODE, orders 1-12,
- * fixed-point) one or two right-hand sides a step on smooth non-stiff flows. */
-typedef enum { HS_ODE_RKF45, HS_ODE_BDF, HS_ODE_ADAMS } hs_ode_method;
+ * with a large kappa) and long slow late phases. Each Jacobian costs
+ * hs_ode_dim right-hand sides, so for short non-stiff runs at large H
+ * rkf45 stays as fast or faster. */
+typedef enum { HS_ODE_RKF45, HS_ODE_BDF } hs_ode_method;
 
 /* The method named name, or -1; and the names for messages. */
 int hs_ode_method_find(const char *name);
