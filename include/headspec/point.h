@@ -40,6 +40,7 @@ typedef struct hs_point {
   /* the ODE (MODEL.md section 6) */
   int run_ode, noise_term, ode_samples, antithetic;
   double ode_rtol, ode_atol;
+  char ode_method[HS_NAME_LEN];  /* adaptive stepper: "rkf45" or "bdf" (ode.h) */
   char ode_start[HS_NAME_LEN];   /* "sgd", "bayes" or "given" */
   hs_matrix start_m, start_Q, start_b;
   double start_noise;

@@ -21,12 +21,15 @@
 typedef struct hs_population {
   int L, H, K, N; /* H: the most heads evaluated; rows of R are K + H wide */
   int antithetic; /* samples 2i and 2i+1 are partners (u, -u) */
+  int reference;  /* 1: the slow per-sample path through attention.c's table
+                     (tests compare the vectorised kernels with it) */
   const hs_activation *act;
-  double *U;      /* N*L x (K+H) samples u_l (token 0 is the relevant one) */
-  double *C;      /* N x K feature weights */
-  double *S, *P, *G; /* scores, weights, score gradients of one chunk */
-  double *alpha, *e; /* of one chunk */
-  double *gbs, *work; /* H bias-gradient sums; 2H attention scratch */
+  /* Samples in blocks of 8 ("lanes", population_lanes.h): U is, per block,
+   * L x (K+H) x 8 (entry (l, w) of the block's 8 samples side by side;
+   * token 0 is the relevant one), C is K x 8; the lanes past N are 0. */
+  double *U, *C;
+  double *scratch; /* the lane kernel's scratch and accumulators */
+  double *u;       /* the per-sample path's scratch */
   hs_progress *progress; /* hears from every call (may be NULL) */
 } hs_population;
 

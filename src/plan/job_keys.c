@@ -8,6 +8,7 @@
 #include "headspec/attention.h"
 #include "headspec/dist.h"
 #include "headspec/job.h"
+#include "headspec/ode.h"
 #include "headspec/sgd.h"
 
 static const char *check_activation(const char *v) {
@@ -20,6 +21,9 @@ static const char *check_ode_start(const char *v) {
   return strcmp(v, "sgd") == 0 || strcmp(v, "bayes") == 0 || strcmp(v, "given") == 0
              ? NULL
              : "sgd bayes given";
+}
+static const char *check_ode_method(const char *v) {
+  return hs_ode_method_find(v) >= 0 ? NULL : hs_ode_method_names();
 }
 static const char *check_sampler(const char *v) {
   return hs_sgd_sampler_find(v) >= 0 ? NULL : hs_sgd_sampler_names();
@@ -106,6 +110,8 @@ const hs_key hs_job_keys[] = {
      "relative tolerance of the adaptive stepper"},
     {"ode", "atol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,
      "absolute tolerance of the adaptive stepper"},
+    {"ode", "method", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_method), 0, 0, "rkf45",
+     check_ode_method, "adaptive stepper: rkf45 (explicit) or bdf (implicit, for stiff or long runs)"},
     {"ode", "start", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_start), 0, 0, "sgd",
      check_ode_start, "sgd (its initialisation), bayes (the Bayes point) or given"},
     {"ode", "start_m", HS_KEY_MATRIX, 0, HS_READ_BY_GIVEN, OFF(start_m), -1e6, 1e6, "", NULL,

@@ -118,24 +118,37 @@ static hs_status judge(hs_point_context *ctx, hs_ode *ode, const double *y, int 
 
 static int runs(const hs_point *p) { return p->run_ode; }
 
-/* A right-hand side: Lpop with gradients, and an O(H^3) solve (~3 ns H^3)
- * when the noise term is on. */
+/* A right-hand side: Lpop with gradients in the lane kernel (~4 ns per
+ * sample, token and head, AVX2), and an O(H^3) solve (~3 ns H^3) when the
+ * noise term is on. */
 static double rhs_cost(const hs_point *p) {
   double H = p->H;
-  return hs_cost_lpop_head(p) * H + (p->noise_term ? 3e-9 * H * H * H : 0);
+  return (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
 }
 
-/* About five right-hand sides per unit of t (median 4-7 over the points of
- * jobs/paper/, 2-13 in all) and one Lpop per record; resampled, a draw of
- * the samples and a right-hand side per Euler step. */
+/* Right-hand sides to t_max, fitted to bench_ode's counts at t = 10..2000
+ * (L = 8, H = 2 and L = 16, H = 8): rkf45 ~35 t_max^0.45, more where a
+ * fast b or lambda (kappa > 1) holds the step; bdf ~(30 + n/2) ln(1 + t_max),
+ * each Jacobian costing n = dim right-hand sides. */
+static double rhs_calls(const hs_point *p, int K) {
+  const hs_activation *act = hs_activation_find(p->activation);
+  double stiff = act && (act->trains_b || act->trains_lambda) && p->kappa > 1 ? pow(p->kappa, 0.8) : 1;
+  double n = (double)hs_ode_dim(p->H, K);
+  if (strcmp(p->ode_method, "bdf") == 0) return (30 + n / 2) * log1p(p->t_max);
+  return 35 * pow(p->t_max, 0.45) * stiff;
+}
+
+/* The right-hand sides and one Lpop per record; resampled, a draw of the
+ * samples and a right-hand side per Euler step. */
 static double cost(const hs_point *p, const hs_dist *dist) {
   double T = p->records, lpop = hs_cost_lpop_head(p) * p->H;
-  double records = T * hs_cost_attention(p, dist->K);
+  double records = T * (0.5 * lpop + hs_cost_attention(p, dist->K));
   if (p->resample_dt > 0) {
     double steps = ceil(p->t_max / p->resample_dt) + T;
-    return steps * (hs_phase_population.cost(p, dist) + rhs_cost(p)) + T * 0.5 * lpop + records;
+    double rhs = lpop + (p->noise_term ? 3e-9 * p->H * p->H * p->H : 0);
+    return steps * (hs_phase_population.cost(p, dist) + rhs) + records;
   }
-  return (5 * p->t_max + T) * rhs_cost(p) + records;
+  return rhs_calls(p, dist->K) * rhs_cost(p) + records;
 }
 
 static hs_status run(hs_point_context *ctx, hs_err *err) {
@@ -143,7 +156,9 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   int H = p->H, K = ctx->dist.K, T = ctx->res->shape.T;
   double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
   if (!y) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
+  int method = hs_ode_method_find(p->ode_method);
+  hs_ode_config cfg = {.method = method < 0 ? HS_ODE_RKF45 : (hs_ode_method)method,
+                       .eta_over_B = p->eta / p->B, .kappa = p->kappa,
                        .noise_term = p->noise_term, .rtol = p->ode_rtol,
                        .atol = p->ode_atol, .poll = poll, .poll_user = ctx,
                        .resample_dt = p->resample_dt, .dist = &ctx->dist,
