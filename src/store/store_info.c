@@ -1,19 +1,21 @@
 /* store_info.c: `headspec info`, a summary of a results file (store.h).
  * The file is read through its own plan (from the job text it stores) and
  * checked against it first, so nothing is sized from an unchecked object. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "store_impl.h"
 
 typedef struct file_summary {
   const hs_plan *plan;
   long n;
-  signed char *status;
+  const signed char *status;
   int *rank;
   double *started, *finished;
-  char *message; /* n x HS_MESSAGE_LEN */
+  char *message; /* the first 10 failed points' messages, HS_MESSAGE_LEN each */
 } file_summary;
 
 /* How many ranks stored points, and the five busiest. */
@@ -71,7 +73,7 @@ static void print_summary(const file_summary *s, FILE *out) {
       char label[HS_LABEL_LEN];
       hs_plan_label(s->plan, i, label, sizeof label);
       fprintf(out, "failed point %ld (%s): %.*s\n", i, label, HS_MESSAGE_LEN,
-              s->message + i * HS_MESSAGE_LEN);
+              s->message + shown * HS_MESSAGE_LEN);
       shown++;
     }
   for (long i = 0, shown = 0; i < s->n && shown < 5 && count[HS_POINT_PENDING] <= 5; i++)
@@ -95,44 +97,86 @@ static void print_header(hid_t f, const char *path, FILE *out) {
   for (int k = 0; k < 4; k++) free(v[k]);
 }
 
-static hs_status summarise(hid_t f, const hs_plan *plan, const char *path, FILE *out,
+/* The messages of the first failed points, read row by row (the whole
+ * column would be 256 bytes a point). */
+static void read_messages(hid_t f, file_summary *s) {
+  hid_t d = H5Dopen2(f, "grid/message", H5P_DEFAULT), ch = hs_h5_char();
+  for (long i = 0, shown = 0; d >= 0 && i < s->n && shown < 10; i++)
+    if (s->status[i] == HS_POINT_FAILED) {
+      char *m = s->message + shown++ * HS_MESSAGE_LEN;
+      if (hs_h5_rows(d, ch, i, 1, m, 0) < 0) snprintf(m, HS_MESSAGE_LEN, "(unreadable)");
+    }
+  H5Tclose(ch);
+  if (d >= 0) H5Dclose(d);
+}
+
+static hs_status summarise(hid_t f, const hs_existing *ex, const char *path, FILE *out,
                            hs_err *err) {
-  file_summary s = {.plan = plan, .n = hs_plan_n_points(plan)};
+  file_summary s = {.plan = ex->plan, .n = hs_plan_n_points(ex->plan), .status = ex->status};
   size_t n = (size_t)s.n;
-  s.status = malloc(n);
   s.rank = malloc(n * sizeof *s.rank);
   s.started = malloc(n * sizeof *s.started);
   s.finished = malloc(n * sizeof *s.finished);
-  s.message = malloc(n * HS_MESSAGE_LEN);
-  hid_t ch = hs_h5_char();
-  int bad = !s.status || !s.rank || !s.started || !s.finished || !s.message ||
-            hs_h5_read_all(f, "grid/status", H5T_NATIVE_SCHAR, s.status) ||
+  s.message = calloc(10, HS_MESSAGE_LEN);
+  int bad = !s.rank || !s.started || !s.finished || !s.message ||
             hs_h5_read_all(f, "grid/rank", H5T_NATIVE_INT, s.rank) ||
             hs_h5_read_all(f, "grid/started", H5T_NATIVE_DOUBLE, s.started) ||
-            hs_h5_read_all(f, "grid/finished", H5T_NATIVE_DOUBLE, s.finished) ||
-            hs_h5_read_all(f, "grid/message", ch, s.message);
-  H5Tclose(ch);
+            hs_h5_read_all(f, "grid/finished", H5T_NATIVE_DOUBLE, s.finished);
   hs_status st = bad ? hs_err_set(err, HS_EIO, "%s: cannot read the /grid table", path) : HS_OK;
   if (!st) {
+    read_messages(f, &s);
     print_header(f, path, out);
     print_summary(&s, out);
   }
-  free(s.status), free(s.rank), free(s.started), free(s.finished), free(s.message);
+  free(s.rank), free(s.started), free(s.finished), free(s.message);
   return st;
 }
 
-hs_status hs_store_info(const char *path, FILE *out, hs_err *err) {
+/* What the checksums found: with verify, every damaged point by name. */
+static hs_status print_damage(const hs_existing *ex, const char *path, int verify, FILE *out,
+                              hs_err *err) {
+  const hs_damage *d = &ex->damage;
+  if (d->unverified) {
+    fprintf(out, "checksums: none (written by an older headspec): its points cannot be "
+            "verified; `headspec run` rewrites it with checksums\n");
+    return HS_OK;
+  }
+  if (!d->n) {
+    if (verify)
+      fprintf(out, "verified: every object matches the job the file stores, and every stored "
+              "point matches its checksum\n");
+    return HS_OK;
+  }
+  long shown = verify ? d->n : 5;
+  for (long k = 0; k < d->n && k < shown; k++) {
+    char label[HS_LABEL_LEN];
+    hs_plan_label(ex->plan, d->point[k], label, sizeof label);
+    fprintf(out, "damaged point %ld (%s): its stored data does not match its checksum\n",
+            d->point[k], label);
+  }
+  if (shown < d->n) fprintf(out, "... and %ld more damaged points (headspec verify lists them)\n",
+                            d->n - shown);
+  return hs_err_set(err, HS_EIO, "%s: %ld damaged point%s (counted as pending above); `headspec "
+                    "run` with the same job computes them again", path, d->n,
+                    d->n == 1 ? "" : "s");
+}
+
+hs_status hs_store_info(const char *path, int verify, FILE *out, hs_err *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return hs_err_set(err, HS_EIO, "%s: %s", path, strerror(errno));
   hs_existing ex;
-  hs_status st = hs_existing_read(path, &ex, err); /* the plan, checked against the file */
+  hs_status st = hs_existing_read(path, &ex, err); /* checked whole against its plan */
   if (st) return st;
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   st = f < 0 ? hs_err_set(err, HS_EIO, "%s: cannot open", path)
-             : summarise(f, ex.plan, path, out, err);
+             : summarise(f, &ex, path, out, err);
   if (!st && ex.older)
     fprintf(out, "written by an older headspec: %d datasets of this version's layout are "
             "missing; `headspec run` rewrites the file in it (fields it lacks stay NaN)\n",
             ex.older);
+  if (!st) st = print_damage(&ex, path, verify, out, err);
   if (f >= 0) H5Fclose(f);
   hs_existing_free(&ex);
   return st;
