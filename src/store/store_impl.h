@@ -128,6 +128,10 @@ void hs_damage_free(hs_damage *dmg);
 hs_status hs_vlen_read(hid_t file, const char *name, long n, char ***out, const char *path,
                        hs_err *err);
 void hs_vlen_free(char **s, long n);
+/* Every string heap collection of the file at path (found by its signature)
+ * is whole and numbered in order, as written: for `verify`, before libhdf5
+ * reads the attributes whose strings and references live there. */
+hs_status hs_vlen_scan(const char *path, hs_err *err);
 
 /* ---- store_path.c ---- */
 /* Refuse an output that exists and is not a regular file, or an unwritable

@@ -517,6 +517,24 @@ static hs_status check_index(hid_t file, const char *name, long n, const long *w
   return st;
 }
 
+/* A dimension without values (grid/message_char) holds zeros, as created. */
+static hs_status check_bare_dimension(hid_t file, const hs_run_column *col, const char *path,
+                                      hs_err *err) {
+  char name[64];
+  snprintf(name, sizeof name, "%s_char", col->path);
+  hsize_t dim = (hsize_t)col->width;
+  float *v = calloc(dim, sizeof *v);
+  hs_status st = v ? hs_h5_check(file, name, H5T_FLOAT, 4, 1, &dim, path, err)
+                   : hs_err_set(err, HS_ENOMEM, "out of memory");
+  if (!st && hs_h5_read_all(file, name, H5T_NATIVE_FLOAT, v))
+    st = hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name);
+  for (hsize_t i = 0; !st && i < dim; i++)
+    if (v[i] != 0 || signbit(v[i])) st = hs_err_set(err, HS_EIO, "%s: /%s[%llu] is %g, not 0 (damaged)",
+                                                     path, name, (unsigned long long)i, v[i]);
+  free(v);
+  return st;
+}
+
 static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, int *older,
                             hs_err *err) {
   long n = hs_plan_n_points(plan);
@@ -548,6 +566,8 @@ static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, i
   if (!st) st = check_strings(file, plan, "grid/group", group_name, NULL, path, err);
   if (!st) st = check_strings(file, plan, "grid/label", label, NULL, path, err);
   if (!st) st = check_index(file, "grid/point", n, NULL, path, err);
+  for (int c = 0; !st && c < HS_N_GRID_RUN; c++)
+    if (hs_grid_run[c].kind == HS_RUN_CHAR) st = check_bare_dimension(file, &hs_grid_run[c], path, err);
   return st;
 }
 

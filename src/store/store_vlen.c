@@ -49,7 +49,7 @@ static void free_collection(collection *c) {
 
 /* Read and check the collection at addr: signature, version, size within
  * the file, and a chain of objects that fills it exactly. */
-static int parse_collection(heap_reader *h, uint64_t addr, collection *c) {
+static int parse_collection(heap_reader *h, uint64_t addr, collection *c, int strict) {
   memset(c, 0, sizeof *c);
   unsigned char head[COLLECTION_HEAD];
   if (addr > h->file_size || h->file_size - addr < COLLECTION_HEAD ||
@@ -71,7 +71,7 @@ static int parse_collection(heap_reader *h, uint64_t addr, collection *c) {
     return -1;
   }
   for (uint32_t k = 0; k < c->n_objects; k++) c->length[k] = UINT64_MAX;
-  uint64_t p = COLLECTION_HEAD;
+  uint64_t p = COLLECTION_HEAD, last = 0;
   while (c->size - p >= OBJECT_HEAD) { /* a tail shorter than a header is unused */
     uint64_t index = le(c->bytes + p, 2), len = le(c->bytes + p + 8, 8);
     if (index == 0) { /* free space: the rest of the collection */
@@ -82,6 +82,7 @@ static int parse_collection(heap_reader *h, uint64_t addr, collection *c) {
     if (len > c->size || need > c->size - p || index >= c->n_objects ||
         c->length[index] != UINT64_MAX)
       break;
+    if (strict && index != ++last) break; /* written once, so numbered in order */
     c->offset[index] = p + OBJECT_HEAD;
     c->length[index] = len;
     p += need;
@@ -106,7 +107,7 @@ static collection *find_collection(heap_reader *h, uint64_t addr) {
     h->c = grown, h->cap = cap;
   }
   collection c;
-  if (parse_collection(h, addr, &c)) return NULL;
+  if (parse_collection(h, addr, &c, 0)) return NULL;
   memmove(h->c + lo + 1, h->c + lo, sizeof *h->c * (size_t)(h->n - lo));
   h->c[lo] = c;
   h->n++;
@@ -192,5 +193,35 @@ hs_status hs_vlen_read(hid_t file, const char *name, long n, char ***out, const 
   close(h.fd);
   if (st) hs_vlen_free(s, n);
   else *out = s;
+  return st;
+}
+
+hs_status hs_vlen_scan(const char *path, hs_err *err) {
+  heap_reader h = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+  struct stat sb;
+  if (h.fd < 0 || fstat(h.fd, &sb) != 0) {
+    if (h.fd >= 0) close(h.fd);
+    return hs_err_set(err, HS_EIO, "%s: cannot read it", path);
+  }
+  h.file_size = (uint64_t)sb.st_size;
+  enum { CHUNK = 1 << 20 };
+  unsigned char *buf = malloc(CHUNK + 8);
+  hs_status st = buf ? HS_OK : hs_err_set(err, HS_ENOMEM, "out of memory");
+  for (uint64_t at = 0; !st && at < h.file_size; at += CHUNK) {
+    ssize_t got = pread(h.fd, buf, CHUNK + 4, (off_t)at);
+    for (ssize_t i = 0; !st && i + 5 <= got; i++) {
+      unsigned char *m = memchr(buf + i, 'G', (size_t)(got - i));
+      if (!m) break;
+      i = m - buf;
+      if (i + 5 > got || memcmp(m, "GCOL\1", 5) != 0) continue;
+      collection c;
+      if (parse_collection(&h, at + (uint64_t)i, &c, 1))
+        st = hs_err_set(err, HS_EIO, "%s: the string heap at byte %llu is damaged", path,
+                        (unsigned long long)(at + (uint64_t)i));
+      else free_collection(&c);
+    }
+  }
+  free(buf);
+  close(h.fd);
   return st;
 }
