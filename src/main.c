@@ -93,8 +93,9 @@ static int cmd_validate(const char *path) {
     if (rep.finished_swap)
       printf("output: %s was being swapped for its grown file when a run was killed: run "
              "completes the swap first\n", hs_plan_output(plan));
-    printf("output: %s is new%s; %ld points to compute\n", hs_plan_output(plan),
-           rep.created_dir ? " (its directory will be created)" : "", rep.to_compute);
+    printf("output: %s is new%s; %ld points to compute; the file will take about %.3g MB\n",
+           hs_plan_output(plan), rep.created_dir ? " (its directory will be created)" : "",
+           rep.to_compute, rep.file_bytes / 1e6);
   } else {
     printf("output: %s exists: %ld points %s, %ld to compute\n", hs_plan_output(plan),
            rep.reused,
@@ -103,6 +104,8 @@ static int cmd_validate(const char *path) {
            : rep.grown  ? "reused (it will be rewritten with the new points)"
                         : "done",
            rep.to_compute);
+    if (rep.file_bytes > 0)
+      printf("output: a new file of about %.3g MB will be made beside it\n", rep.file_bytes / 1e6);
     if (rep.damaged)
       printf("damaged: %ld done points do not match their checksums and will be computed "
              "again: %s\n", rep.damaged, rep.damaged_text);

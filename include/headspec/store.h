@@ -53,6 +53,7 @@ typedef struct hs_store_report {
   char moved_to[4200];    /* where the old file went ("" if nowhere) */
   int finished_swap;      /* a grow killed while swapping the files was completed */
   int unverified;         /* the file has no checksums (an older headspec's) */
+  double file_bytes;      /* the size of the file to make (0: none to make) */
   long damaged;           /* done points whose data fails its checksum: recomputed */
   char damaged_text[2048]; /* the first of them, "point 3 (seed=2); ..." */
 } hs_store_report;

@@ -10,7 +10,18 @@
 
 #include "plan_impl.h"
 
-/* Key k's j-th value as exact text (17 digits: equal text, equal bits). */
+/* x in the fewest digits that read back as x (1e-06, not
+ * 9.9999999999999995e-07): equal text, equal bits. */
+static int shortest(char *buf, size_t len, double x) {
+  int n = 0;
+  for (int digits = 15; digits <= 17; digits++) {
+    n = snprintf(buf, len, "%.*g", digits, x);
+    if (strtod(buf, NULL) == x || x != x) break;
+  }
+  return n;
+}
+
+/* Key k's j-th value as exact text (equal text, equal bits). */
 static void value_text(const hs_job *job, int k, int j, char *buf, size_t len) {
   const hs_key_values *kv = &job->values[k];
   switch (hs_job_keys[k].type) {
@@ -19,10 +30,11 @@ static void value_text(const hs_job *job, int k, int j, char *buf, size_t len) {
     case HS_KEY_MATRIX: {
       size_t used = (size_t)snprintf(buf, len, "%dx%d:", kv->rows, kv->cols);
       for (int e = 0; e < kv->rows * kv->cols && used < len; e++)
-        used += (size_t)snprintf(buf + used, len - used, "%.17g,", kv->mat[e]);
+        used += (size_t)shortest(buf + used, len - used, kv->mat[e]),
+        used += used < len ? (size_t)snprintf(buf + used, len - used, ",") : 0;
       return;
     }
-    default: snprintf(buf, len, "%.17g", kv->num[j]); return;
+    default: shortest(buf, len, kv->num[j]); return;
   }
 }
 

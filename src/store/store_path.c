@@ -44,6 +44,19 @@ static void existing_ancestor(const char *dir, char *buf, size_t len) {
   }
 }
 
+/* Whether a file can be made in dir: tried (access() says yes to root on
+ * a directory it may not write, e.g. read-only mounts, some network file
+ * systems), so that validate finds what run would. */
+static int can_create_in(const char *dir) {
+  char probe[4200];
+  snprintf(probe, sizeof probe, "%.4000s/.headspec-probe-%ld", dir, (long)getpid());
+  int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return errno == EEXIST;
+  close(fd);
+  unlink(probe);
+  return 1;
+}
+
 hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, hs_err *err) {
   *created_dir = 0;
   char copy[4096], dir[4096]; /* the plan keeps the path shorter */
@@ -72,7 +85,7 @@ hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, 
   }
   if (!S_ISDIR(sb.st_mode))
     return hs_err_set(err, HS_EINPUT, "%s: %s is not a directory", out, dir);
-  if (access(dir, W_OK | X_OK) != 0)
+  if (access(dir, W_OK | X_OK) != 0 || !can_create_in(dir))
     return hs_err_set(err, HS_EIO, "%s: the directory %s is not writable", out, dir);
   return HS_OK;
 }

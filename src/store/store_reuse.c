@@ -314,6 +314,7 @@ static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_rep
   struct stat sb;
   rep->exists = stat(out, &sb) == 0;
   rep->to_compute = hs_plan_n_points(plan);
+  if (!rep->exists || fresh) rep->file_bytes = hs_store_file_bytes(plan);
   if (!rep->exists || fresh) {
     if (dry_run) return hs_store_check_space(out, hs_store_file_bytes(plan), err);
     return create_whole(plan, NULL, NULL, rep, err);
@@ -323,6 +324,7 @@ static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_rep
   st = hs_existing_read(out, &ex, err);
   if (!st) report_damage(&ex, rep);
   if (!st) st = judge_existing(plan, &ex, &m, rep, err);
+  if (!st && rep->grown) rep->file_bytes = hs_store_file_bytes(plan);
   if (!st && rep->grown && dry_run) st = hs_store_check_space(out, hs_store_file_bytes(plan), err);
   if (!st && rep->grown && !dry_run) st = create_whole(plan, &ex, &m, rep, err);
   if (!st && !rep->grown && ex.damage.n && !dry_run) st = reset_damaged(out, &ex, err);
