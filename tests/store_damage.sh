@@ -93,4 +93,13 @@ cp ref.h5 half.h5; job half.h5 "[1, 2, 3]" >half.yaml; echo "half made" >half.h5
 "$headspec" run --quiet half.yaml 2>run.log; ok $? "a leftover .creating: runs ($(cat run.log))"
 [ ! -e half.h5.creating ] && same grown_ref.h5 half.h5; ok $? "and is made again"
 
+# ---- a file of layout revision 2 (no checksums) is upgraded with them ----------
+cp ref.h5 rev2.h5; job rev2.h5 "[1, 2]" >rev2.yaml
+$py -c "import h5py; f = h5py.File('rev2.h5', 'r+'); del f['grid/checksum']; f.attrs['layout_revision'] = 2"
+"$headspec" verify rev2.h5 >verify.log 2>&1; code=$?
+[ $code -eq 0 ] && grep -q "checksums: none" verify.log; ok $? "a revision 2 file verifies, saying it has no checksums (exit $code)"
+"$headspec" run --quiet rev2.yaml 2>run.log; ok $? "run upgrades it: $(cat run.log)"
+"$headspec" verify rev2.h5 >verify.log 2>&1; ok $? "the upgraded file verifies with checksums: $(tail -1 verify.log)"
+grep -q "^verified" verify.log && same ref.h5 rev2.h5; ok $? "and holds the same results"
+
 finish store_damage

@@ -3,7 +3,7 @@
 the damage found, never crashed on (ctest store_fuzz; in a scratch directory).
 
 A real small results file (a finished job of 4 points) has one byte changed
-at each of N positions (default 300): half in its metadata (object headers,
+at each of N positions (default 200): half in its metadata (object headers,
 heaps, B-trees: everything that is not a dataset's raw data), half in the raw
 data of its datasets, chosen by a fixed seed. For each damaged copy:
   - `headspec verify` (and, on every 3rd copy, `headspec info`) end with 0
@@ -14,7 +14,7 @@ data of its datasets, chosen by a fixed seed. For each damaged copy:
     attribute), is what the undamaged file gives: damage is never read
     silently;
   - 1 (refused, or damaged points listed) with a message "headspec: ...";
-  - on every 12th copy, `headspec run` of the job ends with 0, 1 or 2, and
+  - on every 20th copy, `headspec run` of the job ends with 0, 1 or 2, and
     when it ends with 0 the file holds the undamaged file's results bit for
     bit (damaged points were computed again, never copied; the wall times
     aside).
@@ -119,7 +119,7 @@ def raw_ranges(path):
 
 def main():
     headspec = os.path.abspath(sys.argv[1])
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     import tempfile
     scratch = tempfile.TemporaryDirectory()
     os.chdir(scratch.name)
@@ -169,7 +169,7 @@ def main():
                                  % (what, ", ".join(sorted(diff)[:5])))
         elif v.returncode == 1:
             counts["refused"] += 1
-        if k % 12 == 0:
+        if k % 20 == 0:
             counts["run"] += 1
             with open("bad.yaml", "w") as f:
                 f.write(JOB.format(out=name))
