@@ -17,6 +17,7 @@ static const char usage[] =
     "usage: headspec run [--restart] [--quiet] JOB.yaml\n"
     "       headspec validate JOB.yaml\n"
     "       headspec info RESULTS.h5\n"
+    "       headspec verify RESULTS.h5\n"
     "       headspec --help | --version\n"
     "\n"
     "  run       run every pending point of the job's grid into its results\n"
@@ -28,9 +29,14 @@ static const char usage[] =
     "  validate  check a job file; print the grid, a cost estimate and what\n"
     "            run would do with an existing results file\n"
     "  info      summarise a results file: points done, failed, pending\n"
+    "            (having checked it as verify does; damaged points counted)\n"
+    "  verify    check a results file whole: every object against the job it\n"
+    "            stores, every point's data against its checksum; lists each\n"
+    "            damaged point (run computes them again); exit 1 if any\n"
     "\n"
     "exit status: 0 all points done, 1 some point failed or an I/O error,\n"
-    "             2 bad command line or job file, 3 interrupted (run again)\n";
+    "             2 bad command line or job file, 3 interrupted by SIGINT, SIGTERM\n"
+    "             or SIGUSR1 (done points are kept: run again to resume)\n";
 
 static hs_plan *load_plan(const char *path, int verbose) {
   hs_err err;
@@ -116,8 +122,12 @@ static int cmd_validate(const char *path) {
     fprintf(stderr, "headspec: %s\n", err.msg);
     code = err.code == HS_EIO ? EXIT_FAILED : EXIT_USAGE;
   } else if (!rep.exists) {
-    printf("output: %s is new%s; %ld points to compute\n", hs_plan_output(plan),
-           rep.created_dir ? " (its directory will be created)" : "", rep.to_compute);
+    if (rep.finished_swap)
+      printf("output: %s was being swapped for its grown file when a run was killed: run "
+             "completes the swap first\n", hs_plan_output(plan));
+    printf("output: %s is new%s; %ld points to compute; the file will take about %.3g MB\n",
+           hs_plan_output(plan), rep.created_dir ? " (its directory will be created)" : "",
+           rep.to_compute, rep.file_bytes / 1e6);
   } else {
     printf("output: %s exists: %ld points %s, %ld to compute\n", hs_plan_output(plan),
            rep.reused,
@@ -126,17 +136,22 @@ static int cmd_validate(const char *path) {
            : rep.grown  ? "reused (it will be rewritten with the new points)"
                         : "done",
            rep.to_compute);
+    if (rep.file_bytes > 0)
+      printf("output: a new file of about %.3g MB will be made beside it\n", rep.file_bytes / 1e6);
+    if (rep.damaged)
+      printf("damaged: %ld done points do not match their checksums and will be computed "
+             "again: %s\n", rep.damaged, rep.damaged_text);
   }
   hs_store_finalize();
   hs_plan_free(plan);
   return code;
 }
 
-static int cmd_info(const char *path) {
+static int cmd_info(const char *path, int verify) {
   hs_err err;
   hs_err_clear(&err);
   int code = EXIT_DONE;
-  if (hs_store_info(path, stdout, &err)) {
+  if (hs_store_info(path, verify, stdout, &err)) {
     fprintf(stderr, "headspec: %s\n", err.msg);
     code = EXIT_FAILED;
   }
@@ -219,8 +234,9 @@ int main(int argc, char **argv) {
     return EXIT_DONE;
   }
   if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2, argc, argv);
-  if ((strcmp(argv[1], "validate") == 0 || strcmp(argv[1], "info") == 0) && argc == 3)
-    return argv[1][0] == 'v' ? cmd_validate(argv[2]) : cmd_info(argv[2]);
+  if (strcmp(argv[1], "validate") == 0 && argc == 3) return cmd_validate(argv[2]);
+  if (strcmp(argv[1], "info") == 0 && argc == 3) return cmd_info(argv[2], 0);
+  if (strcmp(argv[1], "verify") == 0 && argc == 3) return cmd_info(argv[2], 1);
   fprintf(stderr, "headspec: unknown command or arguments: '%s'\n%s", argv[1], usage);
   return EXIT_USAGE;
 }

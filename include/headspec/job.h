@@ -63,6 +63,9 @@ extern const hs_key hs_job_keys[];
 extern const int hs_n_job_keys;
 
 /* The values one key takes in a job. */
+/* Values a swept key may list (the plan numbers them in 16 bits). */
+enum { HS_MAX_VALUES = 65534 };
+
 typedef struct hs_key_values {
   int n;                       /* 1 unless swept */
   int line;                    /* where it was given (0: default) */

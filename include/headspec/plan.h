@@ -33,7 +33,10 @@ enum {
                                for the suffixes the store adds (.old-DATE) */
   HS_MAX_OUTPUT_PATH = 4000
 };
-#define HS_MAX_POINTS 1000000L /* a larger grid is almost surely a mistake */
+/* Points are numbered by int (the sweep's messages); memory is the real
+ * limit: the plan holds 2 bytes per job key and point (about 100 bytes a
+ * point), a run's rank 0 about as much again (docs/RESULTS.md, "Limits"). */
+#define HS_MAX_POINTS 2147483647L
 
 /* The points of one result shape: one results group of the file. */
 typedef struct hs_plan_group {

@@ -164,6 +164,46 @@ static hs_status parse_matrix(parser *ps, const hs_key *k, struct fy_node *n,
   return HS_OK;
 }
 
+/* Sorting a list's values (by value, then position) to find repeats. */
+typedef struct ranked {
+  const hs_key_values *kv;
+  int type, i;
+} ranked;
+
+static int by_value(const void *a, const void *b) {
+  const ranked *x = a, *y = b;
+  int c = x->type == HS_KEY_NAME ? strcmp(x->kv->word[x->i], y->kv->word[y->i])
+          : x->kv->num[x->i] < y->kv->num[y->i] ? -1
+          : x->kv->num[x->i] > y->kv->num[y->i] ? 1 : 0;
+  return c ? c : x->i - y->i;
+}
+
+/* A repeated value would repeat points: refused, naming the first value
+ * that repeats an earlier one (sorted: O(n log n), not O(n^2)). */
+static hs_status check_repeats(parser *ps, const hs_key *k, const hs_key_values *kv,
+                               struct fy_node *n, int line) {
+  if (kv->n < 2) return HS_OK;
+  ranked *r = malloc(sizeof *r * (size_t)kv->n);
+  if (!r) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+  for (int i = 0; i < kv->n; i++) r[i] = (ranked){kv, k->type, i};
+  qsort(r, (size_t)kv->n, sizeof *r, by_value);
+  int first = -1, of = -1; /* the smallest position equal to an earlier value */
+  for (int a = 0, b; a < kv->n; a = b) {
+    for (b = a + 1; b < kv->n && (k->type == HS_KEY_NAME
+                                      ? strcmp(kv->word[r[a].i], kv->word[r[b].i]) == 0
+                                      : kv->num[r[a].i] == kv->num[r[b].i]);
+         b++) {}
+    if (b - a > 1 && (first < 0 || r[a + 1].i < first)) first = r[a + 1].i, of = r[a].i;
+  }
+  free(r);
+  if (first < 0) return HS_OK;
+  void *it = NULL;
+  struct fy_node *item = NULL;
+  for (int i = 0; i <= first; i++) item = fy_node_sequence_iterate(n, &it);
+  return fail(ps, node_line(item, line), "'%s': value %d repeats value %d", k->name, first + 1,
+              of + 1);
+}
+
 /* One value (scalar) or a list of values (a swept key). */
 static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
   const hs_key *k = &hs_job_keys[ki];
@@ -188,6 +228,8 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
   if (kv->n < 1)
     return fail(ps, line, "'%s' is an empty list: a swept key needs values",
                 k->name);
+  if (kv->n > HS_MAX_VALUES) /* before reading them: a huge list is refused at once */
+    return fail(ps, line, "'%s' has more than %d values", k->name, HS_MAX_VALUES);
   kv->num = calloc((size_t)kv->n, sizeof *kv->num);
   kv->word = calloc((size_t)kv->n, sizeof *kv->word);
   if (!kv->num || !kv->word) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
@@ -200,14 +242,9 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
                       ? parse_word(ps, k, item, line, kv->word[i])
                       : parse_number(ps, k, item, line, &kv->num[i]);
     if (s) return s;
-    for (int j = 0; j < i && !kv->zip; j++) /* a repeated value would repeat points
-                                                (zipped: the tuples may not repeat) */
-      if (k->type == HS_KEY_NAME ? strcmp(kv->word[j], kv->word[i]) == 0
-                                 : kv->num[j] == kv->num[i])
-        return fail(ps, node_line(item, line), "'%s': value %d repeats value %d",
-                    k->name, i + 1, j + 1);
   }
-  return HS_OK;
+  /* zipped: values may repeat, the tuples may not (checked with the zip) */
+  return kv->zip ? HS_OK : check_repeats(ps, k, kv, n, line);
 }
 
 static hs_status parse_section(parser *ps, const char *section,
