@@ -209,7 +209,7 @@ static void test_create_write_read(const hs_plan *plan) {
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
-  CHECK(hs_store_info(out, f, &err) == HS_OK, "info: %s", err.msg);
+  CHECK(hs_store_info(out, 0, f, &err) == HS_OK, "info: %s", err.msg);
   fclose(f);
   CHECK(text && strstr(text, "points: 4 total, 2 done, 1 failed, 1 pending"), "info says:\n%s",
         text ? text : "");
