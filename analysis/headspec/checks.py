@@ -11,10 +11,9 @@ lists them in the order they run, right after the file is opened and
 before any result is read. A further verification (a checksum of the
 datasets, say) is one more function in that list; `view` is the opened
 Results (its `path`, `n_points`, `job_text`, `key_order`, `column(name)`,
-`groups`, `group_points(group)` and `h5` are what the checks use).
+`groups`, `group_points(group)`, `distinct(name)` are what the checks use).
 """
 import numpy as np
-import pandas as pd
 
 
 class FormatError(ValueError):
@@ -38,44 +37,46 @@ def check_status(view):
                         "2 failed)" % (view.path, i, status[i]))
 
 
-def expected_rows(groups):
-    """The row of each point in its results group: points in grid order,
-    each group's rows numbered 0, 1, ... (the C side's hs_plan_row_of).
-    groups: the group of each point (any hashable codes)."""
-    codes, _ = pd.factorize(np.asarray(groups), use_na_sentinel=False)
-    return pd.Series(codes).groupby(codes).cumcount().to_numpy(dtype=np.int64)
-
-
 def check_rows(view):
-    """Each point's /grid/row is its row in its group, the group exists,
-    and the group's own point index at that row names the point back."""
+    """Each results group lists its points (results/<group>/point) in grid
+    order, every point in exactly one group, and /grid/row[i] is point i's
+    row there (the C side's check_rows: the row of the job's plan)."""
+    n = view.n_points
+    group_of = np.full(n, -1, dtype=np.int64)
+    position = np.full(n, -1, dtype=np.int64)
+    for code, gname in enumerate(view.groups):
+        points = view.group_points(gname)
+        if points is None:  # format 1 without it: the grid's own word
+            points = np.flatnonzero(view.column("group") == gname)
+        points = np.asarray(points, dtype=np.int64)
+        where = "%s: /results/%s/point" % (view.path, gname)
+        out = np.flatnonzero((points < 0) | (points >= n))
+        if out.size:
+            r = int(out[0])
+            raise GridError("%s[%d] is %d, not a point of the grid (0..%d)" % (
+                where, r, points[r], n - 1))
+        back = np.flatnonzero(np.diff(points) <= 0)
+        if back.size:
+            r = int(back[0]) + 1
+            raise GridError("%s[%d] is %d after %d: a group's rows are its points in grid "
+                            "order" % (where, r, points[r], points[r - 1]))
+        twice = np.flatnonzero(group_of[points] >= 0)
+        if twice.size:
+            i = int(points[twice[0]])
+            raise GridError("%s: point %d is in results groups %s and %s" % (
+                view.path, i, view.groups[group_of[i]], gname))
+        group_of[points] = code
+        position[points] = np.arange(len(points))
+    alone = np.flatnonzero(group_of < 0)
+    if alone.size:
+        raise GridError("%s: point %d is in no results group" % (view.path, int(alone[0])))
     row = np.asarray(view.column("row"), dtype=np.int64)
-    group = view.column("group")
-    want = expected_rows(group)
-    bad = np.flatnonzero(row != want)
+    bad = np.flatnonzero(row != position)
     if bad.size:
         i = int(bad[0])
-        raise GridError("%s: /grid/row[%d] is %d, should be %d (point %d is row %d of "
-                        "results group %s)" % (view.path, i, row[i], want[i], i, want[i],
-                                               group[i]))
-    for gname in pd.unique(group):
-        if gname not in view.groups:
-            i = int(np.flatnonzero(group == gname)[0])
-            raise GridError("%s: /grid/group[%d] is %r, which is not a group of /results "
-                            "(groups: %s)" % (view.path, i, gname, ", ".join(view.groups)))
-        mine = np.flatnonzero(group == gname)
-        points = view.group_points(gname)
-        if points is None:  # format 1: no per-group point index
-            continue
-        points = np.asarray(points, dtype=np.int64)
-        if points.shape != mine.shape:
-            raise GridError("%s: /results/%s has %d rows, but /grid puts %d points in it" % (
-                view.path, gname, points.size, mine.size))
-        wrong = np.flatnonzero(points != mine)
-        if wrong.size:
-            r = int(wrong[0])
-            raise GridError("%s: /results/%s/point[%d] is %d, but /grid gives that row to "
-                            "point %d" % (view.path, gname, r, points[r], mine[r]))
+        raise GridError("%s: /grid/row[%d] is %d, should be %d (point %d is row %d of results "
+                        "group %s)" % (view.path, i, row[i], position[i], i, position[i],
+                                       view.groups[group_of[i]]))
 
 
 def check_values(view):
@@ -144,49 +145,39 @@ def _show(v):
 
 
 def column_codes(view, key, words):
-    """Per point: the index of its value of `key` among the job's values,
-    -1 where the point does not read the key (NaN, the fill value, or '').
-    Refuses a value the job does not give."""
-    col, unread = view.column(key, unread=True)
-    n = len(col)
-    codes = np.full(n, -1, dtype=np.int32)
-    read = ~unread
-    if col.dtype.kind == "O":
-        uniq_codes, uniq = pd.factorize(col, use_na_sentinel=False)
-        if words is None:
-            words = [u for u in pd.unique(col[read])]
-        table = {w: j for j, w in enumerate(words)}
-        mapped = np.array([table.get(u, -2) for u in uniq], dtype=np.int32)
-        codes = mapped[uniq_codes]
-        codes[unread & (codes == -2)] = -1
-        want = [_show(w) for w in words]
+    """Per point: the index of its value of `key` among the job's values
+    `words` (None: the job does not give the key), -1 where the point does
+    not read the key (NaN, the fill value, or ''). Refuses a value the job
+    does not give. Returns (codes, the job's values as text)."""
+    inverse, uniq, unread = view.distinct(key)
+    numeric = uniq.dtype.kind in "iuf"
+    if words is None:  # not in the job: its one default, if read at all
+        job = [u for u, x in zip(uniq, unread) if not x]
+    elif numeric:
+        try:
+            job = [_number(w) for w in words]
+        except ValueError:
+            raise GridError("%s: the job gives %s = %s, not numbers as /grid/%s holds" % (
+                view.path, key, words, key)) from None
     else:
-        values = np.asarray(col, dtype=float)
-        if words is None:
-            job = np.unique(values[read])
-        else:
-            try:
-                job = np.array([_number(w) for w in words], dtype=float)
-            except ValueError:
-                raise GridError("%s: the job gives %s = %s, not numbers as /grid/%s holds" % (
-                    view.path, key, words, key)) from None
-        order = np.argsort(job, kind="stable")
-        pos = np.clip(np.searchsorted(job[order], values), 0, max(len(job) - 1, 0))
-        found = job.size > 0
-        hit = (job[order][pos] == values) if found else np.zeros(n, bool)
-        codes = np.where(hit, order[pos] if found else -1, -2).astype(np.int32)
-        codes[unread & ~hit] = -1
-        want = [_show(v) for v in job]
-    bad = np.flatnonzero(codes == -2)
-    if bad.size:
-        i = int(bad[0])
-        raise GridError("%s: /grid/%s[%d] is %s, but the job stored in the file gives %s "
-                        "only %s (damaged, or not this job's file)" % (
-                            view.path, key, i, _show(col[i]), key, ", ".join(want)))
+        job = list(words)
+    want = [_show(v) for v in job]
+    index = {float(v) if numeric else v: j for j, v in enumerate(job)}
+    mapped = np.empty(len(uniq), dtype=np.int32)
+    for u, (value, x) in enumerate(zip(uniq, unread)):
+        code = index.get(float(value) if numeric else value)
+        if code is None and not x:
+            i = int(np.flatnonzero(inverse == u)[0])
+            raise GridError("%s: /grid/%s[%d] is %s, but the job stored in the file gives %s "
+                            "only %s (damaged, or not this job's file)" % (
+                                view.path, key, i, _show(value), key, ", ".join(want)))
+        mapped[u] = -1 if code is None else code
     if words is None and len(want) > 1:
         raise GridError("%s: /grid/%s takes the values %s, but the job stored in the file "
                         "does not sweep %s" % (view.path, key, ", ".join(want), key))
-    return codes, want
+    if len(uniq) == 1:  # one value everywhere: no array
+        return np.broadcast_to(np.int32(mapped[0]), (view.n_points,)), want
+    return mapped[inverse], want
 
 
 def grid_order(view, keys, codes, job):
@@ -195,63 +186,64 @@ def grid_order(view, keys, codes, job):
     read (code -1) not multiplying it. So each point follows the one
     before as a mixed-radix counter does: at the first key where the two
     differ the value is the next one, every later key of the earlier point
-    at its last value (or unread) and of the later point at its first."""
+    at its last value (or unread) and of the later point at its first; the
+    first point has every key at its first value, the last at its last."""
     n = view.n_points
     if not keys or n == 0:
         return
-    c = np.stack([codes[k][0] for k in keys], axis=1)             # n x keys
-    last = np.array([len(codes[k][1]) - 1 for k in keys], dtype=np.int32)
+    last = {k: len(codes[k][1]) - 1 for k in keys}
 
-    def refuse(i, k, expect):
-        key = keys[k]
+    def refuse(i, key, code, expect):
         raise GridError("%s: /grid/%s[%d] is %s, but the job stored in the file gives point "
                         "%d %s (damaged, or its points are in another order)" % (
-                            view.path, key, i, _value(codes[key], c[i, k]), i, expect))
+                            view.path, key, i, _value(codes[key], code), i, expect))
 
-    def first_value(k):
-        return "%s = %s (or does not read it)" % (keys[k], codes[keys[k]][1][0])
+    def first_value(key):
+        return "%s = %s (or does not read it)" % (key, codes[key][1][0])
 
-    bad0 = np.flatnonzero(c[0] > 0)
-    if bad0.size:
-        refuse(0, int(bad0[0]), first_value(int(bad0[0])))
-    badn = np.flatnonzero((c[-1] >= 0) & (c[-1] != last))
-    if badn.size:
-        k = int(badn[0])
-        refuse(n - 1, k, "%s = %s, its last value (or does not read it)" % (
-            keys[k], codes[keys[k]][1][-1]))
-    vary = [k for k in range(len(keys)) if (c[:, k] != c[0, k]).any()]
-    if not vary or n < 2:
-        if n > 1:
-            raise GridError("%s: /grid repeats point 0 as point 1 (every job key the same)"
-                            % view.path)
+    for key in keys:
+        c = codes[key][0]
+        if c[0] > 0:
+            refuse(0, key, c[0], first_value(key))
+        if c[-1] >= 0 and c[-1] != last[key]:
+            refuse(n - 1, key, c[-1], "%s = %s, its last value (or does not read it)" % (
+                key, codes[key][1][-1]))
+    # keys with one code everywhere never differ: the ends said all
+    vary = [k for k in keys if (codes[k][0] != codes[k][0][0]).any()]
+    if n < 2:
         return
-    v = c[:, vary]
+    if not vary:
+        raise GridError("%s: /grid repeats point 0 as point 1 (every job key the same)"
+                        % view.path)
+    small = all(last[k] < 32000 for k in vary)
+    v = np.stack([codes[k][0] for k in vary], axis=1).astype(np.int16 if small else np.int32)
+    top = np.array([last[k] for k in vary])
     a, b = v[:-1], v[1:]
     differ = a != b
     j = np.argmax(differ, axis=1)
     rows = np.arange(len(j))
     after = np.arange(len(vary))[None, :] > j[:, None]
     ok = differ[rows, j] & (a[rows, j] >= 0) & (b[rows, j] == a[rows, j] + 1)
-    tail = ((a == last[vary]) | (a < 0)) & (b <= 0)
-    ok &= (tail | ~after).all(axis=1)
+    ok &= (((a == top) | (a < 0)) & (b <= 0) | ~after).all(axis=1)
     bad = np.flatnonzero(~ok)
     if not bad.size:
         return
     i = int(bad[0])
-    prev, cur = c[i], c[i + 1]
+    prev, cur = v[i], v[i + 1]
     # name the first key where point i+1 is not the successor of point i
-    steps = [k for k in range(len(keys)) if prev[k] >= 0 and prev[k] < last[k]]
+    steps = [x for x in range(len(vary)) if 0 <= prev[x] < top[x]]
     step = steps[-1] if steps else None
-    for k in range(len(keys)):
-        if step is not None and k < step and cur[k] != prev[k]:
-            refuse(i + 1, k, "%s = %s (as point %d)" % (
-                keys[k], _value(codes[keys[k]], prev[k]), i))
-        if step is not None and k == step and cur[k] != prev[k] + 1:
-            refuse(i + 1, k, "%s = %s (the value after point %d's)" % (
-                keys[k], codes[keys[k]][1][prev[k] + 1], i))
-        if (step is None or k > step) and cur[k] > 0:
-            refuse(i + 1, k, first_value(k))
-    refuse(i + 1, vary[int(j[i])], "another value (it repeats point %d)" % i)
+    for x, key in enumerate(vary):
+        if step is not None and x < step and cur[x] != prev[x]:
+            refuse(i + 1, key, cur[x], "%s = %s (as point %d)" % (
+                key, _value(codes[key], prev[x]), i))
+        if step is not None and x == step and cur[x] != prev[x] + 1:
+            refuse(i + 1, key, cur[x], "%s = %s (the value after point %d's)" % (
+                key, codes[key][1][prev[x] + 1], i))
+        if (step is None or x > step) and cur[x] > 0:
+            refuse(i + 1, key, cur[x], first_value(key))
+    x = int(j[i])
+    refuse(i + 1, vary[x], cur[x], "another value (it repeats point %d)" % i)
 
 
 def _value(coded, code):

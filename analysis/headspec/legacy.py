@@ -133,6 +133,12 @@ class Format1Layout:
             self._ds["grid"] = xr.Dataset(data, coords={"point": np.arange(n)})
         return self._ds["grid"]
 
+    def grid_strings(self):
+        return {}
+
+    def chars(self, name):
+        return self.grid().variables[name].values
+
     def group_points(self, gname):
         g = self.f["results"][gname]
         return g["point"][()] if "point" in g else None

@@ -20,7 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from . import checks, derived
-from .checks import FormatError, GridError
+from .checks import FormatError, GridError  # noqa: F401 (headspec.reader.GridError)
 
 SUPPORTED_FORMATS = (1, 2)
 LAYOUT_REVISION = 2  # /grid key_order and results mean_c: written since this revision
@@ -40,8 +40,9 @@ FINALS = {"sgd_test_loss": "sgd/test_loss", "sgd_lpop": "sgd/lpop",
           "bayes_risk_se": "bayes_risk_se", "sgd_lpop_fresh": "sgd/lpop_fresh",
           "sgd_lpop_fresh_se": "sgd/lpop_fresh_se", "ode_loss_fresh": "ode/loss_fresh",
           "ode_loss_fresh_se": "ode/loss_fresh_se"}
-DECODE = dict(mask_and_scale=False, decode_times=False, decode_timedelta=False,
-              decode_coords=False, cache=False)
+# Raw values: the reader decodes what it reads itself (xarray's decoding
+# would read every string column whole to look for dates).
+DECODE = dict(decode_cf=False, cache=False)
 
 
 def open_results(path, verify=True):
@@ -59,15 +60,37 @@ def text(value):
     return value if isinstance(value, str) else str(value)
 
 
-def decode_strings(raw):
-    """An array of bytes or str (or fixed-length bytes) as an object array
-    of str, each distinct value decoded once."""
+def decode_strings(raw, distinct=True):
+    """An array of bytes or str (or fixed-length bytes, or a netCDF char
+    array: one byte per cell, the last axis the characters) as a 1-D object
+    array of str. distinct=True: few distinct values, each decoded once
+    and shared (a job key); False: decode each (labels)."""
     raw = np.asarray(raw)
+    if raw.ndim == 2:  # char array (point, n_char)
+        raw = np.ascontiguousarray(raw)
+        if raw.dtype.kind in "iu":
+            raw = raw.astype(np.uint8)
+        u8 = raw.view(np.uint8)
+        if len(u8) and (u8 == u8[0]).all():  # one value for all (a host): decode once
+            return _same(len(u8), text(u8[0].tobytes()).rstrip("\x00"))
+        raw = raw.view("S%d" % raw.shape[1]).ravel()
     if raw.dtype.kind == "S":
         raw = raw.astype(object)
-    codes, uniq = pd.factorize(raw.ravel(), use_na_sentinel=False)
+    if len(raw) and raw.dtype.kind == "O" and (raw == raw[0]).all():  # one value for all
+        return _same(len(raw), text(raw[0]).rstrip("\x00"))
+    if not distinct:
+        return np.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                         for v in raw], dtype=object)
+    codes, uniq = pd.factorize(raw, use_na_sentinel=False)
     words = np.array([text(u).rstrip("\x00") for u in uniq] + [""], dtype=object)
-    return words[codes].reshape(raw.shape) if len(uniq) else np.full(raw.shape, "", object)
+    return words[codes] if len(uniq) else np.full(raw.shape, "", object)
+
+
+def _same(n, word):
+    """n times one str (one object: np.full would make n copies)."""
+    out = np.empty(n, dtype=object)
+    out.fill(word)
+    return out
 
 
 def _open_file(path):
@@ -99,15 +122,35 @@ class CurrentLayout:
         return [text(s) for s in np.atleast_1d(attrs["swept_keys"])] if "swept_keys" in attrs \
             else []
 
-    def dataset(self, group):
+    def dataset(self, group, drop=()):
         """An xarray Dataset of an HDF5 group (lazy: variables read when used)."""
         if group not in self._ds:
             store = xr.backends.H5NetCDFStore(self.res.h5, group=group)
-            self._ds[group] = xr.open_dataset(store, **DECODE)
+            self._ds[group] = xr.open_dataset(store, drop_variables=list(drop), **DECODE)
         return self._ds[group]
 
     def grid(self):
-        return self.dataset("grid")
+        return self.dataset("grid", drop=self.grid_strings())
+
+    def grid_strings(self):
+        """{name: h5netcdf variable} of the variable-length string columns
+        of /grid, read through h5netcdf directly: xarray, opening a dataset,
+        reads each such variable whole (looking for dates in it)."""
+        if "strings" not in self._ds:
+            g = self.res.h5["grid"]
+            self._ds["strings"] = {name: v for name, v in g.variables.items()
+                                   if v.ndim == 1 and v._h5ds.dtype.kind == "O"}
+        return self._ds["strings"]
+
+    def chars(self, name):
+        """A /grid char array (point, n_char) whole, in the file's own
+        string type: HDF5 converting each byte to numpy's takes 5x longer."""
+        import h5py
+        d = self.res.h5._h5file["grid"][name]  # the h5py dataset under h5netcdf's
+        out = np.empty(d.shape, dtype="S1")
+        if out.size:
+            d.id.read(h5py.h5s.ALL, h5py.h5s.ALL, out, mtype=d.id.get_type())
+        return out
 
     def group(self, gname, part):
         path = "results/%s%s" % (gname, "/" + part if part else "")
@@ -151,14 +194,16 @@ class Results:
             raise FileNotFoundError("no such file: %s" % self.path)
         self.h5 = _open_file(self.path)
         self._cache, self._cols, self._points, self._grid = {}, {}, None, None
-        self._layout = None
+        self._layout, self._levels = None, {}
         try:
             self._read_root()
             self._layout = _layout_for(self)
             self._read_grid_index()
+            self._status = np.asarray(self.column("status"), dtype=int)
             if verify:
                 checks.run_checks(self)
             self._read_keys()
+            self._levels = {k: (None, u, x) for k, (_, u, x) in self._levels.items()}
         except Exception:
             self.close()
             raise
@@ -189,32 +234,64 @@ class Results:
         ds = self._layout.grid()
         n = int(np.asarray(self.attrs.get("n_points", ds.sizes.get("point", 0))).ravel()[0])
         self.n_points = n
-        self.columns = [name for name, v in ds.variables.items()
-                        if name != "point" and v.ndim == 1 and v.shape[0] == n]
+        # 1-D columns, and netCDF char arrays (point, NAME_char): message, host
+        self.columns = sorted([name for name, v in ds.variables.items()
+                               if name != "point" and v.ndim in (1, 2) and v.shape[0] == n
+                               and v.dims[0] == "point"] + [
+            name for name, v in self._layout.grid_strings().items() if v.shape[0] == n])
         self.groups = sorted(self.h5["results"].groups) if "results" in self.h5.groups else []
         self.key_order = self._layout.key_order()
         self.key_order_stated = self._layout.key_order_stated
+        self._read_membership()
 
-    def column(self, name, unread=False):
+    def _read_membership(self):
+        """Each point's results group and row, from the groups' own index
+        of their points (results/<group>/point; format 1 without it: from
+        /grid/group). checks.check_rows holds them against /grid/row."""
+        n = self.n_points
+        self._group_code = np.full(n, -1, dtype=np.int64)
+        self._group_row = np.full(n, -1, dtype=np.int64)
+        self._group_overlap = None
+        for code, gname in enumerate(self.groups):
+            points = self.group_points(gname)
+            if points is None:
+                points = np.flatnonzero(self.column("group") == gname)
+            points = np.asarray(points, dtype=np.int64)
+            inside = points[(points >= 0) & (points < n)]
+            if self._group_overlap is None and (self._group_code[inside] >= 0).any():
+                self._group_overlap = gname
+            self._group_code[inside] = code
+            self._group_row[inside] = np.flatnonzero((points >= 0) & (points < n))
+        self._group_names = np.array(list(self.groups) + [""], dtype=object)
+
+    def group_of(self, i):
+        """The results group of point i ('' if none)."""
+        return self._group_names[self._group_code[i]]
+
+    def column(self, name, unread=False, keep=True):
         """A /grid column as numpy (strings as str). unread=True: also the
         mask of the points that do not read the key (NaN, the column's
-        _FillValue, or '')."""
-        if name not in self._cols:
+        _FillValue, or ''). keep=False: read it, do not keep it."""
+        col = self._cols.get(name)
+        if col is None:
             if name not in self.columns:
                 raise KeyError("no /grid column %r in %s" % (name, self.path))
-            var = self._layout.grid().variables[name]
-            raw = var.values
-            if raw.dtype.kind in "SOU":
-                raw = decode_strings(raw)
-            self._cols[name] = raw
-        col = self._cols[name]
+            strings, var = self._layout.grid_strings(), None
+            if name not in strings:
+                var = self._layout.grid().variables[name]
+            col = strings[name][...] if var is None else \
+                self._layout.chars(name) if var.ndim == 2 else var.values
+            if col.dtype.kind in "SOU" or col.ndim == 2:
+                col = decode_strings(col, distinct=name != "label")
+            if keep:
+                self._cols[name] = col
         if not unread:
             return col
         if col.dtype.kind == "f":
             return col, np.isnan(col)
         if col.dtype.kind == "O":
             return col, col == ""
-        fill = self._layout.grid().variables[name].attrs.get("_FillValue")
+        fill = self._grid_attrs(name).get("_FillValue")
         if fill is None:
             return col, np.zeros(len(col), dtype=bool)
         return col, col == int(np.asarray(fill).ravel()[0])
@@ -239,7 +316,7 @@ class Results:
         (format 1) the /grid points in the group, in order."""
         points = self.group_points(gname)
         if points is None:
-            points = np.flatnonzero(self._group_of == gname)
+            points = np.flatnonzero(self._group_code == self.groups.index(gname))
         return np.asarray(points, dtype=np.int64)
 
     def _read_keys(self):
@@ -252,16 +329,42 @@ class Results:
         for k in keys:
             if k in self.swept:
                 continue
-            col, unread = self.column(k, unread=True)
-            values = pd.unique(col[~unread])
+            values = self._values(k)
             if len(values) == 1:
                 self.fixed[k] = values[0].item() if hasattr(values[0], "item") else values[0]
             elif len(values) > 1:
                 self.fixed[k] = [v.item() if hasattr(v, "item") else v for v in values]
-            self._cols.pop(k, None)  # read again if asked: keep memory small
-        self._status = np.asarray(self.column("status"), dtype=int)
-        self._group_of = self.column("group")
-        self._row_of = np.asarray(self.column("row"), dtype=np.int64)
+
+    def _values(self, key):
+        """The distinct values of a key among the points that read it, in
+        order of appearance."""
+        _, uniq, unread = self.distinct(key)
+        return uniq[~unread]
+
+    def distinct(self, name):
+        """(inverse, uniq, unread) of a /grid column: its distinct values
+        uniq in order of appearance, each point's index into them, and
+        which of them mean 'not read' (NaN, the _FillValue, ''). Read once
+        (not kept): the checks and `fixed` share it."""
+        if name not in self._levels:
+            col = self.column(name, keep=False)
+            first = col[:1]
+            if len(col) and ((col == first[0]).all() or (col.dtype.kind == "f"
+                                                        and np.isnan(col).all())):
+                inverse, uniq = np.broadcast_to(np.int8(0), (len(col),)), first.copy()
+            else:
+                inverse, uniq = pd.factorize(col, use_na_sentinel=False)
+                uniq = np.asarray(uniq)
+            if uniq.dtype.kind == "f":
+                unread = np.isnan(uniq)
+            elif uniq.dtype.kind == "O":
+                unread = uniq == ""
+            else:
+                fill = self._grid_attrs(name).get("_FillValue")
+                unread = np.zeros(len(uniq), dtype=bool) if fill is None else \
+                    uniq == int(np.asarray(fill).ravel()[0])
+            self._levels[name] = (inverse, uniq, np.asarray(unread, dtype=bool))
+        return self._levels[name]
 
     @property
     def grid(self):
@@ -274,9 +377,14 @@ class Results:
             self._grid = pd.DataFrame(cols, index=pd.RangeIndex(self.n_points, name="point"))
         return self._grid
 
+    def _grid_attrs(self, name):
+        strings = self._layout.grid_strings()
+        return strings[name].attrs if name in strings else \
+            self._layout.grid().variables[name].attrs
+
     def key_info(self, name):
-        var = self._layout.grid().variables[name]
-        return {a: text(v) for a, v in var.attrs.items() if a in ATTRS}
+        """The units, long_name, description of a /grid column."""
+        return {a: text(v) for a, v in self._grid_attrs(name).items() if a in ATTRS}
 
     def close(self):
         if self._layout is not None and hasattr(self._layout, "close"):
@@ -324,7 +432,7 @@ class Results:
         point is not done or its group is smaller; last=True: at the last
         record only (read as such)."""
         key = (name, last)
-        if key in self._cache:
+        if key in self._cache:  # whole fields are kept (plots ask again); finals not
             return self._cache[key]
         parts, dims, attrs, time = [], None, {}, None
         for gname in self.groups:
@@ -362,7 +470,8 @@ class Results:
                                   if len(time) >= da.sizes["time"] else np.arange(da.sizes["time"]))
         da = da.transpose("point", *[x for x in dims if x in da.dims])
         da.name, da.attrs = name, attrs
-        self._cache[key] = da
+        if not last:
+            self._cache[key] = da
         return da
 
     def _swept_index(self):
@@ -481,39 +590,49 @@ class Results:
 
     def _messages(self):
         """/grid/message: '' but for the failed points (read for those only)."""
-        out = np.full(self.n_points, "", dtype=object)
+        out = _same(self.n_points, "")
         failed = np.flatnonzero(self._status == 2)
         if failed.size and "message" in self.columns:
             var = self._layout.grid()["message"]
             out[failed] = decode_strings(var.isel(point=failed).values)
         return out
 
+    # the float columns of the points table, in order (after the run record)
+    NUMBERS = ("seconds",) + tuple(FINALS) + ("sgd_gap", "ode_gap", "sgd_cosine", "sgd_spec",
+                                              "ode_cosine", "ode_spec")
+
+    def _numbers(self):
+        """The float columns of the points table as one (column, point)
+        block: pandas takes it as it is (a dict of columns it would copy)."""
+        block = np.full((len(self.NUMBERS), self.n_points), np.nan)
+        row = {c: block[j] for j, c in enumerate(self.NUMBERS)}
+        for col, field in (("seconds", "seconds"),) + tuple(FINALS.items()):
+            v = self._final(field)
+            if v is not None:
+                row[col][:] = v
+        np.subtract(row["sgd_test_loss"], row["bayes_risk"], out=row["sgd_gap"])
+        np.subtract(row["ode_loss"], row["bayes_risk"], out=row["ode_gap"])
+        for part in ("sgd", "ode"):
+            for points, m, mu in self._per_group_final_m(part).values():
+                row[part + "_cosine"][points] = derived.head_cosines(m)
+                if mu is not None:
+                    row[part + "_spec"][points] = derived.specialisations(m, mu)
+        return block
+
     def _make_points(self):
         n = self.n_points
-        cols = {k: self._key_column(k) for k in self.swept}
-        cols["status"] = pd.Categorical.from_codes(
-            pd.Series(self._status).map({1: 0, 0: 1, 2: 2}).to_numpy(), categories=STATUS_ORDER)
-        cols["message"] = self._messages()
-        for c in ("rank", "host"):
-            if c in self.columns:
-                cols[c] = self.column(c)
-        nan = np.full(n, np.nan)
-        seconds = self._final("seconds")
-        cols["seconds"] = seconds if seconds is not None else nan
-        for col, field in FINALS.items():
-            v = self._final(field)
-            cols[col] = v if v is not None else nan
-        cols["sgd_gap"] = cols["sgd_test_loss"] - cols["bayes_risk"]
-        cols["ode_gap"] = cols["ode_loss"] - cols["bayes_risk"]
-        for part in ("sgd", "ode"):
-            cos, spec = np.full(n, np.nan), np.full(n, np.nan)
-            for points, m, mu in self._per_group_final_m(part).values():
-                cos[points] = derived.head_cosines(m)
-                if mu is not None:
-                    spec[points] = derived.specialisations(m, mu)
-            cols[part + "_cosine"], cols[part + "_spec"] = cos, spec
-        cols["label"] = self.column("label") if "label" in self.columns else self._labels()
-        df = pd.DataFrame(cols, index=pd.RangeIndex(n, name="point"))
+        index = pd.RangeIndex(n, name="point")
+        df = pd.DataFrame(self._numbers().T, columns=list(self.NUMBERS), index=index,
+                          copy=False)
+        front = [(k, self._key_column(k)) for k in self.swept]
+        front.append(("status", pd.Categorical.from_codes(
+            pd.Series(self._status).map({1: 0, 0: 1, 2: 2}).to_numpy(),
+            categories=STATUS_ORDER)))
+        front.append(("message", self._messages()))
+        front += [(c, self.column(c)) for c in ("rank", "host") if c in self.columns]
+        for j, (name, values) in enumerate(front):
+            df.insert(j, name, values)
+        df["label"] = self.column("label") if "label" in self.columns else self._labels()
         df.attrs["fixed"] = dict(self.fixed)
         df.attrs["swept"] = list(self.swept)
         df.attrs["path"] = self.path
@@ -540,7 +659,7 @@ class Results:
                 unread = self.column(k, unread=True)[1][i]
                 v = pd.NA if unread and col.dtype.kind in "iu" else v
             out[k] = v.item() if hasattr(v, "item") else v
-        gname, row = self._group_of[i], self._row_of[i]
+        gname, row = self.group_of(i), self._group_row[i]
         if gname in self.groups:
             for name, da in self._group_vars(gname):
                 value = np.asarray(da.isel({da.dims[0]: row}).values, dtype=float)
