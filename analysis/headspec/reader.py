@@ -161,7 +161,7 @@ class CurrentLayout:
         return self.dataset(path)
 
     def group_points(self, gname):
-        return self.group(gname, "")["point"].values
+        return np.asarray(self.res.h5["results"][gname].variables["point"][...])
 
     def time(self, gname, size):
         return np.asarray(self.group(gname, "")["time"].values, dtype=float)
