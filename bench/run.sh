@@ -4,7 +4,8 @@
 #  1. the two generators (ns per normal);
 #  2. sampler full against sampler reduced at issue 11's settings, measured
 #     alternately in one run, and NumPy (plain sampler) at the same settings;
-#  3. the full sampler against its floor (L = 16, H = 8) and NumPy.
+#  3. the full sampler against its floor (L = 16, H = 8) and NumPy;
+#  4. with BENCH_POINTS=1: the Python points table at 10^6 points (bench_points.py).
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build} secs=${2:-1}
@@ -23,3 +24,7 @@ echo "== full sampler against its floor: L=16 H=8 K=2, softmax, one core =="
 /usr/bin/python3 bench/numpy_sgd.py "$secs" floor > "$tmp/npf.txt"
 paste <(tail -n +2 "$tmp/cf.txt") <(tail -n +2 "$tmp/npf.txt") |
   awk '{printf "d=%-5s B=%-3s headspec %8s steps/s  numpy %8s steps/s  ratio %5.1fx  (headspec at %s of floor)\n", $1, $2, $3, $9, $3/$9, $5}'
+if [ -n "${BENCH_POINTS:-}" ]; then  # ~5 min: writes a 10^6-point file once
+  echo "== Python: the points table of 10^6 points against plain h5py reads =="
+  /usr/bin/python3 bench/bench_points.py "$build/headspec"
+fi
