@@ -152,11 +152,14 @@ def main():
         v = sorted(values)
         return v[len(v) // 2]
     f, p = rows["floor"], rows["package"]
-    ratios = [pw / fw for (pw, _, _), (fw, _, _) in zip(p, f)]
+    wall = median([pw / fw for (pw, _, _), (fw, _, _) in zip(p, f)])
+    cpu = median([pc / fc for (_, pc, _), (_, fc, _) in zip(p, f)])
     print("%d points: .points (open, checks, table) median wall %.2f s, cpu %.2f s, peak RSS "
-          "%.0f MB; floor (plain h5py reads) wall %.2f s; package / floor %.1fx" % (
+          "%.0f MB; floor (plain h5py reads) wall %.2f s, cpu %.2f s; package / floor: "
+          "wall %.1fx, cpu %.1fx" % (
               args.points, median([x[0] for x in p]), median([x[1] for x in p]),
-              median([x[2] for x in p]), median([x[0] for x in f]), median(ratios)))
+              median([x[2] for x in p]), median([x[0] for x in f]), median([x[1] for x in f]),
+              wall, cpu))
 
 
 if __name__ == "__main__":

@@ -95,12 +95,22 @@ def revision1_layout(current):
         def key_order(self):
             return _key_order(self.res)
 
-        def group(self, gname, part):
-            ds = super().group(gname, part)
-            if part == "" and ds is not None:
-                ds = _with_mean_c(self.res, gname, ds, self.res._points_of(gname))
-            return ds
+        def names(self, gname, part):
+            names = super().names(gname, part)
+            return names + ["mean_c"] if part == "" and "mean_c" not in names else names
+
+        def field(self, gname, part, var):
+            if part == "" and var == "mean_c" and "mean_c" not in super().names(gname, part):
+                return _mean_c_array(self.res, gname)
+            return super().field(gname, part, var)
     return Revision1Layout
+
+
+def _mean_c_array(res, gname):
+    points = res._points_of(gname)
+    K = int(np.asarray(res.h5["results"][gname].attrs["K"]).ravel()[0])
+    return xr.DataArray(mean_c_of(res, points, K), dims=("point", "spike"),
+                        coords={"point": points, "spike": np.arange(K)}, name="mean_c")
 
 
 class Format1Layout:
@@ -142,6 +152,14 @@ class Format1Layout:
     def group_points(self, gname):
         g = self.f["results"][gname]
         return g["point"][()] if "point" in g else None
+
+    def names(self, gname, part):
+        ds = self.group(gname, part)
+        return [] if ds is None else list(ds.data_vars)
+
+    def field(self, gname, part, var):
+        ds = self.group(gname, part)
+        return ds[var] if ds is not None and var in ds.data_vars else None
 
     def group(self, gname, part):
         key = (gname, part)
