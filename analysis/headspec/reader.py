@@ -1,7 +1,9 @@
 """Open a headspec results file: the points table, labelled arrays, one point.
 
-Reads format_version 2 (named dimensions, README "Results file") through
-xarray (engine h5netcdf), and the older files through headspec.legacy:
+Reads format_version 2 (named dimensions, README "Results file"): /grid
+through xarray (engine h5netcdf), each result field as a lazy xarray
+array (h5py, one dataset at a time); and the older files through
+headspec.legacy:
 format_version 1 (fixed-length strings, no dimension scales) and format 2
 files of layout revision 1 (no /grid key_order, no per-point mean_c).
 Refuses any other version, and a file whose /grid fails the checks of
