@@ -379,7 +379,8 @@ class GridChecks(unittest.TestCase):
             self.assertEqual(r.keys, [k for k in stated if k in r.columns])
 
         def move_H_first(f):
-            order = [k.decode() if isinstance(k, bytes) else k for k in f["grid"].attrs["key_order"]]
+            order = [k.decode() if isinstance(k, bytes) else k
+                     for k in f["grid"].attrs["key_order"]]
             order.remove("H")
             f["grid"].attrs["key_order"] = np.array(["H"] + order, dtype=h5py.string_dtype())
         path = damaged("tiny.h5", move_H_first)
