@@ -432,9 +432,11 @@ class Results:
         return strings[name].attrs if name in strings else \
             self._layout.grid().variables[name].attrs
 
-    def key_info(self, name):
-        """The units, long_name, description of a /grid column."""
-        return {a: text(v) for a, v in self._grid_attrs(name).items() if a in ATTRS}
+    @property
+    def key_info(self):
+        """{column: its units, long_name, description} of every /grid column."""
+        return {name: {a: text(v) for a, v in self._grid_attrs(name).items() if a in ATTRS}
+                for name in self.columns}
 
     def close(self):
         if self._layout is not None and hasattr(self._layout, "close"):
