@@ -13,6 +13,9 @@ datasets, say) is one more function in that list; `view` is the opened
 Results (its `path`, `n_points`, `job_text`, `key_order`, `column(name)`,
 `groups`, `group_points(group)`, `distinct(name)` are what the checks use).
 """
+import warnings
+import zlib
+
 import numpy as np
 
 
@@ -93,7 +96,80 @@ def check_values(view):
         grid_order(view, [k for k in view.key_order if k in codes], codes, job)
 
 
-FILE_CHECKS = [check_status, check_rows, check_values]
+# Checksums read every stored byte: at open only up to this many point-rows
+# (points x datasets, about 4 s of zlib); beyond it a warning says to run
+# `headspec verify FILE` (C, streamed), and check_checksums(res, force=True)
+# checks it from Python.
+CHECKSUM_AT_OPEN = 4_000_000
+
+
+def _listed(f):
+    names = f["grid/checksum"].attrs["checksum_of"]
+    return (names.decode() if isinstance(names, bytes) else str(names)).split()
+
+
+def point_checksums(f, status, groups):
+    """The CRC-32 of every point as the C side defines it (docs/RESULTS.md,
+    "Checksums"), from an h5py File: zlib.crc32 over the point's rows as
+    stored, in the order /grid/checksum@checksum_of lists them (its results
+    rows if done, then its /grid run record if done or failed); 0 for a
+    pending point. groups: {group name: its points, row by row}. Returns
+    (checksums, names listed but missing from the file)."""
+    names = _listed(f)
+    crc = np.zeros(len(status), dtype=np.uint64)
+    missing = []
+    for gname, points in groups.items():
+        group = f["results"][gname]
+        for name in (x for x in names if not x.startswith("grid/")):
+            if name not in group:
+                missing.append("results/%s/%s" % (gname, name))
+                continue
+            data = group[name][()]
+            for r, i in enumerate(points):
+                if status[i] == 1:
+                    crc[i] = zlib.crc32(data[r].tobytes(), int(crc[i]))
+    for name in (x for x in names if x.startswith("grid/")):
+        data = f[name][()]
+        for i in np.flatnonzero((status == 1) | (status == 2)):
+            crc[i] = zlib.crc32(data[i].tobytes(), int(crc[i]))
+    return crc.astype(np.uint32), missing
+
+
+def check_checksums(view, force=False):
+    """Every done or failed point's rows against its CRC-32 in /grid/checksum
+    (layout revision >= 3): a damaged point is named by index and label."""
+    if getattr(view, "layout_revision", 0) < 3:
+        return  # no checksums before layout revision 3
+    f = view.h5._h5file
+    if "checksum" not in f["grid"]:
+        raise GridError("%s: /grid/checksum is missing from a file of layout revision %d"
+                        % (view.path, view.layout_revision))
+    n = view.n_points
+    if not force and n * len(_listed(f)) > CHECKSUM_AT_OPEN:
+        warnings.warn("%s: %d points: checksums not verified at open (run `headspec verify` "
+                      "on it, or headspec.checks.check_checksums(res, force=True))"
+                      % (view.path, n))
+        return
+    status = np.asarray(view.column("status"))
+    groups = {g: np.asarray(view.group_points(g), dtype=np.int64) for g in view.groups}
+    crc, missing = point_checksums(f, status, groups)
+    if missing:
+        raise GridError("%s: %s is missing (damaged: the file's checksums cover it)"
+                        % (view.path, missing[0]))
+    stored = np.asarray(f["grid/checksum"][()], dtype=np.uint32)
+    # pending points read as NaN whatever their rows hold (a running job
+    # writes a point's checksum just before its status)
+    bad = np.flatnonzero((crc != stored) & ((status == 1) | (status == 2)))
+    if bad.size:
+        i = int(bad[0])
+        label = view.column("label")[i] if "label" in view.columns else ""
+        raise GridError("%s: point %d (%s) does not match its checksum: its stored data are "
+                        "damaged (%d point%s in all; `headspec verify` lists them, `headspec "
+                        "run` computes them again)" % (view.path, i, label, bad.size,
+                                                       "" if bad.size == 1 else "s"))
+
+
+FILE_CHECKS = [check_status, check_rows, check_values, check_checksums]
 
 
 def run_checks(view, checks=None):

@@ -30,7 +30,7 @@ LAYOUT_REVISION = 2  # /grid key_order and results mean_c: written since this re
 
 # /grid columns that are bookkeeping, not job keys.
 BOOKKEEPING = ("point", "status", "message", "rank", "host", "started", "finished",
-               "group", "row", "label")
+               "group", "row", "label", "checksum")
 STATUS_NAMES = {0: "pending", 1: "done", 2: "failed"}
 STATUS_ORDER = ["done", "pending", "failed"]
 ATTRS = ("units", "long_name", "description")

@@ -224,6 +224,10 @@ class Formats(unittest.TestCase):
                 self.assertEqual(list(r1.points[col].isna()), list(r2.points[col].isna()))
             # fields added since the format-1 file was written
             newer = {"sgd/lpop_fresh", "sgd/lpop_fresh_se", "ode/loss_fresh", "ode/loss_fresh_se"}
+            # and since layout revision 3: convergence and attention statistics
+            newer |= {"%s/%s" % (run, f) for run in ("sgd", "ode")
+                      for f in ("loss_rate", "speed", "converged", "attn_total", "attn_relevant",
+                                "attn_sink", "quiet_heads")} | {"ode/t_stop"}
             self.assertEqual(sorted(r1.fields()), sorted(set(r2.fields()) - newer))
             for field in r1.fields():
                 a, b = r1.array(field), r2.array(field)
@@ -283,14 +287,38 @@ class Formats(unittest.TestCase):
             self.assertEqual(proc.wait(timeout=120), 0)
 
 
-def damaged(name, edit):
+def damaged(name, edit, restamp=True):
     """A copy of DIR/name with edit(h5py file) applied: a file damaged
-    after the binary wrote it."""
+    after the binary wrote it. restamp: its per-point checksums written
+    anew after the edit (a consistent edit, so that the check under test
+    is the one that fires), or, where the edit removed data the checksums
+    cover, removed with layout_revision set back to 2 (a file of a
+    headspec before checksums)."""
     path = os.path.join(tempfile.mkdtemp(dir=DIR), name)
     shutil.copy(os.path.join(DIR, name), path)
     with h5py.File(path, "r+") as f:
         edit(f)
+        if restamp and "grid" in f and "checksum" in f["grid"]:
+            _restamp(f)
     return path
+
+
+def _restamp(f):
+    g = f["grid"]
+    status = g["status"][()]
+    groups = {}
+    for gname in f["results"]:
+        if "point" in f["results"][gname]:
+            groups[gname] = f["results"][gname]["point"][()]
+    try:
+        crc, missing = headspec.checks.point_checksums(f, status, groups)
+    except IndexError:  # an edit of the rows themselves: the row check fires first
+        return
+    if missing:
+        del g["checksum"]
+        f.attrs["layout_revision"] = np.int64(min(2, int(f.attrs.get("layout_revision", 2))))
+    else:
+        g["checksum"][...] = crc
 
 
 def _set(name, index, value):
@@ -410,8 +438,16 @@ class GridChecks(unittest.TestCase):
     def test_older_layout_derives_what_it_lacks(self):
         """A format-2 file of layout revision 1 (no key_order, no mean_c)
         reads as the current one: the legacy reader derives both."""
+        from headspec import legacy
+        later = {"method", "stop_when_converged", "converged_loss_tol", "converged_speed_tol",
+                 "attention_samples", "stability", "stability_threshold", "n_train", "alpha",
+                 "batches"}  # job keys added since revision 1
+
         def older(f):
             del f["grid"].attrs["key_order"]
+            del f["grid"]["checksum"]  # revision 1 had none
+            for k in later & set(f["grid"]):
+                del f["grid"][k]
             f.attrs["layout_revision"] = np.int64(1)
             for gname in f["results"]:
                 del f["results"][gname]["mean_c"]
@@ -419,13 +455,29 @@ class GridChecks(unittest.TestCase):
         with headspec.open_results(os.path.join(DIR, "tiny.h5")) as new, \
                 headspec.open_results(path) as old:
             self.assertEqual(old.layout_revision, 1)
-            self.assertEqual(old.keys, new.keys)
-            pd.testing.assert_frame_equal(old.points, new.points)
+            self.assertEqual(old.keys, [k for k in new.keys if k not in later])
+            self.assertTrue(set(old.keys) <= set(legacy.KEY_ORDER) | {"fail_point"})
+            pd.testing.assert_frame_equal(old.points, new.points[old.points.columns])
             np.testing.assert_array_equal(old.array("mean_c").values, new.array("mean_c").values)
         # its rows and values are checked all the same
         self.refused(damaged("tiny.h5",
                              lambda f: (older(f), _set("grid/row", 4, 0)(f))),
                      "/grid/row[4] is 0")
+
+    def test_damaged_data_refused_by_checksum(self):
+        """One stored value changed after the binary wrote the file (the
+        C side's CRC-32 per point, recomputed here independently) is
+        refused, naming the point; the untouched file passes."""
+        def flip(f):
+            gname = sorted(f["results"])[0]
+            ds = f["results"][gname]["sgd/m"]
+            row = ds[1]
+            row.flat[3] += 1e-9
+            ds[1] = row
+        msg = self.refused(damaged("tiny.h5", flip, restamp=False), "does not match its checksum")
+        self.assertIn("point", msg)
+        with headspec.open_results(os.path.join(DIR, "tiny.h5")) as r:
+            self.assertGreaterEqual(r.layout_revision, 3)
 
     def test_every_test_file_passes(self):
         for name in ("tiny", "grid", "grid_partial", "ambiguous", "mixed"):
@@ -680,6 +732,8 @@ class PaperPlots(unittest.TestCase):
                         grp[name][...] = data
                     else:
                         grp[name] = data
+            if "checksum" in g:
+                _restamp(f)
         return dst
 
     def test_vs_fresh_loss_errors_and_bayes_band(self):
