@@ -48,6 +48,8 @@ typedef struct hs_point {
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
   int fresh_samples;             /* out-of-sample Lpop of the final states (0: skip) */
+  int stability;                 /* the linearised flow's predictions (stability.h) */
+  double stability_threshold;    /* max_h |m_hk| that marks an escape */
   /* testing: nonzero makes this point fail on purpose (the job's
    * testing.fail_point names its grid index) */
   int fail_on_purpose;

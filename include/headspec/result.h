@@ -66,6 +66,11 @@ typedef struct hs_result {
   double *bayes_risk, *bayes_risk_se; /* 1 each */
   double *seconds;   /* 1: wall time of the point */
   double *mean_c;    /* K: E[c] of the point's distribution */
+  /* the linearised flow (stability.h), K each unless said */
+  double *stab_growth, *stab_predicted_t, *stab_measured_t, *stab_unstable, *stab_together;
+  double *stab_split;  /* H x K */
+  double *stab_saddle_t, *stab_saddle_from;
+  double *stab_asymmetry; /* 1 */
 } hs_result;
 
 typedef struct hs_result_field {

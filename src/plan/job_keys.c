@@ -126,6 +126,10 @@ const hs_key hs_job_keys[] = {
      "sequences shown in the attention maps"},
     {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,
      "greedy head pruning of the final model"},
+    {"analysis", "stability", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(stability), 0, 1, "false",
+     NULL, "predict each feature's escape from the linearised ODE (stability/)"},
+    {"analysis", "stability_threshold", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(stability_threshold),
+     1e-9, 1e3, "0.1", NULL, "max_h |m_hk| that marks a feature's escape (end of linear regime)"},
     {"testing", "fail_point", HS_KEY_INT, 0, HS_READ_TESTING, OFF(fail_on_purpose), -1, 1e9, "-1",
      NULL, "grid index of a point that fails on purpose (tests only)"},
 };

@@ -371,7 +371,11 @@ static const struct {
 } added_datasets[] = {
     {1, "grid/start_lambda"}, {1, "grid/fresh_samples"}, {1, "grid/resample_dt"},
     {1, "/ode/loss_fresh"},   {1, "/ode/loss_fresh_se"}, {1, "/sgd/lpop_fresh"},
-    {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"}};
+    {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"},
+    {3, "grid/stability"}, {3, "grid/stability_threshold"}, {3, "/stability/growth_rate"},
+    {3, "/stability/predicted_t"}, {3, "/stability/measured_t"},
+    {3, "/stability/unstable_modes"}, {3, "/stability/together"}, {3, "/stability/split"},
+    {3, "/stability/saddle_t"}, {3, "/stability/saddle_from"}, {3, "/stability/asymmetry"}};
 
 static int added_after(long revision, const char *name) {
   size_t n = strlen(name);
