@@ -132,6 +132,15 @@ static void test_jacobian(void) {
   CHECK(hs_stability_jacobian(noisy, H, K, y, 1e-5, J, &err) == HS_OK, "%s", err.msg);
   CHECK(hs_stability_modes(J, H, K, modes, NULL, &asym, &err) == HS_OK, "%s", err.msg);
   CHECK(asym > 1e-4, "noise term's Jacobian symmetric (%g)?", asym);
+  /* and its modes come from the general solver, sorted by growth rate */
+  A = gsl_matrix_alloc(n, n), ev = gsl_vector_complex_alloc(n), ws = gsl_eigen_nonsymm_alloc(n);
+  for (int i = 0; i < n * n; i++) A->data[i] = J[i];
+  gsl_eigen_nonsymm(A, ev, ws);
+  double top = -INFINITY;
+  for (int i = 0; i < n; i++) top = fmax(top, GSL_REAL(gsl_vector_complex_get(ev, i)));
+  CHECK_CLOSE(modes[0].rate, top, 1e-9 * fabs(top), "noisy top mode");
+  for (int i = 1; i < n; i++) CHECK(modes[i].rate <= modes[i - 1].rate, "modes unsorted at %d", i);
+  gsl_eigen_nonsymm_free(ws), gsl_vector_complex_free(ev), gsl_matrix_free(A);
   hs_ode_free(noisy);
 
   free(y), free(J), free(JR), free(Hs), free(e1), free(e2), free(modes);

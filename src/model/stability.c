@@ -140,10 +140,14 @@ static int eigen_symmetric(const double *J, size_t n, double *rate, double *imag
   return bad;
 }
 
-static const double *sort_key;
-static int by_rate_desc(const void *a, const void *b) {
-  double x = sort_key[*(const size_t *)a], y = sort_key[*(const size_t *)b];
-  return (x < y) - (x > y);
+/* order[] = 0..n-1 by key, largest first (insertion sort: n is small, and
+ * qsort would need the key in a global) */
+static void sort_desc(const double *key, size_t *order, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    size_t j = i, o = i;
+    for (; j > 0 && key[order[j - 1]] < key[o]; j--) order[j] = order[j - 1];
+    order[j] = o;
+  }
 }
 
 /* gsl_eigen_nonsymmv: complex modes, sorted by real part. */
@@ -162,9 +166,8 @@ static int eigen_general(const double *J, size_t n, double *rate, double *imag, 
     bad = gsl_eigen_nonsymmv(A, e, V, ws);
   }
   if (!bad) {
-    for (size_t m = 0; m < n; m++) order[m] = m, re[m] = GSL_REAL(gsl_vector_complex_get(e, m));
-    sort_key = re;
-    qsort(order, n, sizeof *order, by_rate_desc);
+    for (size_t m = 0; m < n; m++) re[m] = GSL_REAL(gsl_vector_complex_get(e, m));
+    sort_desc(re, order, n);
     for (size_t m = 0; m < n; m++) {
       gsl_complex z = gsl_vector_complex_get(e, order[m]);
       rate[m] = GSL_REAL(z), imag[m] = GSL_IMAG(z);
