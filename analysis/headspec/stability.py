@@ -85,12 +85,17 @@ def order(times):
     return idx, ranks
 
 
-def predicted_vs_measured(predicted, measured, saddle=None, half=None, labels=None):
+def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, half=None,
+                          labels=None, saddle_first=None):
     """One row per point and spike: predicted, saddle-to-saddle and measured
-    escape times, their ratios, the half-of-final time and the saturation
-    time between (half - measured), and whether the point's predicted order
-    is the measured one. predicted, measured (and saddle, half): points x
-    spikes; labels: one string per point."""
+    escape times, their ratios, the saddle prediction's lead (measured -
+    plateau time) and its error as a share of the lead, the half-of-final
+    time and the saturation time between (half - measured), whether the
+    point's predicted order is the measured one, and (saddle_first: the
+    predictions from the plateau after the first escape) whether the order of
+    the later features predicted from there is. predicted, measured (and
+    saddle, saddle_from, half, saddle_first): points x spikes; labels: one
+    string per point."""
     predicted, measured = np.atleast_2d(predicted), np.atleast_2d(measured)
     rows = []
     for i in range(predicted.shape[0]):
@@ -101,6 +106,15 @@ def predicted_vs_measured(predicted, measured, saddle=None, half=None, labels=No
         seen = np.isfinite(me)
         right = bool(np.all(np.asarray(rank_p)[seen] == np.asarray(rank_m)[seen]))
         first = int(np.nanargmin(me)) if seen.any() else -1
+        plateau_right = np.nan
+        if saddle_first is not None and seen.any():
+            later = [k for k in range(len(me)) if k != first]
+            _, rank_s = order(np.atleast_2d(saddle_first)[i][later])
+            _, rank_l = order(me[later])
+            keep = np.isfinite(me[later])
+            if np.isfinite(np.atleast_2d(saddle_first)[i][later][keep]).all():
+                plateau_right = bool(np.all(np.asarray(rank_s)[keep] ==
+                                            np.asarray(rank_l)[keep]))
         for k in range(predicted.shape[1]):
             row = {
                 "point": labels[i] if labels is not None else str(i),
@@ -112,9 +126,15 @@ def predicted_vs_measured(predicted, measured, saddle=None, half=None, labels=No
                 "saddle": np.nan if saddle is None else np.atleast_2d(saddle)[i, k],
                 "half": np.nan if half is None else np.atleast_2d(half)[i, k],
                 "order_right": right,
+                "plateau_order_right": plateau_right,
+                "saddle_first": np.nan if saddle_first is None
+                else np.atleast_2d(saddle_first)[i, k],
                 "first": k == first,
             }
             row["saddle_ratio"] = row["saddle"] / me[k] if me[k] > 0 else np.nan
+            start = np.nan if saddle_from is None else np.atleast_2d(saddle_from)[i, k]
+            row["lead"] = me[k] - start
+            row["saddle_error"] = (row["saddle"] - me[k]) / row["lead"]
             row["saturation"] = row["half"] - me[k]
             rows.append(row)
     return rows
@@ -124,21 +144,30 @@ def summary(rows, tolerance=0.15):
     """Counts over rows: points with the order right, first escapes within
     the tolerance, and the spread of the ratios."""
     points = {r["point"]: r["order_right"] for r in rows}
+    plateau = {r["point"]: r["plateau_order_right"] for r in rows}
     firsts = [r for r in rows if r["first"]]
     within = [r for r in firsts if abs(r["ratio"] - 1) <= tolerance]
     later = [r for r in rows if not r["first"] and np.isfinite(r["measured"])]
     return {
         "points": len(points),
         "order_right": sum(points.values()),
+        "plateau_order_right": sum(v is True for v in plateau.values()),
         "first_within": len(within),
         "first_ratio_range": (min(r["ratio"] for r in firsts), max(r["ratio"] for r in firsts))
         if firsts else (np.nan, np.nan),
         "later_ratio_range": (np.nanmin([r["ratio"] for r in later]),
                               np.nanmax([r["ratio"] for r in later])) if later else (np.nan,) * 2,
-        "saddle_ratio_range": (np.nanmin([r["saddle_ratio"] for r in later]),
-                               np.nanmax([r["saddle_ratio"] for r in later]))
-        if later and np.isfinite([r["saddle_ratio"] for r in later]).any() else (np.nan,) * 2,
+        "saddle_ratio_range": _range([r["saddle_ratio"] for r in later]),
+        "saddle_error_range": _range([r["saddle_error"] for r in later]),
+        "lead_range": _range([r["lead"] for r in later]),
     }
+
+
+def _range(values):
+    values = np.asarray(values, float)
+    if not np.isfinite(values).any():
+        return (np.nan, np.nan)
+    return (np.nanmin(values), np.nanmax(values))
 
 
 def _fmt(x, digits=3):
@@ -151,8 +180,9 @@ def _fmt(x, digits=3):
 
 COLUMNS = (("point", "point"), ("spike", "k"), ("rank", "measured rank"),
            ("predicted", "predicted t"), ("measured", "measured t"), ("ratio", "pred/meas"),
-           ("saddle", "saddle t"), ("saddle_ratio", "saddle/meas"), ("half", "half-final t"),
-           ("order_right", "order right"))
+           ("saddle", "saddle t"), ("lead", "saddle lead"), ("saddle_error", "saddle err/lead"),
+           ("saddle_first", "from 1st plateau t"), ("half", "half-final t"),
+           ("order_right", "order right"), ("plateau_order_right", "order right from 1st plateau"))
 
 
 def markdown_table(rows, columns=COLUMNS):
@@ -225,7 +255,10 @@ def read_points(path):
                 out.append({
                     "label": label, "t": t, "m": m,
                     "predicted": s["predicted_t"][row], "measured": measured,
-                    "saddle": s["saddle_t"][row], "half": half_final_times(t, m),
+                    "saddle": s["saddle_t"][row], "saddle_from": s["saddle_from"][row],
+                    "saddle_first": s["saddle_first_t"][row] if "saddle_first_t" in s
+                    else np.full(len(measured), np.nan),
+                    "half": half_final_times(t, m),
                     "split": s["split"][row], "measured_split": signs_at(t, m, measured),
                     "growth": s["growth_rate"][row], "unstable": s["unstable_modes"][row],
                     "asymmetry": float(s["asymmetry"][row]),
@@ -261,22 +294,32 @@ def main(argv=None):
         rows = predicted_vs_measured([p["predicted"] for p in points],
                                      [p["measured"] for p in points],
                                      saddle=[p["saddle"] for p in points],
+                                     saddle_from=[p["saddle_from"] for p in points],
+                                     saddle_first=[p["saddle_first"] for p in points],
                                      half=[p["half"] for p in points],
                                      labels=[p["label"] for p in points])
         all_rows += rows
         print(f"## {path}\n")
         print(markdown_table(rows))
         s = summary(rows)
-        splits = [same_split(p["split"][:, k], p["measured_split"][:, k])
-                  for p in points for k in range(p["m"].shape[2])
-                  if np.isfinite(p["measured"][k]) and np.any(p["split"][:, k])]
-        print(f"\norder right in {s['order_right']}/{s['points']} points; first escape "
+        splits = {True: [], False: []}  # first feature, later ones
+        for p in points:
+            first = int(np.nanargmin(p["measured"]))
+            for k in range(p["m"].shape[2]):
+                if np.isfinite(p["measured"][k]) and np.any(p["split"][:, k]):
+                    splits[k == first].append(
+                        same_split(p["split"][:, k], p["measured_split"][:, k]))
+        print(f"\norder right in {s['order_right']}/{s['points']} points (the later features' "
+              f"order from the first plateau in {s['plateau_order_right']}/{s['points']}); first escape "
               f"within 15 % in {s['first_within']}/{s['points']} (ratios "
               f"{_fmt(s['first_ratio_range'][0])}-{_fmt(s['first_ratio_range'][1])}); later "
               f"features {_fmt(s['later_ratio_range'][0])}-{_fmt(s['later_ratio_range'][1])}, "
               f"saddle to saddle {_fmt(s['saddle_ratio_range'][0])}-"
-              f"{_fmt(s['saddle_ratio_range'][1])}; predicted head split = ODE's in "
-              f"{sum(splits)}/{len(splits)}; Jacobian asymmetry up to "
+              f"{_fmt(s['saddle_ratio_range'][1])} (error {_fmt(s['saddle_error_range'][0])} to "
+              f"{_fmt(s['saddle_error_range'][1])} of leads {_fmt(s['lead_range'][0])}-"
+              f"{_fmt(s['lead_range'][1])}); predicted head split = ODE's at the escape in "
+              f"{sum(splits[True])}/{len(splits[True])} first features, "
+              f"{sum(splits[False])}/{len(splits[False])} later ones; Jacobian asymmetry up to "
               f"{max(p['asymmetry'] for p in points):.2g}; max_h |m_hk| moved by up to "
               f"{max(settled(p['t'], p['m']) for p in points):.2g} over the second half\n")
     if args.plot and all_rows:

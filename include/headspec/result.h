@@ -69,7 +69,7 @@ typedef struct hs_result {
   /* the linearised flow (stability.h), K each unless said */
   double *stab_growth, *stab_predicted_t, *stab_measured_t, *stab_unstable, *stab_together;
   double *stab_split;  /* H x K */
-  double *stab_saddle_t, *stab_saddle_from;
+  double *stab_saddle_t, *stab_saddle_from, *stab_saddle_first_t;
   double *stab_asymmetry; /* 1 */
 } hs_result;
 

@@ -138,8 +138,11 @@ static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *
     int s = (int)ceil(steps * (p->t_max - t0) / p->t_max);
     st = hs_stability_escape(flow, yref, delta, t0, p->t_max, s < SUBSTEPS ? SUBSTEPS : s, esc,
                              sign, NULL, err);
-    for (int k = 0; k < K && !st; k++)
-      if (zero[k]) res->stab_saddle_t[k] = esc[k], res->stab_saddle_from[k] = t0;
+    for (int k = 0; k < K && !st; k++) {
+      if (!zero[k]) continue;
+      res->stab_saddle_t[k] = esc[k], res->stab_saddle_from[k] = t0;
+      if (isnan(res->stab_saddle_first_t[k]) && j == 0) res->stab_saddle_first_t[k] = esc[k];
+    }
   }
   free(te), free(esc), free(y), free(yref), free(delta), free(sign), free(zero);
   return st;

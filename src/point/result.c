@@ -110,6 +110,11 @@ const hs_result_field hs_result_fields[] = {
       SPIKE),
     F("stability/saddle_from", stab_saddle_from, "plateau time", "1",
       "time of the plateau saddle_t starts from", 1, SPIKE),
+    F("stability/saddle_first_t", stab_saddle_first_t, "escape time from the first plateau",
+      "1",
+      "escape time of k predicted from the plateau after the first measured escape (the "
+      "first feature learned, the others not yet): their predicted order (NaN: k learned "
+      "first)", 1, SPIKE),
     F("stability/asymmetry", stab_asymmetry, "asymmetry of the Jacobian", "1",
       "max |J - J^T| / max |J| of the Jacobian at the symmetric start (~1e-11 for "
       "gradient flow)", 0, HS_AXIS_TIME),

@@ -375,7 +375,8 @@ static const struct {
     {3, "grid/stability"}, {3, "grid/stability_threshold"}, {3, "/stability/growth_rate"},
     {3, "/stability/predicted_t"}, {3, "/stability/measured_t"},
     {3, "/stability/unstable_modes"}, {3, "/stability/together"}, {3, "/stability/split"},
-    {3, "/stability/saddle_t"}, {3, "/stability/saddle_from"}, {3, "/stability/asymmetry"}};
+    {3, "/stability/saddle_t"}, {3, "/stability/saddle_from"},
+    {3, "/stability/saddle_first_t"}, {3, "/stability/asymmetry"}};
 
 static int added_after(long revision, const char *name) {
   size_t n = strlen(name);
