@@ -81,11 +81,12 @@ double hs_stability_growth(const hs_stability_mode *modes, const double *spike_w
  * intervals; t_escape[k] (K) is the first time max_h |m_hk| of y_ref +
  * delta reaches the threshold (log-linear between samples; t0 if already
  * there; NAN if never before t1) and sign[h*K + k] the sign of m_hk there
- * (0 if never). traj ((steps+1) x n, may be NULL) gets y_ref at the
- * samples. */
+ * (0 if never). at_escape (K x n, may be NULL) gets y_ref at the sample
+ * nearest each escape (at t1 for a direction that never escapes). The flow
+ * stops once every direction escaped. */
 hs_status hs_stability_escape(const hs_stability_flow *f, const double *y_ref,
                               const double *delta0, double t0, double t1, int steps,
-                              double *t_escape, double *sign, double *traj, hs_err *err);
+                              double *t_escape, double *sign, double *at_escape, hs_err *err);
 
 /* When max_h |m_hk| of a recorded trajectory (m: T x H x K at times t)
  * first reaches the threshold, log-linear between records (NAN: never). */

@@ -263,9 +263,12 @@ static double spike_size(const hs_stability_flow *f, const double *z, size_t n, 
   return big;
 }
 
-/* Record the escapes at sample time t (previous sample at tp, sizes prev). */
+/* Record the escapes at sample time t (previous sample at tp, sizes prev,
+ * reference state ref_p there): time, signs, and the nearer sample's
+ * reference state into at_escape (may be NULL). */
 static int note_escapes(const hs_stability_flow *f, const double *z, size_t n, double tp,
-                        double t, double *prev, double *t_escape, double *sign) {
+                        double t, const double *ref_p, double *prev, double *t_escape,
+                        double *sign, double *at_escape) {
   int W = f->K + f->H, left = 0;
   double thr = f->threshold;
   for (int k = 0; k < f->K; k++) {
@@ -281,6 +284,9 @@ static int note_escapes(const hs_stability_flow *f, const double *z, size_t n, d
         double m = z[h * W + k] + z[n + h * W + k];
         sign[h * f->K + k] = (m > 0) - (m < 0);
       }
+      if (at_escape)
+        memcpy(at_escape + (size_t)k * n, t_escape[k] - tp < t - t_escape[k] ? ref_p : z,
+               sizeof(double) * n);
     } else {
       left++;
     }
@@ -291,28 +297,28 @@ static int note_escapes(const hs_stability_flow *f, const double *z, size_t n, d
 
 hs_status hs_stability_escape(const hs_stability_flow *f, const double *y_ref,
                               const double *delta0, double t0, double t1, int steps,
-                              double *t_escape, double *sign, double *traj, hs_err *err) {
+                              double *t_escape, double *sign, double *at_escape, hs_err *err) {
   int H = f->H, K = f->K;
   size_t n = hs_ode_dim(H, K);
   tangent c = {.f = f, .n = n};
   double *z = malloc(sizeof(double) * 2 * n), *prev = malloc(sizeof(double) * K);
+  double *ref_p = malloc(sizeof(double) * n);
   c.F0 = malloc(sizeof(double) * n), c.Fp = malloc(sizeof(double) * n);
   c.Fm = malloc(sizeof(double) * n), c.yp = malloc(sizeof(double) * n);
   gsl_odeiv2_system sys = {tangent_rhs, NULL, 2 * n, &c};
   gsl_set_error_handler_off();
   gsl_odeiv2_driver *drv =
       gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rkf45, 1e-3, f->atol, f->rtol);
-  hs_status st = !z || !prev || !c.F0 || !c.Fp || !c.Fm || !c.yp || !drv
+  hs_status st = !z || !prev || !ref_p || !c.F0 || !c.Fp || !c.Fm || !c.yp || !drv
                      ? hs_err_set(err, HS_ENOMEM, "out of memory for the tangent flow")
                      : HS_OK;
   if (!st) {
     gsl_odeiv2_driver_set_nmax(drv, 1000000);
     memcpy(z, y_ref, sizeof(double) * n);
     memcpy(z + n, delta0, sizeof(double) * n);
+    memcpy(ref_p, y_ref, sizeof(double) * n);
     for (int k = 0; k < K; k++) t_escape[k] = NAN, prev[k] = NAN;
     for (int i = 0; i < H * K; i++) sign[i] = 0;
-    if (traj)
-      for (size_t i = 0; i < (size_t)(steps + 1) * n; i++) traj[i] = NAN;
   }
   double t = t0, tp = t0;
   for (int s = 0; s <= steps && !st; s++) {
@@ -325,12 +331,14 @@ hs_status hs_stability_escape(const hs_stability_flow *f, const double *y_ref,
                                      gsl_strerror(status));
       break;
     }
-    if (traj) memcpy(traj + (size_t)s * n, z, sizeof(double) * n);
-    if (!note_escapes(f, z, n, tp, ts, prev, t_escape, sign)) break;
+    if (!note_escapes(f, z, n, tp, ts, ref_p, prev, t_escape, sign, at_escape)) break;
     tp = ts;
+    memcpy(ref_p, z, sizeof(double) * n);
   }
+  for (int k = 0; k < K && !st && at_escape; k++) /* never escaped: the last state */
+    if (isnan(t_escape[k])) memcpy(at_escape + (size_t)k * n, z, sizeof(double) * n);
   if (drv) gsl_odeiv2_driver_free(drv);
-  free(z), free(prev), free(c.F0), free(c.Fp), free(c.Fm), free(c.yp);
+  free(z), free(prev), free(ref_p), free(c.F0), free(c.Fp), free(c.Fm), free(c.yp);
   return st;
 }
 

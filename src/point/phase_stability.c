@@ -11,17 +11,20 @@
 #include "headspec/stability.h"
 #include "phase.h"
 
-enum { SUBSTEPS = 8 }; /* tangent-flow samples per record interval */
+/* tangent-flow samples per record interval, at most MAX_SAMPLES in all (a
+ * sample is K comparisons; the ODE's own records bound the resolution) */
+enum { SUBSTEPS = 8, MAX_SAMPLES = 8192 };
 
 static int runs(const hs_point *p) { return p->run_ode && p->stability; }
 
 /* One tangent flow costs about three right-hand sides per ODE one; there
  * are up to 1 + (K - 1) of them (the symmetric one, one per plateau), and
- * K + 1 Jacobians of 2n right-hand sides each. */
+ * K + 1 Jacobians of 2n right-hand sides and an eigen-decomposition
+ * (~10-25 n^3 flops, ~1 ns each) each. */
 static double cost(const hs_point *p, const hs_dist *dist) {
   double H = p->H, K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
   double rhs = hs_cost_lpop_head(p) * H;
-  return (3 * 5 * p->t_max * K + 2 * n * (K + 1)) * rhs;
+  return (3 * 5 * p->t_max * K + 2 * n * (K + 1)) * rhs + (K + 1) * 2e-8 * n * n * n;
 }
 
 static double threshold(const hs_point *p) {
@@ -43,24 +46,23 @@ static hs_status record_state(const hs_result *res, int r, double *y, hs_err *er
 }
 
 /* Growth rate, unstable count and head pattern of each spike direction at
- * the symmetric trajectory's sample where that direction escapes. */
+ * the symmetric trajectory's state where that direction escapes (at_escape,
+ * K x n); the asymmetry at its start ys. */
 static hs_status growth_rates(hs_ode *ode, const hs_point *p, hs_result *res,
-                              const double *traj, int steps, hs_err *err) {
+                              const double *ys, const double *at_escape, hs_err *err) {
   int H = p->H, K = res->shape.K;
   size_t n = hs_ode_dim(H, K);
   double *J = malloc(sizeof(double) * n * n), *w = malloc(sizeof(double) * n * K);
   hs_stability_mode *modes = malloc(sizeof *modes * n);
   hs_status st = !J || !w || !modes ? hs_err_set(err, HS_ENOMEM, "out of memory") : HS_OK;
-  int have = -1;
+  const double *have = NULL;
   for (int k = -1; k < K && !st; k++) {
     /* k = -1: the start, for the asymmetry */
-    double tk = k < 0 ? 0 : isnan(res->stab_predicted_t[k]) ? p->t_max : res->stab_predicted_t[k];
-    int s = (int)lround(tk / p->t_max * steps);
-    while (s > 0 && isnan(traj[(size_t)s * n])) s--; /* the flow stopped after every escape */
-    if (s != have) {
-      st = hs_stability_jacobian(ode, H, K, traj + (size_t)s * n, 1e-5, J, err);
+    const double *y = k < 0 ? ys : at_escape + (size_t)k * n;
+    if (!have || memcmp(y, have, sizeof(double) * n) != 0) {
+      st = hs_stability_jacobian(ode, H, K, y, 1e-5, J, err);
       if (!st) st = hs_stability_modes(J, H, K, modes, w, k < 0 ? res->stab_asymmetry : NULL, err);
-      have = s;
+      have = y;
     }
     if (st || k < 0) continue;
     int unstable;
@@ -151,15 +153,16 @@ static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *
 static hs_status run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
-  int H = p->H, K = ctx->dist.K, T = res->shape.T, steps = SUBSTEPS * (T - 1);
+  int H = p->H, K = ctx->dist.K, T = res->shape.T;
+  int steps = T - 1 > MAX_SAMPLES / SUBSTEPS ? MAX_SAMPLES : SUBSTEPS * (T - 1);
   size_t n = hs_ode_dim(H, K);
   /* the ODE's own right-hand side on its fixed samples (set 0) */
   hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
                        .noise_term = p->noise_term, .rtol = p->ode_rtol, .atol = p->ode_atol};
   hs_ode *ode = NULL;
   double *y0 = malloc(sizeof(double) * n), *ys = malloc(sizeof(double) * n);
-  double *delta = malloc(sizeof(double) * n), *traj = malloc(sizeof(double) * (steps + 1) * n);
-  hs_status st = !y0 || !ys || !delta || !traj ? hs_err_set(err, HS_ENOMEM, "out of memory")
+  double *delta = malloc(sizeof(double) * n), *at = malloc(sizeof(double) * K * n);
+  hs_status st = !y0 || !ys || !delta || !at ? hs_err_set(err, HS_ENOMEM, "out of memory")
                                                : HS_OK;
   if (!st) st = hs_ode_create(&ctx->pop, &cfg, &ode, err);
   if (!st) st = record_state(res, 0, y0, err);
@@ -169,15 +172,15 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
                             .threshold = threshold(p), .rtol = p->ode_rtol, .atol = p->ode_atol};
   if (!st)
     st = hs_stability_escape(&flow, ys, delta, 0, p->t_max, steps, res->stab_predicted_t,
-                             res->stab_split, traj, err);
-  if (!st) st = growth_rates(ode, p, res, traj, steps, err);
+                             res->stab_split, at, err);
+  if (!st) st = growth_rates(ode, p, res, ys, at, err);
   if (!st) {
     hs_stability_measured_escape(T, res->ode_t, res->ode_m, H, K, flow.threshold,
                                  res->stab_measured_t);
     st = saddles(&flow, p, res, steps, err);
   }
   hs_ode_free(ode);
-  free(y0), free(ys), free(delta), free(traj);
+  free(y0), free(ys), free(delta), free(at);
   return st;
 }
 
