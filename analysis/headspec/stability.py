@@ -143,15 +143,16 @@ def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, ha
 def summary(rows, tolerance=0.15):
     """Counts over rows: points with the order right, first escapes within
     the tolerance, and the spread of the ratios."""
-    points = {r["point"]: r["order_right"] for r in rows}
-    plateau = {r["point"]: r["plateau_order_right"] for r in rows}
+    # one row per point is its first feature (labels need not be unique)
     firsts = [r for r in rows if r["first"]]
+    points = [r["order_right"] for r in firsts]
+    plateau = [r["plateau_order_right"] for r in firsts]
     within = [r for r in firsts if abs(r["ratio"] - 1) <= tolerance]
     later = [r for r in rows if not r["first"] and np.isfinite(r["measured"])]
     return {
-        "points": len(points),
-        "order_right": sum(points.values()),
-        "plateau_order_right": sum(v is True for v in plateau.values()),
+        "points": len(firsts),
+        "order_right": sum(points),
+        "plateau_order_right": sum(v is True for v in plateau),
         "first_within": len(within),
         "first_ratio_range": (min(r["ratio"] for r in firsts), max(r["ratio"] for r in firsts))
         if firsts else (np.nan, np.nan),
@@ -239,7 +240,9 @@ def read_points(path):
     out = []
     with h5py.File(path, "r") as f:
         grid = f["grid"]
-        cols = [c for c in ("activation", "H", "seed") if c in grid]
+        # the label: the usual sweeps, and any other swept numerics
+        cols = [c for c in ("activation", "H", "seed", "samples", "rtol") if c in grid
+                and (c in ("activation", "H", "seed") or len(set(grid[c][()])) > 1)]
         for name, g in f["results"].items():
             if "stability" not in g:
                 continue
