@@ -204,8 +204,9 @@ def plot(rows, path, title="linearised flow: predicted against measured escape")
     fig, ax = plt.subplots(figsize=(5.5, 5))
     me = np.array([r["measured"] for r in rows])
     for key, style, label in (("predicted", "o", "from the head-symmetric trajectory"),
-                              ("saddle", "x", "saddle to saddle (from the last plateau)")):
-        pr = np.array([r[key] for r in rows])
+                              ("saddle_first", "^", "from the plateau after the first escape"),
+                              ("saddle", "x", "from the last plateau before the escape")):
+        pr = np.array([r.get(key, np.nan) for r in rows])
         first = np.array([r["first"] for r in rows])
         ok = np.isfinite(pr) & np.isfinite(me)
         if key == "predicted":
@@ -213,8 +214,9 @@ def plot(rows, path, title="linearised flow: predicted against measured escape")
                     label=label + ", first feature")
             ax.plot(me[ok & ~first], pr[ok & ~first], "o", mfc="none", color="C1",
                     label=label + ", later features")
-        else:
-            ax.plot(me[ok], pr[ok], style, color="C2", label=label)
+        elif ok.any():
+            ax.plot(me[ok], pr[ok], style, color="C2" if key == "saddle" else "C3",
+                    mfc="none" if key == "saddle_first" else None, label=label)
     good = me[np.isfinite(me) & (me > 0)]
     lo, hi = good.min() / 1.5, good.max() * 1.5
     x = np.array([lo, hi])
