@@ -53,6 +53,8 @@ typedef struct hs_point {
   double converged_loss_tol;     /* the convergence rule's tolerances */
   double converged_speed_tol;    /* (docs/RESULTS.md) */
   int attention_samples;         /* sequences of the attention statistics (0: skip) */
+  int stability;                 /* the linearised flow's predictions (stability.h) */
+  double stability_threshold;    /* max_h |m_hk| that marks an escape */
   /* testing: nonzero makes this point fail on purpose (the job's
    * testing.fail_point names its grid index) */
   int fail_on_purpose;

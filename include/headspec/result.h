@@ -75,6 +75,11 @@ typedef struct hs_result {
    * relevant token, the softmax1 sink weight q0; quiet heads (T) */
   double *sgd_attn_total, *sgd_attn_relevant, *sgd_attn_sink, *sgd_quiet_heads;
   double *ode_attn_total, *ode_attn_relevant, *ode_attn_sink, *ode_quiet_heads;
+  /* the linearised flow (stability.h), K each unless said */
+  double *stab_growth, *stab_predicted_t, *stab_measured_t, *stab_unstable, *stab_together;
+  double *stab_split;  /* H x K */
+  double *stab_saddle_t, *stab_saddle_from, *stab_saddle_first_t;
+  double *stab_asymmetry; /* 1 */
 } hs_result;
 
 typedef struct hs_result_field {

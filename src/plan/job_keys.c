@@ -146,6 +146,10 @@ const hs_key hs_job_keys[] = {
      "log-time at the end below this"},
     {"analysis", "attention_samples", HS_KEY_INT, 1, 0, OFF(attention_samples), 0, 100000000,
      "1000", NULL, "sequences for the attention statistics at each record (0: skip)"},
+    {"analysis", "stability", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(stability), 0, 1, "false",
+     NULL, "predict each feature's escape from the linearised ODE (stability/)"},
+    {"analysis", "stability_threshold", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(stability_threshold),
+     1e-9, 1e3, "0.1", NULL, "max_h |m_hk| that marks a feature's escape (end of linear regime)"},
     {"testing", "fail_point", HS_KEY_INT, 0, HS_READ_TESTING, OFF(fail_on_purpose), -1, 1e9, "-1",
      NULL, "grid index of a point that fails on purpose (tests only)"},
 };

@@ -43,7 +43,7 @@ typedef struct hs_phase {
 
 /* The phases, each defined in its own file. */
 extern const hs_phase hs_phase_population, hs_phase_sgd, hs_phase_sgd_final, hs_phase_ode,
-    hs_phase_ode_final, hs_phase_out_of_sample, hs_phase_bayes;
+    hs_phase_ode_final, hs_phase_stability, hs_phase_out_of_sample, hs_phase_bayes;
 
 /* Whether the point trains a model (SGD or the ODE); else it computes only
  * the Bayes risk, and has no d and no time axis. */

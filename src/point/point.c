@@ -10,8 +10,8 @@
 /* The phases in the order they run. Final-model phases follow their
  * model; the out-of-sample set is drawn after set 0 is freed. */
 static const hs_phase *const phases[] = {
-    &hs_phase_population, &hs_phase_sgd,           &hs_phase_sgd_final, &hs_phase_ode,
-    &hs_phase_ode_final,  &hs_phase_out_of_sample, &hs_phase_bayes};
+    &hs_phase_population, &hs_phase_sgd,       &hs_phase_sgd_final,     &hs_phase_ode,
+    &hs_phase_ode_final,  &hs_phase_stability, &hs_phase_out_of_sample, &hs_phase_bayes};
 enum { N_PHASES = sizeof phases / sizeof *phases };
 
 static double now(void) {

@@ -36,6 +36,8 @@ double hs_point_memory(const hs_point *p) {
   int sgd_start = p->run_ode && strcmp(p->ode_start, "sgd") == 0;
   if (p->run_sgd || sgd_start) doubles += H * d + cap * L * (d + 3 * H + 3) + d;
   if (p->run_ode) doubles += 12 * (H * width + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
+  if (p->run_ode && p->stability) /* Jacobian, its eigenvectors, GSL's copies; tangent flow */
+    doubles += 7 * pow(H * width + H + 1, 2) + 40 * (H * width + H + 1);
   if (p->run_ode && p->resample_dt > 0) /* the steps' set, besides set 0 */
     doubles += (double)p->ode_samples * (L * width + K);
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
@@ -156,7 +158,8 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
            hs_err_set(err, HS_EINPUT,
                       "one point needs about %.3g GiB of memory, over the limit of %d GiB "
                       "(mostly 8 max(B, 64) L d bytes for SGD's batch, 8 samples L (K + H) "
-                      "for the ODE's samples, 8 records H^2 for the results; to run it "
+                      "for the ODE's samples, 8 records H^2 for the results, 56 H^4 for "
+                      "analysis.stability's Jacobian; to run it "
                       "anyway raise HS_MAX_POINT_GIB in include/headspec/point.h)",
                       gib, HS_MAX_POINT_GIB);
   hs_dist dist;

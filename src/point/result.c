@@ -131,6 +131,37 @@ const hs_result_field hs_result_fields[] = {
     F("ode/quiet_heads", ode_quiet_heads, "ODE quiet heads", "1",
       "mean over sequences of the heads whose attention sum_l A_hl is under a quarter of "
       "the busiest head's", 1, TIME),
+    F("stability/growth_rate", stab_growth, "growth rate", "1",
+      "largest eigenvalue of the ODE's Jacobian among the m-modes on spike k, on the "
+      "head-symmetric trajectory when k is predicted to escape (t_max if never)", 1, SPIKE),
+    F("stability/predicted_t", stab_predicted_t, "predicted escape time", "1",
+      "time the linearised flow about the head-symmetric trajectory predicts max_h |m_hk| "
+      "to reach analysis.stability_threshold (NaN: not before t_max)", 1, SPIKE),
+    F("stability/measured_t", stab_measured_t, "measured escape time", "1",
+      "time max_h |m_hk| of the ODE's records reaches analysis.stability_threshold "
+      "(log-linear between records; NaN: never)", 1, SPIKE),
+    F("stability/unstable_modes", stab_unstable, "unstable modes", "1",
+      "number of unstable m-modes on spike k at the time of growth_rate (H-1: the sum-zero "
+      "split)", 1, SPIKE),
+    F("stability/together", stab_together, "head pattern of the top mode", "1",
+      "|sum_h v_hk|^2 / (H sum_h v_hk^2) of the top m-mode on k: 1 all heads together, "
+      "0 a sum-zero split", 1, SPIKE),
+    F("stability/split", stab_split, "predicted sign of m_hk", "1",
+      "sign of m_hk at the predicted escape of k (0: no escape)", 2, HEAD, SPIKE),
+    F("stability/saddle_t", stab_saddle_t, "saddle-to-saddle escape time", "1",
+      "escape time of k predicted from the last plateau of the ODE before k's measured "
+      "escape, with the features learned by then kept (NaN: k learned first, or none)", 1,
+      SPIKE),
+    F("stability/saddle_from", stab_saddle_from, "plateau time", "1",
+      "time of the plateau saddle_t starts from", 1, SPIKE),
+    F("stability/saddle_first_t", stab_saddle_first_t, "escape time from the first plateau",
+      "1",
+      "escape time of k predicted from the plateau after the first measured escape (the "
+      "first feature learned, the others not yet): their predicted order (NaN: k learned "
+      "first)", 1, SPIKE),
+    F("stability/asymmetry", stab_asymmetry, "asymmetry of the Jacobian", "1",
+      "max |J - J^T| / max |J| of the Jacobian at the symmetric start (~1e-11 for "
+      "gradient flow)", 0, HS_AXIS_TIME),
 };
 #undef F
 #undef TIME

@@ -461,7 +461,14 @@ static const struct {
     {3, "/ode/speed"}, {3, "/ode/converged"}, {3, "/ode/t_stop"}, {3, "/sgd/attn_total"},
     {3, "/sgd/attn_relevant"}, {3, "/sgd/attn_sink"}, {3, "/sgd/quiet_heads"},
     {3, "/ode/attn_total"}, {3, "/ode/attn_relevant"}, {3, "/ode/attn_sink"},
-    {3, "/ode/quiet_heads"}, {3, "grid/checksum"}, {3, "grid/method"}};
+    {3, "/ode/quiet_heads"}, {3, "grid/checksum"}, {3, "grid/method"},
+    /* the linearised flow (issue 20) */
+    {3, "grid/stability"}, {3, "grid/stability_threshold"}, {3, "/stability/growth_rate"},
+    {3, "/stability/predicted_t"}, {3, "/stability/measured_t"},
+    {3, "/stability/unstable_modes"}, {3, "/stability/together"}, {3, "/stability/split"},
+    {3, "/stability/saddle_t"}, {3, "/stability/saddle_from"},
+    {3, "/stability/saddle_first_t"}, {3, "/stability/asymmetry"}};
+
 
 static int added_after(long revision, const char *name) {
   size_t n = strlen(name);

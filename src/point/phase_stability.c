@@ -1,0 +1,187 @@
+/* phase_stability.c: the linearised flow's predictions for a point whose
+ * ODE ran (phase.h, stability.h, issue 20): the escape of each spike
+ * direction from the head-symmetric trajectory, the growth rates and head
+ * patterns of the Jacobian's m-modes, and saddle to saddle from each
+ * plateau of the ODE's own records. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "headspec/ode.h"
+#include "headspec/stability.h"
+#include "phase.h"
+
+/* tangent-flow samples per record interval, at most MAX_SAMPLES in all (a
+ * sample is K comparisons; the ODE's own records bound the resolution) */
+enum { SUBSTEPS = 8, MAX_SAMPLES = 8192 };
+
+static int runs(const hs_point *p) { return p->run_ode && p->stability; }
+
+/* One tangent flow costs about three right-hand sides per ODE one; there
+ * are up to 1 + (K - 1) of them (the symmetric one, one per plateau), and
+ * K + 1 Jacobians of 2n right-hand sides and an eigen-decomposition
+ * (~10-25 n^3 flops, ~1 ns each) each. */
+static double cost(const hs_point *p, const hs_dist *dist) {
+  double H = p->H, K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
+  double rhs = hs_cost_lpop_head(p) * H;
+  return (3 * 5 * p->t_max * K + 2 * n * (K + 1)) * rhs + (K + 1) * 2e-8 * n * n * n;
+}
+
+static double threshold(const hs_point *p) {
+  return p->stability_threshold > 0 ? p->stability_threshold : 0.1;
+}
+
+/* The ODE state of record r in the representation of its start:
+ * R = [m | chol(Q - m m^T)] (MODEL.md section 6), b, lambda. */
+static hs_status record_state(const hs_result *res, int r, double *y, hs_err *err) {
+  int H = res->shape.H, K = res->shape.K, W = K + H;
+  hs_status st = hs_population_represent(H, K, res->ode_m + (size_t)r * H * K,
+                                         res->ode_Q + (size_t)r * H * H, y, err);
+  memcpy(y + H * W, res->ode_b + (size_t)r * H, sizeof(double) * H);
+  y[H * W + H] = res->ode_lambda[r];
+  for (int h = 0; h < H; h++)
+    if (isnan(y[H * W + h])) y[H * W + h] = 0;
+  if (isnan(y[H * W + H])) y[H * W + H] = 1;
+  return st;
+}
+
+/* Growth rate, unstable count and head pattern of each spike direction at
+ * the symmetric trajectory's state where that direction escapes (at_escape,
+ * K x n); the asymmetry at its start ys. */
+static hs_status growth_rates(hs_ode *ode, const hs_point *p, hs_result *res,
+                              const double *ys, const double *at_escape, hs_err *err) {
+  int H = p->H, K = res->shape.K;
+  size_t n = hs_ode_dim(H, K);
+  double *J = malloc(sizeof(double) * n * n), *w = malloc(sizeof(double) * n * K);
+  hs_stability_mode *modes = malloc(sizeof *modes * n);
+  hs_status st = !J || !w || !modes ? hs_err_set(err, HS_ENOMEM, "out of memory") : HS_OK;
+  const double *have = NULL;
+  for (int k = -1; k < K && !st; k++) {
+    /* k = -1: the start, for the asymmetry */
+    const double *y = k < 0 ? ys : at_escape + (size_t)k * n;
+    if (!have || memcmp(y, have, sizeof(double) * n) != 0) {
+      st = hs_stability_jacobian(ode, H, K, y, 1e-5, J, err);
+      if (!st) st = hs_stability_modes(J, H, K, modes, w, k < 0 ? res->stab_asymmetry : NULL, err);
+      have = y;
+    }
+    if (st || k < 0) continue;
+    int unstable;
+    double tol = 1e-3 * fmax(fabs(modes[0].rate), fabs(modes[n - 1].rate));
+    res->stab_growth[k] = hs_stability_growth(modes, w, (int)n, K, k, tol, &unstable,
+                                              res->stab_together + k);
+    res->stab_unstable[k] = unstable;
+  }
+  free(J), free(w), free(modes);
+  return st;
+}
+
+/* The record between two measured escapes where the ODE moves least in
+ * (m, Q): the plateau (-1 if no record lies strictly between). */
+static int plateau(const hs_result *res, double after, double before) {
+  int T = res->shape.T, H = res->shape.H, K = res->shape.K, best = -1;
+  double slowest = INFINITY;
+  for (int r = 1; r + 1 < T; r++) {
+    if (!(res->ode_t[r] > after && res->ode_t[r] < before)) continue;
+    double v = 0;
+    for (int i = 0; i < H * K; i++) {
+      double dm = res->ode_m[(size_t)(r + 1) * H * K + i] - res->ode_m[(size_t)(r - 1) * H * K + i];
+      v += dm * dm;
+    }
+    for (int i = 0; i < H * H; i++) {
+      double dq = res->ode_Q[(size_t)(r + 1) * H * H + i] - res->ode_Q[(size_t)(r - 1) * H * H + i];
+      v += dq * dq;
+    }
+    v = sqrt(v) / (res->ode_t[r + 1] - res->ode_t[r - 1]);
+    if (v < slowest) slowest = v, best = r;
+  }
+  return best;
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Saddle to saddle (Lemma III.2): from the plateau after each measured
+ * escape, the features not yet learned (max_h |m_hk| below the threshold)
+ * set to zero as the reference, their columns as the seed. */
+static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *res, int steps,
+                         hs_err *err) {
+  int H = p->H, K = res->shape.K, W = K + H, ne = 0;
+  size_t n = hs_ode_dim(H, K);
+  double *te = malloc(sizeof(double) * (K + 1)), *esc = malloc(sizeof(double) * K);
+  double *y = malloc(sizeof(double) * n), *yref = malloc(sizeof(double) * n);
+  double *delta = malloc(sizeof(double) * n), *sign = malloc(sizeof(double) * H * K);
+  int *zero = malloc(sizeof(int) * K);
+  hs_status st = !te || !esc || !y || !yref || !delta || !sign || !zero
+                     ? hs_err_set(err, HS_ENOMEM, "out of memory")
+                     : HS_OK;
+  for (int k = 0; k < K && !st; k++)
+    if (!isnan(res->stab_measured_t[k])) te[ne++] = res->stab_measured_t[k];
+  if (!st) qsort(te, (size_t)ne, sizeof *te, by_value);
+  if (!st) te[ne] = p->t_max;
+  flow->symmetric = 0;
+  flow->zero_spike = zero;
+  for (int j = 0; j < ne && !st; j++) {
+    int r = plateau(res, te[j], te[j + 1]), unlearned = 0;
+    hs_err ignore;
+    if (r < 0 || record_state(res, r, y, &ignore)) continue;
+    for (int k = 0; k < K; k++) {
+      double v = 0;
+      for (int h = 0; h < H; h++) v = fmax(v, fabs(y[h * W + k]));
+      zero[k] = v < flow->threshold;
+      unlearned += zero[k];
+    }
+    if (!unlearned) continue;
+    memcpy(yref, y, sizeof(double) * n);
+    hs_stability_project(flow, yref);
+    for (size_t i = 0; i < n; i++) delta[i] = y[i] - yref[i];
+    double t0 = res->ode_t[r];
+    int s = (int)ceil(steps * (p->t_max - t0) / p->t_max);
+    st = hs_stability_escape(flow, yref, delta, t0, p->t_max, s < SUBSTEPS ? SUBSTEPS : s, esc,
+                             sign, NULL, err);
+    for (int k = 0; k < K && !st; k++) {
+      if (!zero[k]) continue;
+      res->stab_saddle_t[k] = esc[k], res->stab_saddle_from[k] = t0;
+      if (isnan(res->stab_saddle_first_t[k]) && j == 0) res->stab_saddle_first_t[k] = esc[k];
+    }
+  }
+  free(te), free(esc), free(y), free(yref), free(delta), free(sign), free(zero);
+  return st;
+}
+
+static hs_status run(hs_point_context *ctx, hs_err *err) {
+  const hs_point *p = ctx->p;
+  hs_result *res = ctx->res;
+  int H = p->H, K = ctx->dist.K, T = res->shape.T;
+  int steps = T - 1 > MAX_SAMPLES / SUBSTEPS ? MAX_SAMPLES : SUBSTEPS * (T - 1);
+  size_t n = hs_ode_dim(H, K);
+  /* the ODE's own right-hand side on its fixed samples (set 0) */
+  hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
+                       .noise_term = p->noise_term, .rtol = p->ode_rtol, .atol = p->ode_atol};
+  hs_ode *ode = NULL;
+  double *y0 = malloc(sizeof(double) * n), *ys = malloc(sizeof(double) * n);
+  double *delta = malloc(sizeof(double) * n), *at = malloc(sizeof(double) * K * n);
+  hs_status st = !y0 || !ys || !delta || !at ? hs_err_set(err, HS_ENOMEM, "out of memory")
+                                               : HS_OK;
+  if (!st) st = hs_ode_create(&ctx->pop, &cfg, &ode, err);
+  if (!st) st = record_state(res, 0, y0, err);
+  if (!st) st = hs_stability_symmetric_state(H, K, y0, ys, err);
+  for (size_t i = 0; i < n && !st; i++) delta[i] = y0[i] - ys[i];
+  hs_stability_flow flow = {.ode = ode, .H = H, .K = K, .symmetric = 1,
+                            .threshold = threshold(p), .rtol = p->ode_rtol, .atol = p->ode_atol};
+  if (!st)
+    st = hs_stability_escape(&flow, ys, delta, 0, p->t_max, steps, res->stab_predicted_t,
+                             res->stab_split, at, err);
+  if (!st) st = growth_rates(ode, p, res, ys, at, err);
+  if (!st) {
+    hs_stability_measured_escape(T, res->ode_t, res->ode_m, H, K, flow.threshold,
+                                 res->stab_measured_t);
+    st = saddles(&flow, p, res, steps, err);
+  }
+  hs_ode_free(ode);
+  free(y0), free(ys), free(delta), free(at);
+  return st;
+}
+
+const hs_phase hs_phase_stability = {"stability", runs, cost, run};
