@@ -7,11 +7,28 @@
 #include "headspec/bayes.h"
 #include "headspec/point.h"
 #include "headspec/population.h"
+#include "headspec/sgd.h"
 #include "headspec/timegrid.h"
 
 int64_t hs_point_steps(const hs_point *p) {
   double steps = p->t_max * p->d / p->eta; /* in double: cannot overflow */
   return steps <= HS_MAX_STEPS ? hs_timegrid_step(p->t_max, p->eta, p->d) : -1;
+}
+
+long hs_point_n_train(const hs_point *p) {
+  if (p->n_train > 0) return p->n_train;
+  if (!(p->alpha_train > 0)) return 0;
+  double n = round(p->alpha_train * p->d);
+  return n < 1 ? 1 : n > 2147483647.0 ? 2147483647 : (long)n;
+}
+
+/* Doubles of a training set's arrays (sgd.h): its tokens and relevant
+ * indices if held, an epoch's permutation, a batch's indices. */
+static double set_doubles(const hs_point *p) {
+  double n = p->run_sgd ? hs_point_n_train(p) : 0, held = n * p->L * p->d;
+  if (n == 0) return 0;
+  if (8 * held > HS_SGD_SET_HOLD_BYTES) held = 0;
+  return held + n / 2 + n + p->B;
 }
 
 /* K of the point's distribution, from the distribution itself (0 if it is
@@ -39,6 +56,7 @@ double hs_point_memory(const hs_point *p) {
     doubles += (double)p->ode_samples * (L * width + K);
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
   doubles += L * K;                                                          /* Bayes */
+  doubles += set_doubles(p);
   return 8 * doubles;
 }
 
@@ -140,6 +158,18 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
                       "%.3g SGD steps (t_max d / eta = %g * %d / %g), over the limit of "
                       "2^53 = %.4g: lower t_max or d, or raise eta",
                       p->t_max * p->d / p->eta, p->t_max, p->d, p->eta, HS_MAX_STEPS);
+  if (p->run_sgd && p->n_train > 0 && p->alpha_train > 0)
+    return *key = "training.alpha",
+           hs_err_set(err, HS_EINPUT,
+                      "give the training set's size once: n_train (%d) or alpha (%g), not both",
+                      p->n_train, p->alpha_train);
+  if (p->run_sgd && hs_point_n_train(p) > 0 && strcmp(p->sampler, "reduced") == 0)
+    return *key = "training.sampler",
+           hs_err_set(err, HS_EINPUT,
+                      "the reduced sampler draws fresh sequences at every step, so it cannot "
+                      "reuse a fixed training set (n = %ld sequences, from training n_train or "
+                      "alpha): set training sampler: full",
+                      hs_point_n_train(p));
   double hours = hs_point_cost(p) / 3600;
   if (!(hours <= HS_MAX_POINT_CORE_HOURS))
     return *key = "training.t_max",
@@ -153,10 +183,11 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
     return *key = "training.d",
            hs_err_set(err, HS_EINPUT,
                       "one point needs about %.3g GiB of memory, over the limit of %d GiB "
-                      "(mostly 8 max(B, 64) L d bytes for SGD's batch, 8 samples L (K + H) "
-                      "for the ODE's samples, 8 records H^2 for the results; to run it "
+                      "(mostly 8 max(B, 64) L d bytes for SGD's batch, 8 n L d for a training "
+                      "set of n sequences if held (up to %.3g GiB), 8 samples L (K + H) for "
+                      "the ODE's samples, 8 records H^2 for the results; to run it "
                       "anyway raise HS_MAX_POINT_GIB in include/headspec/point.h)",
-                      gib, HS_MAX_POINT_GIB);
+                      gib, HS_MAX_POINT_GIB, HS_SGD_SET_HOLD_BYTES / (1 << 30));
   hs_dist dist;
   *key = "model.distribution";
   hs_status st = hs_dist_init(&dist, &p->dist, err);

@@ -87,6 +87,11 @@ const hs_result_field hs_result_fields[] = {
     F("mean_c", mean_c, "mean feature weights E[c]", "1",
       "E[c] of the point's distribution P_c (the direction every head learns first)", 1,
       SPIKE),
+    F("sgd/passes", passes, "passes over the training set", "1",
+      "steps * B / n_train at each record (NaN for online SGD)", 1, TIME),
+    F("sgd/train_set_loss", train_set_loss, "SGD loss on the training set", "1",
+      "mean loss |y - f(X)|^2/d on the whole fixed training set, exact, at each record "
+      "(NaN for online SGD)", 1, TIME),
 };
 #undef F
 #undef TIME

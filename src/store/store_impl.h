@@ -21,7 +21,7 @@
 /* layout_revision of the files this code writes: datasets added to format 2
  * since its first files (store_layout.c lists them); readers of an earlier
  * revision's file find them missing, a run rewrites it. */
-#define HS_LAYOUT_REVISION 2
+#define HS_LAYOUT_REVISION 3
 
 /* ---- store_h5.c ---- */
 hid_t hs_h5_vlen_string(void);      /* variable-length UTF-8 string type */

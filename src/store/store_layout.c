@@ -371,7 +371,9 @@ static const struct {
 } added_datasets[] = {
     {1, "grid/start_lambda"}, {1, "grid/fresh_samples"}, {1, "grid/resample_dt"},
     {1, "/ode/loss_fresh"},   {1, "/ode/loss_fresh_se"}, {1, "/sgd/lpop_fresh"},
-    {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"}};
+    {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"},
+    {3, "grid/n_train"},      {3, "grid/alpha"},         {3, "grid/batches"},
+    {3, "/sgd/passes"},       {3, "/sgd/train_set_loss"}};
 
 static int added_after(long revision, const char *name) {
   size_t n = strlen(name);
