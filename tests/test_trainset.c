@@ -162,8 +162,8 @@ static void test_with_replacement(void) {
 
 /* Held and streamed sets: the same model after each mode's steps, bit for
  * bit; the same loss on the set; sequence i the same in a larger set. */
-static void test_held_equals_streamed(const char *act, hs_batches batches, int B) {
-  enum { D = 24, L = 5, N = 30, STEPS = 40 };
+static void test_held_equals_streamed(const char *act, hs_batches batches, int B, int N) {
+  enum { D = 24, L = 5, STEPS = 40 };
   setup su;
   make_setup(&su, act, D, L, 3, B, N);
   su.cfg.batches = batches;
@@ -237,9 +237,10 @@ int main(void) {
   const char *acts[] = {"softmax", "softmax1", "bsoftmax"};
   for (int a = 0; a < 3; a++) {
     test_gradient_descent(acts[a]);
-    test_held_equals_streamed(acts[a], HS_BATCHES_EPOCHS, 4);
-    test_held_equals_streamed(acts[a], HS_BATCHES_WITH_REPLACEMENT, 4);
-    test_held_equals_streamed(acts[a], HS_BATCHES_EPOCHS, 30); /* gradient descent */
+    test_held_equals_streamed(acts[a], HS_BATCHES_EPOCHS, 4, 30);
+    test_held_equals_streamed(acts[a], HS_BATCHES_WITH_REPLACEMENT, 4, 30);
+    /* gradient descent, B = n above the test chunk of 64 (X smaller than B) */
+    test_held_equals_streamed(acts[a], HS_BATCHES_EPOCHS, 100, 100);
     test_generalisation_gap(acts[a]);
   }
   test_epochs();

@@ -50,9 +50,10 @@ int hs_sgd_batches_find(const char *name);
 const char *hs_sgd_batches_names(void);
 
 /* A training set of at most this many bytes of tokens (n L d doubles) is
- * held in memory: a step then copies its batch instead of drawing it,
- * ~10x cheaper than its L d normals per sequence (bench_trainset). Above
- * it the sequences are redrawn at each use (only n ints are held). */
+ * held in memory: a step then copies its batch instead of drawing its L d
+ * normals per sequence, 2-3x faster at H = 2 (2x at H = 8; bench_sgd
+ * trainset). Above it the sequences are redrawn at each use (the speed of
+ * online SGD; an epoch's permutation, n longs, is held). */
 #define HS_SGD_SET_HOLD_BYTES (2.0 * 1024 * 1024 * 1024)
 
 typedef struct hs_sgd_config {
@@ -84,7 +85,8 @@ typedef struct hs_sgd {
   double lambda;
   /* workspace for a batch of up to `cap` sequences */
   int cap;
-  double *X;      /* cap*L x d tokens */
+  double *X;      /* cap*L x d tokens (TEST_CHUNK*L x d in gradient descent
+                     on a held set, whose steps read the set itself) */
   double *S;      /* cap*L x H scores */
   double *P;      /* cap*L x H normalised weights */
   double *G;      /* cap*L x H score gradients */
@@ -135,7 +137,8 @@ void hs_sgd_reduced_free(hs_sgd *s);
 int hs_sgd_reduced_step(hs_sgd *s, double *loss);
 
 /* Mean loss, at the current parameters, of the batch that the full sampler
- * draws at step number `step` (for checking gradients; changes nothing). */
+ * draws at step number `step` (for checking gradients; changes nothing;
+ * online only: NAN with a training set). */
 double hs_sgd_batch_loss(hs_sgd *s, long step);
 
 /* Mean per-sample loss on the fixed test set (streams (TEST, chunk)), the

@@ -66,14 +66,15 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
                       "the reduced sampler draws fresh sequences: a training set needs the "
                       "full sampler");
   s->epoch = -1;
-  /* A held set is its own batch in gradient descent: no copy of it. */
-  s->cap = cfg->B > TEST_CHUNK && !(set_held(cfg) && set_in_order(cfg)) ? cfg->B : TEST_CHUNK;
+  s->cap = cfg->B > TEST_CHUNK ? cfg->B : TEST_CHUNK;
   size_t rows = (size_t)s->cap * L;
+  /* A held set is its own batch in gradient descent: X needs no copy of it. */
+  size_t x_rows = set_held(cfg) && set_in_order(cfg) ? (size_t)TEST_CHUNK * L : rows;
   int failed = 0;
   s->Bm = xcalloc((size_t)(H + s->K) * d, sizeof(double), &failed);
   s->W = s->Bm;
   s->b = xcalloc((size_t)H, sizeof(double), &failed);
-  s->X = xcalloc(rows * d, sizeof(double), &failed);
+  s->X = xcalloc(x_rows * d, sizeof(double), &failed);
   s->S = xcalloc(rows * H, sizeof(double), &failed);
   s->P = xcalloc(rows * H, sizeof(double), &failed);
   s->G = xcalloc(rows * H, sizeof(double), &failed);
@@ -350,6 +351,7 @@ int hs_sgd_batches_find(const char *name) {
 const char *hs_sgd_batches_names(void) { return "epochs replacement"; }
 
 double hs_sgd_batch_loss(hs_sgd *s, long step) {
+  if (s->cfg.n_train > 0) return NAN; /* X may not hold B sequences */
   hs_rng r;
   hs_rng_init(&r, s->cfg.job_seed, s->cfg.seed, HS_PURPOSE_TRAIN, (uint64_t)step);
   if (draw_batch(s, &r, s->cfg.B)) return NAN;

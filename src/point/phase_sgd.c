@@ -52,9 +52,10 @@ static int set_held(const hs_point *p, long n) {
 
 /* Estimated seconds of one step: the full sampler ~7 ns per normal plus
  * ~0.6 ns per head and token-dimension (a held training set: ~SET_COPY_NS
- * per entry copied instead of a normal); the reduced one its own estimate
+ * per entry copied and its BLAS overhead, instead of a normal: bench_sgd
+ * trainset measures a held step 2-3x faster than online); the reduced one its own estimate
  * (sgd.h). */
-#define SET_COPY_NS 0.5
+#define SET_COPY_NS 2.0
 static double step_cost(const hs_point *p, int K) {
   if (strcmp(p->sampler, "reduced") == 0)
     return 1e-9 * hs_sgd_reduced_step_ns(p->B, p->d, p->L, p->H, K);

@@ -22,6 +22,13 @@ long hs_point_n_train(const hs_point *p) {
   return n < 1 ? 1 : n > 2147483647.0 ? 2147483647 : (long)n;
 }
 
+/* Whether SGD's steps are gradient descent on a held set (sgd.c). */
+static int set_gd_held(const hs_point *p) {
+  long n = p->run_sgd ? hs_point_n_train(p) : 0;
+  return n > 0 && n == p->B && strcmp(p->batches, "epochs") == 0 &&
+         8.0 * n * p->L * p->d <= HS_SGD_SET_HOLD_BYTES;
+}
+
 /* Doubles of a training set's arrays (sgd.h): its tokens and relevant
  * indices if held, an epoch's permutation, a batch's indices. */
 static double set_doubles(const hs_point *p) {
@@ -50,7 +57,9 @@ double hs_point_memory(const hs_point *p) {
   if (!p->run_sgd && !p->run_ode) N = 0; /* only the Bayes risk */
   double doubles = K * d + N * L * width + N * K + 256 * L * (3 * H + 2); /* population.c */
   int sgd_start = p->run_ode && strcmp(p->ode_start, "sgd") == 0;
-  if (p->run_sgd || sgd_start) doubles += H * d + cap * L * (d + 3 * H + 3) + d;
+  /* gradient descent on a held set reads the set itself: X of 64 rows */
+  double x_cap = set_gd_held(p) ? 64 : cap;
+  if (p->run_sgd || sgd_start) doubles += H * d + x_cap * L * d + cap * L * (3 * H + 3) + d;
   if (p->run_ode) doubles += 12 * (H * width + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
   if (p->run_ode && p->resample_dt > 0) /* the steps' set, besides set 0 */
     doubles += (double)p->ode_samples * (L * width + K);
