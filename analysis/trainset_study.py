@@ -68,12 +68,20 @@ def spike_plane(x):
     return np.linalg.norm(x, axis=-1).mean(axis=-1)
 
 
+def head_cosine(m):
+    """Cosine between the two heads' spike projections m_1, m_2 (MODEL.md
+    section 8): +1 alike, -1 opposite (split), 0 orthogonal."""
+    a, b = m[0], m[1]
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
 def measures(r):
     """The final values plotted, of one point."""
     gap = r["test"][-1] - r["train"][-1]
     return dict(test=r["test"][-1], train=r["train"][-1], gap=gap, lpop=r["lpop"][-1],
                 spread=spread(r["m"][-1]), spread_cos=spread(r["cos"][-1]),
-                plane=spike_plane(r["cos"][-1]), norm=np.sqrt(np.diag(r["Q"][-1])).mean())
+                plane=spike_plane(r["cos"][-1]), norm=np.sqrt(np.diag(r["Q"][-1])).mean(),
+                heads=head_cosine(r["m"][-1]))
 
 
 def table(rows, dist, act, what):
@@ -125,11 +133,12 @@ def against_alpha(rows, dists, what, ylabel, path, with_bayes=False, zero_line=F
 
 
 def overlaps(rows, path):
-    fig, axes = plt.subplots(1, 3, figsize=(15.6, 4))
-    panels = [("flipping", "spread", "|m_12 - m_22| / 2 (raw overlap)"),
-              ("flipping", "spread_cos", "|m_12/|w_1| - m_22/|w_2|| / 2 (cosine)"),
-              ("iso_gaussian", "plane", "mean_h |m_h| / |w_h| (in the spikes' plane)")]
-    for ax, (dist, what, label) in zip(axes, panels):
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    panels = [("flipping", "spread", "|m_12 - m_22| / 2: split along the flipping spike"),
+              ("flipping", "spread_cos", "the same for m_h2 / |w_h| (cosines)"),
+              ("iso_gaussian", "plane", "mean_h |m_h| / |w_h| (1: heads in the spikes' plane)"),
+              ("iso_gaussian", "heads", "cos(m_1, m_2): +1 alike, -1 opposite")]
+    for ax, (dist, what, label) in zip(axes.flat, panels):
         for act in ACTS:
             a, mean, se, online = table(rows, dist, act, what)
             if not len(a):
@@ -187,7 +196,7 @@ def report(rows, dists):
         print(f"\n== {dist}: R* = {rs:.4f} +- {rse:.4f}")
         for act in ACTS:
             print(f"-- {act}")
-            cols = ["test", "train", "gap", "spread", "spread_cos", "plane", "norm"]
+            cols = ["test", "train", "gap", "spread", "spread_cos", "plane", "heads", "norm"]
             data = {w: table(rows, dist, act, w) for w in cols}
             a = data["test"][0]
             print("  alpha  " + "  ".join(f"{w:>15s}" for w in cols))

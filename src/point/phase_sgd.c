@@ -51,17 +51,16 @@ static int set_held(const hs_point *p, long n) {
 }
 
 /* Estimated seconds of one step: the full sampler ~7 ns per normal plus
- * ~0.6 ns per head and token-dimension (a held training set: ~SET_COPY_NS
- * per entry copied and its BLAS overhead, instead of a normal: bench_sgd
- * trainset measures a held step 2-3x faster than online); the reduced one its own estimate
- * (sgd.h). */
-#define SET_COPY_NS 2.0
+ * ~0.6 ns per head and token-dimension; on a held training set ~2 ns per
+ * entry copied (with the BLAS calls' overhead at small sizes: bench_sgd
+ * trainset measures a held step 2-3x faster than online) instead of the
+ * normal; the reduced one its own estimate (sgd.h). */
 static double step_cost(const hs_point *p, int K) {
   if (strcmp(p->sampler, "reduced") == 0)
     return 1e-9 * hs_sgd_reduced_step_ns(p->B, p->d, p->L, p->H, K);
   long n = hs_point_n_train(p);
-  double draw = n > 0 && set_held(p, n) ? SET_COPY_NS : 7;
-  return (double)p->B * p->L * p->d * (draw + 0.6 * p->H) * 1e-9;
+  if (n > 0 && set_held(p, n)) return (double)p->B * p->L * p->d * (2e-9 + 0.6e-9 * p->H);
+  return (double)p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
 }
 
 /* Of one record: the test loss, the training set's loss (a held set not
