@@ -205,24 +205,43 @@ def report(rows, dists):
                     f"{data[w][1][i]:7.3f}+-{data[w][2][i]:5.3f}" for w in cols))
             print("  online " + "  ".join(
                 f"{data[w][3][0]:7.3f}+-{data[w][3][1]:5.3f}" for w in cols))
-    # convergence: relative change of the training-set loss over the last
-    # factor of ~2 in t (records are log-spaced), and of the online test loss
-    print("\n== convergence: |L(t_max) - L(t_max/2)| / L(t_max), the loss on the set "
-          "(online: the test loss); max over seeds")
+    # convergence: the change of the loss on the set over the last factor
+    # of 2 in t (records are log-spaced); online points: the test loss
+    print("\n== convergence: L(t_max/2) - L(t_max) of the loss on the set (online: the "
+          "test loss), the largest over seeds; and the test loss's change")
     for dist in dists:
         for act in ACTS:
             sel = [r for r in rows if r["dist"] == dist and r["act"] == act]
             out = []
             for a in sorted({r["alpha"] for r in sel}):
-                ch = []
+                ch, te = [], []
                 for r in sel:
                     if r["alpha"] != a:
                         continue
                     loss = r["test"] if a == 0 else r["train"]
                     j = np.argmin(np.abs(r["t"] - r["t"][-1] / 2))
-                    ch.append(abs(loss[-1] - loss[j]) / abs(loss[-1]))
-                out.append(f"{a:g}:{max(ch):.3f}")
+                    ch.append(loss[j] - loss[-1])
+                    te.append(r["test"][j] - r["test"][-1])
+                out.append(f"{a:g}:{max(ch, key=abs):+.3f}/{max(te, key=abs):+.3f}")
             print(f"  {dist:12s} {act:9s} " + " ".join(out))
+
+
+def markdown(rows, dists):
+    """The key numbers as markdown tables (docs/TRAINSET.md)."""
+    for dist in dists:
+        print(f"\n{dist}: final test loss / generalisation gap / cos(m_1, m_2), "
+              "mean +- SE over seeds")
+        print("\n| alpha | " + " | ".join(ACTS) + " |")
+        print("|---|" + "---|" * len(ACTS))
+        data = {(a, w): table(rows, dist, a, w) for a in ACTS for w in ("test", "gap", "heads")}
+        alphas = data[(ACTS[0], "test")][0]
+        for i, al in enumerate(alphas):
+            cells = [" / ".join(f"{data[(a, w)][1][i]:.3f} +- {data[(a, w)][2][i]:.3f}"
+                                for w in ("test", "gap", "heads")) for a in ACTS]
+            print(f"| {al:g} | " + " | ".join(cells) + " |")
+        cells = [f"{data[(a, 'test')][3][0]:.3f} +- {data[(a, 'test')][3][1]:.3f} / - / "
+                 f"{data[(a, 'heads')][3][0]:.3f} +- {data[(a, 'heads')][3][1]:.3f}" for a in ACTS]
+        print("| online | " + " | ".join(cells) + " |")
 
 
 def main():
@@ -239,6 +258,7 @@ def main():
     overlaps(rows, f"{out}/trainset_overlap.png")
     convergence(rows, dists, f"{out}/trainset_convergence.png")
     report(rows, dists)
+    markdown(rows, dists)
 
 
 if __name__ == "__main__":
