@@ -101,14 +101,17 @@ def table(rows, dist, act, what):
 
 
 def bayes(rows, dist):
-    vals = [r["bayes"] for r in rows if r["dist"] == dist]
-    ses = [r["bayes_se"] for r in rows if r["dist"] == dist]
-    return float(np.mean(vals)), float(np.mean(ses)) / np.sqrt(len(ses))
+    """R*: its points with one seed share their Monte Carlo samples, so one
+    value per seed, averaged over the seeds."""
+    per_seed = {r["seed"]: (r["bayes"], r["bayes_se"]) for r in rows if r["dist"] == dist}
+    vals = np.array(list(per_seed.values()))
+    return float(vals[:, 0].mean()), float(np.sqrt((vals[:, 1] ** 2).sum())) / len(vals)
 
 
 def against_alpha(rows, dists, what, ylabel, path, with_bayes=False, zero_line=False):
     fig, axes = plt.subplots(1, len(dists), figsize=(5.2 * len(dists), 4), squeeze=False)
     for ax, dist in zip(axes[0], dists):
+        online_drawn = False
         for act in ACTS:
             a, mean, se, online = table(rows, dist, act, what)
             if not len(a):
@@ -117,6 +120,7 @@ def against_alpha(rows, dists, what, ylabel, path, with_bayes=False, zero_line=F
                         label=act)
             if not np.isnan(online[0]):
                 ax.axhline(online[0], color=COLORS[act], ls="--", lw=1)
+                online_drawn = True
         if with_bayes:
             rs, _ = bayes(rows, dist)
             ax.axhline(rs, color="k", ls=":", lw=1.2, label="R* (Bayes)")
@@ -125,7 +129,7 @@ def against_alpha(rows, dists, what, ylabel, path, with_bayes=False, zero_line=F
         ax.set_xscale("log", base=2)
         ax.set_xlabel("alpha = n / d")
         ax.set_ylabel(ylabel)
-        ax.set_title(f"{dist} (dashed: online SGD, same t)")
+        ax.set_title(f"{dist} (dashed: online SGD, same t)" if online_drawn else dist)
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
