@@ -1,5 +1,5 @@
 """The former loader's functions, kept for old scripts; new code should use
-the headspec package (README "Results file"):
+the headspec package (docs/RESULTS.md):
 
     import headspec_results as hr
     with hr.open_results("results/demo.h5") as f:

@@ -64,6 +64,33 @@ def first_time(t, x, level):
     return float(t[hit[0]]) if hit.size else np.nan
 
 
+LOSS_TOL = 1e-3  # the default analysis.converged_loss_tol (docs/RESULTS.md, Convergence)
+
+
+def _conv(r, c=None):
+    """Convergence of the points of cell c (all points if None), over the
+    dims c leaves free (e.g. the seeds): 'L/S of N', L points whose loss
+    had converged (ode/loss_rate below the tolerance), S whose whole state
+    had (ode/converged: loss and order-parameter speed); 'yes/no' for one
+    point. Padding points of other cells (NaN) are not counted."""
+    rate = r.array("ode/loss_rate")
+    conv = r.array("ode/converged")
+    if c:
+        c = {k: v for k, v in c.items() if k in rate.dims}
+        rate, conv = rate.sel(c), conv.sel(c)
+    ok = np.isfinite(rate.values)
+    n_loss = int((rate.values[ok] < LOSS_TOL).sum())
+    n_state = int((conv.values[ok] == 1).sum())
+    if ok.sum() == 1:
+        return "%s/%s" % ("yes" if n_loss else "no", "yes" if n_state else "no")
+    return "%d/%d of %d" % (n_loss, n_state, ok.sum())
+
+
+def _horizon(r):
+    """The trajectories' end time (ode/t_stop; t_max unless stopped early)."""
+    return "%g" % float(np.nanmax(r.array("ode/t_stop").values))
+
+
 def learned_times(m, t, frac=0.5, learned=0.5):
     """Per spike k: the first time max_h |m_hk| exceeds frac of its final
     value; NaN where the final value is below `learned` (not learned)."""
@@ -74,6 +101,7 @@ def learned_times(m, t, frac=0.5, learned=0.5):
 
 def fig01(d):
     r = _open(d, "fig01_sgd_vs_ode")
+    has_conv = "ode/loss_rate" in _names(r)
     sgd, ode = r.array("sgd/lpop"), r.array("ode/loss")
     sm, om = r.array("sgd/m"), r.array("ode/m")
     sq, oq = r.array("sgd/Qperp"), r.array("ode/Qperp")
@@ -90,12 +118,12 @@ def fig01(d):
                      float(np.nanmax(np.abs(sq.sel(c) - oq.sel(c)).values[-1])),
                      _pm(float(ode_fresh.sel(c)), float(ode_se.sel(c))),
                      _pm(float(sgd_fresh.sel(c)), float(sgd_se.sel(c))),
-                     float(bayes.sel(c))])
+                     float(bayes.sel(c))] + ([_conv(r, c)] if has_conv else []))
     print("SGD (d = 1000) against the ODE: Lpop at SGD's order parameters vs the ODE's loss; "
           "the final states' Lpop also out of sample (100000 fresh sequences).\n")
     _table(["P_c", "activation", "ODE loss(t_max)", "SGD Lpop(t_max)", "max abs gap, all t",
             "max abs gap, last quarter", "max abs dm at t_max", "max abs dQperp at t_max",
-            "ODE fresh", "SGD fresh", "R*"], rows)
+            "ODE fresh", "SGD fresh", "R*"] + (["ODE conv. loss/state"] if has_conv else []), rows)
 
 
 def fig02(d):
@@ -115,12 +143,13 @@ def fig02(d):
         angle = np.degrees(np.arctan2(np.abs(end[:, 1]), end[:, 0]))
         rows.append([c["activation"], int(c["H"]), t_align, t_split,
                      float(mean1[-1]), float(split[-1]), float(angle.min()), float(angle.max()),
-                     "%d/%d" % ((end[:, 1] > 0).sum(), (end[:, 1] < 0).sum())])
-    print("Heads on flipping(1, 2): t_align = first t where mean_h m_h1 reaches half its final "
+                     "%d/%d" % ((end[:, 1] > 0).sum(), (end[:, 1] < 0).sum()), _conv(r, c)])
+    print("ODE to t = %s. " % _horizon(r) + "Heads on flipping(1, 2): t_align = first t where mean_h m_h1 reaches half its final "
           "value; t_split = same for the spread std_h m_h2; angles of the final heads from the "
-          "mean direction (deg); heads with m_h2 > 0 / < 0.\n")
+          "mean direction (deg); heads with m_h2 > 0 / < 0; conv. = loss/state converged "
+          "at the end.\n")
     _table(["activation", "H", "t_align", "t_split", "mean m_h1(end)", "std m_h2(end)",
-            "min angle", "max angle", "m_h2 signs +/-"], rows)
+            "min angle", "max angle", "m_h2 signs +/-", "conv. loss/state"], rows)
 
 
 def _purity(end):
@@ -155,13 +184,19 @@ def _features_rows(r):
         if mm.shape[1] == 0:  # not done
             continue
         times = learned_times(mm, t)
+        # the first time max_h |m_hk| reaches the learned level 0.5 itself:
+        # unlike half the final value, it does not move when a learned
+        # feature's overlaps keep growing long after (softmax-1)
+        level = [first_time(t, np.nanmax(np.abs(mm[:, :, k]), axis=1), 0.5)
+                 for k in range(mm.shape[2])]
         end = mm[-1]
         signs = " ".join("%d/%d" % ((end[:, k] > 0.25).sum(), (end[:, k] < -0.25).sum())
                          for k in range(end.shape[1]))
         rows.append([c["activation"], mm.shape[1], int(c["seed"])] +
                     ["%.0f" % x if np.isfinite(x) else "-" for x in times] +
+                    [" ".join("%.0f" % x if np.isfinite(x) else "-" for x in level)] +
                     [signs, _purity(end), _excursions(mm),
-                     float(r.array("ode/loss").sel(c).values[-1])])
+                     float(r.array("ode/loss").sel(c).values[-1]), _conv(r, c)])
     return rows
 
 
@@ -169,13 +204,16 @@ def fig03(d):
     for job, betas in (("fig03_features", "(3, 2, 1.5)"), ("fig03_equal_strengths", "(3, 1.5, 1.5)")):
         r = _open(d, job)
         K = r.array("ode/m").sizes["spike"]
-        print("%s, beta = %s: t_k = first t where max_h |m_hk| reaches half its final value "
+        print("%s, beta = %s, ODE to t = %s: t_k = first t where max_h |m_hk| reaches half its final value "
               "(- : not learned, final < 0.5); heads with m_hk > 0.25 / < -0.25 per k; purity = "
               "mean max_k m_hk^2/|m_h|^2 over learned heads (1: one direction per head); "
               "excursions = head-feature pairs where |m_hk| passed 0.5 and later fell "
-              "back below 0.25 or changed sign.\n" % (job, betas))
+              "back below 0.25 or changed sign; t(0.5) = first t where max_h |m_hk| reaches "
+              "0.5, per k; conv. = loss/state converged at the end.\n"
+              % (job, betas, _horizon(r)))
         _table(["activation", "H", "seed"] + ["t_%d" % (k + 1) for k in range(K)] +
-               ["signs per k", "purity", "excursions", "loss(t_max)"], _features_rows(r))
+               ["t_k(0.5) per k", "signs per k", "purity", "excursions", "loss(t_max)",
+                "conv. loss/state"], _features_rows(r))
 
 
 def _fresh(r, prefix):
@@ -208,12 +246,13 @@ def fig05(d):
                      _pm(float(mean.sel(c)), float(err.sel(c))),
                      float(inside.sel(c).mean("seed")), _pm(rstar, rse),
                      _pm(gap, float(np.hypot(err.sel(c), rse))),
-                     "%.1f" % (gap / float(np.hypot(err.sel(c), rse)))])
-    print("Final loss against H (ODE, t = 300): out of sample on 100000 fresh sequences, mean "
+                     "%.1f" % (gap / float(np.hypot(err.sel(c), rse))), _conv(r, c)])
+    print("Final loss against H (ODE, t = %s): out" % _horizon(r) + " of sample on 100000 fresh sequences, mean "
           "over seeds +- (seed spread and Monte Carlo SE); in-sample = the ODE's own samples; "
-          "gap to R* in units of its error.\n")
-    _table(["P_c", "activation", "H", "loss (fresh)", "loss (in-sample)", "R*", "gap", "gap/err"],
-           rows)
+          "gap to R* in units of its error; conv. = seeds whose loss / whole state had "
+          "converged.\n")
+    _table(["P_c", "activation", "H", "loss (fresh)", "loss (in-sample)", "R*", "gap", "gap/err",
+            "conv. loss/state"], rows)
     r = _open(d, "fig05_loss_vs_signal")
     b = _open(d, "fig05_bayes")
     loss, se = _fresh(r, "ode")
@@ -233,10 +272,14 @@ def fig05(d):
             rows.append([dist, "%s = %g" % (key, v)] +
                         [_pm(vals[a], float(perr.sel({key: v, "activation": a})))
                          for a in ("softmax", "softmax1", "bsoftmax")] +
-                        [vals["softmax"] - vals["softmax1"], float(rpart.sel({key: v}))])
-    print("Final loss (fresh samples) against the signal strength, H = 4; R* from the "
-          "Bayes-only job.\n")
-    _table(["P_c", "strength", "softmax", "softmax1", "bsoftmax", "softmax - softmax1", "R*"], rows)
+                        [vals["softmax"] - vals["softmax1"], float(rpart.sel({key: v})),
+                         ", ".join(_conv(r, {"distribution": dist, key: v, "activation": a})
+                                   for a in ("softmax", "softmax1", "bsoftmax"))])
+    print("Final loss (fresh samples) against the signal strength, H = 4, ODE to t = %s; R* "
+          "from the Bayes-only job; conv. = seeds whose loss / whole state had converged, "
+          "per activation (softmax, softmax1, bsoftmax).\n" % _horizon(r))
+    _table(["P_c", "strength", "softmax", "softmax1", "bsoftmax", "softmax - softmax1", "R*",
+            "conv. loss/state"], rows)
     path = os.path.join(d, "fig11_cosine_heatmaps.h5")
     if not os.path.exists(path):
         print("(run scripts/paper.sh fig11 for flipping with b1 = b2)\n")
@@ -253,10 +296,23 @@ def fig05(d):
         errs = {a: float(se.sel(b1=v, b2=v, activation=a)) for a in loss.activation.values}
         rows.append(["b1 = b2 = %g" % v] + [_pm(vals[a], errs[a]) for a in
                                              ("softmax", "softmax1", "bsoftmax")] +
-                    [vals["softmax"] - vals["softmax1"]])
-    print("Flipping with the whole signal scaled, b1 = b2 (the Figs. 11-14 job: H = 2, t = 100, "
-          "one seed), final loss on fresh samples.\n")
-    _table(["flipping", "softmax", "softmax1", "bsoftmax", "softmax - softmax1"], rows)
+                    [vals["softmax"] - vals["softmax1"],
+                     ", ".join(_conv(r, {"b1": v, "b2": v, "activation": a})
+                               for a in ("softmax", "softmax1", "bsoftmax"))])
+    print("Flipping with the whole signal scaled, b1 = b2 (the Figs. 11-14 job: H = 2, t = %s, "
+          "one seed), final loss on fresh samples; conv. = loss/state converged per activation."
+          "\n" % _horizon(r))
+    _table(["flipping", "softmax", "softmax1", "bsoftmax", "softmax - softmax1",
+            "conv. loss/state"], rows)
+
+
+def _names(r):
+    """The dataset names of a results file (older files lack the convergence ones)."""
+    try:
+        r.array("ode/loss_rate")
+        return {"ode/loss_rate"}
+    except Exception:  # a file from before convergence was stored
+        return set()
 
 
 def xr_nan_like(da):
@@ -278,10 +334,13 @@ def fig06(d):
         ok = (rel <= 1.05).all(axis=0) if rel.ndim > 1 else rel <= 1.05
         kept = p.kept.values
         row.append(int(kept[ok].min()))
+        row.append(_conv(r, c))
         rows.append(row)
-    print("Greedy pruning (ODE, H = 8, three seeds): Lpop with k heads kept, mean +- std over "
-          "seeds; k_min = fewest heads kept with every seed within 5% of the full model.\n")
-    _table(["P_c", "activation", "k = 8", "k = 4", "k = 3", "k = 2", "k = 1", "k_min"], rows)
+    print("Greedy pruning (ODE to t = %s, H = 8, three seeds): Lpop" % _horizon(r) + " with k heads kept, mean +- std over "
+          "seeds; k_min = fewest heads kept with every seed within 5% of the full model; conv. = "
+          "seeds whose loss / whole state had converged.\n")
+    _table(["P_c", "activation", "k = 8", "k = 4", "k = 3", "k = 2", "k = 1", "k_min",
+            "conv. loss/state"], rows)
     maps = r.array("ode/maps")
     rows = []
     for c in _cells(maps, "distribution", "activation"):
@@ -291,16 +350,45 @@ def fig06(d):
         rows.append([c["distribution"], c["activation"], float(np.nanmean(relevant)),
                      float(np.nanmean(a[..., 1:].sum(axis=(-1, -2)))),
                      float(np.nanmean((per_head < 0.25 * per_head.max(axis=-1, keepdims=True))
-                                      .sum(axis=-1)))])
+                                      .sum(axis=-1))), _conv(r, c)])
     print("Attention maps (final ODE model, 4 sequences x 3 seeds, H = 8): attention on the "
           "relevant token and on the others (summed over heads; softmax-1's lambda can make the "
           "total exceed 1), and quiet heads per sequence (total weight under a quarter of the "
-          "busiest head's).\n")
-    _table(["P_c", "activation", "alpha_relevant", "alpha_irrelevant", "quiet heads"], rows)
+          "busiest head's); conv. = seeds whose loss / whole state had converged.\n")
+    _table(["P_c", "activation", "alpha_relevant", "alpha_irrelevant", "quiet heads",
+            "conv. loss/state"], rows)
+    _heads_off(r)
+
+
+def _heads_off(r):
+    """When the heads switch off: per record the quiet heads (on the ODE's
+    samples), the softmax-1's mean bias b_h and lambda, and the loss, mean
+    over seeds, at a few times on the log grid."""
+    quiet, loss = r.array("ode/quiet_heads"), r.array("ode/loss")
+    b, lam = r.array("ode/b"), r.array("ode/lambda")
+    t = quiet.time.values
+    rows = []
+    for c in _cells(quiet, "distribution", "activation"):
+        for want in (200, 1000, 2000, 5000, 20000):
+            i = int(np.argmin(np.abs(t - want)))
+            row = [c["distribution"], c["activation"], "%.0f" % t[i],
+                   float(quiet.sel(c).isel(time=i).mean()), float(loss.sel(c).isel(time=i).mean())]
+            if c["activation"] == "softmax1":
+                bb = b.sel(c).isel(time=i).values
+                row += ["%.2f (%.2f-%.2f)" % (np.nanmean(bb), np.nanmin(bb), np.nanmax(bb)),
+                        float(lam.sel(c).isel(time=i).mean())]
+            else:
+                row += ["", ""]
+            rows.append(row)
+    print("Heads switching off over time (ODE records, on its samples, mean over seeds): quiet "
+          "heads per sequence, loss, and for the softmax-1 its biases b_h (mean, range over "
+          "heads and seeds) and lambda.\n")
+    _table(["P_c", "activation", "t", "quiet heads", "loss", "b_h", "lambda"], rows)
 
 
 def fig08(d):
     r = _open(d, "fig08_same_samples")
+    has_conv = "ode/loss_rate" in _names(r)
     loss, m = r.array("ode/loss"), r.array("ode/m")
     sgd = r.array("sgd/lpop")
     rows = []
@@ -311,11 +399,13 @@ def fig08(d):
         ds = np.abs(loss.sel(fixed) - sgd.sel(fixed)).values
         rows.append([c["activation"], int(c["samples"]), float(np.nanmax(dl)),
                      float(np.nanmax(dm)), float(np.nanmax(ds)),
-                     float(loss.sel(fixed)[-1]), float(loss.sel(fresh)[-1])])
+                     float(loss.sel(fixed)[-1]), float(loss.sel(fresh)[-1])] +
+                    ([_conv(r, fixed) + ", " + _conv(r, fresh)] if has_conv else []))
     print("Fixed samples (adaptive stepper) against fresh samples at every Euler step of 0.05, "
           "and against SGD at d = 1000 (its own fresh samples).\n")
     _table(["activation", "samples", "max abs dloss, fixed-fresh", "max abs dm, fixed-fresh",
-            "max abs dloss, fixed-SGD", "loss fixed (t_max)", "loss fresh (t_max)"], rows)
+            "max abs dloss, fixed-SGD", "loss fixed (t_max)", "loss fresh (t_max)"] +
+           (["conv. loss/state fixed, fresh"] if has_conv else []), rows)
 
 
 def fig11(d):
@@ -324,7 +414,7 @@ def fig11(d):
     b1, b2 = cos.b1.values, cos.b2.values
     for a in cos.activation.values:
         c = cos.sel(activation=a)
-        print("%s: cos(m_1, m_2) at t = 100, rows b1, columns b2\n" % a)
+        print("%s: cos(m_1, m_2) at t = %s, rows b1, columns b2\n" % (a, _horizon(r)))
         _table(["b1 \\ b2"] + ["%g" % v for v in b2],
                [["%g" % x] + [float(c.sel(b1=x, b2=y)) for y in b2] for x in b1])
         v = c.transpose("b1", "b2").values
@@ -332,6 +422,15 @@ def fig11(d):
         up_b1 = np.mean(np.diff(v, axis=0) >= -0.01)
         print("cosine falls (or stays within 0.01) with b2 in %.0f%% of neighbouring cells, rises "
               "with b1 in %.0f%%\n" % (100 * down_b2, 100 * up_b1))
+        sel = {"activation": a}
+        rate = r.array("ode/loss_rate").sel(sel)
+        conv = r.array("ode/converged").sel(sel)
+        moving = lambda ok: ", ".join("(%g, %g)" % (x, y) for x in b1 for y in b2
+                                      if not ok(x, y)) or "none"
+        print("converged (loss/state): %s; loss still moving at (b1, b2) = %s; state still "
+              "moving at %s\n" % (_conv(r, sel),
+                                   moving(lambda x, y: float(rate.sel(b1=x, b2=y)) < LOSS_TOL),
+                                   moving(lambda x, y: float(conv.sel(b1=x, b2=y)) == 1)))
 
 
 FIGURES = {"fig01": fig01, "fig02": fig02, "fig03": fig03, "fig05": fig05, "fig06": fig06,

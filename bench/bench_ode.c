@@ -1,5 +1,16 @@
 /* bench_ode.c: the order-parameter ODE's cost and Monte Carlo error.
  *
+ * Modes for bench/run.sh's races (one line of output each):
+ *   bench_ode rhs L H SECS        ms per right-hand side (N_mc = 20000, K = 2,
+ *                                 best single call in thread CPU time,
+ *                                 softmax) and its floor, measured now: the
+ *                                 core's multiply-add rate (OpenBLAS dgemm)
+ *                                 and exp rate (libmvec), see rhs_floor;
+ *   bench_ode integrate L H N T METHOD [noise]   a whole integration from
+ *                                 numpy_ode.py's start: seconds, RHS count;
+ *   bench_ode late METHOD         gradient flow (L = 8, H = 2, N_mc = 5000)
+ *                                 to t = 2000: RHS per unit time by phase.
+ * Without a mode (or with a number T_END) the report below:
  *   rhs:      seconds per right-hand side at N_mc = 20000, L = 16, H = 8,
  *             K = 2 (softmax, flipping(1, 2)), from a random state;
  *   integrate: a whole integration to t = T_END (GSL rkf45, rtol 1e-6,
@@ -20,6 +31,9 @@
 #include <math.h>
 #include <time.h>
 
+#include <cblas.h>
+
+#include "bench_exp.h"
 #include "headspec/ode.h"
 #include "headspec/point.h"
 #include "point_fixture.h"
@@ -27,6 +41,15 @@
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* The thread's CPU time: for the races' kernel timings, so that time the
+ * thread spends preempted on a shared machine does not count (the peers
+ * use the same clock). */
+static double cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
@@ -146,7 +169,179 @@ static double run(int samples, double t_end, int records, double *loss) {
   return secs;
 }
 
+/* The core's multiply-add rate: OpenBLAS dgemm at n = 384 (in cache, one
+ * thread), best of a few, in multiply-adds per second. */
+static double gemm_rate(double budget) {
+  enum { n = 384 };
+  double *a = calloc(n * n, sizeof(double)), *b = calloc(n * n, sizeof(double));
+  double *c = calloc(n * n, sizeof(double)), best = 0;
+  for (int i = 0; i < n * n; i++) a[i] = 1e-3 * (i % 7), b[i] = 1e-3 * (i % 5);
+  double t0 = cpu();
+  for (int i = 0; i < 30 || cpu() - t0 < budget; i++) {
+    double t1 = cpu();
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, a, n, b, n, 0.0, c,
+                n);
+    best = fmax(best, (double)n * n * n / (cpu() - t1));
+  }
+  free(a), free(b), free(c);
+  return best;
+}
+
+/* Exponentials per second of libmvec's vector exp on an L1-resident array
+ * of scores' range (the kernels' exps are of max-shifted scores, <= 0). */
+static double exp_rate(double budget) {
+  enum { n = 2048 };
+  double x[n], y[n], best = 0, sink = 0;
+  for (int i = 0; i < n; i++) x[i] = -8.0 * i / n;
+  double t0 = cpu();
+  for (int i = 0; i < 300 || cpu() - t0 < budget; i++) {
+    double t1 = cpu();
+    for (int r = 0; r < 64; r++) bench_exp_array(n, x, y), sink += y[r];
+    best = fmax(best, 64.0 * n / (cpu() - t1));
+  }
+  if (sink < 0) printf("%g", sink); /* keeps the loop */
+  return best;
+}
+
+/* The right-hand side's floor in seconds per call at N samples: per sample
+ * the necessary multiply-adds (scores L H W + H K, gradient L H W + H K,
+ * N's triangle L H (H+1)/2) plus 8 element-wise operations per score
+ * (max, shift, sum, scale, alpha; rbar, e - rbar, times P) at the dgemm
+ * rate, and L H exponentials at the exp rate. */
+static double rhs_floor(int N, int L, int H, int K, double gma, double exps) {
+  double W = K + H, ma = L * H * W * 2 + 2.0 * H * K + L * H * (H + 1) / 2.0;
+  return N * ((ma + 8.0 * L * H) / gma + L * H / exps);
+}
+
+/* Best time to read the samples once (what a right-hand side streams from
+ * L3 or memory; the compute floor above ignores it). */
+static double read_time(const hs_population *pop) {
+  size_t n = ((size_t)pop->N + 7) / 8 * 8 * pop->L * (pop->K + pop->H);
+  double best = 1e9, sink = 0;
+  for (int r = 0; r < 10; r++) {
+    double t1 = cpu(), s[8] = {0};
+    for (size_t i = 0; i < n; i += 8)
+      for (int j = 0; j < 8; j++) s[j] += pop->U[i + j];
+    best = fmin(best, cpu() - t1);
+    sink += s[0];
+  }
+  if (sink == 1234.5) printf(" ");
+  return best;
+}
+
+static int mode_rhs(int L, int H, double budget) {
+  enum { K = 2, N = 20000 };
+  hs_dist dist;
+  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
+  hs_dist_init(&dist, &dp, NULL);
+  hs_population pop;
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
+  size_t n = hs_ode_dim(H, K);
+  double *y = malloc(sizeof(double) * n), *dy = malloc(sizeof(double) * n);
+  hs_rng r;
+  hs_rng_init(&r, 2, 2, HS_PURPOSE_TEST, 0);
+  hs_rng_normal(&r, y, n);
+  y[n - 1] = 1;
+  hs_ode_config cfg = {.eta_over_B = 0.5, .kappa = 1, .noise_term = 1, .rtol = 1e-6, .atol = 1e-8};
+  hs_ode *ode;
+  hs_ode_create(&pop, &cfg, &ode, NULL);
+  double gma = gemm_rate(0.1 * budget), exps = exp_rate(0.1 * budget), best = 1e9;
+  hs_ode_rhs(ode, y, dy, NULL); /* warm up */
+  for (double t0 = cpu(); cpu() - t0 < 0.8 * budget;) { /* best of single calls */
+    double t1 = cpu();
+    hs_ode_rhs(ode, y, dy, NULL);
+    best = fmin(best, cpu() - t1);
+  }
+  double fl = rhs_floor(N, L, H, K, gma, exps), stream = read_time(&pop);
+  printf("rhs L=%d H=%d N=%d: ms %.3f floor_ms %.3f floor_frac %.3f gemm_GMAs %.2f exp_ns %.3f "
+         "read_samples_ms %.3f\n", L, H, N, 1e3 * best, 1e3 * fl, fl / best, 1e-9 * gma,
+         1e9 / exps, 1e3 * stream);
+  hs_ode_free(ode);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+  free(y), free(dy);
+  return 0;
+}
+
+/* numpy_ode.py's start: m_hk = 0.01 (h+1) (-1)^k, V = 0.5 I, lambda = 1. */
+static void fixed_start(int H, int K, double *y) {
+  int W = K + H;
+  memset(y, 0, sizeof(double) * hs_ode_dim(H, K));
+  for (int h = 0; h < H; h++) {
+    for (int k = 0; k < K; k++) y[h * W + k] = 0.01 * (h + 1) * (k % 2 ? -1 : 1);
+    y[h * W + K + h] = 0.5;
+  }
+  y[H * W + H] = 1;
+}
+
+static int mode_integrate(int L, int H, int N, double t_end, const char *method, int noise) {
+  enum { K = 2 };
+  hs_dist dist;
+  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
+  hs_dist_init(&dist, &dp, NULL);
+  hs_population pop;
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
+  double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
+  fixed_start(H, K, y);
+  hs_ode_config cfg = {.method = (hs_ode_method)hs_ode_method_find(method), .eta_over_B = 0.5,
+                       .kappa = 1, .noise_term = noise, .rtol = 1e-6, .atol = 1e-8};
+  hs_ode *ode;
+  hs_err err;
+  if (hs_ode_create(&pop, &cfg, &ode, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
+  double t = 0, t0 = now();
+  if (hs_ode_advance(ode, y, &t, t_end, &err)) fprintf(stderr, "bench_ode: %s\n", err.msg);
+  double secs = now() - t0;
+  double loss = hs_population_loss(&pop, H, y, NULL, y + H * (K + H), 1, NULL, NULL, NULL,
+                                   NULL, NULL);
+  printf("integrate L=%d H=%d N=%d t=%g %s: s %.3f rhs %ld Lpop %.6f\n", L, H, N, t_end, method,
+         secs, hs_ode_rhs_calls(ode), loss);
+  hs_ode_free(ode);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+  free(y);
+  return 0;
+}
+
+/* Gradient flow to t = 2000 in phases: right-hand sides per unit time. */
+static int mode_late(const char *method) {
+  enum { K = 2, H = 2, L = 8, N = 5000 };
+  hs_dist dist;
+  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
+  hs_dist_init(&dist, &dp, NULL);
+  hs_population pop;
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
+  double y[H * (K + H) + H + 1], t = 0, ends[] = {10, 100, 500, 1000, 2000}, t0 = now();
+  fixed_start(H, K, y);
+  hs_ode_config cfg = {.method = (hs_ode_method)hs_ode_method_find(method), .kappa = 1,
+                       .noise_term = 0, .rtol = 1e-6, .atol = 1e-8};
+  hs_ode *ode;
+  hs_err err;
+  hs_ode_create(&pop, &cfg, &ode, &err);
+  printf("late %s gradient flow L=%d H=%d N=%d:", method, L, H, N);
+  long before = 0;
+  for (int i = 0; i < 5; i++) {
+    double from = t;
+    if (hs_ode_advance(ode, y, &t, ends[i], &err)) fprintf(stderr, "bench_ode: %s\n", err.msg);
+    long calls = hs_ode_rhs_calls(ode);
+    printf("  [%g,%g] %.2f/t", from, ends[i], (calls - before) / (ends[i] - from));
+    before = calls;
+  }
+  double loss = hs_population_loss(&pop, H, y, NULL, y + H * (K + H), 1, NULL, NULL, NULL,
+                                   NULL, NULL);
+  printf("  total rhs %ld, %.2f s, Lpop %.6f\n", before, now() - t0, loss);
+  hs_ode_free(ode);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 4 && strcmp(argv[1], "rhs") == 0)
+    return mode_rhs(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
+  if (argc > 6 && strcmp(argv[1], "integrate") == 0)
+    return mode_integrate(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]), argv[6],
+                          argc > 7 ? atoi(argv[7]) : 1);
+  if (argc > 2 && strcmp(argv[1], "late") == 0) return mode_late(argv[2]);
   double t_end = argc > 1 ? atof(argv[1]) : 200;
   enum { T = 41 };
   bench_rhs();

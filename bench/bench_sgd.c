@@ -13,6 +13,7 @@
  *    the median of each round's ratio), and the held step against its
  *    floor: copying its B L d entries plus the step's BLAS products.
  * Usage: bench_sgd [seconds-per-measurement] [samplers|floor|trainset|all]
+ *        bench_sgd one L H d B SECONDS   (one setting of 3, for bench/race.py)
  */
 #include <cblas.h>
 #include <math.h>
@@ -24,9 +25,11 @@
 #include "headspec/dist.h"
 #include "headspec/sgd.h"
 
+/* The thread's CPU time: time spent preempted on a shared machine does not
+ * count (bench/race.py's peers use the same clock). */
 static double now(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
@@ -174,49 +177,68 @@ static void samplers(double budget) {
   hs_dist_free(&dist);
 }
 
+/* Steps/s of the full sampler at one setting and its floor: drawing its
+ * B*L*d normals plus its products with the same BLAS calls. */
+static void floor_one(int L, int H, int d, int B, double budget, const hs_dist *dist,
+                      double *steps, double *floor, double *ns_normal) {
+  enum { K = 2 };
+  double *xi = malloc(sizeof(double) * K * d);
+  hs_teacher_spikes(xi, K, d, 1, 1, 0, NULL);
+  hs_sgd_config cfg = {.d = d, .L = L, .H = H, .B = B, .eta = 0.1, .kappa = 1,
+                       .sigma0 = 0.5, .act = &hs_softmax, .dist = dist,
+                       .xi = xi, .job_seed = 1, .seed = 1, .test_samples = 1};
+  hs_sgd s;
+  hs_sgd_init(&s, &cfg, NULL);
+  *steps = RATE(budget, hs_sgd_step(&s));
+  size_t n = (size_t)B * L * d;
+  hs_rng r;
+  hs_rng_init(&r, 1, 1, HS_PURPOSE_TRAIN, 0);
+  double normals = RATE(budget, hs_rng_normal(&r, s.X, n));
+  double products = RATE(budget, {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * L, H, d, 1.0,
+                s.X, d, s.W, d, 0.0, s.S, H);
+    for (int b = 0; b < B; b++) {
+      cblas_dgemv(CblasRowMajor, CblasTrans, L, d, 1.0, s.X + (size_t)b * L * d, d,
+                  s.e, 1, 0.0, s.r, 1);
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, L, d, 1.0, s.X + (size_t)b * L * d,
+                  d, s.r, 1, 0.0, s.rho, 1);
+    }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, d, B * L, -1e-9,
+                s.G, H, s.X, d, 1.0, s.W, d);
+  });
+  *floor = 1 / (1 / normals + 1 / products);
+  *ns_normal = 1e9 / (normals * n);
+  hs_sgd_free(&s);
+  free(xi);
+}
+
 static void floor_table(double budget) {
-  enum { L = 16, H = 8, K = 2 };
+  enum { L = 16, H = 8 };
   int ds[] = {200, 1000, 4000}, Bs[] = {1, 16};
   hs_dist dist = flipping();
   printf("%6s %4s %12s %12s %7s %9s\n", "d", "B", "steps/s", "floor/s", "floor%", "ns/normal");
   for (int i = 0; i < 3; i++)
     for (int j = 0; j < 2; j++) {
-      int d = ds[i], B = Bs[j];
-      double *xi = malloc(sizeof(double) * K * d);
-      hs_teacher_spikes(xi, K, d, 1, 1, 0, NULL);
-      hs_sgd_config cfg = {.d = d, .L = L, .H = H, .B = B, .eta = 0.1, .kappa = 1,
-                           .sigma0 = 0.5, .act = &hs_softmax, .dist = &dist,
-                           .xi = xi, .job_seed = 1, .seed = 1, .test_samples = 1};
-      hs_sgd s;
-      hs_sgd_init(&s, &cfg, NULL);
-      double steps = RATE(budget, hs_sgd_step(&s));
-      size_t n = (size_t)B * L * d;
-      hs_rng r;
-      hs_rng_init(&r, 1, 1, HS_PURPOSE_TRAIN, 0);
-      double normals = RATE(budget, hs_rng_normal(&r, s.X, n));
-      double products = RATE(budget, {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * L, H, d, 1.0,
-                    s.X, d, s.W, d, 0.0, s.S, H);
-        for (int b = 0; b < B; b++) {
-          cblas_dgemv(CblasRowMajor, CblasTrans, L, d, 1.0, s.X + (size_t)b * L * d, d,
-                      s.e, 1, 0.0, s.r, 1);
-          cblas_dgemv(CblasRowMajor, CblasNoTrans, L, d, 1.0, s.X + (size_t)b * L * d,
-                      d, s.r, 1, 0.0, s.rho, 1);
-        }
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, d, B * L, -1e-9,
-                    s.G, H, s.X, d, 1.0, s.W, d);
-      });
-      double floor = 1 / (1 / normals + 1 / products);
-      printf("%6d %4d %12.0f %12.0f %6.0f%% %9.2f\n", d, B, steps, floor,
-             100 * steps / floor, 1e9 / (normals * n));
+      double steps, floor, ns;
+      floor_one(L, H, ds[i], Bs[j], budget, &dist, &steps, &floor, &ns);
+      printf("%6d %4d %12.0f %12.0f %6.0f%% %9.2f\n", ds[i], Bs[j], steps, floor,
+             100 * steps / floor, ns);
       fflush(stdout);
-      hs_sgd_free(&s);
-      free(xi);
     }
   hs_dist_free(&dist);
 }
 
 int main(int argc, char **argv) {
+  if (argc > 6 && strcmp(argv[1], "one") == 0) { /* bench/race.py: one setting */
+    hs_dist dist = flipping();
+    double steps, floor, ns;
+    floor_one(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), atof(argv[6]),
+              &dist, &steps, &floor, &ns);
+    printf("headspec sgd L=%s H=%s d=%s B=%s: steps/s %.1f floor_frac %.3f\n", argv[2],
+           argv[3], argv[4], argv[5], steps, steps / floor);
+    hs_dist_free(&dist);
+    return 0;
+  }
   double budget = argc > 1 ? atof(argv[1]) : 1.0;
   const char *what = argc > 2 ? argv[2] : "all";
   int all = strcmp(what, "all") == 0;

@@ -3,6 +3,7 @@ sections 1-4) in plain vectorised NumPy: NumPy's default generator for the
 tokens, matmul/einsum for the products. Prints steps/s per (d, B).
 
 usage: numpy_sgd.py [seconds-per-measurement] [floor|samplers]
+       numpy_sgd.py one L H d B SECONDS   one setting (bench/race.py)
   floor:    L = 16, H = 8, d in (200, 1000, 4000), B in (1, 16) (default)
   samplers: the four settings of bench_sgd's sampler table (L, H, d, B)
 """
@@ -45,17 +46,23 @@ def make_step(d, B, eta=0.1, sigma0=0.5, b1=1.0, b2=2.0, L=L, H=H):
 
 
 def rate(fn, budget):
-    n, t0 = 0, time.perf_counter()
+    n, t0 = 0, time.thread_time()
     while True:
         for _ in range(8):
             fn()
         n += 8
-        t = time.perf_counter() - t0
+        t = time.thread_time() - t0
         if t >= budget:
             return n / t
 
 
 SETTINGS = [(8, 2, 1000, 1), (16, 8, 4000, 1), (16, 8, 1000, 16), (64, 2, 2000, 1)]
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "one":
+    l, h, d, B = (int(x) for x in sys.argv[2:6])
+    print("numpy sgd L=%d H=%d d=%d B=%d: steps/s %.1f"
+          % (l, h, d, B, rate(make_step(d, B, L=l, H=h), float(sys.argv[6]))))
+    sys.exit(0)
 
 if __name__ == "__main__":
     budget = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0

@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
-# Run the C SGD benchmarks and their NumPy baselines side by side and print
-# the ratios. Usage: bench/run.sh [build-dir] [seconds-per-measurement]
-#  1. the two generators (ns per normal);
-#  2. sampler full against sampler reduced at issue 11's settings, measured
-#     alternately in one run, and NumPy (plain sampler) at the same settings;
-#  3. the full sampler against its floor (L = 16, H = 8) and NumPy.
+# The benchmarks as a fair race: headspec and its peers (NumPy, NumPy +
+# SciPy, PyTorch float64/float32) take turns within one run and the median
+# of the per-round ratios is printed with its range, with headspec's
+# fraction of its floor measured in the same call (bench/race.py).
+# Usage: bench/run.sh [build-dir] [rounds] [seconds-per-measurement]
+#  1. the two SGD samplers against each other (bench_sgd, alternating);
+#  2. race.py: the ODE's right-hand side, the SGD step, a whole CLI
+#     integration, softmax1's kappa through the CLI, the late phase.
 set -eu
 cd "$(dirname "$0")/.."
-build=${1:-build} secs=${2:-1}
+build=${1:-build} rounds=${2:-5} secs=${3:-1}
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-cmake --build "$build" --target bench_sgd >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-echo "== generators and samplers: softmax, K=2, one core (OpenBLAS core: ${OPENBLAS_CORETYPE:-auto}) =="
-"$build/bench/bench_sgd" "$secs" samplers | tee "$tmp/c.txt"
-/usr/bin/python3 bench/numpy_sgd.py "$secs" samplers > "$tmp/np.txt"
-echo "== reduced against NumPy (plain sampler) =="
-paste <(tail -n +3 "$tmp/c.txt") <(tail -n +2 "$tmp/np.txt") |
-  awk '{printf "L=%-3s H=%-2s d=%-5s B=%-3s full %7s  reduced %7s  numpy %7s steps/s  reduced/full %5.1fx  reduced/numpy %6.1fx\n", $1, $2, $4, $5, $6, $7, $14, $7/$6, $7/$14}'
-echo "== full sampler against its floor: L=16 H=8 K=2, softmax, one core =="
-"$build/bench/bench_sgd" "$secs" floor | tee "$tmp/cf.txt"
-/usr/bin/python3 bench/numpy_sgd.py "$secs" floor > "$tmp/npf.txt"
-paste <(tail -n +2 "$tmp/cf.txt") <(tail -n +2 "$tmp/npf.txt") |
-  awk '{printf "d=%-5s B=%-3s headspec %8s steps/s  numpy %8s steps/s  ratio %5.1fx  (headspec at %s of floor)\n", $1, $2, $3, $9, $3/$9, $5}'
+# OpenBLAS 0.3.21 does not recognise some virtualised Xeons and falls back to
+# its Prescott (SSE3) kernels, a quarter of the core's rate: name the core
+# from the CPU flags unless the caller did (the floors use the rate measured
+# with it, and the NumPy peers get the same kernels).
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+  elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell
+  fi
+fi
+cmake --build "$build" --target bench_sgd bench_ode headspec >/dev/null
+echo "== one core; OpenBLAS core: ${OPENBLAS_CORETYPE:-auto}; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+/usr/bin/python3 -c 'import scipy' 2>/dev/null || echo "(SciPy absent: the NumPy integration uses its own RKF45)"
+echo "== generators and samplers: softmax, K=2 (bench_sgd, alternating) =="
+"$build/bench/bench_sgd" "$secs" samplers
+/usr/bin/python3 bench/race.py "$build" "$rounds" "$secs"

@@ -5,7 +5,7 @@
 #   --with-tests  also what the tests read results files with (netCDF-4)
 set -eu
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin
-  libhdf5-openmpi-dev hdf5-tools libopenblas-dev libgsl-dev librandom123-dev
+  libhdf5-openmpi-dev hdf5-tools libopenblas-dev libgsl-dev libsundials-dev librandom123-dev
   libfyaml-dev python3-h5py python3-numpy python3-pandas python3-xarray
   python3-matplotlib)
 for option in "$@"; do

@@ -1,4 +1,5 @@
 /* main.c: the headspec command line (subcommands only). */
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +10,14 @@
 #include "headspec/sweep.h"
 #include "headspec/version.h"
 
-/* Exit codes (also in --help and the README). */
+/* Exit codes (also in --help and docs/CLUSTERS.md). */
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 3 };
 
 static const char usage[] =
     "usage: headspec run [--restart] [--quiet] JOB.yaml\n"
     "       headspec validate JOB.yaml\n"
     "       headspec info RESULTS.h5\n"
+    "       headspec verify RESULTS.h5\n"
     "       headspec --help | --version\n"
     "\n"
     "  run       run every pending point of the job's grid into its results\n"
@@ -27,9 +29,14 @@ static const char usage[] =
     "  validate  check a job file; print the grid, a cost estimate and what\n"
     "            run would do with an existing results file\n"
     "  info      summarise a results file: points done, failed, pending\n"
+    "            (having checked it as verify does; damaged points counted)\n"
+    "  verify    check a results file whole: every object against the job it\n"
+    "            stores, every point's data against its checksum; lists each\n"
+    "            damaged point (run computes them again); exit 1 if any\n"
     "\n"
     "exit status: 0 all points done, 1 some point failed or an I/O error,\n"
-    "             2 bad command line or job file, 3 interrupted (run again)\n";
+    "             2 bad command line or job file, 3 interrupted by SIGINT, SIGTERM\n"
+    "             or SIGUSR1 (done points are kept: run again to resume)\n";
 
 static hs_plan *load_plan(const char *path, int verbose) {
   hs_err err;
@@ -42,28 +49,58 @@ static hs_plan *load_plan(const char *path, int verbose) {
   return plan;
 }
 
-/* The values a swept column takes, as "softmax softmax1 bsoftmax". */
+/* Column c at point i as text ("" where the point does not read it). */
+static void column_text(const hs_plan *plan, int c, long i, char *v, size_t len) {
+  hs_column_type type = hs_plan_columns(plan)[c].type;
+  double x = type == HS_COLUMN_NAME ? 0 : hs_plan_column_number(plan, c, i);
+  if (type == HS_COLUMN_NAME)
+    snprintf(v, len, "%s", hs_plan_column_word(plan, c, i));
+  else if (type == HS_COLUMN_REAL ? isnan(x) : x == -1)
+    v[0] = '\0';
+  else
+    snprintf(v, len, "%.10g", x);
+}
+
+/* The first 16 distinct values of columns cols[0..n) together: "0.5" for
+ * one column, "(0.5, 1)" for a zip group. */
+static void print_values(const hs_plan *plan, const int *cols, int n) {
+  char seen[16][256];
+  int shown = 0;
+  for (long i = 0; i < hs_plan_n_points(plan) && shown < 16; i++) {
+    char v[256] = "";
+    size_t used = 0;
+    for (int e = 0; e < n && used < sizeof v; e++) {
+      char one[64];
+      column_text(plan, cols[e], i, one, sizeof one);
+      if (!one[0]) used = sizeof v; /* not read here */
+      else used += (size_t)snprintf(v + used, sizeof v - used, "%s%s", e ? ", " : "", one);
+    }
+    int dup = used >= sizeof v || !v[0];
+    for (int k = 0; k < shown && !dup; k++) dup = strcmp(seen[k], v) == 0;
+    if (dup) continue;
+    snprintf(seen[shown++], sizeof seen[0], "%s", v);
+    printf(n > 1 ? " (%s)" : " %s", v);
+  }
+  printf("\n");
+}
+
+/* The values a swept column takes, as "softmax softmax1 bsoftmax", and the
+ * tuples of each zip group. */
 static void print_swept(const hs_plan *plan) {
   const hs_plan_column *cols = hs_plan_columns(plan);
   for (int c = 0; c < hs_plan_n_columns(plan); c++) {
     if (!cols[c].swept) continue;
-    int shown = 0;
     printf("  swept: %s:", cols[c].name);
-    char seen[16][64];
-    for (long i = 0; i < hs_plan_n_points(plan) && shown < 16; i++) {
-      char v[64];
-      if (cols[c].type == HS_COLUMN_NAME)
-        snprintf(v, sizeof v, "%s", hs_plan_column_word(plan, c, i));
-      else
-        snprintf(v, sizeof v, "%.10g", hs_plan_column_number(plan, c, i));
-      int dup = !v[0] || strcmp(v, "nan") == 0 || strcmp(v, "-1") == 0;
-      for (int k = 0; k < shown && !dup; k++) dup = strcmp(seen[k], v) == 0;
-      if (dup) continue;
-      snprintf(seen[shown++], sizeof seen[0], "%s", v);
-      printf(" %s", v);
-    }
-    printf("\n");
+    print_values(plan, &c, 1);
   }
+  for (int z = 0; z < hs_plan_n_zips(plan); z++) {
+    const hs_plan_zip *zip = &hs_plan_zips(plan)[z];
+    printf("  zipped: %s:", zip->names);
+    print_values(plan, zip->columns, zip->n);
+  }
+  if (hs_plan_time_is_index(plan))
+    printf("  t_max is swept: the results' time axis is the record index (each point's own "
+           "times are its sgd/t, ode/t)\n");
 }
 
 static int cmd_validate(const char *path) {
@@ -85,8 +122,12 @@ static int cmd_validate(const char *path) {
     fprintf(stderr, "headspec: %s\n", err.msg);
     code = err.code == HS_EIO ? EXIT_FAILED : EXIT_USAGE;
   } else if (!rep.exists) {
-    printf("output: %s is new%s; %ld points to compute\n", hs_plan_output(plan),
-           rep.created_dir ? " (its directory will be created)" : "", rep.to_compute);
+    if (rep.finished_swap)
+      printf("output: %s was being swapped for its grown file when a run was killed: run "
+             "completes the swap first\n", hs_plan_output(plan));
+    printf("output: %s is new%s; %ld points to compute; the file will take about %.3g MB\n",
+           hs_plan_output(plan), rep.created_dir ? " (its directory will be created)" : "",
+           rep.to_compute, rep.file_bytes / 1e6);
   } else {
     printf("output: %s exists: %ld points %s, %ld to compute\n", hs_plan_output(plan),
            rep.reused,
@@ -95,17 +136,22 @@ static int cmd_validate(const char *path) {
            : rep.grown  ? "reused (it will be rewritten with the new points)"
                         : "done",
            rep.to_compute);
+    if (rep.file_bytes > 0)
+      printf("output: a new file of about %.3g MB will be made beside it\n", rep.file_bytes / 1e6);
+    if (rep.damaged)
+      printf("damaged: %ld done points do not match their checksums and will be computed "
+             "again: %s\n", rep.damaged, rep.damaged_text);
   }
   hs_store_finalize();
   hs_plan_free(plan);
   return code;
 }
 
-static int cmd_info(const char *path) {
+static int cmd_info(const char *path, int verify) {
   hs_err err;
   hs_err_clear(&err);
   int code = EXIT_DONE;
-  if (hs_store_info(path, stdout, &err)) {
+  if (hs_store_info(path, verify, stdout, &err)) {
     fprintf(stderr, "headspec: %s\n", err.msg);
     code = EXIT_FAILED;
   }
@@ -188,8 +234,9 @@ int main(int argc, char **argv) {
     return EXIT_DONE;
   }
   if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2, argc, argv);
-  if ((strcmp(argv[1], "validate") == 0 || strcmp(argv[1], "info") == 0) && argc == 3)
-    return argv[1][0] == 'v' ? cmd_validate(argv[2]) : cmd_info(argv[2]);
+  if (strcmp(argv[1], "validate") == 0 && argc == 3) return cmd_validate(argv[2]);
+  if (strcmp(argv[1], "info") == 0 && argc == 3) return cmd_info(argv[2], 0);
+  if (strcmp(argv[1], "verify") == 0 && argc == 3) return cmd_info(argv[2], 1);
   fprintf(stderr, "headspec: unknown command or arguments: '%s'\n%s", argv[1], usage);
   return EXIT_USAGE;
 }

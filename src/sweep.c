@@ -92,7 +92,7 @@ typedef struct sweep {
 static int worker_progress(void *user, const char *phase, double fraction);
 static int master_progress(void *user, const char *phase, double fraction);
 
-/* Testing (README, stop_phases): HEADSPEC_TESTING_SIGNAL_IN=PHASE raises
+/* Testing (docs/TESTS.md, stop_phases): HEADSPEC_TESTING_SIGNAL_IN=PHASE raises
  * SIGUSR1 on this rank as its point enters that phase, so a test can land a
  * signal inside any phase without sleeping; the phase must notice it. */
 static void testing_signal(sweep *sw, const char *phase) {
@@ -309,6 +309,14 @@ static void run_worker(sweep *sw) {
 static void print_opening(const hs_plan *plan, const hs_store_report *rep) {
   const char *out = hs_plan_output(plan);
   if (rep->created_dir) fprintf(stderr, "headspec: created the directory of %s\n", out);
+  if (rep->finished_swap)
+    fprintf(stderr, "headspec: %s: completed the swap of a grow that was killed while swapping "
+            "the files\n", out);
+  if (rep->damaged)
+    fprintf(stderr, "headspec: %s: %ld done point%s damaged (stored data that does not match "
+            "its checksum), computed again, never copied: %s%s\n", out, rep->damaged,
+            rep->damaged == 1 ? " is" : "s are", rep->damaged_text,
+            rep->damaged > 5 ? "; ... (headspec verify lists them all)" : "");
   if (rep->moved_to[0]) fprintf(stderr, "headspec: moved the old %s aside to %s\n", out, rep->moved_to);
   if (rep->exists && !rep->moved_to[0])
     fprintf(stderr, "headspec: %s: resuming: %ld points done, %ld to compute\n", out,

@@ -12,6 +12,15 @@ cp "$src/tests/jobs/tiny.yaml" job.yaml
 $py "$src/tests/check_results.py" tiny.h5 job.yaml; ok $? "results file checks"
 "$headspec" info tiny.h5 >info.txt; ok $? "info"
 grep -q "12 total, 12 done, 0 failed, 0 pending" info.txt; ok $? "info counts: $(cat info.txt)"
+# t_max = 2 is long before any point specialises: info names them as moving
+$py - tiny.h5 <<'PY'; ok $? "every stored verdict says still moving"
+import h5py, sys
+f = h5py.File(sys.argv[1])
+v = [f["results"][g][r + "/converged"][()] for g in f["results"] for r in ("sgd", "ode")]
+sys.exit(not all((x == 0).all() for x in v))
+PY
+grep -q "convergence: 12 of 12 done points still moving" info.txt && grep -q "still moving: point 0 (.*): sgd ode" info.txt
+ok $? "info counts the points still moving: $(grep -i moving info.txt | head -3)"
 cp tiny.h5 first.h5
 
 "$headspec" run --quiet job.yaml 2>rerun.log; ok $? "re-run exits 0"

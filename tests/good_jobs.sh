@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every job file under tests/jobs/good must validate (exit status 0): jobs
 # the reader once refused or misread (aliases, subnormal numbers) and jobs
-# at the limits of the README's key table.
+# at the limits of the key table (docs/JOBS.md).
 set -u
 headspec=$1 dir=$2
 fail=0 n=0

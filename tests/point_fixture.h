@@ -15,7 +15,8 @@ static inline hs_point hs_test_point(const char *activation) {
                 .orthonormal_spikes = 1, .d = 100, .B = 1, .eta = 0.5, .kappa = 1,
                 .test_samples = 100, .records = 2, .t_max = 1, .run_ode = 1,
                 .noise_term = 1, .ode_samples = 2000, .antithetic = 1, .ode_rtol = 1e-6,
-                .ode_atol = 1e-8, .start_lambda = 1, .maps = 1};
+                .ode_atol = 1e-8, .start_lambda = 1, .maps = 1, .converged_loss_tol = 1e-3,
+                .converged_speed_tol = 1e-2};
   strcpy(p.activation, activation);
   strcpy(p.record_grid, "linear");
   strcpy(p.sampler, "reduced");

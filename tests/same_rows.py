@@ -7,7 +7,7 @@ import sys
 import h5py
 import numpy as np
 
-RUN = ("status", "rank", "host", "started", "finished", "message")
+RUN = ("status", "rank", "host", "started", "finished", "message", "checksum")
 
 
 def key_columns(g):

@@ -1,5 +1,5 @@
 /* test_limits.c: a point runs at the largest H, K and L the job-key table
- * allows (README), with tiny d, times and sample counts so each takes
+ * allows (docs/JOBS.md), with tiny d, times and sample counts so each takes
  * seconds. These sizes once overflowed the stack (H = 512 and 1024 in the
  * ODE start and the SGD records, gaussian K = 1024 in Q_perp, L = 20000 in
  * the Bayes risk). Checked against closed forms that hold at any size:
@@ -15,7 +15,7 @@
 #include "headspec/point.h"
 #include "point_fixture.h"
 
-/* The table's maximum of model key `name`: the test follows the README. */
+/* The table's maximum of model key `name`: the test follows docs/JOBS.md. */
 static int key_max(const char *name) {
   for (int i = 0; i < hs_n_job_keys; i++)
     if (strcmp(hs_job_keys[i].section, "model") == 0 && strcmp(hs_job_keys[i].name, name) == 0)

@@ -1,6 +1,6 @@
 """Open a headspec results file: the points table, labelled arrays, one point.
 
-Reads format_version 2 (named dimensions, README "Results file") and the
+Reads format_version 2 (named dimensions, docs/RESULTS.md) and the
 older format_version 1 (fixed-length strings, groups H{H}_K{K}_L{L}, no
 dimension scales); refuses any other version. Points that are not done
 (pending, failed, or still being written by a running job) read as NaN.
@@ -23,7 +23,7 @@ BOOKKEEPING = ("point", "status", "message", "rank", "host", "started", "finishe
                "group", "row", "label")
 STATUS_NAMES = {0: "pending", 1: "done", 2: "failed"}
 
-# Key-table order of the job keys (README "Job files"): the order of the
+# Key-table order of the job keys (docs/JOBS.md): the order of the
 # swept dimensions when the file does not say it (format 1).
 KEY_ORDER = ("distribution", "b1", "b2", "beta", "K", "signed", "bmin", "bmax",
              "activation", "H", "L", "sigma0", "seed", "orthonormal_spikes",

@@ -1,8 +1,11 @@
 /* job.h: the YAML job file, read and validated.
  *
  * A job names its output file and gives the model and training keys; any
- * key marked sweepable may be given a list of distinct values. The grid those
- * lists span is laid out by the plan (plan.h), not here. Every error names
+ * key marked sweepable may be given a list of distinct values. Keys named
+ * together in a group of the job's `zip:` move together instead: each is a
+ * list (values may repeat), all of one length, and their j-th values form
+ * one tuple (the tuples distinct). The grid those lists span is laid out by
+ * the plan (plan.h), not here. Every error names
  * FILE:LINE. The key table (hs_job_keys, in job_keys.c) also says which
  * points read a key (read_when) and is what the plan writes as /grid columns.
  */
@@ -62,6 +65,9 @@ extern const hs_key hs_job_keys[];
 extern const int hs_n_job_keys;
 
 /* The values one key takes in a job. */
+/* Values a swept key may list (the plan numbers them in 16 bits). */
+enum { HS_MAX_VALUES = 65534 };
+
 typedef struct hs_key_values {
   int n;                       /* 1 unless swept */
   int line;                    /* where it was given (0: default) */
@@ -69,7 +75,18 @@ typedef struct hs_key_values {
   char (*word)[HS_NAME_LEN];   /* n words (NAME) */
   double *mat;                 /* VECTOR, MATRIX: rows x cols numbers */
   int rows, cols;
+  int listed;                  /* given as a YAML list */
+  int zip;                     /* 1 + its group in hs_job.zips; 0: not zipped */
+  int zip_line;                /* where the zip names it */
 } hs_key_values;
+
+/* A group of keys that move together (one of the job's `zip:` groups). */
+typedef struct hs_zip {
+  int n_keys;
+  int *keys;                   /* indices in hs_job_keys, in table order */
+  int n;                       /* values of each key (tuples) */
+  int line;                    /* where the group was given */
+} hs_zip;
 
 typedef struct hs_job {
   char *path;
@@ -78,6 +95,8 @@ typedef struct hs_job {
   int output_line;
   uint64_t job_seed;
   hs_key_values *values;       /* hs_n_job_keys entries, one per key */
+  int n_zips;
+  hs_zip *zips;                /* the zip groups, in the order given */
 } hs_job;
 
 /* Read and validate a job file; on error, err->msg is "FILE:LINE: what is

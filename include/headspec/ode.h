@@ -1,6 +1,7 @@
 /* ode.h: the order-parameter dynamics (MODEL.md section 6), integrated in
- * the reduced representation with GSL odeiv2 (adaptive step, error control),
- * or, with resample_dt > 0, by explicit Euler on fresh samples at each step.
+ * the reduced representation with an adaptive stepper with error control
+ * (GSL odeiv2's rkf45, or SUNDIALS CVODE's BDF or Adams methods), or, with
+ * resample_dt > 0, by explicit Euler on fresh samples at each step.
  *
  * The state y = (R, b, lambda): R = [m | V] (H x (K+H), row-major), then
  * b (H), then lambda; Q = R R^T and Q_perp = V V^T stay symmetric positive
@@ -14,11 +15,26 @@
 #include "headspec/error.h"
 #include "headspec/population.h"
 
+/* The adaptive steppers. rkf45 (explicit, GSL) is the default and what
+ * every earlier result used; bdf (CVODE, variable order 1-5, Newton with a
+ * difference-quotient dense Jacobian) takes steps set by accuracy rather
+ * than by the fastest stable mode, for stiff flows (softmax1 or bsoftmax
+ * with a large kappa) and long slow late phases. Each Jacobian costs
+ * hs_ode_dim right-hand sides, so for short non-stiff runs at large H
+ * rkf45 stays as fast or faster. */
+typedef enum { HS_ODE_RKF45, HS_ODE_BDF } hs_ode_method;
+
+/* The method named name, or -1; and the names for messages. */
+int hs_ode_method_find(const char *name);
+const char *hs_ode_method_names(void);
+
 typedef struct hs_ode_config {
+  hs_ode_method method;
   double eta_over_B; /* eta / B of the SGD being modelled */
   double kappa;      /* learning-rate ratio of b and lambda */
   int noise_term;    /* include (eta/B) N */
-  double rtol, atol; /* GSL error control */
+  double rtol, atol; /* error control (GSL's standard one for rkf45;
+                        CVODE's weighted RMS norm for bdf and adams) */
   /* Called at every right-hand side with the time (may be NULL); a nonzero
    * return stops the integration with HS_EINTERRUPT, as does the
    * population's progress listener (population.h) saying stop. */
@@ -51,5 +67,9 @@ hs_status hs_ode_advance(hs_ode *ode, double *y, double *t, double t1,
 
 /* The right-hand side at y (exposed for tests and benchmarks). */
 hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err);
+
+/* Right-hand sides evaluated so far by hs_ode_rhs and hs_ode_advance
+ * (with bdf, those of the Jacobians included): the integration's cost. */
+long hs_ode_rhs_calls(const hs_ode *ode);
 
 #endif

@@ -26,5 +26,10 @@ hs_status hs_overlap_qperp(int H, int K, const double *m, const double *Q,
  * matrix A (Lc L_c^T = A). Pivots below tol * max diag are treated as zero,
  * so singular matrices (e.g. Q_perp = 0 at a Bayes point) are accepted. */
 hs_status hs_cholesky_psd(int n, const double *A, double *Lc, hs_err *err);
+/* The same with the tolerances relative to a given scale: for A = Q - m m^T
+ * from rounded Q and m, the scale of Q (a difference of O(1) entries
+ * written to 10 decimals is O(1e-10), far above 1e-8 of its own size). */
+hs_status hs_cholesky_psd_scaled(int n, const double *A, double scale, double *Lc,
+                                 hs_err *err);
 
 #endif

@@ -12,7 +12,9 @@
  * distributions, of the products of the values of the keys each point reads
  * (hs_key.read_when): `b1` does not multiply, and has no value at, a onehot
  * point; `ode.rtol` none where the ODE is off. The first key of the table
- * varies slowest.
+ * varies slowest. A zip group (job.h) moves as one key at the place of its
+ * first key in the table: its n tuples multiply the grid by n, not by the
+ * product of its lists; its keys must be read by the same points.
  */
 #ifndef HEADSPEC_PLAN_H
 #define HEADSPEC_PLAN_H
@@ -31,7 +33,10 @@ enum {
                                for the suffixes the store adds (.old-DATE) */
   HS_MAX_OUTPUT_PATH = 4000
 };
-#define HS_MAX_POINTS 1000000L /* a larger grid is almost surely a mistake */
+/* Points are numbered by int (the sweep's messages); memory is the real
+ * limit: the plan holds 2 bytes per job key and point (about 100 bytes a
+ * point), a run's rank 0 about as much again (docs/RESULTS.md, "Limits"). */
+#define HS_MAX_POINTS 2147483647L
 
 /* The points of one result shape: one results group of the file. */
 typedef struct hs_plan_group {
@@ -68,9 +73,14 @@ const char *hs_plan_output(const hs_plan *plan);
 const char *hs_plan_job_path(const hs_plan *plan);
 const char *hs_plan_job_text(const hs_plan *plan);
 long hs_plan_n_points(const hs_plan *plan);
-/* The T nominal record times of a group with T records (the time grid's
- * other keys, t_max, t_min and record_grid, are common to all points). */
+/* The T values of the time coordinate of a results group with T records:
+ * the nominal record times when every point shares t_max (t_min and
+ * record_grid are never swept); the record index 0 .. T-1 when t_max is
+ * swept (each point's own times are its sgd/t and ode/t); NaN when no point
+ * trains. */
 void hs_plan_times(const hs_plan *plan, int T, double *times);
+/* Whether the time coordinate is the record index (t_max is swept). */
+int hs_plan_time_is_index(const hs_plan *plan);
 
 /* Point i's parameters (0 <= i < n_points). The point borrows the plan's
  * matrices: keep the plan alive while using it. */
@@ -86,6 +96,17 @@ void hs_plan_label(const hs_plan *plan, long i, char *buf, size_t len);
 
 int hs_plan_n_groups(const hs_plan *plan);
 const hs_plan_group *hs_plan_groups(const hs_plan *plan);
+
+/* A zip group of the job as /grid columns. */
+typedef struct hs_plan_zip {
+  int n;                 /* columns */
+  const int *columns;    /* indices into hs_plan_columns, in table order */
+  const char *names;     /* their names with a space between: "b1 b2" (the
+                            /grid attribute zipped_keys has one per group) */
+} hs_plan_zip;
+
+int hs_plan_n_zips(const hs_plan *plan);
+const hs_plan_zip *hs_plan_zips(const hs_plan *plan);
 
 int hs_plan_n_columns(const hs_plan *plan);
 const hs_plan_column *hs_plan_columns(const hs_plan *plan);

@@ -45,14 +45,19 @@ typedef struct hs_point {
   /* the ODE (MODEL.md section 6) */
   int run_ode, noise_term, ode_samples, antithetic;
   double ode_rtol, ode_atol;
+  char ode_method[HS_NAME_LEN];  /* adaptive stepper: "rkf45" or "bdf" (ode.h) */
   char ode_start[HS_NAME_LEN];   /* "sgd", "bayes" or "given" */
   hs_matrix start_m, start_Q, start_b;
   double start_noise;
   double start_lambda;           /* the ODE's initial lambda (softmax1) */
   double resample_dt;            /* > 0: Euler steps of dt, fresh samples each */
+  int ode_stop_converged;        /* stop at the first converged record */
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
   int fresh_samples;             /* out-of-sample Lpop of the final states (0: skip) */
+  double converged_loss_tol;     /* the convergence rule's tolerances */
+  double converged_speed_tol;    /* (docs/RESULTS.md) */
+  int attention_samples;         /* sequences of the attention statistics (0: skip) */
   /* testing: nonzero makes this point fail on purpose (the job's
    * testing.fail_point names its grid index) */
   int fail_on_purpose;
@@ -61,7 +66,7 @@ typedef struct hs_point {
 /* Shape of a point's results; fails if its distribution is invalid. */
 hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err);
 
-/* Limits every point must keep (README, "Job files"). Steps up to 2^53
+/* Limits every point must keep (docs/JOBS.md). Steps up to 2^53
  * are exact in the double /sgd/step and in t = step eta / d; a point
  * estimated at more core-hours than HS_MAX_POINT_CORE_HOURS is refused as
  * a probable mistake: raise it here and rebuild to run such a point. */

@@ -21,12 +21,15 @@
 typedef struct hs_population {
   int L, H, K, N; /* H: the most heads evaluated; rows of R are K + H wide */
   int antithetic; /* samples 2i and 2i+1 are partners (u, -u) */
+  int reference;  /* 1: the slow per-sample path through attention.c's table
+                     (tests compare the vectorised kernels with it) */
   const hs_activation *act;
-  double *U;      /* N*L x (K+H) samples u_l (token 0 is the relevant one) */
-  double *C;      /* N x K feature weights */
-  double *S, *P, *G; /* scores, weights, score gradients of one chunk */
-  double *alpha, *e; /* of one chunk */
-  double *gbs, *work; /* H bias-gradient sums; 2H attention scratch */
+  /* Samples in blocks of 8 ("lanes", population_lanes.h): U is, per block,
+   * L x (K+H) x 8 (entry (l, w) of the block's 8 samples side by side;
+   * token 0 is the relevant one), C is K x 8; the lanes past N are 0. */
+  double *U, *C;
+  double *scratch; /* the lane kernel's scratch and accumulators */
+  double *u;       /* the per-sample path's scratch */
   hs_progress *progress; /* hears from every call (may be NULL) */
 } hs_population;
 
@@ -72,6 +75,11 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
  * positive semi-definite. R is H x (K+H). */
 hs_status hs_population_represent(int H, int K, const double *m,
                                   const double *Q, double *R, hs_err *err);
+/* The same with the semi-definiteness tolerances relative to scale (< 0:
+ * to Q - m m^T's own largest diagonal entry, as above); see
+ * hs_cholesky_psd_scaled. */
+hs_status hs_population_represent_scaled(int H, int K, const double *m, const double *Q,
+                                         double scale, double *R, hs_err *err);
 
 /* Attention weights A (n x Hh x L) of the reduced model on n sampled
  * sequences (stream MAPS); the relevant token is token 0. Nonzero: stopped. */
@@ -79,5 +87,11 @@ int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
                        const double *R, const double *shift, const double *b,
                        double lambda, int n, uint64_t job_seed, uint64_t seed,
                        double *A);
+/* The same for sequences first .. first + n - 1 of that stream (in chunks:
+ * the attention statistics over many sequences). */
+int hs_population_maps_from(const hs_population *pop, const hs_dist *dist, int Hh,
+                            const double *R, const double *shift, const double *b,
+                            double lambda, long first, int n, uint64_t job_seed,
+                            uint64_t seed, double *A);
 
 #endif

@@ -68,6 +68,15 @@ typedef struct hs_result {
   double *mean_c;    /* K: E[c] of the point's distribution */
   double *passes;    /* T: passes over the training set, steps B / n (NaN online) */
   double *train_set_loss; /* T: mean loss on the whole training set (NaN online) */
+  /* 1 each: how fast each trajectory still moved at its end, and the rule's
+   * verdict (1 converged, 0 not, NaN undetermined: docs/RESULTS.md) */
+  double *sgd_loss_rate, *sgd_speed, *sgd_converged;
+  double *ode_loss_rate, *ode_speed, *ode_converged;
+  double *ode_t_stop; /* 1: time of the ODE's final state */
+  /* at each record: per head (T x H) the attention it gives out, on the
+   * relevant token, the softmax1 sink weight q0; quiet heads (T) */
+  double *sgd_attn_total, *sgd_attn_relevant, *sgd_attn_sink, *sgd_quiet_heads;
+  double *ode_attn_total, *ode_attn_relevant, *ode_attn_sink, *ode_quiet_heads;
 } hs_result;
 
 typedef struct hs_result_field {

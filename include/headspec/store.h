@@ -1,4 +1,4 @@
-/* store.h: the HDF5 results file of a job (schema in README.md).
+/* store.h: the HDF5 results file of a job (schema in docs/RESULTS.md).
  *
  * The file's layout comes from the plan alone. Rank 0 makes the file whole
  * under a temporary name and renames it into place, so a file under the real
@@ -10,7 +10,11 @@
  * An existing file is matched to the job by its points, not its text: when
  * the job has the same points, the run resumes in place; when it adds points,
  * a new file is made with the done points' rows copied bit for bit, the old
- * one is kept as FILE.old-DATE, and only the new points are computed. A
+ * one is kept as FILE.old-DATE, and only the new points are computed. The
+ * swap is atomic (the new file is renamed over FILE once the old one is
+ * linked to its .old name; a kill in between is completed by the next run).
+ * Every reused or copied point is checked against its checksum first: a
+ * damaged one is reported by its parameters and computed again. A
  * changed setting that every point shares, or a job that leaves out done
  * points, is refused unless fresh. Every object of an existing file is
  * checked against its plan before anything is read from it.
@@ -47,6 +51,11 @@ typedef struct hs_store_report {
   long reused;            /* done points kept or copied */
   long to_compute;        /* points not done */
   char moved_to[4200];    /* where the old file went ("" if nowhere) */
+  int finished_swap;      /* a grow killed while swapping the files was completed */
+  int unverified;         /* the file has no checksums (an older headspec's) */
+  double file_bytes;      /* the size of the file to make (0: none to make) */
+  long damaged;           /* done points whose data fails its checksum: recomputed */
+  char damaged_text[2048]; /* the first of them, "point 3 (seed=2); ..." */
 } hs_store_report;
 
 typedef struct hs_store hs_store;
@@ -76,8 +85,11 @@ hs_status hs_store_mark_failed(hs_store *s, long i, const char *reason, int rank
 /* Close the file (collective) and release the lock. */
 hs_status hs_store_close(hs_store *s, hs_err *err);
 
-/* Print a summary of a results file (serial; any process). */
-hs_status hs_store_info(const char *path, FILE *out, hs_err *err);
+/* Print a summary of a results file (serial; any process), having checked
+ * it whole: every object against the job it stores, every point's data
+ * against its checksum. Damaged points are counted (with verify, each is
+ * listed by its parameters) and make it fail (HS_EIO); a file that cannot be read safely is refused. */
+hs_status hs_store_info(const char *path, int verify, FILE *out, hs_err *err);
 
 /* Close the HDF5 library; call before MPI_Finalize. */
 void hs_store_finalize(void);

@@ -1,4 +1,4 @@
-/* ode.c: order-parameter dynamics with GSL odeiv2 (ode.h). */
+/* ode.c: order-parameter dynamics with GSL odeiv2 or SUNDIALS CVODE (ode.h). */
 #include "headspec/ode.h"
 
 #include <math.h>
@@ -8,6 +8,11 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_odeiv2.h>
+
+#include <cvode/cvode.h>
+#include <nvector/nvector_serial.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunmatrix/sunmatrix_dense.h>
 
 /* Steps one integration between two records may take before giving up. */
 #define MAX_STEPS 1000000
@@ -24,7 +29,26 @@ struct hs_ode {
   hs_err fault; /* why the right-hand side failed, if it did */
   double *dydt;   /* resampled Euler: the right-hand side */
   uint64_t steps; /* resampled Euler: steps taken (the next set's stream - 2) */
+  long calls;     /* right-hand sides evaluated */
+  /* bdf: CVODE's state, kept across hs_ode_advance calls (its history is
+   * what makes a step cheap); cy is the last state it returned */
+  SUNContext sun;
+  void *cvode;
+  N_Vector cy;
+  SUNMatrix jac;
+  SUNLinearSolver solver;
+  int cvode_started;
 };
+
+int hs_ode_method_find(const char *name) {
+  if (strcmp(name, "rkf45") == 0) return HS_ODE_RKF45;
+  if (strcmp(name, "bdf") == 0) return HS_ODE_BDF;
+  return -1;
+}
+
+const char *hs_ode_method_names(void) { return "rkf45 bdf"; }
+
+long hs_ode_rhs_calls(const hs_ode *ode) { return ode->calls; }
 
 size_t hs_ode_dim(int H, int K) { return (size_t)H * (K + H) + H + 1; }
 
@@ -52,6 +76,7 @@ hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
   const double *R = y, *b = y + H * W;
   double lambda = y[H * W + H], glambda;
   const hs_activation *act = ode->pop->act;
+  ode->calls++;
   double loss = hs_population_loss(ode->pop, H, R, NULL, b, lambda, ode->gR,
                                    ode->gb, &glambda, ode->N, NULL);
   if (hs_progress_stopped(ode->pop->progress))
@@ -77,6 +102,53 @@ static int gsl_rhs(double t, const double y[], double dydt[], void *params) {
   return hs_ode_rhs(ode, y, dydt, &ode->fault) ? GSL_EBADFUNC : GSL_SUCCESS;
 }
 
+/* CVODE's right-hand side: 0, or > 0 (recoverable: CVODE retries with a
+ * smaller step) when the state left the domain, < 0 when interrupted. */
+static int cvode_rhs(sunrealtype t, N_Vector y, N_Vector dydt, void *user) {
+  hs_ode *ode = user;
+  if (ode->cfg.poll && ode->cfg.poll(ode->cfg.poll_user, t)) {
+    hs_err_set(&ode->fault, HS_EINTERRUPT, "interrupted");
+    return -1;
+  }
+  hs_status st = hs_ode_rhs(ode, N_VGetArrayPointer(y), N_VGetArrayPointer(dydt), &ode->fault);
+  return st == HS_OK ? 0 : st == HS_EINTERRUPT ? -1 : 1;
+}
+
+/* CVODE's messages go into the fault (unless the right-hand side set one),
+ * not to stderr. */
+static void cvode_message(int code, const char *module, const char *function, char *msg,
+                          void *user) {
+  (void)code, (void)module, (void)function;
+  hs_ode *ode = user;
+  if (!ode->fault.code) hs_err_set(&ode->fault, HS_ENUM, "%s", msg);
+}
+
+/* BDF (CVODE), Newton iterations on a dense difference-quotient Jacobian:
+ * dim right-hand sides per Jacobian, which CVODE reuses over many steps. */
+static hs_status create_cvode(hs_ode *ode, hs_err *err) {
+  sunindextype n = (sunindextype)hs_ode_dim(ode->H, ode->K);
+  if (n > 20000)
+    return hs_err_set(err, HS_EINPUT,
+                      "ode method bdf keeps a dense %ld x %ld Jacobian: too large for "
+                      "H = %d, K = %d; use rkf45", (long)n, (long)n, ode->H, ode->K);
+  if (SUNContext_Create(NULL, &ode->sun)) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  ode->cy = N_VNew_Serial(n, ode->sun);
+  ode->jac = SUNDenseMatrix(n, n, ode->sun);
+  ode->cvode = CVodeCreate(CV_BDF, ode->sun);
+  if (!ode->cy || !ode->jac || !ode->cvode)
+    return hs_err_set(err, HS_ENOMEM, "out of memory for the BDF integrator");
+  N_VConst(0, ode->cy);
+  ode->solver = SUNLinSol_Dense(ode->cy, ode->jac, ode->sun);
+  if (!ode->solver || CVodeInit(ode->cvode, cvode_rhs, 0, ode->cy) ||
+      CVodeSStolerances(ode->cvode, ode->cfg.rtol, ode->cfg.atol) ||
+      CVodeSetUserData(ode->cvode, ode) ||
+      CVodeSetErrHandlerFn(ode->cvode, cvode_message, ode) ||
+      CVodeSetLinearSolver(ode->cvode, ode->solver, ode->jac) ||
+      CVodeSetMaxNumSteps(ode->cvode, MAX_STEPS))
+    return hs_err_set(err, HS_ENOMEM, "cannot set up the BDF integrator");
+  return HS_OK;
+}
+
 hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
                         hs_ode **out, hs_err *err) {
   hs_ode *ode = calloc(1, sizeof *ode);
@@ -100,12 +172,24 @@ hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
     return hs_err_set(err, HS_ENOMEM, "out of memory for the ODE");
   }
   gsl_odeiv2_driver_set_nmax(ode->driver, MAX_STEPS);
+  /* (the resampled Euler flow uses neither stepper) */
+  hs_status st = cfg->method == HS_ODE_BDF && !(cfg->resample_dt > 0) ? create_cvode(ode, err)
+                                                                       : HS_OK;
+  if (st) {
+    hs_ode_free(ode);
+    return st;
+  }
   *out = ode;
   return HS_OK;
 }
 
 void hs_ode_free(hs_ode *ode) {
   if (!ode) return;
+  if (ode->cvode) CVodeFree(&ode->cvode);
+  if (ode->solver) SUNLinSolFree(ode->solver);
+  if (ode->jac) SUNMatDestroy(ode->jac);
+  if (ode->cy) N_VDestroy(ode->cy);
+  if (ode->sun) SUNContext_Free(&ode->sun);
   if (ode->driver) gsl_odeiv2_driver_free(ode->driver);
   free(ode->gR), free(ode->gb), free(ode->N), free(ode->dydt);
   if (ode->V) gsl_matrix_free(ode->V);
@@ -138,10 +222,41 @@ static hs_status advance_resampled(hs_ode *ode, double *y, double *t, double t1,
   return HS_OK;
 }
 
+/* CVODE continues from where it stopped (its history and step size) when y
+ * and *t are what it returned last; otherwise it restarts from them. It may
+ * step past t1 and interpolates back (the flow is autonomous). */
+static hs_status advance_cvode(hs_ode *ode, double *y, double *t, double t1, hs_err *err) {
+  size_t n = hs_ode_dim(ode->H, ode->K);
+  double *cy = N_VGetArrayPointer(ode->cy), tret = *t;
+  hs_err_clear(&ode->fault);
+  sunrealtype tcur = 0;
+  int same = ode->cvode_started && memcmp(cy, y, sizeof(double) * n) == 0 &&
+             CVodeGetCurrentTime(ode->cvode, &tcur) == CV_SUCCESS && tcur >= *t;
+  if (!same) {
+    memcpy(cy, y, sizeof(double) * n);
+    if (CVodeReInit(ode->cvode, *t, ode->cy))
+      return hs_err_set(err, HS_ENUM, "ODE at t = %g: cannot restart the BDF integrator", *t);
+    ode->cvode_started = 1;
+  }
+  int flag = CVode(ode->cvode, t1, ode->cy, &tret, CV_NORMAL);
+  if (flag >= 0) {
+    memcpy(y, cy, sizeof(double) * n);
+    *t = t1;
+    return HS_OK;
+  }
+  ode->cvode_started = 0; /* restart next time */
+  CVodeGetCurrentTime(ode->cvode, &tcur);
+  if (ode->fault.code)
+    return hs_err_set(err, ode->fault.code, "ODE at t = %g: %s", (double)tcur, ode->fault.msg);
+  return hs_err_set(err, HS_ENUM, "ODE integration (bdf) failed at t = %g: CVODE flag %d",
+                    (double)tcur, flag);
+}
+
 hs_status hs_ode_advance(hs_ode *ode, double *y, double *t, double t1,
                          hs_err *err) {
   if (t1 <= *t) return HS_OK;
   if (ode->cfg.resample_dt > 0) return advance_resampled(ode, y, t, t1, err);
+  if (ode->cfg.method == HS_ODE_BDF) return advance_cvode(ode, y, t, t1, err);
   hs_err_clear(&ode->fault);
   int status = gsl_odeiv2_driver_apply(ode->driver, t, t1, y);
   if (status == GSL_SUCCESS) return HS_OK;

@@ -51,6 +51,12 @@ hs_status hs_overlap_compute(const double *W, int H, const double *xi, int K,
 hs_status hs_cholesky_psd(int n, const double *A, double *Lc, hs_err *err) {
   double maxdiag = 0;
   for (int i = 0; i < n; i++) maxdiag = fmax(maxdiag, A[i * n + i]);
+  return hs_cholesky_psd_scaled(n, A, maxdiag, Lc, err);
+}
+
+hs_status hs_cholesky_psd_scaled(int n, const double *A, double scale, double *Lc,
+                                 hs_err *err) {
+  double maxdiag = scale;
   double tol = 1e-12 * (maxdiag > 0 ? maxdiag : 1);
   memset(Lc, 0, sizeof(double) * n * n);
   for (int j = 0; j < n; j++) {

@@ -9,51 +9,76 @@
 #include <cblas.h>
 
 #include "headspec/overlap.h"
+#include "population_lanes.h"
 
-/* Samples processed together: their scores, weights and gradients stay in
- * cache between the products and the per-sample passes. */
-enum { CHUNK = 256 }; /* even: antithetic pairs never straddle chunks */
+/* Samples between progress reports (a multiple of HS_LANES, even:
+ * antithetic pairs never straddle a block). */
+enum { CHUNK = 256 };
 
 /* Normals drawn between progress reports: a multiple of the generator's
  * 512-normal blocks, so drawing in pieces gives the same stream. */
 enum { PIECE = 64 * 512 };
+
+static size_t blocks(int N) { return ((size_t)N + HS_LANES - 1) / HS_LANES; }
+
+/* 64-byte aligned and zeroed (the padding lanes of the last block stay 0). */
+static double *lane_alloc(size_t n) {
+  size_t bytes = (sizeof(double) * n + 63) / 64 * 64;
+  double *p = aligned_alloc(64, bytes ? bytes : 64);
+  if (p) memset(p, 0, bytes);
+  return p;
+}
 
 hs_status hs_population_alloc(hs_population *pop, const hs_activation *act, int K, int L,
                               int H, int N, hs_progress *progress, hs_err *err) {
   memset(pop, 0, sizeof *pop);
   int W = K + H;
   *pop = (hs_population){.L = L, .H = H, .K = K, .N = N, .act = act, .progress = progress};
-  size_t rows = (size_t)N * L, chunk = (size_t)CHUNK * L;
-  pop->U = malloc(sizeof(double) * rows * W);
-  pop->C = malloc(sizeof(double) * (size_t)N * K);
-  pop->S = malloc(sizeof(double) * chunk * H);
-  pop->P = malloc(sizeof(double) * chunk * H);
-  pop->G = malloc(sizeof(double) * chunk * H);
-  pop->alpha = malloc(sizeof(double) * chunk);
-  pop->e = malloc(sizeof(double) * chunk);
-  pop->gbs = malloc(sizeof(double) * H);
-  pop->work = malloc(sizeof(double) * 2 * H);
-  if (!pop->U || !pop->C || !pop->S || !pop->P || !pop->G || !pop->alpha || !pop->e ||
-      !pop->gbs || !pop->work) {
+  size_t lanes = blocks(N) * HS_LANES;
+  pop->U = lane_alloc(lanes * L * W);
+  pop->C = lane_alloc(lanes * K);
+  pop->scratch = lane_alloc(hs_lanes_scratch(L, H, W));
+  pop->u = malloc(sizeof(double) * ((size_t)L * W + K + 3 * (size_t)L * H + 2 * L + 3 * H));
+  if (!pop->U || !pop->C || !pop->scratch || !pop->u) {
     hs_population_free(pop);
     return hs_err_set(err, HS_ENOMEM, "out of memory for %d population samples", N);
   }
   return HS_OK;
 }
 
+/* Normals i0 .. i0 + n of the sample-major stream (sample, token, entry)
+ * into their places in the lane layout. */
+static void scatter_normals(hs_population *pop, size_t i0, const double *x, size_t n) {
+  size_t row = (size_t)pop->L * (pop->K + pop->H), s = i0 / row, r = i0 % row;
+  for (size_t i = 0; i < n; i++) {
+    pop->U[(s / HS_LANES * row + r) * HS_LANES + s % HS_LANES] = x[i];
+    if (++r == row) r = 0, s++;
+  }
+}
+
 hs_status hs_population_draw(hs_population *pop, const hs_dist *dist, uint64_t job_seed,
                              uint64_t seed, uint64_t stream, hs_err *err) {
   int K = pop->K, W = K + pop->H;
   size_t n = (size_t)pop->N * pop->L * W;
+  double *piece = malloc(sizeof(double) * (n < PIECE ? n : PIECE) + sizeof(double) * K);
+  if (!piece) return hs_err_set(err, HS_ENOMEM, "out of memory for the population samples");
   hs_rng r;
   hs_rng_init(&r, job_seed, seed, HS_PURPOSE_POPULATION, stream);
   for (size_t done = 0; done < n; done += PIECE) {
     size_t k = n - done < PIECE ? n - done : PIECE;
-    hs_rng_normal(&r, pop->U + done, k);
-    if (hs_progress_work(pop->progress, (double)k))
+    hs_rng_normal(&r, piece, k);
+    scatter_normals(pop, done, piece, k);
+    if (hs_progress_work(pop->progress, (double)k)) {
+      free(piece);
       return hs_err_set(err, HS_EINTERRUPT, "interrupted while drawing the population samples");
+    }
   }
-  for (int s = 0; s < pop->N; s++) hs_dist_sample(dist, &r, pop->C + (size_t)s * K);
+  for (int s = 0; s < pop->N; s++) {
+    hs_dist_sample(dist, &r, piece);
+    for (int k = 0; k < K; k++)
+      pop->C[((size_t)s / HS_LANES * K + k) * HS_LANES + s % HS_LANES] = piece[k];
+  }
+  free(piece);
   pop->antithetic = 0;
   return HS_OK;
 }
@@ -68,21 +93,21 @@ hs_status hs_population_init(hs_population *pop, const hs_activation *act,
   return st;
 }
 
+/* Lane j + 1 of every block becomes lane j negated (j even), c copied. */
 void hs_population_make_antithetic(hs_population *pop) {
   int K = pop->K;
   size_t row = (size_t)pop->L * (K + pop->H);
   for (int s = 0; s + 1 < pop->N; s += 2) {
-    const double *u = pop->U + s * row;
-    double *v = pop->U + (s + 1) * row;
-    for (size_t i = 0; i < row; i++) v[i] = -u[i];
-    for (int k = 0; k < K; k++) pop->C[(s + 1) * K + k] = pop->C[s * K + k];
+    size_t b = s / HS_LANES, j = s % HS_LANES;
+    double *u = pop->U + b * row * HS_LANES, *c = pop->C + b * K * HS_LANES;
+    for (size_t i = 0; i < row; i++) u[i * HS_LANES + j + 1] = -u[i * HS_LANES + j];
+    for (int k = 0; k < K; k++) c[k * HS_LANES + j + 1] = c[k * HS_LANES + j];
   }
   pop->antithetic = 1;
 }
 
 void hs_population_free(hs_population *pop) {
-  free(pop->U), free(pop->C), free(pop->S), free(pop->P), free(pop->G);
-  free(pop->alpha), free(pop->e), free(pop->gbs), free(pop->work);
+  free(pop->U), free(pop->C), free(pop->scratch), free(pop->u);
   memset(pop, 0, sizeof *pop);
 }
 
@@ -98,63 +123,114 @@ static void scores(int n, int L, int K, int W, int Hh, const double *U,
               ldm, 1.0, S, L * Hh);
 }
 
-/* One chunk of n samples starting at s0 (even): forward (and backward),
- * adding to the loss sums (sums[0]: loss; sums[1]: squares of the loss, or
- * of pair means when antithetic; sums[2]: their count) and, with gradients,
- * to gR, Nmat and the b/lambda sums. */
-static void loss_chunk(hs_population *pop, int s0, int n, int Hh, const double *R,
-                       const double *shift, const hs_attn_model *model, double *sums,
-                       double *gR, double *gbs, double *gl, double *Nmat) {
-  int L = pop->L, K = pop->K, W = K + pop->H;
-  const double *U = pop->U + (size_t)s0 * L * W, *C = pop->C + (size_t)s0 * K;
-  scores(n, L, K, W, Hh, U, C, R, shift, pop->S);
-  double pair = 0;
-  for (int s = 0; s < n; s++) {
-    size_t o = (size_t)s * L;
-    double *P = pop->P + o * Hh, *alpha = pop->alpha + o, *e = pop->e + o;
-    pop->act->forward(model, L, pop->S + o * Hh, P, alpha);
-    hs_attn_residual(L, 0, alpha, e);
-    double ell = 0;
-    for (int l = 0; l < L; l++) ell += e[l] * e[l];
-    sums[0] += ell;
-    if (!pop->antithetic) {
-      sums[1] += ell * ell, sums[2] += 1;
-    } else if (s % 2 == 0) {
-      pair = ell;
-    } else {
-      double mean = 0.5 * (pair + ell);
-      sums[1] += mean * mean, sums[2] += 1, sums[3] += mean;
-    }
-    /* G = I, so rho = e */
-    if (gR) pop->act->backward(model, L, P, alpha, e, pop->G + o * Hh, gbs, gl);
+/* One sample's loss into the sums (sums[0]: loss; sums[1]: squares of the
+ * loss, or of pair means when antithetic; sums[2]: their count; sums[3]:
+ * the pair means). */
+static void add_loss(const hs_population *pop, int s, double ell, double *pair,
+                     double *sums) {
+  sums[0] += ell;
+  if (!pop->antithetic) {
+    sums[1] += ell * ell, sums[2] += 1;
+  } else if (s % 2 == 0) {
+    *pair = ell;
+  } else {
+    double mean = 0.5 * (*pair + ell);
+    sums[1] += mean * mean, sums[2] += 1, sums[3] += mean;
   }
+}
+
+/* The lane kernel of an activation, or -1 (then the per-sample path). */
+static int lanes_kind(const hs_population *pop) {
+  if (pop->reference) return -1;
+  if (pop->act == &hs_softmax) return HS_LANES_SOFTMAX;
+  if (pop->act == &hs_softmax1) return HS_LANES_SOFTMAX1;
+  if (pop->act == &hs_bsoftmax) return HS_LANES_BSOFTMAX;
+  return -1;
+}
+
+/* Sample s's U rows (L x W) and c out of the lane layout. */
+static void gather(const hs_population *pop, int s, double *u, double *c) {
+  int K = pop->K;
+  size_t row = (size_t)pop->L * (K + pop->H), b = s / HS_LANES, j = s % HS_LANES;
+  for (size_t i = 0; i < row; i++) u[i] = pop->U[(b * row + i) * HS_LANES + j];
+  for (int k = 0; k < K; k++) c[k] = pop->C[(b * K + k) * HS_LANES + j];
+}
+
+/* The per-sample path through the attention module's table: activations
+ * without a lane kernel, and the tests' reference for the lane kernels. */
+static void sample_reference(hs_population *pop, int s, int Hh, const double *R,
+                             const double *shift, const hs_attn_model *model, double *ell,
+                             double *gR, double *gbs, double *gl, double *Nmat) {
+  int L = pop->L, K = pop->K, W = K + pop->H;
+  double *u = pop->u, *c = u + (size_t)L * W, *S = c + K, *P = S + (size_t)L * Hh;
+  double *G = P + (size_t)L * Hh, *alpha = G + (size_t)L * Hh, *e = alpha + L;
+  gather(pop, s, u, c);
+  scores(1, L, K, W, Hh, u, c, R, shift, S);
+  pop->act->forward(model, L, S, P, alpha);
+  hs_attn_residual(L, 0, alpha, e);
+  *ell = 0;
+  for (int l = 0; l < L; l++) *ell += e[l] * e[l];
   if (!gR) return;
-  /* grad r_h += sum_l g_hl u_l, and g_h0 c on the m part */
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, W, n * L, 1.0, pop->G, Hh, U, W,
-              1.0, gR, W);
-  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, K, n, 1.0, pop->G, L * Hh, C, K,
-              1.0, gR, W);
-  if (Nmat)
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Hh, Hh, n * L, 1.0, pop->G, Hh,
-                pop->G, Hh, 1.0, Nmat, Hh);
+  pop->act->backward(model, L, P, alpha, e, G, gbs, gl); /* G = I, so rho = e */
+  for (int l = 0; l < L; l++)
+    for (int h = 0; h < Hh; h++) {
+      for (int w = 0; w < W; w++) gR[h * W + w] += G[l * Hh + h] * u[l * W + w];
+      for (int g = 0; g < Hh && Nmat; g++) Nmat[h * Hh + g] += G[l * Hh + h] * G[l * Hh + g];
+    }
+  for (int h = 0; h < Hh; h++)
+    for (int k = 0; k < K; k++) gR[h * W + k] += G[h] * c[k];
+}
+
+/* Sums over the lanes of the lane kernel's accumulators. */
+static void reduce_lanes(const hs_lanes *k, double *gR, double *gbs, double *gl,
+                         double *Nmat) {
+  int Hh = k->Hh, W = k->W;
+  for (int i = 0; i < Hh * W; i++)
+    for (int j = 0; j < HS_LANES; j++) gR[i] += k->gacc[i * HS_LANES + j];
+  for (int h = 0; h < Hh; h++)
+    for (int j = 0; j < HS_LANES; j++) gbs[h] += k->gbacc[h * HS_LANES + j];
+  for (int j = 0; j < HS_LANES; j++) *gl += k->glacc[j];
+  for (int h = 0; h < Hh && Nmat; h++)
+    for (int g = h; g < Hh; g++) {
+      double sum = 0;
+      for (int j = 0; j < HS_LANES; j++) sum += k->nacc[(h * Hh + g) * HS_LANES + j];
+      Nmat[h * Hh + g] = Nmat[g * Hh + h] = sum;
+    }
 }
 
 double hs_population_loss(hs_population *pop, int Hh, const double *R,
                           const double *shift, const double *b, double lambda,
                           double *gR, double *gb, double *glambda,
                           double *Nmat, double *se) {
-  int N = pop->N, W = pop->K + pop->H;
-  hs_attn_model model = {Hh, b, lambda, pop->work};
-  double sums[4] = {0, 0, 0, 0}, *gbs = pop->gbs, gl = 0;
+  int N = pop->N, L = pop->L, K = pop->K, W = K + pop->H, kind = lanes_kind(pop);
+  double *gbs = pop->u + (size_t)L * W + K + 3 * (size_t)L * Hh + 2 * L; /* Hh, then 2Hh work */
+  hs_attn_model model = {Hh, b, lambda, gbs + Hh};
+  double sums[4] = {0, 0, 0, 0}, gl = 0, pair = 0;
   memset(gbs, 0, sizeof(double) * Hh);
   if (gR) memset(gR, 0, sizeof(double) * Hh * W);
   if (gR && Nmat) memset(Nmat, 0, sizeof(double) * Hh * Hh);
+  hs_lanes k = {.kind = kind < 0 ? HS_LANES_SOFTMAX : (hs_lanes_kind)kind, .L = L, .K = K,
+                .W = W, .Hh = Hh, .R = R, .shift = shift, .b = b, .lambda = lambda,
+                .grads = gR != NULL, .nmat = gR && Nmat};
+  hs_lanes_setup(&k, pop->scratch);
+  size_t ublock = (size_t)L * W * HS_LANES, cblock = (size_t)K * HS_LANES;
   for (int s0 = 0; s0 < N; s0 += CHUNK) {
     int n = N - s0 < CHUNK ? N - s0 : CHUNK;
-    loss_chunk(pop, s0, n, Hh, R, shift, &model, sums, gR, gbs, &gl, Nmat);
+    for (int s = s0; s < s0 + n && kind >= 0; s += HS_LANES) {
+      int valid = N - s < HS_LANES ? N - s : HS_LANES;
+      hs_lanes_block(&k, pop->U + s / HS_LANES * ublock, pop->C + s / HS_LANES * cblock,
+                     valid);
+      for (int j = 0; j < valid; j++) add_loss(pop, s + j, k.ell[j], &pair, sums);
+    }
+    for (int s = s0; s < s0 + n && kind < 0; s++) {
+      double ell;
+      sample_reference(pop, s, Hh, R, shift, &model, &ell, gR, gbs, &gl, Nmat);
+      add_loss(pop, s, ell, &pair, sums);
+    }
     if (hs_progress_work(pop->progress, (gR ? 6.0 : 2.0) * n * pop->L * Hh * W))
       return NAN;
   }
+  if (kind >= 0 && gR) reduce_lanes(&k, gR, gbs, &gl, Nmat);
   double mean = sums[0] / N;
   if (se) { /* over samples, or over pair means (antithetic) */
     double m = pop->antithetic ? sums[3] / sums[2] : mean;
@@ -173,6 +249,13 @@ int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
                        const double *R, const double *shift, const double *b,
                        double lambda, int n, uint64_t job_seed, uint64_t seed,
                        double *A) {
+  return hs_population_maps_from(pop, dist, Hh, R, shift, b, lambda, 0, n, job_seed, seed, A);
+}
+
+int hs_population_maps_from(const hs_population *pop, const hs_dist *dist, int Hh,
+                            const double *R, const double *shift, const double *b,
+                            double lambda, long first, int n, uint64_t job_seed,
+                            uint64_t seed, double *A) {
   int L = pop->L, K = pop->K, W = K + pop->H;
   double *U = malloc(sizeof(double) * L * W), *S = malloc(sizeof(double) * L * Hh);
   double *P = malloc(sizeof(double) * L * Hh), *alpha = malloc(sizeof(double) * L);
@@ -181,7 +264,7 @@ int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
   double scale = pop->act->head_scale(&model);
   for (int i = 0; i < n && U && S && P && alpha && c && work; i++) {
     hs_rng r;
-    hs_rng_init(&r, job_seed, seed, HS_PURPOSE_MAPS, 1000000 + (uint64_t)i);
+    hs_rng_init(&r, job_seed, seed, HS_PURPOSE_MAPS, 1000000 + (uint64_t)(first + i));
     hs_rng_normal(&r, U, (size_t)L * W);
     hs_dist_sample(dist, &r, c);
     scores(1, L, K, W, Hh, U, c, R, shift, S);
@@ -196,6 +279,11 @@ int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,
 
 hs_status hs_population_represent(int H, int K, const double *m,
                                   const double *Q, double *R, hs_err *err) {
+  return hs_population_represent_scaled(H, K, m, Q, -1, R, err);
+}
+
+hs_status hs_population_represent_scaled(int H, int K, const double *m, const double *Q,
+                                         double scale, double *R, hs_err *err) {
   int W = K + H;
   /* calloc: gcc cannot see that H > 0 fills A */
   double *A = calloc((size_t)H * H, sizeof(double)), *V = malloc(sizeof(double) * H * H);
@@ -208,7 +296,8 @@ hs_status hs_population_represent(int H, int K, const double *m,
       A[h * H + g] = Q[h * H + g];
       for (int k = 0; k < K; k++) A[h * H + g] -= m[h * K + k] * m[g * K + k];
     }
-  hs_status st = hs_cholesky_psd(H, A, V, err);
+  hs_status st = scale < 0 ? hs_cholesky_psd(H, A, V, err)
+                           : hs_cholesky_psd_scaled(H, A, scale, V, err);
   if (st) hs_err_set(err, st, "Q - m m^T is not positive semi-definite");
   for (int h = 0; h < H && !st; h++) {
     memcpy(R + (size_t)h * W, m + (size_t)h * K, sizeof(double) * K);

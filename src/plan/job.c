@@ -13,7 +13,7 @@
 
 #include "headspec/dist.h"
 
-/* Job files larger than this are refused before reading (README). */
+/* Job files larger than this are refused before reading (docs/JOBS.md). */
 #define MAX_JOB_MIB 16
 
 int hs_job_key_index(const char *section, const char *name) {
@@ -164,6 +164,46 @@ static hs_status parse_matrix(parser *ps, const hs_key *k, struct fy_node *n,
   return HS_OK;
 }
 
+/* Sorting a list's values (by value, then position) to find repeats. */
+typedef struct ranked {
+  const hs_key_values *kv;
+  int type, i;
+} ranked;
+
+static int by_value(const void *a, const void *b) {
+  const ranked *x = a, *y = b;
+  int c = x->type == HS_KEY_NAME ? strcmp(x->kv->word[x->i], y->kv->word[y->i])
+          : x->kv->num[x->i] < y->kv->num[y->i] ? -1
+          : x->kv->num[x->i] > y->kv->num[y->i] ? 1 : 0;
+  return c ? c : x->i - y->i;
+}
+
+/* A repeated value would repeat points: refused, naming the first value
+ * that repeats an earlier one (sorted: O(n log n), not O(n^2)). */
+static hs_status check_repeats(parser *ps, const hs_key *k, const hs_key_values *kv,
+                               struct fy_node *n, int line) {
+  if (kv->n < 2) return HS_OK;
+  ranked *r = malloc(sizeof *r * (size_t)kv->n);
+  if (!r) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+  for (int i = 0; i < kv->n; i++) r[i] = (ranked){kv, k->type, i};
+  qsort(r, (size_t)kv->n, sizeof *r, by_value);
+  int first = -1, of = -1; /* the smallest position equal to an earlier value */
+  for (int a = 0, b; a < kv->n; a = b) {
+    for (b = a + 1; b < kv->n && (k->type == HS_KEY_NAME
+                                      ? strcmp(kv->word[r[a].i], kv->word[r[b].i]) == 0
+                                      : kv->num[r[a].i] == kv->num[r[b].i]);
+         b++) {}
+    if (b - a > 1 && (first < 0 || r[a + 1].i < first)) first = r[a + 1].i, of = r[a].i;
+  }
+  free(r);
+  if (first < 0) return HS_OK;
+  void *it = NULL;
+  struct fy_node *item = NULL;
+  for (int i = 0; i <= first; i++) item = fy_node_sequence_iterate(n, &it);
+  return fail(ps, node_line(item, line), "'%s': value %d repeats value %d", k->name, first + 1,
+              of + 1);
+}
+
 /* One value (scalar) or a list of values (a swept key). */
 static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
   const hs_key *k = &hs_job_keys[ki];
@@ -183,10 +223,13 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
     return fail(ps, line, "'%s' must be a value or a list of values", k->name);
   if (swept && !k->sweepable)
     return fail(ps, line, "'%s' cannot be swept: give one value", k->name);
+  kv->listed = swept;
   kv->n = swept ? fy_node_sequence_item_count(n) : 1;
   if (kv->n < 1)
     return fail(ps, line, "'%s' is an empty list: a swept key needs values",
                 k->name);
+  if (kv->n > HS_MAX_VALUES) /* before reading them: a huge list is refused at once */
+    return fail(ps, line, "'%s' has more than %d values", k->name, HS_MAX_VALUES);
   kv->num = calloc((size_t)kv->n, sizeof *kv->num);
   kv->word = calloc((size_t)kv->n, sizeof *kv->word);
   if (!kv->num || !kv->word) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
@@ -199,13 +242,9 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
                       ? parse_word(ps, k, item, line, kv->word[i])
                       : parse_number(ps, k, item, line, &kv->num[i]);
     if (s) return s;
-    for (int j = 0; j < i; j++) /* a repeated value would repeat points */
-      if (k->type == HS_KEY_NAME ? strcmp(kv->word[j], kv->word[i]) == 0
-                                 : kv->num[j] == kv->num[i])
-        return fail(ps, node_line(item, line), "'%s': value %d repeats value %d",
-                    k->name, i + 1, j + 1);
   }
-  return HS_OK;
+  /* zipped: values may repeat, the tuples may not (checked with the zip) */
+  return kv->zip ? HS_OK : check_repeats(ps, k, kv, n, line);
 }
 
 static hs_status parse_section(parser *ps, const char *section,
@@ -234,12 +273,152 @@ static hs_status parse_section(parser *ps, const char *section,
   return HS_OK;
 }
 
+/* ---- zip: keys that move together ---------------------------------------- */
+
+/* The key a zip entry names ("model.b1"), or -1. */
+static int zip_key(const char *name) {
+  const char *dot = name ? strchr(name, '.') : NULL;
+  char section[32];
+  if (!dot || dot - name >= (long)sizeof section) return -1;
+  memcpy(section, name, (size_t)(dot - name));
+  section[dot - name] = '\0';
+  return hs_job_key_index(section, dot + 1);
+}
+
+static int by_int(const void *a, const void *b) {
+  return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
+/* One group of `zip:`, a list of "section.key" names, as job->zips[g]. */
+static hs_status parse_zip_group(parser *ps, struct fy_node *n, int g, int line) {
+  hs_zip *z = &ps->job->zips[g];
+  z->line = line = node_start_line(n, line);
+  n = deref(n);
+  if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
+    return fail(ps, line, "'zip': group %d must be a list of keys ('zip' is a list of groups, "
+                "e.g. [[model.b1, model.b2]])", g + 1);
+  int count = fy_node_sequence_item_count(n);
+  if (count < 2)
+    return fail(ps, line, "'zip': group %d has %d key%s: keys move together in twos or more",
+                g + 1, count, count == 1 ? "" : "s");
+  if (!(z->keys = calloc((size_t)count, sizeof *z->keys)))
+    return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+  void *it = NULL;
+  for (struct fy_node *item; (item = fy_node_sequence_iterate(n, &it));) {
+    const char *name = scalar(item);
+    int nline = node_line(item, line), k = zip_key(name);
+    if (!name)
+      return fail(ps, nline, "'zip': a key is a name such as model.b1, not a list or mapping");
+    if (k < 0)
+      return fail(ps, nline, "'zip': unknown key '%s' (name keys as section.key, e.g. model.b1)",
+                  name ? name : "?");
+    hs_key_values *kv = &ps->job->values[k];
+    if (!hs_job_keys[k].sweepable)
+      return fail(ps, nline, "'zip': '%s' cannot be swept, so it cannot be zipped", name);
+    if (kv->zip)
+      return fail(ps, nline, "'zip': '%s' is named twice (in group %d on line %d%s)", name,
+                  kv->zip, kv->zip_line, kv->zip == g + 1 ? "" : ": a key moves in one group");
+    kv->zip = g + 1;
+    kv->zip_line = nline;
+    z->keys[z->n_keys++] = k;
+  }
+  qsort(z->keys, (size_t)z->n_keys, sizeof *z->keys, by_int); /* the grid's order */
+  return HS_OK;
+}
+
+/* `zip:`, a list of groups; read before the sections, whose lists it
+ * lets repeat values. */
+static hs_status parse_zip(parser *ps, struct fy_node *n, int line) {
+  n = deref(n);
+  if (!n || fy_node_get_type(n) != FYNT_SEQUENCE)
+    return fail(ps, line, "'zip' must be a list of groups of keys, e.g. [[model.b1, model.b2]]");
+  int count = fy_node_sequence_item_count(n);
+  if (count < 1) return fail(ps, line, "'zip' is an empty list");
+  if (!(ps->job->zips = calloc((size_t)count, sizeof *ps->job->zips)))
+    return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+  void *it = NULL;
+  hs_status s = HS_OK;
+  for (struct fy_node *item; !s && (item = fy_node_sequence_iterate(n, &it));)
+    s = parse_zip_group(ps, item, ps->job->n_zips++, line);
+  return s;
+}
+
+/* Tuple j of a zip group against tuple i: <0, 0, >0. */
+static int tuple_cmp(const hs_job *job, const hs_zip *z, int i, int j) {
+  for (int e = 0; e < z->n_keys; e++) {
+    const hs_key_values *kv = &job->values[z->keys[e]];
+    int c = hs_job_keys[z->keys[e]].type == HS_KEY_NAME
+                ? strcmp(kv->word[i], kv->word[j])
+                : (kv->num[i] > kv->num[j]) - (kv->num[i] < kv->num[j]);
+    if (c) return c;
+  }
+  return 0;
+}
+
+typedef struct tuple_ref {
+  const hs_job *job;
+  const hs_zip *z;
+  int j;
+} tuple_ref;
+
+static int by_tuple(const void *a, const void *b) {
+  const tuple_ref *x = a, *y = b;
+  int c = tuple_cmp(x->job, x->z, x->j, y->j);
+  return c ? c : (x->j > y->j) - (x->j < y->j);
+}
+
+/* A zip group's keys: each given as a list, all of one length, no tuple
+ * twice (it would repeat points). Sorted, so long lists cost n log n. */
+static hs_status check_zip(parser *ps, hs_zip *z) {
+  const hs_job *job = ps->job;
+  for (int e = 0; e < z->n_keys; e++) {
+    const hs_key *k = &hs_job_keys[z->keys[e]];
+    const hs_key_values *kv = &job->values[z->keys[e]], *first = &job->values[z->keys[0]];
+    if (!kv->listed)
+      return fail(ps, kv->line ? kv->line : kv->zip_line,
+                  "'%s.%s' is zipped (line %d) but %s: a zipped key takes a list", k->section,
+                  k->name, kv->zip_line, kv->line ? "given one value" : "not given");
+    if (e == 0) z->n = kv->n;
+    else if (kv->n != z->n)
+      return fail(ps, kv->line, "'%s.%s' has %d value%s, but '%s.%s' zipped with it (line %d) "
+                  "has %d: zipped lists must be equally long", k->section, k->name, kv->n,
+                  kv->n == 1 ? "" : "s", hs_job_keys[z->keys[0]].section,
+                  hs_job_keys[z->keys[0]].name, first->line, z->n);
+  }
+  tuple_ref *t = malloc(sizeof *t * (size_t)z->n);
+  if (!t) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
+  for (int j = 0; j < z->n; j++) t[j] = (tuple_ref){job, z, j};
+  qsort(t, (size_t)z->n, sizeof *t, by_tuple);
+  int a = -1, b = -1;
+  for (int j = 1; j < z->n && a < 0; j++)
+    if (tuple_cmp(job, z, t[j - 1].j, t[j].j) == 0) a = t[j - 1].j, b = t[j].j;
+  free(t);
+  if (a >= 0)
+    return fail(ps, z->line, "'zip': tuple %d of group %d repeats tuple %d (the same point "
+                "twice)", b + 1, (int)(z - job->zips) + 1, a + 1);
+  return HS_OK;
+}
+
+static hs_status check_zips(parser *ps) {
+  hs_status s = HS_OK;
+  for (int g = 0; !s && g < ps->job->n_zips; g++) s = check_zip(ps, &ps->job->zips[g]);
+  return s;
+}
+
 static hs_status parse_root(parser *ps, struct fy_node *root) {
   hs_job *job = ps->job;
   if (!root || fy_node_get_type(root) != FYNT_MAPPING)
     return fail(ps, 1, "a job file is a mapping with output, model and training");
   void *it = NULL;
   struct fy_node_pair *pair;
+  while ((pair = fy_node_mapping_iterate(root, &it))) { /* zip first: see parse_zip */
+    const char *name = scalar(fy_node_pair_key(pair));
+    if (name && strcmp(name, "zip") == 0) {
+      hs_status s = parse_zip(ps, fy_node_pair_value(pair), node_line(fy_node_pair_key(pair), 1));
+      if (s) return s;
+    }
+  }
+  it = NULL;
   while ((pair = fy_node_mapping_iterate(root, &it))) {
     struct fy_node *key = fy_node_pair_key(pair), *val = deref(fy_node_pair_value(pair));
     const char *name = scalar(key);
@@ -247,6 +426,8 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
     hs_status s = HS_OK;
     if (!name) {
       s = fail(ps, line, "keys must be plain words");
+    } else if (strcmp(name, "zip") == 0) {
+      /* read above */
     } else if (strcmp(name, "model") == 0 || strcmp(name, "training") == 0 ||
                strcmp(name, "ode") == 0 || strcmp(name, "analysis") == 0 ||
                strcmp(name, "testing") == 0) {
@@ -263,7 +444,8 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
       job->job_seed = (uint64_t)v;
     } else {
       s = fail(ps, line,
-               "unknown key '%s' (known: output, job_seed, model, training, ode, analysis, testing)",
+               "unknown key '%s' (known: output, job_seed, zip, model, training, ode, analysis, "
+               "testing)",
                name);
     }
     if (s) return s;
@@ -338,8 +520,11 @@ static hs_status check_shared(parser *ps) {
   const hs_key_values *grid = &job->values[hs_job_key_index("training", "record_grid")];
   double t_min = job->values[hs_job_key_index("training", "t_min")].num[0];
   const hs_key_values *t_max = &job->values[hs_job_key_index("training", "t_max")];
-  if (t_max->n && strcmp(grid->word[0], "log") == 0 && !(t_min < t_max->num[0]))
-    return fail(ps, grid->line ? grid->line : 1, "a log grid needs t_min < t_max");
+  for (int i = 0; i < t_max->n && strcmp(grid->word[0], "log") == 0; i++)
+    if (!(t_min < t_max->num[i])) /* a swept t_max: the line of its list */
+      return t_max->n > 1 ? fail(ps, t_max->line, "a log grid needs t_min < t_max (t_max = %g, "
+                                 "t_min = %g)", t_max->num[i], t_min)
+                          : fail(ps, grid->line ? grid->line : 1, "a log grid needs t_min < t_max");
   return HS_OK;
 }
 
@@ -482,6 +667,7 @@ hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
   if (!(job->path = strdup(label)) || !(job->text = strdup(text)) || !job->values)
     return hs_err_set(err, HS_ENOMEM, "out of memory");
   hs_status s = read_document(&ps, strlen(text));
+  if (!s) s = check_zips(&ps);
   if (!s) s = apply_defaults(&ps);
   if (!s) s = check_shared(&ps);
   return s;
@@ -496,6 +682,7 @@ hs_status hs_job_load(const char *path, hs_job *job, hs_err *err) {
     return hs_err_set(err, HS_ENOMEM, "out of memory");
   hs_status s = read_text(path, job, &len, err);
   if (!s) s = read_document(&ps, len);
+  if (!s) s = check_zips(&ps);
   if (!s) s = apply_defaults(&ps);
   if (!s) s = check_shared(&ps);
   return s;
@@ -507,6 +694,8 @@ void hs_job_free(hs_job *job) {
     free(job->values[i].word);
     free(job->values[i].mat);
   }
+  for (int g = 0; job->zips && g < job->n_zips; g++) free(job->zips[g].keys);
+  free(job->zips);
   free(job->values), free(job->path), free(job->text), free(job->output);
   memset(job, 0, sizeof *job);
 }

@@ -8,6 +8,7 @@
 #include "headspec/attention.h"
 #include "headspec/dist.h"
 #include "headspec/job.h"
+#include "headspec/ode.h"
 #include "headspec/sgd.h"
 
 static const char *check_activation(const char *v) {
@@ -20,6 +21,9 @@ static const char *check_ode_start(const char *v) {
   return strcmp(v, "sgd") == 0 || strcmp(v, "bayes") == 0 || strcmp(v, "given") == 0
              ? NULL
              : "sgd bayes given";
+}
+static const char *check_ode_method(const char *v) {
+  return hs_ode_method_find(v) >= 0 ? NULL : hs_ode_method_names();
 }
 static const char *check_sampler(const char *v) {
   return hs_sgd_sampler_find(v) >= 0 ? NULL : hs_sgd_sampler_names();
@@ -87,7 +91,9 @@ const hs_key hs_job_keys[] = {
      "learning-rate ratio of b and lambda"},
     {"training", "test_samples", HS_KEY_INT, 1, HS_READ_BY_SGD, OFF(test_samples), 1,
      100000000, "1000", NULL, "sequences in the fixed test set"},
-    {"training", "t_max", HS_KEY_REAL, 0, HS_READ_WHEN_TRAINING, OFF(t_max), 1e-12, 1e9, NULL,
+    /* t_max sweepable: each point builds its record times from its own
+     * t_max (the results' time axis is then the record index, plan.h). */
+    {"training", "t_max", HS_KEY_REAL, 1, HS_READ_WHEN_TRAINING, OFF(t_max), 1e-12, 1e9, NULL,
      NULL, "training time t = steps eta / d"},
     {"training", "records", HS_KEY_INT, 1, 0, OFF(records), 2, 1000000, "51",
      NULL, "number of record times"},
@@ -114,6 +120,8 @@ const hs_key hs_job_keys[] = {
      "relative tolerance of the adaptive stepper"},
     {"ode", "atol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,
      "absolute tolerance of the adaptive stepper"},
+    {"ode", "method", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_method), 0, 0, "rkf45",
+     check_ode_method, "adaptive stepper: rkf45 (explicit) or bdf (implicit, for stiff or long runs)"},
     {"ode", "start", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_start), 0, 0, "sgd",
      check_ode_start, "sgd (its initialisation), bayes (the Bayes point) or given"},
     {"ode", "start_m", HS_KEY_MATRIX, 0, HS_READ_BY_GIVEN, OFF(start_m), -1e6, 1e6, "", NULL,
@@ -128,6 +136,10 @@ const hs_key hs_job_keys[] = {
      NULL, "the ODE's initial lambda (softmax1's output scale; others ignore it)"},
     {"ode", "resample_dt", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(resample_dt), 0, 1e3, "0", NULL,
      "> 0: Euler steps of this dt, each on fresh samples (0: fixed samples, adaptive rkf45)"},
+    {"ode", "stop_when_converged", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(ode_stop_converged), 0,
+     1, "false", NULL,
+     "stop at the first record where the ODE has converged (analysis.converged_tol); "
+     "t_max is then a cap"},
     {"analysis", "bayes_samples", HS_KEY_INT, 1, 0, OFF(bayes_samples), 0,
      1000000000, "100000", NULL, "Monte Carlo samples of the Bayes risk (0: skip)"},
     {"analysis", "fresh_samples", HS_KEY_INT, 1, 0, OFF(fresh_samples), 0, 1000000000,
@@ -136,6 +148,14 @@ const hs_key hs_job_keys[] = {
      "sequences shown in the attention maps"},
     {"analysis", "prune", HS_KEY_BOOL, 1, 0, OFF(prune), 0, 1, "true", NULL,
      "greedy head pruning of the final model"},
+    {"analysis", "converged_loss_tol", HS_KEY_REAL, 1, 0, OFF(converged_loss_tol), 1e-12, 1e3,
+     "1e-3", NULL, "converged needs the loss's relative change per unit log-time over the "
+     "last stretch (t/2 to t) below this"},
+    {"analysis", "converged_speed_tol", HS_KEY_REAL, 1, 0, OFF(converged_speed_tol), 1e-12,
+     1e3, "1e-2", NULL, "converged needs the order parameters' relative speed per unit "
+     "log-time at the end below this"},
+    {"analysis", "attention_samples", HS_KEY_INT, 1, 0, OFF(attention_samples), 0, 100000000,
+     "1000", NULL, "sequences for the attention statistics at each record (0: skip)"},
     {"testing", "fail_point", HS_KEY_INT, 0, HS_READ_TESTING, OFF(fail_on_purpose), -1, 1e9, "-1",
      NULL, "grid index of a point that fails on purpose (tests only)"},
 };

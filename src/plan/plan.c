@@ -56,31 +56,88 @@ typedef struct expander {
   long n;          /* points emitted so far */
   uint16_t *index; /* the point being built: a value per key */
   hs_point p;
+  int *zip_at;     /* per zip group: its tuple at this point, -1 not chosen yet */
+  int *zip_by;     /* per zip group: the key that chose it */
+  int *zip_unread; /* per zip group: 1 + a key of it this point does not read */
+  int mixed_read, mixed_unread; /* zipped keys read by different points */
 } expander;
+
+enum { EXPAND_OK, EXPAND_TOO_MANY, EXPAND_MIXED };
+
+static int expand_from(expander *e, const hs_job *job, int k);
+
+/* Key k, of zip group z, at a point that reads it: the group's tuple
+ * branches the grid at its first key read, and sets its later keys. */
+static int expand_zipped(expander *e, const hs_job *job, int k, int z) {
+  if (e->zip_unread[z]) /* an earlier key of the group was not read here */
+    return e->mixed_read = k, e->mixed_unread = e->zip_unread[z] - 1, EXPAND_MIXED;
+  if (e->zip_at[z] >= 0) {
+    set_field(job, k, e->zip_at[z], &e->p);
+    e->index[k] = (uint16_t)e->zip_at[z];
+    return expand_from(e, job, k + 1);
+  }
+  int r = EXPAND_OK;
+  for (int j = 0; j < job->zips[z].n && !r; j++) {
+    set_field(job, k, j, &e->p);
+    e->index[k] = (uint16_t)j;
+    e->zip_at[z] = j, e->zip_by[z] = k;
+    r = expand_from(e, job, k + 1);
+  }
+  e->zip_at[z] = -1;
+  return r;
+}
+
+/* Key k at a point that does not read it. */
+static int expand_unread(expander *e, const hs_job *job, int k, int z) {
+  e->index[k] = HS_UNREAD;
+  if (z < 0) return expand_from(e, job, k + 1);
+  if (e->zip_at[z] >= 0) /* an earlier key of the group was read here */
+    return e->mixed_read = e->zip_by[z], e->mixed_unread = k, EXPAND_MIXED;
+  int was = e->zip_unread[z];
+  if (!was) e->zip_unread[z] = k + 1;
+  int r = expand_from(e, job, k + 1);
+  e->zip_unread[z] = was;
+  return r;
+}
 
 /* Depth-first over the keys in table order: a key the point (as set by the
  * keys before it) reads multiplies it by its values; one it does not read
- * leaves it as it is. Returns nonzero when the grid is too large. */
+ * leaves it as it is; a zip group multiplies it once, by its tuples.
+ * Returns an EXPAND_ code. */
 static int expand_from(expander *e, const hs_job *job, int k) {
   if (k == hs_n_job_keys) {
-    if (e->n >= HS_MAX_POINTS) return 1;
+    if (e->n >= HS_MAX_POINTS) return EXPAND_TOO_MANY;
     if (e->plan)
       memcpy(e->plan->value_of + (size_t)e->n * hs_n_job_keys, e->index,
              sizeof *e->index * (size_t)hs_n_job_keys);
     e->n++;
-    return 0;
+    return EXPAND_OK;
   }
-  int n = n_values(job, k);
-  if (n < 1 || !hs_plan_key_is_read(&hs_job_keys[k], &e->p)) {
-    e->index[k] = HS_UNREAD;
-    return expand_from(e, job, k + 1);
-  }
-  for (int j = 0; j < n; j++) {
+  int n = n_values(job, k), z = job->values[k].zip - 1;
+  if (n < 1 || !hs_plan_key_is_read(&hs_job_keys[k], &e->p))
+    return expand_unread(e, job, k, z);
+  if (z >= 0) return expand_zipped(e, job, k, z);
+  int r = EXPAND_OK;
+  for (int j = 0; j < n && !r; j++) {
     set_field(job, k, j, &e->p);
     e->index[k] = (uint16_t)j;
-    if (expand_from(e, job, k + 1)) return 1;
+    r = expand_from(e, job, k + 1);
   }
-  return 0;
+  return r;
+}
+
+/* Run the expansion (counting when e->plan is NULL). */
+static int expand_all(expander *e, const hs_job *job) {
+  for (int z = 0; z < job->n_zips; z++) e->zip_at[z] = -1, e->zip_unread[z] = 0;
+  return expand_from(e, job, 0);
+}
+
+static hs_status mixed_error(const hs_job *job, const expander *e, hs_err *err) {
+  const hs_key *a = &hs_job_keys[e->mixed_read], *b = &hs_job_keys[e->mixed_unread];
+  return hs_err_set(err, HS_EINPUT, "%s:%d: 'zip': some points read '%s.%s' but not '%s.%s': "
+                    "keys that move together must be read by the same points", job->path,
+                    job->values[e->mixed_unread].zip_line, a->section, a->name, b->section,
+                    b->name);
 }
 
 static hs_status expand(hs_plan *plan, hs_err *err) {
@@ -90,18 +147,29 @@ static hs_status expand(hs_plan *plan, hs_err *err) {
       return hs_err_set(err, HS_EINPUT, "%s:%d: '%s' has more than %d values", job->path,
                         job->values[k].line, hs_job_keys[k].name, HS_UNREAD - 1);
   uint16_t *index = calloc((size_t)hs_n_job_keys, sizeof *index);
-  if (!index) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  expander e = {.index = index};
-  int too_many = expand_from(&e, job, 0);
+  int *zip = calloc((size_t)job->n_zips * 3 + 1, sizeof *zip);
+  if (!index || !zip) {
+    free(index), free(zip);
+    return hs_err_set(err, HS_ENOMEM, "out of memory");
+  }
+  expander e = {.index = index, .zip_at = zip, .zip_by = zip + job->n_zips,
+                .zip_unread = zip + 2 * job->n_zips};
+  int r = expand_all(&e, job), too_many = r == EXPAND_TOO_MANY;
+  if (r == EXPAND_MIXED) {
+    hs_status st = mixed_error(job, &e, err);
+    free(index), free(zip);
+    return st;
+  }
   if (!too_many) {
     plan->n_points = e.n;
     plan->value_of = malloc(sizeof *plan->value_of * (size_t)e.n * hs_n_job_keys);
     if (plan->value_of) {
-      e = (expander){.plan = plan, .index = index};
-      expand_from(&e, job, 0);
+      e.plan = plan, e.n = 0;
+      memset(&e.p, 0, sizeof e.p); /* as the counting pass began */
+      expand_all(&e, job);
     }
   }
-  free(index);
+  free(index), free(zip);
   if (too_many) { /* blame the longest list */
     int longest = 0;
     for (int k = 1; k < hs_n_job_keys; k++)
@@ -228,6 +296,35 @@ static hs_status make_columns(hs_plan *plan, hs_err *err) {
       c->swept = v != first;
     }
     plan->n_columns++;
+    if (k == hs_job_key_index("training", "t_max")) plan->time_is_index = c->swept;
+  }
+  return HS_OK;
+}
+
+/* The zip groups as columns and names (every zipped key is scalar: a column). */
+static hs_status make_zips(hs_plan *plan, hs_err *err) {
+  const hs_job *job = &plan->job;
+  if (job->n_zips <= 0) return HS_OK;
+  size_t total = 0;
+  for (int z = 0; z < job->n_zips; z++) total += (size_t)job->zips[z].n_keys;
+  plan->zips = calloc((size_t)job->n_zips, sizeof *plan->zips);
+  plan->zip_columns = calloc(total, sizeof *plan->zip_columns);
+  plan->zip_names = calloc(total, HS_COLUMN_NAME_LEN);
+  if (!plan->zips || !plan->zip_columns || !plan->zip_names)
+    return hs_err_set(err, HS_ENOMEM, "out of memory");
+  int *cols = plan->zip_columns;
+  char *names = plan->zip_names;
+  for (int z = 0; z < job->n_zips; z++) {
+    hs_plan_zip *pz = &plan->zips[z];
+    pz->columns = cols, pz->names = names;
+    for (int e = 0; e < job->zips[z].n_keys; e++)
+      for (int c = 0; c < plan->n_columns; c++)
+        if (plan->columns[c].key == job->zips[z].keys[e]) {
+          cols[pz->n++] = c;
+          names += sprintf(names, "%s%s", e ? " " : "", plan->columns[c].name);
+        }
+    cols += pz->n;
+    names++; /* past the NUL */
   }
   return HS_OK;
 }
@@ -293,10 +390,15 @@ static hs_status build(hs_plan *plan, hs_err *err) {
   if (!st) st = expand(plan, err);
   if (!st) st = place_points(plan, err);
   if (!st) st = make_columns(plan, err);
+  if (!st) st = make_zips(plan, err);
   return st;
 }
 
 void hs_plan_times(const hs_plan *plan, int T, double *times) {
+  if (plan->time_is_index) { /* each point's times differ: its sgd/t, ode/t */
+    for (int j = 0; j < T; j++) times[j] = j;
+    return;
+  }
   hs_point p; /* the time grid's keys are common to the points that read them */
   for (long i = 0; i < plan->n_points; i++) {
     hs_plan_point(plan, i, &p);
@@ -338,6 +440,7 @@ void hs_plan_free(hs_plan *plan) {
   if (!plan) return;
   for (int g = 0; g < plan->n_groups; g++) free(plan->groups[g].points);
   free(plan->groups), free(plan->columns), free(plan->value_of);
+  free(plan->zips), free(plan->zip_columns), free(plan->zip_names);
   free(plan->group_of), free(plan->row_of), free(plan->cost);
   hs_job_free(&plan->job);
   free(plan);
@@ -354,3 +457,6 @@ int hs_plan_n_groups(const hs_plan *plan) { return plan->n_groups; }
 const hs_plan_group *hs_plan_groups(const hs_plan *plan) { return plan->groups; }
 int hs_plan_n_columns(const hs_plan *plan) { return plan->n_columns; }
 const hs_plan_column *hs_plan_columns(const hs_plan *plan) { return plan->columns; }
+int hs_plan_time_is_index(const hs_plan *plan) { return plan->time_is_index; }
+int hs_plan_n_zips(const hs_plan *plan) { return plan->job.n_zips; }
+const hs_plan_zip *hs_plan_zips(const hs_plan *plan) { return plan->zips; }

@@ -21,6 +21,10 @@ struct hs_plan {
   hs_plan_group *groups;
   int n_columns;
   hs_plan_column *columns;
+  int time_is_index;   /* t_max is swept: the time coordinate is the record index */
+  hs_plan_zip *zips;   /* job.n_zips of them */
+  int *zip_columns;    /* their columns, one block per group */
+  char *zip_names;     /* their names, one string per group */
 };
 
 /* Whether a point (with the keys before this one set) reads the key. */

@@ -1,5 +1,6 @@
 /* context.c: what the phases of a point share (phase.h): the measured
  * model of a finite-d state and the cost terms several phases pay. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,18 @@ double hs_cost_prune(const hs_point *p) {
   return p->prune ? H * H * H / 3 * hs_cost_lpop_head(p) : 0;
 }
 
+double hs_cost_attention(const hs_point *p, int K) {
+  return (double)p->attention_samples * p->L * p->H * (K + p->H) * 2e-9;
+}
+
 double hs_cost_maps(const hs_point *p) { return (double)p->maps * p->L * (p->d + p->H) * 8e-9; }
+
+hs_status hs_point_represent_given(int H, int K, const double *m, const double *Q, double *R,
+                                   hs_err *err) {
+  double scale = 0;
+  for (int h = 0; h < H; h++) scale = fmax(scale, fabs(Q[h * H + h]));
+  return hs_population_represent_scaled(H, K, m, Q, scale, R, err);
+}
 
 /* MODEL.md section 5: measured (m, Q) as a reduced model that gives the
  * scores' exact law a_.1 ~ N(m c, Q), a_.l ~ N(0, Q). R = [m | chol(Q - m m^T)]

@@ -33,7 +33,7 @@ typedef struct hs_point_context {
 } hs_point_context;
 
 typedef struct hs_phase {
-  const char *name; /* in messages and HEADSPEC_TESTING_SIGNAL_IN (README) */
+  const char *name; /* in messages and HEADSPEC_TESTING_SIGNAL_IN (docs/TESTS.md) */
   /* whether the point runs this phase */
   int (*runs)(const hs_point *p);
   /* estimated single-core seconds (the cost model: point.c) */
@@ -56,6 +56,40 @@ double hs_cost_lpop_head(const hs_point *p);
  * maps of one final model. */
 double hs_cost_prune(const hs_point *p);
 double hs_cost_maps(const hs_point *p);
+/* Of the attention statistics at one record (~2 ns per sequence, token,
+ * head and row of the reduced representation). */
+double hs_cost_attention(const hs_point *p, int K);
+
+/* A recorded trajectory: time, order parameters (m H x K, Q H x H, b H,
+ * lambda per record) and the loss the convergence rule follows. */
+typedef struct hs_trajectory {
+  const double *t, *m, *Q, *b, *lambda, *loss;
+} hs_trajectory;
+
+/* The convergence rule at record J (convergence.c, docs/RESULTS.md): over
+ * the last stretch (the record nearest t_J / 2 to J), the loss's relative
+ * change per unit log-time, and the order parameters' speed per unit
+ * log-time relative to max(|theta|, 1): t_J velocity when velocity
+ * (|d theta/dt| at J) is given, else their secant over the stretch;
+ * converged when both are below the point's tolerances. NaN where the
+ * records do not reach back to a stretch. */
+void hs_convergence_of(const hs_trajectory *tr, int H, int K, int J, const hs_point *p,
+                       double velocity, double *loss_rate, double *speed, double *converged);
+/* |d theta / dt| for theta = (m, Q = R R^T, b, lambda) from the ODE's state
+ * y = (R, b, lambda) and its derivative. */
+double hs_order_velocity(int H, int K, const double *y, const double *dydt);
+
+/* The attention statistics of a model (R, shift, b, lambda) as record j of
+ * the ODE's (ode nonzero) or SGD's fields, over analysis.attention_samples
+ * sequences drawn in law (attention_stats.c). */
+hs_status hs_attention_stats(hs_point_context *ctx, const double *R, const double *shift,
+                             const double *b, double lambda, int j, int ode, hs_err *err);
+
+/* R = [m | V] with V V^T = Q - m m^T for a start given in a job file, with
+ * the tolerances relative to Q's scale (start_Q = start_m start_m^T written
+ * to 10 decimals is accepted); HS_ENUM if it is not PSD. */
+hs_status hs_point_represent_given(int H, int K, const double *m, const double *Q, double *R,
+                                   hs_err *err);
 
 /* Measured (m, Q) as a reduced model R (H x (K+H)) giving the scores'
  * exact law; *shift is NULL or m (context.c, MODEL.md section 5). */

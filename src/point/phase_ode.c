@@ -48,7 +48,7 @@ static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
   if (strcmp(p->ode_start, "bayes") == 0) {
     st = hs_bayes_point(&ctx->dist, H, R, b, err);
   } else if (strcmp(p->ode_start, "given") == 0) {
-    st = hs_population_represent(H, K, p->start_m.data, p->start_Q.data, R, err);
+    st = hs_point_represent_given(H, K, p->start_m.data, p->start_Q.data, R, err);
     if (p->start_b.data) memcpy(b, p->start_b.data, sizeof(double) * H);
   } else {
     st = start_from_sgd(ctx, R, err);
@@ -82,9 +82,9 @@ static hs_status record(hs_point_context *ctx, const double *y, double t, int j,
   res->ode_lambda[j] = y[H * width + H];
   res->ode_loss[j] = hs_population_loss(&ctx->pop, H, R, NULL, b, y[H * width + H], NULL,
                                         NULL, NULL, NULL, NULL);
-  return hs_progress_stopped(&ctx->progress)
-             ? hs_err_set(err, HS_EINTERRUPT, "interrupted at the ODE record t = %g", t)
-             : HS_OK;
+  if (hs_progress_stopped(&ctx->progress))
+    return hs_err_set(err, HS_EINTERRUPT, "interrupted at the ODE record t = %g", t);
+  return hs_attention_stats(ctx, R, NULL, b, y[H * width + H], j, 1, err);
 }
 
 /* Progress (and a chance to stop) at every right-hand side; the
@@ -95,25 +95,60 @@ static int poll(void *user, double t) {
   return hs_progress_poll(&ctx->progress);
 }
 
-static int runs(const hs_point *p) { return p->run_ode; }
-
-/* A right-hand side: Lpop with gradients, and an O(H^3) solve (~3 ns H^3)
- * when the noise term is on. */
-static double rhs_cost(const hs_point *p) {
-  double H = p->H;
-  return hs_cost_lpop_head(p) * H + (p->noise_term ? 3e-9 * H * H * H : 0);
+/* The convergence rule at record j, with the speed from the right-hand
+ * side at the state y (records after a converged stop stay NaN). */
+static hs_status judge(hs_point_context *ctx, hs_ode *ode, const double *y, int j,
+                       int *converged, hs_err *err) {
+  const hs_point *p = ctx->p;
+  hs_result *res = ctx->res;
+  int H = p->H, K = ctx->dist.K;
+  double *dydt = malloc(sizeof(double) * hs_ode_dim(H, K));
+  if (!dydt) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  hs_status st = hs_ode_rhs(ode, y, dydt, err);
+  if (!st) {
+    hs_trajectory tr = {res->ode_t, res->ode_m, res->ode_Q, res->ode_b, res->ode_lambda,
+                        res->ode_loss};
+    hs_convergence_of(&tr, H, K, j, p, hs_order_velocity(H, K, y, dydt),
+                      res->ode_loss_rate, res->ode_speed, res->ode_converged);
+    *converged = p->ode_stop_converged && res->ode_converged[0] == 1;
+  }
+  free(dydt);
+  return st;
 }
 
-/* About five right-hand sides per unit of t (median 4-7 over the points of
- * jobs/paper/, 2-13 in all) and one Lpop per record; resampled, a draw of
- * the samples and a right-hand side per Euler step. */
+static int runs(const hs_point *p) { return p->run_ode; }
+
+/* A right-hand side: Lpop with gradients in the lane kernel (~4 ns per
+ * sample, token and head, AVX2), and an O(H^3) solve (~3 ns H^3) when the
+ * noise term is on. */
+static double rhs_cost(const hs_point *p) {
+  double H = p->H;
+  return (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
+}
+
+/* Right-hand sides to t_max, fitted to bench_ode's counts at t = 10..2000
+ * (L = 8, H = 2 and L = 16, H = 8): rkf45 ~35 t_max^0.45, more where a
+ * fast b or lambda (kappa > 1) holds the step; bdf ~(30 + n/2) ln(1 + t_max),
+ * each Jacobian costing n = dim right-hand sides. */
+static double rhs_calls(const hs_point *p, int K) {
+  const hs_activation *act = hs_activation_find(p->activation);
+  double stiff = act && (act->trains_b || act->trains_lambda) && p->kappa > 1 ? pow(p->kappa, 0.8) : 1;
+  double n = (double)hs_ode_dim(p->H, K);
+  if (strcmp(p->ode_method, "bdf") == 0) return (30 + n / 2) * log1p(p->t_max);
+  return 35 * pow(p->t_max, 0.45) * stiff;
+}
+
+/* The right-hand sides and one Lpop per record; resampled, a draw of the
+ * samples and a right-hand side per Euler step. */
 static double cost(const hs_point *p, const hs_dist *dist) {
   double T = p->records, lpop = hs_cost_lpop_head(p) * p->H;
+  double records = T * (0.5 * lpop + hs_cost_attention(p, dist->K));
   if (p->resample_dt > 0) {
     double steps = ceil(p->t_max / p->resample_dt) + T;
-    return steps * (hs_phase_population.cost(p, dist) + rhs_cost(p)) + T * 0.5 * lpop;
+    double rhs = lpop + (p->noise_term ? 3e-9 * p->H * p->H * p->H : 0);
+    return steps * (hs_phase_population.cost(p, dist) + rhs) + records;
   }
-  return (5 * p->t_max + T) * rhs_cost(p);
+  return rhs_calls(p, dist->K) * rhs_cost(p) + records;
 }
 
 static hs_status run(hs_point_context *ctx, hs_err *err) {
@@ -121,7 +156,9 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   int H = p->H, K = ctx->dist.K, T = ctx->res->shape.T;
   double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
   if (!y) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
+  int method = hs_ode_method_find(p->ode_method);
+  hs_ode_config cfg = {.method = method < 0 ? HS_ODE_RKF45 : (hs_ode_method)method,
+                       .eta_over_B = p->eta / p->B, .kappa = p->kappa,
                        .noise_term = p->noise_term, .rtol = p->ode_rtol,
                        .atol = p->ode_atol, .poll = poll, .poll_user = ctx,
                        .resample_dt = p->resample_dt, .dist = &ctx->dist,
@@ -137,10 +174,15 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
                              err);
   if (!st) st = hs_ode_create(p->resample_dt > 0 ? &steps : &ctx->pop, &cfg, &ode, err);
   double t = 0;
-  for (int j = 0; j < T && !st; j++) {
+  int last = -1, converged = 0;
+  for (int j = 0; j < T && !st && !converged; j++) {
     st = hs_ode_advance(ode, y, &t, ctx->times[j], err);
     if (!st) st = record(ctx, y, t, j, err);
+    if (!st) last = j;
+    if (!st && (p->ode_stop_converged || j == T - 1))
+      st = judge(ctx, ode, y, j, &converged, err);
   }
+  if (!st) ctx->res->ode_t_stop[0] = ctx->res->ode_t[last];
   hs_ode_free(ode);
   hs_population_free(&steps);
   if (!st) ctx->ode_y = y; /* for the final phase and the out-of-sample loss */

@@ -39,6 +39,7 @@ static hs_status record(hs_point_context *ctx, hs_sgd *s, int j, hs_err *err) {
   if (!st)
     res->lpop[j] = hs_population_loss(&ctx->pop, H, R, shift, s->b, s->lambda, NULL,
                                       NULL, NULL, NULL, NULL);
+  if (!st) st = hs_attention_stats(ctx, R, shift, s->b, s->lambda, j, 0, err);
   if (!st && hs_progress_stopped(&ctx->progress))
     st = hs_err_set(err, HS_EINTERRUPT, "interrupted at the record t = %g", res->t[j]);
   free(R);
@@ -64,11 +65,12 @@ static double step_cost(const hs_point *p, int K) {
 }
 
 /* Of one record: the test loss, the training set's loss (a held set not
- * drawn), and Lpop without gradients. */
-static double record_cost(const hs_point *p) {
+ * drawn), Lpop without gradients, the attention statistics. */
+static double record_cost(const hs_point *p, int K) {
   long n = hs_point_n_train(p);
   double set = n == 0 ? 0 : (double)n * p->L * p->d * (set_held(p, n) ? 1e-9 : 8e-9);
-  return (double)p->test_samples * p->L * p->d * 8e-9 + set + 0.5 * hs_cost_lpop_head(p) * p->H;
+  return (double)p->test_samples * p->L * p->d * 8e-9 + set + 0.5 * hs_cost_lpop_head(p) * p->H +
+         hs_cost_attention(p, K);
 }
 
 /* Of drawing a held training set once. */
@@ -81,7 +83,7 @@ static int runs(const hs_point *p) { return p->run_sgd; }
 
 static double cost(const hs_point *p, const hs_dist *dist) {
   double steps = ceil(p->t_max * p->d / p->eta);
-  return steps * step_cost(p, dist->K) + p->records * record_cost(p) + set_cost(p);
+  return steps * step_cost(p, dist->K) + p->records * record_cost(p, dist->K) + set_cost(p);
 }
 
 /* MODEL.md section 4: online SGD (or SGD on a fixed training set),
@@ -108,7 +110,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   if (st) return st;
   ctx->has_sgd = 1; /* freed by the runner, after its final phase */
   /* progress: the phase's estimated cost done (steps and records) */
-  double c_step = step_cost(p, ctx->dist.K), c_record = record_cost(p);
+  double c_step = step_cost(p, ctx->dist.K), c_record = record_cost(p, ctx->dist.K);
   double phase = cost(p, &ctx->dist), c_set = set_cost(p);
   if (!(phase > 0)) phase = 1;
   for (int j = 0; j < T && !st; j++) {
@@ -127,6 +129,11 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
       st = hs_err_set(err, HS_ENUM, "training loss is not finite before t = %g", ctx->times[j]);
     else
       st = record(ctx, s, j, err);
+  }
+  if (!st) {
+    hs_trajectory tr = {res->t, res->m, res->Q, res->b, res->lambda, res->lpop};
+    hs_convergence_of(&tr, p->H, ctx->dist.K, T - 1, p, NAN,
+                      res->sgd_loss_rate, res->sgd_speed, res->sgd_converged);
   }
   return st;
 }

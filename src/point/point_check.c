@@ -9,6 +9,7 @@
 #include "headspec/population.h"
 #include "headspec/sgd.h"
 #include "headspec/timegrid.h"
+#include "phase.h"
 
 int64_t hs_point_steps(const hs_point *p) {
   double steps = p->t_max * p->d / p->eta; /* in double: cannot overflow */
@@ -66,6 +67,7 @@ double hs_point_memory(const hs_point *p) {
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
   doubles += L * K;                                                          /* Bayes */
   doubles += set_doubles(p);
+  doubles += 16.0 * H * L;                                     /* attention statistics */
   return 8 * doubles;
 }
 
@@ -83,7 +85,7 @@ static hs_status check_given(const hs_point *p, int K, int need_pd, hs_err *err)
     return hs_err_set(err, HS_EINPUT, "start_b must have H = %d entries", H);
   double *R = malloc(sizeof(double) * H * (K + H));
   if (!R) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  hs_status st = hs_population_represent(H, K, p->start_m.data, p->start_Q.data, R, err);
+  hs_status st = hs_point_represent_given(H, K, p->start_m.data, p->start_Q.data, R, err);
   if (st) hs_err_set(err, HS_EINPUT, "start_Q - start_m start_m^T is not positive semi-definite");
   for (int h = 0; h < H && !st && need_pd; h++)
     if (!(R[h * (K + H) + K + h] > 0))

@@ -92,6 +92,50 @@ const hs_result_field hs_result_fields[] = {
     F("sgd/train_set_loss", train_set_loss, "SGD loss on the training set", "1",
       "mean loss |y - f(X)|^2/d on the whole fixed training set, exact, at each record "
       "(NaN for online SGD)", 1, TIME),
+    F("sgd/loss_rate", sgd_loss_rate, "SGD loss rate", "1",
+      "relative change of sgd/lpop per unit log-time over the last stretch (the record "
+      "nearest t/2 to the last): |L(t) - L(t_a)| / (|L(t)| ln(t / t_a))", 0, HS_AXIS_TIME),
+    F("sgd/speed", sgd_speed, "SGD order-parameter speed", "1",
+      "|theta(t) - theta(t_a)| / (ln(t / t_a) max(|theta(t)|, 1)) over the last stretch, "
+      "theta = (m, Q, b, lambda) of the records", 0, HS_AXIS_TIME),
+    F("sgd/converged", sgd_converged, "SGD converged", "1",
+      "1 if sgd/loss_rate < analysis.converged_loss_tol and sgd/speed < "
+      "analysis.converged_speed_tol, else 0 "
+      "(NaN: too few records)", 0, HS_AXIS_TIME),
+    F("ode/loss_rate", ode_loss_rate, "ODE loss rate", "1",
+      "relative change of ode/loss per unit log-time over the last stretch (the record "
+      "nearest t/2 to the last): |L(t) - L(t_a)| / (|L(t)| ln(t / t_a))", 0, HS_AXIS_TIME),
+    F("ode/speed", ode_speed, "ODE order-parameter speed", "1",
+      "t |d theta / dt| / max(|theta|, 1) at the final state, from the ODE's right-hand "
+      "side, theta = (m, Q, b, lambda): the relative speed per unit log-time", 0,
+      HS_AXIS_TIME),
+    F("ode/converged", ode_converged, "ODE converged", "1",
+      "1 if ode/loss_rate < analysis.converged_loss_tol and ode/speed < "
+      "analysis.converged_speed_tol, else 0 "
+      "(NaN: too few records)", 0, HS_AXIS_TIME),
+    F("ode/t_stop", ode_t_stop, "ODE final time", "1",
+      "time of the ODE's final state: t_max, or the first converged record with "
+      "ode.stop_when_converged (later records are NaN)", 0, HS_AXIS_TIME),
+    F("sgd/attn_total", sgd_attn_total, "SGD attention given out", "1",
+      "per head, the mean over sequences of sum_l A_hl of the SGD model (scores drawn in law from its measured m, Q)", 2, TIME, HEAD),
+    F("sgd/attn_relevant", sgd_attn_relevant, "SGD attention on the relevant token", "1",
+      "per head, the mean over sequences of A_h,eps", 2, TIME, HEAD),
+    F("sgd/attn_sink", sgd_attn_sink, "SGD sink weight q0", "1",
+      "softmax1: per head, the mean of q0_h = 1 - sum_l q_hl (NaN for other activations)", 2,
+      TIME, HEAD),
+    F("sgd/quiet_heads", sgd_quiet_heads, "SGD quiet heads", "1",
+      "mean over sequences of the heads whose attention sum_l A_hl is under a quarter of "
+      "the busiest head's", 1, TIME),
+    F("ode/attn_total", ode_attn_total, "ODE attention given out", "1",
+      "per head, the mean over sequences of sum_l A_hl of the ODE state", 2, TIME, HEAD),
+    F("ode/attn_relevant", ode_attn_relevant, "ODE attention on the relevant token", "1",
+      "per head, the mean over sequences of A_h,eps", 2, TIME, HEAD),
+    F("ode/attn_sink", ode_attn_sink, "ODE sink weight q0", "1",
+      "softmax1: per head, the mean of q0_h = 1 - sum_l q_hl (NaN for other activations)", 2,
+      TIME, HEAD),
+    F("ode/quiet_heads", ode_quiet_heads, "ODE quiet heads", "1",
+      "mean over sequences of the heads whose attention sum_l A_hl is under a quarter of "
+      "the busiest head's", 1, TIME),
 };
 #undef F
 #undef TIME

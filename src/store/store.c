@@ -32,7 +32,7 @@ static hs_status open_datasets(hs_store *s, hs_err *err) {
   const hs_plan *plan = s->plan;
   int bad = 0;
   for (int c = 0; c < HS_N_GRID_RUN; c++)
-    bad |= (s->run[c] = H5Dopen2(s->file, hs_grid_run_names[c], H5P_DEFAULT)) < 0;
+    bad |= (s->run[c] = H5Dopen2(s->file, hs_grid_run[c].path, H5P_DEFAULT)) < 0;
   for (int g = 0; g < hs_plan_n_groups(plan); g++)
     for (int f = 0; f < hs_n_result_fields; f++) {
       char path[256];
@@ -105,25 +105,41 @@ hs_status hs_store_read_status(hs_store *s, signed char *status, hs_err *err) {
   return HS_OK;
 }
 
-static hs_status write_run_record(hs_store *s, long i, signed char status, const char *message,
-                                  int rank, double seconds, hs_err *err) {
-  char msg[HS_MESSAGE_LEN] = "";
-  snprintf(msg, sizeof msg, "%s", message ? message : "");
+/* Point i's run record and checksum (of r's data, NULL for a failed
+ * point); status last: a point is done only once everything else is
+ * written, so a point killed while being stored is pending (and, if its
+ * checksum was written, reported as such by verify). */
+static hs_status write_run_record(hs_store *s, long i, const hs_result *r, signed char status,
+                                  const char *message, int rank, double seconds, hs_err *err) {
+  hs_run_record rec = {.status = status, .rank = rank};
+  snprintf(rec.message, sizeof rec.message, "%s", message ? message : "");
+  memcpy(rec.host, s->host, sizeof rec.host);
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  double t = ts.tv_sec + 1e-9 * ts.tv_nsec, t0 = t - seconds;
-  hid_t ch = hs_h5_char();
-  /* status last: a point is done only once everything else is written */
-  herr_t bad = hs_h5_write_row(s->run[HS_GRID_MESSAGE], ch, i, msg) < 0 ||
-               hs_h5_write_row(s->run[HS_GRID_RANK], H5T_NATIVE_INT, i, &rank) < 0 ||
-               hs_h5_write_row(s->run[HS_GRID_HOST], ch, i, s->host) < 0 ||
-               hs_h5_write_row(s->run[HS_GRID_STARTED], H5T_NATIVE_DOUBLE, i, &t0) < 0 ||
-               hs_h5_write_row(s->run[HS_GRID_FINISHED], H5T_NATIVE_DOUBLE, i, &t) < 0 ||
-               hs_h5_write_row(s->run[HS_GRID_STATUS], H5T_NATIVE_SCHAR, i, &status) < 0;
-  H5Tclose(ch);
-  return bad ? hs_err_set(err, HS_EIO, "%s: cannot write the status of point %ld",
-                          hs_plan_output(s->plan), i)
-             : HS_OK;
+  rec.finished = ts.tv_sec + 1e-9 * ts.tv_nsec;
+  rec.started = rec.finished - seconds;
+  const hs_plan_group *g = &hs_plan_groups(s->plan)[hs_plan_group_of(s->plan, i)];
+  uint32_t sum = hs_sum_point(r, g, &rec);
+  const void *value[HS_N_GRID_RUN] = {&rec.status, rec.message, &rec.rank, rec.host,
+                                      &rec.started, &rec.finished, &sum};
+  herr_t bad = 0;
+  for (int c = 1; c <= HS_N_GRID_RUN && !bad; c++) {
+    int k = c % HS_N_GRID_RUN; /* 1, 2, ..., then the status (0) */
+    const hs_run_column *col = &hs_grid_run[k];
+    hid_t mem = col->kind == HS_RUN_CHAR ? hs_h5_char()
+                : col->kind == HS_RUN_I8 ? H5Tcopy(H5T_NATIVE_SCHAR)
+                : col->kind == HS_RUN_I32 ? H5Tcopy(H5T_NATIVE_INT)
+                : col->kind == HS_RUN_U32 ? H5Tcopy(H5T_NATIVE_UINT32)
+                                          : H5Tcopy(H5T_NATIVE_DOUBLE);
+    bad |= hs_h5_write_row(s->run[k], mem, i, value[k]) < 0;
+    H5Tclose(mem);
+  }
+  if (!bad) return HS_OK;
+  char label[HS_LABEL_LEN];
+  hs_plan_label(s->plan, i, label, sizeof label);
+  return hs_err_set(err, HS_EIO, "%s: cannot store point %ld (%s) (disk full?); the points "
+                    "stored before it are kept: free space, then run the same job again to "
+                    "resume", hs_plan_output(s->plan), i, label);
 }
 
 hs_status hs_store_write_point(hs_store *s, long i, const hs_result *r, int rank,
@@ -138,14 +154,15 @@ hs_status hs_store_write_point(hs_store *s, long i, const hs_result *r, int rank
   for (int f = 0; f < hs_n_result_fields; f++)
     if (hs_h5_write_row(s->fields[g * hs_n_result_fields + f], H5T_NATIVE_DOUBLE, row,
                         hs_result_field_data(r, &hs_result_fields[f])) < 0)
-      return hs_err_set(err, HS_EIO, "%s: cannot write %s of point %ld", hs_plan_output(s->plan),
-                        hs_result_fields[f].name, i);
-  return write_run_record(s, i, HS_POINT_DONE, NULL, rank, r->seconds[0], err);
+      return hs_err_set(err, HS_EIO, "%s: cannot write %s of point %ld (disk full?); the "
+                        "points stored before it are kept: free space, then run the same job "
+                        "again to resume", hs_plan_output(s->plan), hs_result_fields[f].name, i);
+  return write_run_record(s, i, r, HS_POINT_DONE, NULL, rank, r->seconds[0], err);
 }
 
 hs_status hs_store_mark_failed(hs_store *s, long i, const char *reason, int rank,
                                hs_err *err) {
-  return write_run_record(s, i, HS_POINT_FAILED, reason, rank, 0, err);
+  return write_run_record(s, i, NULL, HS_POINT_FAILED, reason, rank, 0, err);
 }
 
 hs_status hs_store_close(hs_store *s, hs_err *err) {

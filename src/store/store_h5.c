@@ -84,17 +84,13 @@ herr_t hs_h5_write_text(hid_t loc, const char *name, const char *text, const cha
 
 char *hs_h5_read_text(hid_t loc, const char *name) {
   if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return NULL;
-  hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-  if (d < 0) return NULL;
-  hid_t ft = H5Dget_type(d), sp = H5Dget_space(d), t = hs_h5_vlen_string();
-  char *text = NULL, *copy = NULL;
-  if (H5Tget_class(ft) == H5T_STRING && H5Tis_variable_str(ft) > 0 &&
-      H5Sget_simple_extent_type(sp) == H5S_SCALAR &&
-      H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0 && text) {
-    copy = strdup(text);
-    H5free_memory(text);
+  char **text = NULL, *copy = NULL;
+  hs_err err;
+  if (hs_vlen_read(loc, name, 1, &text, "", &err) == HS_OK) { /* never libhdf5's heap reader */
+    copy = text[0];
+    text[0] = NULL;
   }
-  H5Tclose(t), H5Sclose(sp), H5Tclose(ft), H5Dclose(d);
+  hs_vlen_free(text, 1);
   return copy;
 }
 
@@ -144,6 +140,39 @@ herr_t hs_h5_write_row(hid_t d, hid_t memtype, long row, const void *data) {
   herr_t r = H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, data);
   H5Sclose(ms), H5Sclose(fs);
   return r;
+}
+
+herr_t hs_h5_rows(hid_t d, hid_t memtype, long r0, long k, void *buf, int write) {
+  hid_t fs = H5Dget_space(d);
+  int rank = H5Sget_simple_extent_ndims(fs);
+  hsize_t dims[8], start[8] = {0};
+  herr_t r = -1;
+  if (rank >= 1 && rank <= 8) {
+    H5Sget_simple_extent_dims(fs, dims, NULL);
+    if (r0 >= 0 && k >= 1 && (hsize_t)(r0 + k) <= dims[0]) {
+      start[0] = (hsize_t)r0;
+      dims[0] = (hsize_t)k;
+      hid_t ms = H5Screate_simple(rank, dims, NULL);
+      r = H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, dims, NULL) < 0 ? -1
+          : write ? H5Dwrite(d, memtype, ms, fs, H5P_DEFAULT, buf)
+                  : H5Dread(d, memtype, ms, fs, H5P_DEFAULT, buf);
+      H5Sclose(ms);
+    }
+  }
+  H5Sclose(fs);
+  return r;
+}
+
+size_t hs_h5_row_bytes(hid_t d) {
+  hid_t fs = H5Dget_space(d), t = H5Dget_type(d);
+  hsize_t dims[8];
+  int rank = H5Sget_simple_extent_ndims(fs);
+  size_t n = rank >= 1 && rank <= 8 && t >= 0 ? H5Tget_size(t) : 0;
+  if (n) H5Sget_simple_extent_dims(fs, dims, NULL);
+  for (int i = 1; n && i < rank; i++) n *= (size_t)dims[i];
+  if (t >= 0) H5Tclose(t);
+  H5Sclose(fs);
+  return n;
 }
 
 static const char *class_name(H5T_class_t c) {

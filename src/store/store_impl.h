@@ -5,12 +5,15 @@
  * store_path.c   the output path: checks, directory, lock, moving a file aside
  * store_reuse.c  an existing file: resume it, grow it, or refuse
  * store.c        the parallel side: open by every rank, write rows, close
- * store_info.c   `headspec info`
+ * store_info.c   `headspec info` and `headspec verify`
+ * store_sum.c    the per-point checksums: computed, checked, listed
+ * store_vlen.c   variable-length strings read without libhdf5's reader
  */
 #ifndef HEADSPEC_STORE_IMPL_H
 #define HEADSPEC_STORE_IMPL_H
 
 #include <hdf5.h>
+#include <stdint.h>
 
 #include "headspec/plan.h"
 #include "headspec/store.h"
@@ -22,6 +25,12 @@
  * since its first files (store_layout.c lists them); readers of an earlier
  * revision's file find them missing, a run rewrites it. */
 #define HS_LAYOUT_REVISION 3
+
+/* ---- store_converged.c ---- */
+/* For `info`: how many done points were still moving at their end (their
+ * sgd/converged or ode/converged is 0), and up to ten of them by label. */
+void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *status,
+                           FILE *out);
 
 /* ---- store_h5.c ---- */
 hid_t hs_h5_vlen_string(void);      /* variable-length UTF-8 string type */
@@ -47,6 +56,10 @@ herr_t hs_h5_describe(hid_t d, const char *long_name, const char *units,
                       const char *description);
 /* Write/read the whole of row `row` (along the first axis) of d. */
 herr_t hs_h5_write_row(hid_t d, hid_t memtype, long row, const void *data);
+/* Read (write) rows [r0, r0 + k) of d (along the first axis) as memtype. */
+herr_t hs_h5_rows(hid_t d, hid_t memtype, long r0, long k, void *buf, int write);
+/* The bytes of one row of d in its file type (0 if it cannot tell). */
+size_t hs_h5_row_bytes(hid_t d);
 /* Whether d (at path, under loc) has this type class, element size, rank
  * and dims; if not, err says what was expected and found. */
 hs_status hs_h5_check(hid_t loc, const char *path, H5T_class_t cls, size_t size,
@@ -55,6 +68,8 @@ hs_status hs_h5_check(hid_t loc, const char *path, H5T_class_t cls, size_t size,
 /* ---- store_layout.c ---- */
 /* About how many bytes the plan's results file takes. */
 double hs_store_file_bytes(const hs_plan *plan);
+/* The CRC-32 of the job text (root attribute job_text_checksum). */
+long hs_store_text_sum(const char *text);
 /* Create the whole results file of plan at path (serially). */
 hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err);
 /* Check every object of an open file against plan: names, shapes, types,
@@ -63,12 +78,66 @@ hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *er
  * columns, new result fields) are counted in *older instead of refused. */
 hs_status hs_store_check_file(hid_t file, const hs_plan *plan, const char *path,
                               int *older, hs_err *err);
-/* The /grid datasets written per point, in this order. */
+/* The /grid datasets written per point (the run record and its checksum),
+ * in this order: one table for creating, checking, writing and copying
+ * them. A checksum covers the record's first HS_N_GRID_SUMMED columns. */
 enum { HS_GRID_STATUS, HS_GRID_MESSAGE, HS_GRID_RANK, HS_GRID_HOST,
-       HS_GRID_STARTED, HS_GRID_FINISHED, HS_N_GRID_RUN };
-extern const char *const hs_grid_run_names[HS_N_GRID_RUN];
+       HS_GRID_STARTED, HS_GRID_FINISHED, HS_GRID_CHECKSUM, HS_N_GRID_RUN };
+enum { HS_N_GRID_SUMMED = HS_GRID_CHECKSUM };
+typedef enum { HS_RUN_I8, HS_RUN_I32, HS_RUN_U32, HS_RUN_F64, HS_RUN_CHAR } hs_run_kind;
+typedef struct hs_run_column {
+  const char *path;      /* "grid/status" */
+  hs_run_kind kind;
+  int width;             /* characters of a HS_RUN_CHAR column, else 1 */
+  const char *long_name, *units;
+} hs_run_column;
+extern const hs_run_column hs_grid_run[HS_N_GRID_RUN];
+/* A column's file type (close it) and its bytes per point. */
+hid_t hs_run_file_type(const hs_run_column *c);
+size_t hs_run_row_bytes(const hs_run_column *c);
 /* The path of a result field of a group: "results/<group>/<field>". */
 void hs_store_field_path(const hs_plan_group *g, int field, char *buf, size_t len);
+
+/* ---- store_sum.c ---- */
+/* A point's run record as written to its /grid row. */
+typedef struct hs_run_record {
+  signed char status;
+  char message[HS_MESSAGE_LEN];
+  int rank;
+  char host[HS_HOST_LEN];
+  double started, finished;
+} hs_run_record;
+/* The checksum of a point as it will be stored: its results r (NULL for a
+ * failed point) in its group g, and its run record. */
+uint32_t hs_sum_point(const hs_result *r, const hs_plan_group *g, const hs_run_record *rec);
+/* The checksum column's description and its "checksum_of" attribute. */
+herr_t hs_sum_describe(hid_t d);
+const char *hs_sum_order(void);
+/* The checksum of every point from the file's rows (0 for pending points). */
+hs_status hs_sum_file(hid_t file, const hs_plan *plan, const signed char *status, uint32_t *sums,
+                      const char *path, hs_err *err);
+/* The points whose rows do not match their checksum (or whose status is no
+ * status, or that are pending with a checksum): listed, and set pending in
+ * status. A file without checksums (layout revision < 3) is unverified. */
+typedef struct hs_damage {
+  long *point, n, cap;
+  int unverified;
+} hs_damage;
+hs_status hs_sum_check(hid_t file, const hs_plan *plan, signed char *status, hs_damage *dmg,
+                       const char *path, hs_err *err);
+void hs_damage_free(hs_damage *dmg);
+
+/* ---- store_vlen.c ---- */
+/* The n strings of the variable-length string dataset `name` (n = 1 for a
+ * scalar), read and checked byte by byte (never through libhdf5's heap
+ * reader, which crashes on a damaged heap); free with hs_vlen_free. */
+hs_status hs_vlen_read(hid_t file, const char *name, long n, char ***out, const char *path,
+                       hs_err *err);
+void hs_vlen_free(char **s, long n);
+/* Every string heap collection of the file at path (found by its signature)
+ * is whole and numbered in order, as written: for `verify`, before libhdf5
+ * reads the attributes whose strings and references live there. */
+hs_status hs_vlen_scan(const char *path, hs_err *err);
 
 /* ---- store_path.c ---- */
 /* Refuse an output that exists and is not a regular file, or an unwritable
@@ -79,8 +148,21 @@ hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, 
  * HDF5 1.10 cannot recover from a full disk while creating a file (its
  * failed close leaves a file id that crashes at exit). */
 hs_status hs_store_check_space(const char *out, double bytes, hs_err *err);
-/* Rename path to path.old-DATE[-N], never replacing an existing file. */
-hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_err *err);
+/* Give path's file the name path.old-DATE[-N] (never replacing an existing
+ * file): with keep_name, as a second name (a hard link: path stays until a
+ * new file is renamed over it; an existing .old link to the same file is
+ * reused); else path is moved there. */
+hs_status hs_store_keep_aside(const char *path, int keep_name, char *moved_to, size_t len,
+                              hs_err *err);
+/* Put the complete file `ready` in place of out: out's file (if it exists)
+ * linked aside first, then ready renamed over out, so out is always a
+ * complete results file, the old or the new one. */
+hs_status hs_store_swap_in(const char *ready, const char *out, int exists, char *moved_to,
+                           size_t len, hs_err *err);
+/* Under the lock, before anything else: remove a FILE.creating left by a
+ * killed run, and complete a swap that a kill interrupted (FILE.created
+ * is complete; it goes in place of FILE). */
+hs_status hs_store_finish_swap(const char *out, int dry_run, hs_store_report *rep, hs_err *err);
 /* Take / release the run's lock on out (FILE.lock). */
 hs_status hs_store_lock(const char *out, int *fd, hs_err *err);
 void hs_store_unlock(const char *out, int fd);
@@ -91,8 +173,9 @@ void hs_store_unlock(const char *out, int fd);
  * Fails with a message saying what to do. */
 typedef struct hs_existing {
   hs_plan *plan;
-  signed char *status;
-  int older; /* datasets this headspec writes that the file lacks */
+  signed char *status; /* damaged points are pending here */
+  int older;           /* datasets this headspec writes that the file lacks */
+  hs_damage damage;    /* points whose data does not match its checksum */
 } hs_existing;
 hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err);
 void hs_existing_free(hs_existing *ex);

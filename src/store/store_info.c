@@ -1,19 +1,21 @@
 /* store_info.c: `headspec info`, a summary of a results file (store.h).
  * The file is read through its own plan (from the job text it stores) and
  * checked against it first, so nothing is sized from an unchecked object. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "store_impl.h"
 
 typedef struct file_summary {
   const hs_plan *plan;
   long n;
-  signed char *status;
+  const signed char *status;
   int *rank;
   double *started, *finished;
-  char *message; /* n x HS_MESSAGE_LEN */
+  char *message; /* the first 10 failed points' messages, HS_MESSAGE_LEN each */
 } file_summary;
 
 /* How many ranks stored points, and the five busiest. */
@@ -71,7 +73,7 @@ static void print_summary(const file_summary *s, FILE *out) {
       char label[HS_LABEL_LEN];
       hs_plan_label(s->plan, i, label, sizeof label);
       fprintf(out, "failed point %ld (%s): %.*s\n", i, label, HS_MESSAGE_LEN,
-              s->message + i * HS_MESSAGE_LEN);
+              s->message + shown * HS_MESSAGE_LEN);
       shown++;
     }
   for (long i = 0, shown = 0; i < s->n && shown < 5 && count[HS_POINT_PENDING] <= 5; i++)
@@ -95,44 +97,203 @@ static void print_header(hid_t f, const char *path, FILE *out) {
   for (int k = 0; k < 4; k++) free(v[k]);
 }
 
-static hs_status summarise(hid_t f, const hs_plan *plan, const char *path, FILE *out,
+/* The messages of the first failed points, read row by row (the whole
+ * column would be 256 bytes a point). */
+static void read_messages(hid_t f, file_summary *s) {
+  hid_t d = H5Dopen2(f, "grid/message", H5P_DEFAULT), ch = hs_h5_char();
+  for (long i = 0, shown = 0; d >= 0 && i < s->n && shown < 10; i++)
+    if (s->status[i] == HS_POINT_FAILED) {
+      char *m = s->message + shown++ * HS_MESSAGE_LEN;
+      if (hs_h5_rows(d, ch, i, 1, m, 0) < 0) snprintf(m, HS_MESSAGE_LEN, "(unreadable)");
+    }
+  H5Tclose(ch);
+  if (d >= 0) H5Dclose(d);
+}
+
+static hs_status summarise(hid_t f, const hs_existing *ex, const char *path, FILE *out,
                            hs_err *err) {
-  file_summary s = {.plan = plan, .n = hs_plan_n_points(plan)};
+  file_summary s = {.plan = ex->plan, .n = hs_plan_n_points(ex->plan), .status = ex->status};
   size_t n = (size_t)s.n;
-  s.status = malloc(n);
   s.rank = malloc(n * sizeof *s.rank);
   s.started = malloc(n * sizeof *s.started);
   s.finished = malloc(n * sizeof *s.finished);
-  s.message = malloc(n * HS_MESSAGE_LEN);
-  hid_t ch = hs_h5_char();
-  int bad = !s.status || !s.rank || !s.started || !s.finished || !s.message ||
-            hs_h5_read_all(f, "grid/status", H5T_NATIVE_SCHAR, s.status) ||
+  s.message = calloc(10, HS_MESSAGE_LEN);
+  int bad = !s.rank || !s.started || !s.finished || !s.message ||
             hs_h5_read_all(f, "grid/rank", H5T_NATIVE_INT, s.rank) ||
             hs_h5_read_all(f, "grid/started", H5T_NATIVE_DOUBLE, s.started) ||
-            hs_h5_read_all(f, "grid/finished", H5T_NATIVE_DOUBLE, s.finished) ||
-            hs_h5_read_all(f, "grid/message", ch, s.message);
-  H5Tclose(ch);
+            hs_h5_read_all(f, "grid/finished", H5T_NATIVE_DOUBLE, s.finished);
   hs_status st = bad ? hs_err_set(err, HS_EIO, "%s: cannot read the /grid table", path) : HS_OK;
   if (!st) {
+    read_messages(f, &s);
     print_header(f, path, out);
     print_summary(&s, out);
+    hs_store_print_moving(f, ex->plan, s.status, out);
   }
-  free(s.status), free(s.rank), free(s.started), free(s.finished), free(s.message);
+  free(s.rank), free(s.started), free(s.finished), free(s.message);
   return st;
 }
 
-hs_status hs_store_info(const char *path, FILE *out, hs_err *err) {
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  hs_existing ex;
-  hs_status st = hs_existing_read(path, &ex, err); /* the plan, checked against the file */
+/* ---- verify: every object and attribute of the file ----------------------- */
+
+typedef struct walk {
+  hid_t file;
+  const char *path;
+  char bad[512]; /* what failed first */
+} walk;
+
+/* An object reference must lead to an object that opens. */
+static int check_reference(hid_t loc, const hobj_ref_t *ref) {
+  hid_t o = H5Rdereference2(loc, H5P_DEFAULT, H5R_OBJECT, ref);
+  if (o < 0) return -1;
+  H5Oclose(o);
+  return 0;
+}
+
+/* The group part of an object's name ("/results/G/sgd" of ".../sgd/m"). */
+static void parent_of(hid_t o, char *buf, size_t len) {
+  if (H5Iget_name(o, buf, len) <= 0) buf[0] = '\0';
+  char *slash = strrchr(buf, '/');
+  if (slash) *slash = '\0';
+}
+
+/* Axis k of dataset loc has scale `ref`: a dataset of the same group, as
+ * long as the axis, and named "point" for the first axis. */
+static int check_scale(hid_t loc, hid_t file, int k, const hobj_ref_t *ref) {
+  hid_t o = H5Rdereference2(file, H5P_DEFAULT, H5R_OBJECT, ref);
+  if (o < 0) return -1;
+  char mine[1024], its[1024], name[1024];
+  parent_of(loc, mine, sizeof mine);
+  parent_of(o, its, sizeof its);
+  if (H5Iget_name(o, name, sizeof name) <= 0) name[0] = '\0';
+  hid_t s1 = H5Dget_space(loc), s2 = H5Dget_space(o);
+  hsize_t d1[8] = {0}, d2[8] = {0};
+  int r1 = s1 >= 0 ? H5Sget_simple_extent_ndims(s1) : -1, r2 = s2 >= 0 ? H5Sget_simple_extent_ndims(s2) : -1;
+  if (r1 >= 1 && r1 <= 8) H5Sget_simple_extent_dims(s1, d1, NULL);
+  if (r2 == 1) H5Sget_simple_extent_dims(s2, d2, NULL);
+  const char *base = strrchr(name, '/');
+  int bad = strcmp(mine, its) != 0 || r2 != 1 || k >= r1 || d1[k] != d2[0] ||
+            (k == 0 && (!base || strcmp(base, "/point") != 0));
+  if (s1 >= 0) H5Sclose(s1);
+  if (s2 >= 0) H5Sclose(s2);
+  H5Oclose(o);
+  return bad ? -1 : 0;
+}
+
+/* Read attribute `name` of loc whole; follow the references it holds (the
+ * dimension scales' DIMENSION_LIST and REFERENCE_LIST). */
+static herr_t check_attribute(hid_t loc, const char *name, const H5A_info_t *info, void *op) {
+  (void)info;
+  walk *w = op;
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1,
+        sp = a >= 0 ? H5Aget_space(a) : -1;
+  hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+  size_t size = t >= 0 ? H5Tget_size(t) : 0;
+  H5T_class_t cls = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+  void *buf = n >= 0 && size && n < (1 << 24) ? calloc((size_t)(n ? n : 1), size) : NULL;
+  int bad = !buf || H5Aread(a, t, buf) < 0;
+  for (hssize_t i = 0; !bad && i < n; i++) {
+    if (cls == H5T_REFERENCE) bad = check_reference(w->file, (hobj_ref_t *)buf + i);
+    else if (cls == H5T_COMPOUND && H5Tget_member_class(t, 0) == H5T_REFERENCE)
+      bad = check_reference(w->file, (const hobj_ref_t *)((char *)buf + (size_t)i * size));
+    else if (cls == H5T_VLEN) {
+      hid_t base = H5Tget_super(t);
+      const hvl_t *v = (const hvl_t *)buf + i;
+      if (H5Tget_class(base) == H5T_REFERENCE && strcmp(name, "DIMENSION_LIST") == 0)
+        bad = v->len != 1 || check_scale(loc, w->file, (int)i, (hobj_ref_t *)v->p);
+      else if (H5Tget_class(base) == H5T_REFERENCE)
+        for (size_t k = 0; !bad && k < v->len; k++) bad = check_reference(w->file, (hobj_ref_t *)v->p + k);
+      H5Tclose(base);
+    }
+  }
+  if (buf && !bad && (cls == H5T_VLEN || (cls == H5T_STRING && H5Tis_variable_str(t) > 0)))
+    H5Dvlen_reclaim(t, sp, H5P_DEFAULT, buf);
+  free(buf);
+  if (sp >= 0) H5Sclose(sp);
+  if (t >= 0) H5Tclose(t);
+  if (a >= 0) H5Aclose(a);
+  if (bad) snprintf(w->bad, sizeof w->bad, "attribute %s", name);
+  return bad ? -1 : 0;
+}
+
+static herr_t check_object(hid_t root, const char *name, const H5O_info_t *info, void *op) {
+  walk *w = op;
+  hid_t o = H5Oopen(root, name, H5P_DEFAULT);
+  hsize_t at = 0;
+  int bad = o < 0 || H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &at, check_attribute, w) < 0;
+  if (o >= 0) H5Oclose(o);
+  (void)info;
+  if (bad) {
+    char what[512];
+    snprintf(what, sizeof what, "%s", w->bad);
+    snprintf(w->bad, sizeof w->bad, "/%.200s%s%.200s", strcmp(name, ".") ? name : "",
+             what[0] ? ": " : "", what);
+  }
+  return bad ? -1 : 0;
+}
+
+/* Every object of the file opens and every attribute reads (the metadata's
+ * own checksums are checked as they load), every reference leads to an
+ * object: what readers such as netCDF and h5py go through beyond the data. */
+static hs_status check_objects(const char *path, hs_err *err) {
+  hs_status st = hs_vlen_scan(path, err);
   if (st) return st;
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  walk w = {.file = f, .path = path};
+  int bad = f < 0 || H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, check_object, &w, H5O_INFO_ALL) < 0;
+  if (f >= 0 && H5Fclose(f) < 0) bad = 1;
+  return bad ? hs_err_set(err, HS_EIO, "%s: damaged: cannot read %s", path, w.bad[0] ? w.bad : "all of its objects")
+             : HS_OK;
+}
+
+/* What the checksums found: with verify, every damaged point by name. */
+static hs_status print_damage(const hs_existing *ex, const char *path, int verify, FILE *out,
+                              hs_err *err) {
+  const hs_damage *d = &ex->damage;
+  if (d->unverified) {
+    fprintf(out, "checksums: none (written by an older headspec): its points cannot be "
+            "verified; `headspec run` rewrites it with checksums\n");
+    return HS_OK;
+  }
+  if (!d->n) {
+    if (verify)
+      fprintf(out, "verified: every object matches the job the file stores, and every stored "
+              "point matches its checksum\n");
+    return HS_OK;
+  }
+  long shown = verify ? d->n : 5;
+  for (long k = 0; k < d->n && k < shown; k++) {
+    char label[HS_LABEL_LEN];
+    hs_plan_label(ex->plan, d->point[k], label, sizeof label);
+    fprintf(out, "damaged point %ld (%s): its stored data does not match its checksum\n",
+            d->point[k], label);
+  }
+  if (shown < d->n) fprintf(out, "... and %ld more damaged points (headspec verify lists them)\n",
+                            d->n - shown);
+  return hs_err_set(err, HS_EIO, "%s: %ld damaged point%s (counted as pending above); `headspec "
+                    "run` with the same job computes them again", path, d->n,
+                    d->n == 1 ? "" : "s");
+}
+
+hs_status hs_store_info(const char *path, int verify, FILE *out, hs_err *err) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  struct stat sb;
+  if (stat(path, &sb) != 0)
+    return hs_err_set(err, HS_EIO, "%s: %s", path, strerror(errno));
+  hs_existing ex;
+  hs_status st = hs_existing_read(path, &ex, err); /* checked whole against its plan */
+  if (st) return st;
+  if (verify && (st = check_objects(path, err))) {
+    hs_existing_free(&ex);
+    return st;
+  }
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   st = f < 0 ? hs_err_set(err, HS_EIO, "%s: cannot open", path)
-             : summarise(f, ex.plan, path, out, err);
+             : summarise(f, &ex, path, out, err);
   if (!st && ex.older)
     fprintf(out, "written by an older headspec: %d datasets of this version's layout are "
             "missing; `headspec run` rewrites the file in it (fields it lacks stay NaN)\n",
             ex.older);
+  if (!st) st = print_damage(&ex, path, verify, out, err);
   if (f >= 0) H5Fclose(f);
   hs_existing_free(&ex);
   return st;

@@ -1,4 +1,4 @@
-/* store_layout.c: the results file's layout (README "Results file"):
+/* store_layout.c: the results file's layout (docs/RESULTS.md, "The file"):
  * created whole from a plan by one process, and checked object by object
  * when an existing file is opened. Written so that netCDF-4 and xarray read
  * it natively: every dataset has named dimension scales, `units` and
@@ -10,12 +10,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "headspec/version.h"
 #include "store_impl.h"
 
-const char *const hs_grid_run_names[HS_N_GRID_RUN] = {
-    "grid/status", "grid/message", "grid/rank", "grid/host", "grid/started", "grid/finished"};
+const hs_run_column hs_grid_run[HS_N_GRID_RUN] = {
+    {"grid/status", HS_RUN_I8, 1, "0 pending, 1 done, 2 failed", "1"},
+    {"grid/message", HS_RUN_CHAR, HS_MESSAGE_LEN, "why a failed point failed", "1"},
+    {"grid/rank", HS_RUN_I32, 1, "MPI rank that computed the point (-1: none yet)", "1"},
+    {"grid/host", HS_RUN_CHAR, HS_HOST_LEN, "host (SLURM node) that computed the point", "1"},
+    {"grid/started", HS_RUN_F64, 1, "Unix time at which the point's computation began", "s"},
+    {"grid/finished", HS_RUN_F64, 1, "Unix time at which the point was stored", "s"},
+    {"grid/checksum", HS_RUN_U32, 1, "CRC-32 of the point's stored data (0: pending)", "1"}};
+
+hid_t hs_run_file_type(const hs_run_column *c) {
+  switch (c->kind) {
+    case HS_RUN_I8: return H5Tcopy(H5T_STD_I8LE);
+    case HS_RUN_I32: return H5Tcopy(H5T_STD_I32LE);
+    case HS_RUN_U32: return H5Tcopy(H5T_STD_U32LE);
+    case HS_RUN_F64: return H5Tcopy(H5T_IEEE_F64LE);
+    default: return hs_h5_char();
+  }
+}
+
+size_t hs_run_row_bytes(const hs_run_column *c) {
+  return c->kind == HS_RUN_I8 || c->kind == HS_RUN_CHAR ? (size_t)c->width
+         : c->kind == HS_RUN_F64                        ? 8
+                                                        : 4;
+}
 
 /* netCDF's name for a dimension that has no coordinate variable. */
 #define NC_DIM_ONLY "This is a netCDF dimension but not a netCDF variable."
@@ -78,6 +101,7 @@ static herr_t write_root(const hs_plan *plan, hid_t file) {
                  hs_h5_attr_text(file, "job_file", hs_plan_job_path(plan)) < 0 ||
                  hs_h5_attr_text(file, "created", created) < 0 ||
                  hs_h5_attr_long(file, "n_points", hs_plan_n_points(plan)) < 0 ||
+                 hs_h5_attr_long(file, "job_text_checksum", hs_store_text_sum(hs_plan_job_text(plan))) < 0 ||
                  hs_h5_attr_text(file, "units",
                                  "time t = SGD steps * eta / d; losses |y - f(X)|^2 / d; "
                                  "dimensionless quantities have units 1") < 0 ||
@@ -102,6 +126,22 @@ static herr_t write_column_names(const hs_plan *plan, hid_t grid, const char *at
   hid_t t = hs_h5_vlen_string(), sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_NULL);
   hid_t a = H5Acreate2(grid, attr, t, sp, H5P_DEFAULT, H5P_DEFAULT);
   herr_t r = a < 0 ? -1 : n ? H5Awrite(a, t, names) : 0;
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp), H5Tclose(t);
+  free(names);
+  return r;
+}
+
+/* The attribute zipped_keys: per zip group of the job, the names of its
+ * columns with a space between ("b1 b2"). Only jobs with a zip have it. */
+static herr_t write_zipped_keys(const hs_plan *plan, hid_t grid) {
+  hsize_t n = (hsize_t)hs_plan_n_zips(plan);
+  const char **names = malloc(sizeof *names * n);
+  if (!names) return -1;
+  for (hsize_t z = 0; z < n; z++) names[z] = hs_plan_zips(plan)[z].names;
+  hid_t t = hs_h5_vlen_string(), sp = H5Screate_simple(1, &n, NULL);
+  hid_t a = H5Acreate2(grid, "zipped_keys", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t r = a < 0 ? -1 : H5Awrite(a, t, names);
   if (a >= 0) H5Aclose(a);
   H5Sclose(sp), H5Tclose(t);
   free(names);
@@ -174,34 +214,44 @@ static herr_t create_number_column(hid_t grid, hid_t point, const hs_plan *plan,
   return (finish_dataset(d, 1, &point, col->long_name, "1", NULL) < 0) | bad ? -1 : 0;
 }
 
-/* The per-point run record: status, message, rank, host, times. */
+/* What a column of the run record holds for a pending point. */
+static const void *run_fill(hs_run_kind kind) {
+  static const signed char pending = HS_POINT_PENDING;
+  static const int no_rank = -1;
+  static const unsigned none = 0;
+  static double never; /* NaN: set below (NAN is not a constant everywhere) */
+  never = NAN;
+  switch (kind) {
+    case HS_RUN_I8: return &pending;
+    case HS_RUN_I32: return &no_rank;
+    case HS_RUN_U32: return &none;
+    case HS_RUN_F64: return &never;
+    default: return NULL;
+  }
+}
+
+/* The per-point run record (hs_grid_run): status, message, rank, host,
+ * times, checksum. The checksum's description says exactly what it covers
+ * (store_sum.c), for readers in other languages. */
 static herr_t create_run_columns(hid_t file, hid_t grid, hid_t point, long n) {
-  hsize_t dim = (hsize_t)n, msg_dims[2] = {dim, HS_MESSAGE_LEN}, host_dims[2] = {dim, HS_HOST_LEN};
-  signed char pending = HS_POINT_PENDING;
-  int no_rank = -1;
-  double never = NAN;
-  hid_t ch = hs_h5_char();
-  hid_t msg_char = create_bare_dimension(grid, "message_char", HS_MESSAGE_LEN);
-  hid_t host_char = create_bare_dimension(grid, "host_char", HS_HOST_LEN);
-  hid_t msg_scales[2] = {point, msg_char}, host_scales[2] = {point, host_char};
-  herr_t bad = msg_char < 0 || host_char < 0;
-  hid_t d = hs_h5_create(file, hs_grid_run_names[HS_GRID_STATUS], H5T_STD_I8LE, 1, &dim, &pending);
-  bad |= finish_dataset(d, 1, &point, "0 pending, 1 done, 2 failed", "1", NULL);
-  d = hs_h5_create(file, hs_grid_run_names[HS_GRID_MESSAGE], ch, 2, msg_dims, NULL);
-  if (d >= 0) bad |= hs_h5_attr_text(d, "_Encoding", "utf-8") < 0;
-  bad |= finish_dataset(d, 2, msg_scales, "why a failed point failed", "1", NULL);
-  d = hs_h5_create(file, hs_grid_run_names[HS_GRID_RANK], H5T_STD_I32LE, 1, &dim, &no_rank);
-  bad |= finish_dataset(d, 1, &point, "MPI rank that computed the point (-1: none yet)", "1", NULL);
-  d = hs_h5_create(file, hs_grid_run_names[HS_GRID_HOST], ch, 2, host_dims, NULL);
-  if (d >= 0) bad |= hs_h5_attr_text(d, "_Encoding", "utf-8") < 0;
-  bad |= finish_dataset(d, 2, host_scales, "host (SLURM node) that computed the point", "1", NULL);
-  d = hs_h5_create(file, hs_grid_run_names[HS_GRID_STARTED], H5T_IEEE_F64LE, 1, &dim, &never);
-  bad |= finish_dataset(d, 1, &point, "Unix time at which the point's computation began", "s", NULL);
-  d = hs_h5_create(file, hs_grid_run_names[HS_GRID_FINISHED], H5T_IEEE_F64LE, 1, &dim, &never);
-  bad |= finish_dataset(d, 1, &point, "Unix time at which the point was stored", "s", NULL);
-  if (msg_char >= 0) H5Dclose(msg_char);
-  if (host_char >= 0) H5Dclose(host_char);
-  H5Tclose(ch);
+  herr_t bad = 0;
+  for (int c = 0; c < HS_N_GRID_RUN && !bad; c++) {
+    const hs_run_column *col = &hs_grid_run[c];
+    hsize_t dims[2] = {(hsize_t)n, (hsize_t)col->width};
+    int rank = col->kind == HS_RUN_CHAR ? 2 : 1;
+    hid_t scales[2] = {point, -1}, type = hs_run_file_type(col);
+    if (rank == 2) { /* "grid/message" -> dimension "message_char" */
+      char dim[64];
+      snprintf(dim, sizeof dim, "%s_char", col->path + strlen("grid/"));
+      bad |= (scales[1] = create_bare_dimension(grid, dim, (hsize_t)col->width)) < 0;
+    }
+    hid_t d = bad ? -1 : hs_h5_create(file, col->path, type, rank, dims, run_fill(col->kind));
+    if (d >= 0 && rank == 2) bad |= hs_h5_attr_text(d, "_Encoding", "utf-8") < 0;
+    if (d >= 0 && c == HS_GRID_CHECKSUM) bad |= hs_sum_describe(d) < 0;
+    bad |= finish_dataset(d, rank, scales, col->long_name, col->units, NULL) < 0;
+    if (scales[1] >= 0) H5Dclose(scales[1]);
+    H5Tclose(type);
+  }
   return bad ? -1 : 0;
 }
 
@@ -233,6 +283,7 @@ static hs_status create_grid(const hs_plan *plan, hid_t file, const char *path, 
     bad |= create_run_columns(file, grid, point, n);
     bad |= write_column_names(plan, grid, "swept_keys", 1) < 0;
     bad |= write_column_names(plan, grid, "key_order", 0) < 0;
+    if (hs_plan_n_zips(plan)) bad |= write_zipped_keys(plan, grid) < 0;
   }
   free(index);
   if (point >= 0) H5Dclose(point);
@@ -252,8 +303,12 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
     if (a == HS_AXIS_TIME) {
       double *times = malloc(sizeof *times * (size_t)n);
       if (times) hs_plan_times(plan, n, times);
+      const char *meaning = hs_plan_time_is_index(plan)
+                                ? "record index (t_max is swept: each point's times are "
+                                  "its sgd/t and ode/t)"
+                                : ax->long_name;
       axes[a] = times ? create_coordinate(grp, ax->name, H5T_IEEE_F64LE, (hsize_t)n, times,
-                                          ax->long_name, "1")
+                                          meaning, "1")
                       : -1;
       free(times);
     } else {
@@ -273,6 +328,18 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
 static void field_folder(const hs_result_field *fld, char *buf, size_t len) {
   const char *slash = strrchr(fld->name, '/');
   snprintf(buf, len, "%.*s", slash ? (int)(slash - fld->name) : 0, fld->name);
+}
+
+/* Whether field f is the first of its folder (each folder is made and
+ * checked once), and that folder. */
+static int first_of_folder(int f, char *folder, size_t len) {
+  char earlier[64];
+  field_folder(&hs_result_fields[f], folder, len);
+  for (int e = 0; e < f; e++) {
+    field_folder(&hs_result_fields[e], earlier, sizeof earlier);
+    if (strcmp(folder, earlier) == 0) return 0;
+  }
+  return 1;
 }
 
 /* The fields of one folder of a results group, with their own coordinates
@@ -317,34 +384,49 @@ static herr_t create_group(const hs_plan *plan, const hs_plan_group *g, hid_t fi
   herr_t bad = 0;
   for (int d = 0; d < HS_N_DIMS; d++)
     bad |= hs_h5_attr_long(grp, hs_dim_names[d], hs_shape_dim(&g->shape, (hs_dim)d)) < 0;
-  for (int f = 0; f < hs_n_result_fields && !bad; f++) { /* each folder once */
-    char folder[64], earlier[64];
-    field_folder(&hs_result_fields[f], folder, sizeof folder);
-    int first = 1;
-    for (int e = 0; e < f && first; e++) {
-      field_folder(&hs_result_fields[e], earlier, sizeof earlier);
-      first = strcmp(folder, earlier) != 0;
-    }
-    if (first) bad |= create_folder(plan, g, grp, folder);
+  for (int f = 0; f < hs_n_result_fields && !bad; f++) {
+    char folder[64];
+    if (first_of_folder(f, folder, sizeof folder)) bad |= create_folder(plan, g, grp, folder);
   }
   H5Gclose(grp);
   return bad ? -1 : 0;
 }
 
 double hs_store_file_bytes(const hs_plan *plan) {
-  /* data (filled at creation), plus object headers and the /grid table */
-  double bytes = 1 << 20, n = (double)hs_plan_n_points(plan);
-  bytes += n * (8.0 * hs_plan_n_columns(plan) + HS_MESSAGE_LEN + HS_HOST_LEN + 128);
+  /* The data (allocated at creation) and the /grid table: numbers, strings
+   * (a 16-byte heap ID and a heap object of 16 bytes plus the text rounded
+   * up to 8), the run record; plus object headers. Within a few per cent
+   * of the files made (bench/bench_scale.sh): the free-space check must
+   * neither refuse a file that fits nor pass one that does not. */
+  enum { STRING = 16 + 16 + 16 };
+  double n = (double)hs_plan_n_points(plan), per = 8 + 8 + 2 * STRING + 32; /* point, row, group, label */
+  for (int c = 0; c < hs_plan_n_columns(plan); c++)
+    per += hs_plan_columns(plan)[c].type == HS_COLUMN_REAL ? 8
+           : hs_plan_columns(plan)[c].type == HS_COLUMN_INT ? 4 : STRING;
+  for (int c = 0; c < HS_N_GRID_RUN; c++) per += (double)hs_run_row_bytes(&hs_grid_run[c]);
+  double bytes = (1 << 20) + n * per;
   for (int g = 0; g < hs_plan_n_groups(plan); g++) {
     const hs_plan_group *grp = &hs_plan_groups(plan)[g];
     for (int f = 0; f < hs_n_result_fields; f++)
-      bytes += 8.0 * grp->n * hs_result_field_size(&hs_result_fields[f], &grp->shape) + 2048;
+      bytes += 8.0 * grp->n * hs_result_field_size(&hs_result_fields[f], &grp->shape) + 4096;
   }
   return bytes;
 }
 
+long hs_store_text_sum(const char *text) {
+  return (long)crc32(0, (const unsigned char *)text, (uInt)strlen(text));
+}
+
 hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err) {
-  hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  /* The 1.8 file format: every object header, B-tree and heap of links
+   * carries a checksum that libhdf5 checks on reading, so damaged metadata
+   * is refused with an error instead of being read (1.8 and later read it;
+   * not the 1.10 format, whose superblock marks files open for writing and
+   * refuses them after a kill). */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18);
+  hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
   if (file < 0) return hs_err_set(err, HS_EIO, "%s: cannot create the results file", path);
   hs_status st = write_root(plan, file) < 0
                      ? hs_err_set(err, HS_EIO, "%s: cannot write the file's attributes", path)
@@ -373,7 +455,15 @@ static const struct {
     {1, "/ode/loss_fresh"},   {1, "/ode/loss_fresh_se"}, {1, "/sgd/lpop_fresh"},
     {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"},
     {3, "grid/n_train"},      {3, "grid/alpha"},         {3, "grid/batches"},
-    {3, "/sgd/passes"},       {3, "/sgd/train_set_loss"}};
+    {3, "/sgd/passes"},       {3, "/sgd/train_set_loss"},
+    /* convergence and attention statistics (issue 19) */
+    {3, "grid/stop_when_converged"}, {3, "grid/converged_loss_tol"},
+    {3, "grid/converged_speed_tol"}, {3, "grid/attention_samples"},
+    {3, "/sgd/loss_rate"}, {3, "/sgd/speed"}, {3, "/sgd/converged"}, {3, "/ode/loss_rate"},
+    {3, "/ode/speed"}, {3, "/ode/converged"}, {3, "/ode/t_stop"}, {3, "/sgd/attn_total"},
+    {3, "/sgd/attn_relevant"}, {3, "/sgd/attn_sink"}, {3, "/sgd/quiet_heads"},
+    {3, "/ode/attn_total"}, {3, "/ode/attn_relevant"}, {3, "/ode/attn_sink"},
+    {3, "/ode/quiet_heads"}, {3, "grid/checksum"}, {3, "grid/method"}};
 
 static int added_after(long revision, const char *name) {
   size_t n = strlen(name);
@@ -398,47 +488,97 @@ static int missing_from_older(hid_t file, const char *name, int *older) {
   return 1;
 }
 
+/* The message of a value that is not the one the plan gives. */
+static hs_status wrong_value(const char *path, const char *name, long i, const char *have,
+                             const char *want, hs_err *err) {
+  return hs_err_set(err, HS_EIO, "%s: /%s[%ld] is %s, but the job stored in the file gives "
+                    "point %ld %s (damaged, or its points are in another order)", path, name, i,
+                    have, i, want);
+}
+
+/* A string column: each point's text must be text(i) (the strings are read
+ * byte by byte, store_vlen.c: a damaged heap is refused, never crashed on). */
+static hs_status check_strings(hid_t file, const hs_plan *plan, const char *name,
+                               text_of_point text, void *arg, const char *path, hs_err *err) {
+  long n = hs_plan_n_points(plan);
+  char **values;
+  hs_status st = hs_vlen_read(file, name, n, &values, path, err);
+  for (long i = 0; !st && i < n; i++) {
+    char buf[HS_LABEL_LEN];
+    const char *want = text(plan, i, arg, buf);
+    if (strcmp(values[i], want) != 0) {
+      char have[256], should[256];
+      snprintf(have, sizeof have, "%.200s", values[i]);
+      snprintf(should, sizeof should, "%.200s", want);
+      st = wrong_value(path, name, i, have, should, err);
+    }
+  }
+  if (!st) hs_vlen_free(values, n);
+  return st;
+}
+
 /* Every point's value in a key's /grid column must be the one the plan
  * (from the file's own job text) gives it: the rows are read by position,
  * so a file whose points are in another order must be refused, not read. */
 static hs_status check_column_values(hid_t file, const hs_plan *plan, int c, const char *name,
                                      const char *path, hs_err *err) {
+  if (hs_plan_columns(plan)[c].type == HS_COLUMN_NAME)
+    return check_strings(file, plan, name, column_word, &c, path, err);
   long n = hs_plan_n_points(plan);
-  int is_name = hs_plan_columns(plan)[c].type == HS_COLUMN_NAME;
-  void *values = calloc((size_t)n, is_name ? sizeof(char *) : sizeof(double));
-  hid_t t = is_name ? hs_h5_vlen_string() : H5Tcopy(H5T_NATIVE_DOUBLE);
-  int unread = !values || hs_h5_read_all(file, name, t, values);
-  hs_status st = unread ? hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name) : HS_OK;
+  double *values = malloc(sizeof *values * (size_t)n);
+  hs_status st = !values || hs_h5_read_all(file, name, H5T_NATIVE_DOUBLE, values)
+                     ? hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name)
+                     : HS_OK;
   for (long i = 0; !st && i < n; i++) {
+    double v = values[i], w = hs_plan_column_number(plan, c, i);
+    if (memcmp(&v, &w, sizeof v) == 0) continue; /* bits: a NaN with a flipped bit is damage */
     char have[64], want[64];
-    if (is_name) {
-      const char *v = ((char **)values)[i], *w = hs_plan_column_word(plan, c, i);
-      if (v && strcmp(v, w) == 0) continue;
-      snprintf(have, sizeof have, "%s", v ? v : "(none)"), snprintf(want, sizeof want, "%s", w);
-    } else {
-      double v = ((double *)values)[i], w = hs_plan_column_number(plan, c, i);
-      if (v == w || (isnan(v) && isnan(w))) continue;
-      snprintf(have, sizeof have, "%.10g", v), snprintf(want, sizeof want, "%.10g", w);
-    }
-    st = hs_err_set(err, HS_EIO, "%s: /%s[%ld] is %s, but the job stored in the file gives "
-                    "point %ld %s (damaged, or its points are in another order)",
-                    path, name, i, have, i, want);
+    snprintf(have, sizeof have, "%.17g", v), snprintf(want, sizeof want, "%.17g", w);
+    st = wrong_value(path, name, i, have, want, err);
   }
-  if (is_name && !unread) { /* the strings HDF5 allocated */
-    hsize_t dim = (hsize_t)n;
-    hid_t sp = H5Screate_simple(1, &dim, NULL);
-    H5Dvlen_reclaim(t, sp, H5P_DEFAULT, values);
-    H5Sclose(sp);
-  }
-  H5Tclose(t);
   free(values);
+  return st;
+}
+
+/* A whole-number coordinate must hold want[i] (or i, with want NULL). */
+static hs_status check_index(hid_t file, const char *name, long n, const long *want,
+                             const char *path, hs_err *err) {
+  long *v = malloc(sizeof *v * (size_t)(n ? n : 1));
+  hs_status st = !v || hs_h5_read_all(file, name, H5T_NATIVE_LONG, v)
+                     ? hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name)
+                     : HS_OK;
+  for (long i = 0; !st && i < n; i++)
+    if (v[i] != (want ? want[i] : i)) {
+      char have[32], should[32];
+      snprintf(have, sizeof have, "%ld", v[i]), snprintf(should, sizeof should, "%ld", want ? want[i] : i);
+      st = wrong_value(path, name, i, have, should, err);
+    }
+  free(v);
+  return st;
+}
+
+/* A dimension without values (grid/message_char) holds zeros, as created. */
+static hs_status check_bare_dimension(hid_t file, const hs_run_column *col, const char *path,
+                                      hs_err *err) {
+  char name[64];
+  snprintf(name, sizeof name, "%s_char", col->path);
+  hsize_t dim = (hsize_t)col->width;
+  float *v = calloc(dim, sizeof *v);
+  hs_status st = v ? hs_h5_check(file, name, H5T_FLOAT, 4, 1, &dim, path, err)
+                   : hs_err_set(err, HS_ENOMEM, "out of memory");
+  if (!st && hs_h5_read_all(file, name, H5T_NATIVE_FLOAT, v))
+    st = hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name);
+  for (hsize_t i = 0; !st && i < dim; i++)
+    if (v[i] != 0 || signbit(v[i])) st = hs_err_set(err, HS_EIO, "%s: /%s[%llu] is %g, not 0 (damaged)",
+                                                     path, name, (unsigned long long)i, v[i]);
+  free(v);
   return st;
 }
 
 static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, int *older,
                             hs_err *err) {
   long n = hs_plan_n_points(plan);
-  hsize_t dims[2] = {(hsize_t)n, HS_MESSAGE_LEN}, host[2] = {(hsize_t)n, HS_HOST_LEN};
+  hsize_t dims[1] = {(hsize_t)n};
   hs_status st = hs_h5_check(file, "grid/point", H5T_INTEGER, 8, 1, dims, path, err);
   for (int c = 0; !st && c < hs_plan_n_columns(plan); c++) {
     const hs_plan_column *col = &hs_plan_columns(plan)[c];
@@ -450,15 +590,24 @@ static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, i
                                       : hs_h5_check(file, name, H5T_STRING, 0, 1, dims, path, err);
     if (!st) st = check_column_values(file, plan, c, name, path, err);
   }
-  if (!st) st = hs_h5_check(file, "grid/status", H5T_INTEGER, 1, 1, dims, path, err);
-  if (!st) st = hs_h5_check(file, "grid/message", H5T_STRING, 1, 2, dims, path, err);
-  if (!st) st = hs_h5_check(file, "grid/rank", H5T_INTEGER, 4, 1, dims, path, err);
-  if (!st) st = hs_h5_check(file, "grid/host", H5T_STRING, 1, 2, host, path, err);
-  if (!st) st = hs_h5_check(file, "grid/started", H5T_FLOAT, 8, 1, dims, path, err);
-  if (!st) st = hs_h5_check(file, "grid/finished", H5T_FLOAT, 8, 1, dims, path, err);
+  for (int c = 0; !st && c < HS_N_GRID_RUN; c++) {
+    const hs_run_column *col = &hs_grid_run[c];
+    hsize_t rdims[2] = {(hsize_t)n, (hsize_t)col->width};
+    if (missing_from_older(file, col->path, older)) continue;
+    st = hs_h5_check(file, col->path,
+                     col->kind == HS_RUN_CHAR ? H5T_STRING
+                     : col->kind == HS_RUN_F64 ? H5T_FLOAT : H5T_INTEGER,
+                     col->kind == HS_RUN_CHAR ? 1 : hs_run_row_bytes(col),
+                     col->kind == HS_RUN_CHAR ? 2 : 1, rdims, path, err);
+  }
   if (!st) st = hs_h5_check(file, "grid/group", H5T_STRING, 0, 1, dims, path, err);
   if (!st) st = hs_h5_check(file, "grid/label", H5T_STRING, 0, 1, dims, path, err);
   if (!st) st = hs_h5_check(file, "grid/row", H5T_INTEGER, 8, 1, dims, path, err);
+  if (!st) st = check_strings(file, plan, "grid/group", group_name, NULL, path, err);
+  if (!st) st = check_strings(file, plan, "grid/label", label, NULL, path, err);
+  if (!st) st = check_index(file, "grid/point", n, NULL, path, err);
+  for (int c = 0; !st && c < HS_N_GRID_RUN; c++)
+    if (hs_grid_run[c].kind == HS_RUN_CHAR) st = check_bare_dimension(file, &hs_grid_run[c], path, err);
   return st;
 }
 
@@ -478,6 +627,36 @@ static hs_status check_rows(hid_t file, const hs_plan *plan, const char *path, h
   return st;
 }
 
+/* The coordinates of a folder of a results group: its points and axes. */
+static hs_status check_coordinates(hid_t file, const hs_plan *plan, const hs_plan_group *g,
+                                   const char *folder, const char *path, hs_err *err) {
+  char name[256];
+  snprintf(name, sizeof name, "results/%s%s%s/point", g->name, folder[0] ? "/" : "", folder);
+  hs_status st = check_index(file, name, g->n, g->points, path, err);
+  for (int a = 0; !st && a < HS_N_AXES; a++) {
+    const hs_axis_info *ax = &hs_axes[a];
+    long n = hs_shape_dim(&g->shape, ax->dim);
+    double *want = malloc(sizeof *want * (size_t)(n ? n : 1)), *have = malloc(sizeof *have * (size_t)(n ? n : 1));
+    snprintf(name, sizeof name, "results/%s%s%s/%s", g->name, folder[0] ? "/" : "", folder, ax->name);
+    if (want && a == HS_AXIS_TIME) hs_plan_times(plan, (int)n, want);
+    for (long i = 0; want && a != HS_AXIS_TIME && i < n; i++) want[i] = ax->first + i;
+    hsize_t dim = (hsize_t)n;
+    st = !want || !have ? hs_err_set(err, HS_ENOMEM, "out of memory")
+                        : hs_h5_check(file, name, a == HS_AXIS_TIME ? H5T_FLOAT : H5T_INTEGER,
+                                      a == HS_AXIS_TIME ? 8 : 4, 1, &dim, path, err);
+    if (!st && hs_h5_read_all(file, name, H5T_NATIVE_DOUBLE, have))
+      st = hs_err_set(err, HS_EIO, "%s: cannot read /%s", path, name);
+    for (long i = 0; !st && i < n; i++)
+      if (memcmp(&have[i], &want[i], sizeof *have) != 0) {
+        char h[32], w[32];
+        snprintf(h, sizeof h, "%.17g", have[i]), snprintf(w, sizeof w, "%.17g", want[i]);
+        st = wrong_value(path, name, i, h, w, err);
+      }
+    free(want), free(have);
+  }
+  return st;
+}
+
 static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path, int *older,
                               hs_err *err) {
   hs_status st = HS_OK;
@@ -494,6 +673,11 @@ static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path,
       hs_store_field_path(grp, f, name, sizeof name);
       if (missing_from_older(file, name, older)) continue;
       st = hs_h5_check(file, name, H5T_FLOAT, 8, fld->rank + 1, dims, path, err);
+    }
+    for (int f = 0; !st && f < hs_n_result_fields; f++) {
+      char folder[64];
+      if (first_of_folder(f, folder, sizeof folder))
+        st = check_coordinates(file, plan, grp, folder, path, err);
     }
   }
   return st;

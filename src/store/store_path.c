@@ -1,8 +1,10 @@
 /* store_path.c: the results file on the file system: checks of the output
  * path, its directory, the run's lock, and moving an old file aside without
  * ever overwriting anything. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,19 @@ static void existing_ancestor(const char *dir, char *buf, size_t len) {
   }
 }
 
+/* Whether a file can be made in dir: tried (access() says yes to root on
+ * a directory it may not write, e.g. read-only mounts, some network file
+ * systems), so that validate finds what run would. */
+static int can_create_in(const char *dir) {
+  char probe[4200];
+  snprintf(probe, sizeof probe, "%.4000s/.headspec-probe-%ld", dir, (long)getpid());
+  int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return errno == EEXIST;
+  close(fd);
+  unlink(probe);
+  return 1;
+}
+
 hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, hs_err *err) {
   *created_dir = 0;
   char copy[4096], dir[4096]; /* the plan keeps the path shorter */
@@ -70,7 +85,7 @@ hs_status hs_store_check_output(const char *out, int dry_run, int *created_dir, 
   }
   if (!S_ISDIR(sb.st_mode))
     return hs_err_set(err, HS_EINPUT, "%s: %s is not a directory", out, dir);
-  if (access(dir, W_OK | X_OK) != 0)
+  if (access(dir, W_OK | X_OK) != 0 || !can_create_in(dir))
     return hs_err_set(err, HS_EIO, "%s: the directory %s is not writable", out, dir);
   return HS_OK;
 }
@@ -86,8 +101,35 @@ hs_status hs_store_check_space(const char *out, double bytes, hs_err *err) {
                     "%.3g MB free", out, bytes / 1e6, free_bytes / 1e6);
 }
 
-hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_err *err) {
+/* An existing PATH.old-* that is a hard link to path's file (left by a
+ * swap that was killed after linking), into dest. */
+static int existing_link(const char *path, char *dest, size_t len) {
+  struct stat want, sb;
+  if (stat(path, &want) != 0 || want.st_nlink < 2) return 0;
+  char copy[4096], dir[4096], base[4096];
+  snprintf(copy, sizeof copy, "%s", path);
+  snprintf(dir, sizeof dir, "%s", dirname(copy));
+  snprintf(copy, sizeof copy, "%s", path);
+  snprintf(base, sizeof base, "%s.old-", basename(copy));
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int found = 0;
+  while (d && !found && (e = readdir(d)))
+    if (strncmp(e->d_name, base, strlen(base)) == 0) {
+      snprintf(dest, len, "%.3900s/%.255s", dir, e->d_name);
+      found = stat(dest, &sb) == 0 && sb.st_dev == want.st_dev && sb.st_ino == want.st_ino;
+    }
+  if (d) closedir(d);
+  return found;
+}
+
+hs_status hs_store_keep_aside(const char *path, int keep_name, char *moved_to, size_t len,
+                              hs_err *err) {
   char stamp[32], dest[4200];
+  if (keep_name && existing_link(path, dest, sizeof dest)) {
+    snprintf(moved_to, len, "%s", dest);
+    return HS_OK;
+  }
   time_t now = time(NULL);
   strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
   for (int k = 1; k < 1000; k++) {
@@ -95,7 +137,7 @@ hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_e
     else snprintf(dest, sizeof dest, "%s.old-%s-%d", path, stamp, k);
     /* link() never replaces an existing name, so an older copy is never lost */
     if (link(path, dest) == 0) {
-      if (unlink(path) != 0) {
+      if (!keep_name && unlink(path) != 0) {
         hs_status st = hs_err_set(err, HS_EIO, "cannot move %s aside: %s", path, strerror(errno));
         unlink(dest);
         return st;
@@ -104,7 +146,9 @@ hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_e
       return HS_OK;
     }
     if (errno == EEXIST) continue;
-    /* no hard links here: rename, having checked that the name is free */
+    /* no hard links here: rename, having checked that the name is free (a
+     * kill before the new file takes the name is completed by the next run,
+     * hs_store_finish_swap) */
     struct stat sb;
     if (stat(dest, &sb) == 0) continue;
     if (rename(path, dest) == 0) {
@@ -114,6 +158,28 @@ hs_status hs_store_move_aside(const char *path, char *moved_to, size_t len, hs_e
     return hs_err_set(err, HS_EIO, "cannot move %s aside to %s: %s", path, dest, strerror(errno));
   }
   return hs_err_set(err, HS_EIO, "cannot move %s aside: too many old copies", path);
+}
+
+hs_status hs_store_swap_in(const char *ready, const char *out, int exists, char *moved_to,
+                           size_t len, hs_err *err) {
+  hs_status st = exists ? hs_store_keep_aside(out, 1, moved_to, len, err) : HS_OK;
+  if (!st && getenv("HEADSPEC_TESTING_KILL_IN_SWAP")) raise(SIGKILL); /* tests/store_swap.sh */
+  if (!st && rename(ready, out) != 0)
+    st = hs_err_set(err, HS_EIO, "cannot rename %s to %s: %s", ready, out, strerror(errno));
+  return st;
+}
+
+hs_status hs_store_finish_swap(const char *out, int dry_run, hs_store_report *rep, hs_err *err) {
+  char creating[4300], ready[4300];
+  snprintf(creating, sizeof creating, "%s.creating", out);
+  snprintf(ready, sizeof ready, "%s.created", out);
+  struct stat sb;
+  if (!dry_run) remove(creating); /* a file killed half made: made again */
+  if (stat(ready, &sb) != 0) return HS_OK;
+  rep->finished_swap = 1;
+  if (dry_run) return HS_OK;
+  return hs_store_swap_in(ready, out, stat(out, &sb) == 0, rep->moved_to, sizeof rep->moved_to,
+                          err);
 }
 
 /* ---- the lock ----------------------------------------------------------- */

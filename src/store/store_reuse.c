@@ -7,21 +7,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdint.h>
 
 #include "store_impl.h"
 
 #define FRESH_HINT "run with --fresh to start anew (the old file is kept as FILE.old-DATE), " \
                    "or set another 'output'"
 
+/* The status of every point; with checksums, a value that is no status is
+ * a damaged point (hs_sum_check), else the file is refused. */
 static hs_status read_status(hid_t file, long n, signed char *status, const char *path,
                              hs_err *err) {
   hs_status st = hs_h5_read_all(file, "grid/status", H5T_NATIVE_SCHAR, status)
                      ? hs_err_set(err, HS_EIO, "%s: cannot read /grid/status", path)
                      : HS_OK;
+  long revision = 0;
+  if (!hs_h5_read_attr_long(file, "layout_revision", &revision) && revision >= 3) return st;
   for (long i = 0; !st && i < n; i++)
     if (status[i] < HS_POINT_PENDING || status[i] > HS_POINT_FAILED)
       st = hs_err_set(err, HS_EIO, "%s: /grid/status[%ld] = %d is not a status", path, i, status[i]);
   return st;
+}
+
+/* The job text, checked against its checksum where the file has one. */
+static hs_status read_job_text(hid_t file, const char *path, char **text, hs_err *err) {
+  long sum;
+  if (!(*text = hs_h5_read_text(file, "job_text")))
+    return hs_err_set(err, HS_EIO, "%s: /job_text is missing or damaged; " FRESH_HINT, path);
+  if (!hs_h5_read_attr_long(file, "job_text_checksum", &sum) && sum != hs_store_text_sum(*text))
+    return hs_err_set(err, HS_EIO, "%s: /job_text is damaged (it does not match its checksum); "
+                      FRESH_HINT, path);
+  return HS_OK;
 }
 
 hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
@@ -38,8 +54,8 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
   else if (format != HS_FORMAT)
     st = hs_err_set(err, HS_EMISMATCH, "%s has results format %ld; this headspec writes format "
                     "%d and cannot add to it; " FRESH_HINT, path, format, HS_FORMAT);
-  else if (!(text = hs_h5_read_text(file, "job_text")))
-    st = hs_err_set(err, HS_EIO, "%s: /job_text is missing; " FRESH_HINT, path);
+  else
+    st = read_job_text(file, path, &text, err);
   if (!st) {
     char label[4300];
     snprintf(label, sizeof label, "%s (its job_text)", path);
@@ -56,7 +72,9 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
     st = ex->status ? read_status(file, n, ex->status, path, err)
                     : hs_err_set(err, HS_ENOMEM, "out of memory");
   }
-  H5Fclose(file);
+  if (!st) st = hs_sum_check(file, ex->plan, ex->status, &ex->damage, path, err);
+  if (H5Fclose(file) < 0 && !st)
+    st = hs_err_set(err, HS_EIO, "%s: cannot close it (damaged)", path);
   if (st) hs_existing_free(ex);
   return st;
 }
@@ -64,51 +82,77 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
 void hs_existing_free(hs_existing *ex) {
   hs_plan_free(ex->plan);
   free(ex->status);
+  hs_damage_free(&ex->damage);
   memset(ex, 0, sizeof *ex);
 }
 
 /* ---- copying the done points into a new file ------------------------------ */
 
-/* new[to[k]] = old[from[k]], row by row, bit for bit (read with the file's
- * own type), for dataset `name` of both files. */
+/* Bytes of old rows held at once per dataset; the new file's rows are read
+ * and written back over a span of at most SPAN times as many rows. */
+#define BLOCK_BYTES (2u << 20)
+enum { SPAN = 8 };
+
+/* new[to[k]] = old[from[k]] (from increasing), bit for bit (read with the
+ * old file's own type), for dataset `name` of both files: streamed in
+ * blocks of rows, so memory stays bounded however large the grid. */
 static hs_status copy_rows(hid_t old, hid_t new, const char *name, const long *from,
                            const long *to, long n, const char *path, hs_err *err) {
   if (H5Lexists(old, name, H5P_DEFAULT) <= 0) return HS_OK; /* an older headspec's file */
   hid_t a = H5Dopen2(old, name, H5P_DEFAULT), b = H5Dopen2(new, name, H5P_DEFAULT);
-  hid_t type = a >= 0 ? H5Dget_type(a) : -1, sa = a >= 0 ? H5Dget_space(a) : -1,
-        sb = b >= 0 ? H5Dget_space(b) : -1;
-  hs_status st = HS_OK;
-  char *ba = NULL, *bb = NULL;
-  if (a < 0 || b < 0 || type < 0) {
-    st = hs_err_set(err, HS_EIO, "%s: cannot open %s to copy it", path, name);
-    goto out;
+  hid_t type = a >= 0 ? H5Dget_type(a) : -1;
+  size_t row = a >= 0 ? hs_h5_row_bytes(a) : 0;
+  hs_status st = a < 0 || b < 0 || type < 0 || !row || row != hs_h5_row_bytes(b)
+                     ? hs_err_set(err, HS_EIO, "%s: cannot open %s to copy it", path, name)
+                     : HS_OK;
+  long block = st ? 1 : (long)(BLOCK_BYTES / row) > 0 ? (long)(BLOCK_BYTES / row) : 1;
+  char *ba = st ? NULL : malloc(row * (size_t)block), *bb = st ? NULL : malloc(row * (size_t)block * SPAN);
+  if (!st && (!ba || !bb)) st = hs_err_set(err, HS_ENOMEM, "out of memory copying %s", name);
+  for (long k0 = 0, k1; !st && k0 < n; k0 = k1) {
+    long lo = to[k0], hi = to[k0];
+    for (k1 = k0; k1 < n && from[k1] - from[k0] < block; k1++) {
+      if (to[k1] < lo) lo = to[k1];
+      if (to[k1] > hi) hi = to[k1];
+    }
+    if (hs_h5_rows(a, type, from[k0], from[k1 - 1] - from[k0] + 1, ba, 0) < 0) {
+      st = hs_err_set(err, HS_EIO, "%s: cannot read %s to copy it", path, name);
+      break;
+    }
+    herr_t bad = 0;
+    if (hi - lo < (long)SPAN * block) { /* the usual case: read, patch, write back */
+      bad = hs_h5_rows(b, type, lo, hi - lo + 1, bb, 0) < 0;
+      for (long k = k0; !bad && k < k1; k++)
+        memcpy(bb + row * (size_t)(to[k] - lo), ba + row * (size_t)(from[k] - from[k0]), row);
+      bad = bad || hs_h5_rows(b, type, lo, hi - lo + 1, bb, 1) < 0;
+    } else { /* rows scattered over the new file: one at a time */
+      for (long k = k0; !bad && k < k1; k++)
+        bad = hs_h5_rows(b, type, to[k], 1, ba + row * (size_t)(from[k] - from[k0]), 1) < 0;
+    }
+    if (bad) st = hs_err_set(err, HS_EIO, "%s: cannot write %s (disk full?)", path, name);
   }
-  size_t row = H5Tget_size(type);
-  hsize_t da[8], db[8];
-  int rank = H5Sget_simple_extent_dims(sa, da, NULL);
-  H5Sget_simple_extent_dims(sb, db, NULL);
-  for (int i = 1; i < rank; i++) row *= (size_t)da[i];
-  ba = malloc(row * (size_t)da[0] + 1);
-  bb = malloc(row * (size_t)db[0] + 1);
-  if (!ba || !bb) {
-    st = hs_err_set(err, HS_ENOMEM, "out of memory copying %s", name);
-    goto out;
-  }
-  if (H5Dread(a, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, ba) < 0 ||
-      H5Dread(b, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bb) < 0) {
-    st = hs_err_set(err, HS_EIO, "%s: cannot read %s to copy it", path, name);
-    goto out;
-  }
-  for (long k = 0; k < n; k++) memcpy(bb + row * (size_t)to[k], ba + row * (size_t)from[k], row);
-  if (H5Dwrite(b, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bb) < 0)
-    st = hs_err_set(err, HS_EIO, "%s: cannot write %s (disk full?)", path, name);
-out:
   free(ba), free(bb);
-  if (sa >= 0) H5Sclose(sa);
-  if (sb >= 0) H5Sclose(sb);
   if (type >= 0) H5Tclose(type);
   if (a >= 0) H5Dclose(a);
   if (b >= 0) H5Dclose(b);
+  return st;
+}
+
+/* The checksums of the copied points, for a file copied from one that had
+ * none (an older headspec's): computed from the rows as copied. */
+static hs_status sum_copied(hid_t new, const hs_plan *plan, const char *path, hs_err *err) {
+  long n = hs_plan_n_points(plan);
+  signed char *status = malloc((size_t)n);
+  uint32_t *sums = malloc(sizeof *sums * (size_t)n);
+  hs_status st = !status || !sums ? hs_err_set(err, HS_ENOMEM, "out of memory")
+                 : hs_h5_read_all(new, "grid/status", H5T_NATIVE_SCHAR, status)
+                     ? hs_err_set(err, HS_EIO, "%s: cannot read /grid/status", path)
+                     : HS_OK;
+  if (!st) st = hs_sum_file(new, plan, status, sums, path, err);
+  hid_t d = st ? -1 : H5Dopen2(new, hs_grid_run[HS_GRID_CHECKSUM].path, H5P_DEFAULT);
+  if (!st && (d < 0 || H5Dwrite(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, sums) < 0))
+    st = hs_err_set(err, HS_EIO, "%s: cannot write /grid/checksum", path);
+  if (d >= 0) H5Dclose(d);
+  free(status), free(sums);
   return st;
 }
 
@@ -164,7 +208,8 @@ static hs_status copy_done_points(const char *old_path, const char *new_path,
       to[n++] = m->cur_of_old[i];
     }
   for (int c = 0; !st && c < HS_N_GRID_RUN; c++)
-    st = copy_rows(old, new, hs_grid_run_names[c], from, to, n, new_path, err);
+    st = copy_rows(old, new, hs_grid_run[c].path, from, to, n, new_path, err);
+  if (!st && ex->damage.unverified) st = sum_copied(new, plan, new_path, err);
   if (old >= 0) H5Fclose(old);
   if (new >= 0 && H5Fclose(new) < 0 && !st)
     st = hs_err_set(err, HS_EIO, "%s: cannot write the file (disk full?)", new_path);
@@ -175,20 +220,27 @@ static hs_status copy_done_points(const char *old_path, const char *new_path,
 /* ---- deciding ---------------------------------------------------------------- */
 
 /* Create the plan's file whole under a temporary name (with the old file's
- * done points if grow), then put it in place of out. */
+ * done points if grow), mark it complete by its name (FILE.created), then
+ * swap it in place of out (hs_store_swap_in: out always names a complete
+ * file; hs_store_finish_swap completes a swap a kill interrupted). */
 static hs_status create_whole(const hs_plan *plan, const hs_existing *ex, const hs_plan_match *m,
                               hs_store_report *rep, hs_err *err) {
   const char *out = hs_plan_output(plan);
-  char tmp[4300];
+  char tmp[4300], ready[4300];
   snprintf(tmp, sizeof tmp, "%s.creating", out);
+  snprintf(ready, sizeof ready, "%s.created", out);
   hs_status st = hs_store_check_space(out, hs_store_file_bytes(plan), err);
   if (st) return st;
   st = hs_store_create_file(plan, tmp, err);
   if (!st && ex) st = copy_done_points(out, tmp, ex, m, plan, err);
-  if (!st && rep->exists) st = hs_store_move_aside(out, rep->moved_to, sizeof rep->moved_to, err);
-  if (!st && rename(tmp, out) != 0)
-    st = hs_err_set(err, HS_EIO, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
-  if (st) remove(tmp); /* never leave a half-made file */
+  if (!st && rename(tmp, ready) != 0)
+    st = hs_err_set(err, HS_EIO, "cannot rename %s to %s: %s", tmp, ready, strerror(errno));
+  if (st) {
+    remove(tmp); /* never leave a half-made file */
+    return st;
+  }
+  st = hs_store_swap_in(ready, out, rep->exists, rep->moved_to, sizeof rep->moved_to, err);
+  if (st) remove(ready); /* out is still the old file */
   return st;
 }
 
@@ -219,6 +271,37 @@ static hs_status judge_existing(const hs_plan *plan, const hs_existing *ex, hs_p
   return HS_OK;
 }
 
+/* The damaged points in the report: how many, and the first few. */
+static void report_damage(const hs_existing *ex, hs_store_report *rep) {
+  rep->unverified = ex->damage.unverified;
+  rep->damaged = ex->damage.n;
+  size_t used = 0;
+  for (long k = 0; k < ex->damage.n && k < 5 && used < sizeof rep->damaged_text; k++) {
+    char label[HS_LABEL_LEN];
+    hs_plan_label(ex->plan, ex->damage.point[k], label, sizeof label);
+    used += (size_t)snprintf(rep->damaged_text + used, sizeof rep->damaged_text - used,
+                             "%spoint %ld (%s)", k ? "; " : "", ex->damage.point[k], label);
+  }
+}
+
+/* Resuming in place: the damaged points become pending in the file (status
+ * and checksum 0), so that they are computed again. */
+static hs_status reset_damaged(const char *out, const hs_existing *ex, hs_err *err) {
+  hid_t f = H5Fopen(out, H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t ds = f < 0 ? -1 : H5Dopen2(f, hs_grid_run[HS_GRID_STATUS].path, H5P_DEFAULT);
+  hid_t dc = f < 0 ? -1 : H5Dopen2(f, hs_grid_run[HS_GRID_CHECKSUM].path, H5P_DEFAULT);
+  signed char pending = HS_POINT_PENDING;
+  uint32_t none = 0;
+  herr_t bad = ds < 0 || dc < 0;
+  for (long k = 0; !bad && k < ex->damage.n; k++)
+    bad = hs_h5_write_row(ds, H5T_NATIVE_SCHAR, ex->damage.point[k], &pending) < 0 ||
+          hs_h5_write_row(dc, H5T_NATIVE_UINT32, ex->damage.point[k], &none) < 0;
+  if (ds >= 0) H5Dclose(ds);
+  if (dc >= 0) H5Dclose(dc);
+  if (f >= 0 && H5Fclose(f) < 0) bad = 1;
+  return bad ? hs_err_set(err, HS_EIO, "%s: cannot mark its damaged points pending", out) : HS_OK;
+}
+
 static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_report *rep,
                          hs_err *err) {
   memset(rep, 0, sizeof *rep);
@@ -226,19 +309,25 @@ static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_rep
   int dry_run = !lock;
   hs_status st = hs_store_check_output(out, dry_run, &rep->created_dir, err);
   if (!st && lock) st = hs_store_lock(out, lock, err);
+  if (!st) st = hs_store_finish_swap(out, dry_run, rep, err);
   if (st) return st;
   struct stat sb;
   rep->exists = stat(out, &sb) == 0;
   rep->to_compute = hs_plan_n_points(plan);
+  if (!rep->exists || fresh) rep->file_bytes = hs_store_file_bytes(plan);
   if (!rep->exists || fresh) {
-    if (dry_run) return HS_OK;
+    if (dry_run) return hs_store_check_space(out, hs_store_file_bytes(plan), err);
     return create_whole(plan, NULL, NULL, rep, err);
   }
   hs_existing ex;
   hs_plan_match m = {0};
   st = hs_existing_read(out, &ex, err);
+  if (!st) report_damage(&ex, rep);
   if (!st) st = judge_existing(plan, &ex, &m, rep, err);
+  if (!st && rep->grown) rep->file_bytes = hs_store_file_bytes(plan);
+  if (!st && rep->grown && dry_run) st = hs_store_check_space(out, hs_store_file_bytes(plan), err);
   if (!st && rep->grown && !dry_run) st = create_whole(plan, &ex, &m, rep, err);
+  if (!st && !rep->grown && ex.damage.n && !dry_run) st = reset_damaged(out, &ex, err);
   hs_plan_match_free(&m);
   if (ex.plan) hs_existing_free(&ex);
   return st;

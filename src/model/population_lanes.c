@@ -1,0 +1,317 @@
+/* population_lanes.c: the population loss's per-sample work, HS_LANES
+ * samples at a time (population_lanes.h).
+ *
+ * Built with -O3 -ffast-math (CMakeLists.txt) so that the exponentials run
+ * through glibc's vector exp; nothing here relies on infinities or NaN
+ * (maxima start from the first score). The hot function is compiled for
+ * SSE2, AVX2 and AVX-512 and picked at load time (core/dispatch.h). The
+ * products keep up to four heads' sums in registers, so each lane vector of
+ * U is loaded once per four multiply-adds. */
+#include "population_lanes.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/dispatch.h"
+
+typedef double vd __attribute__((vector_size(8 * HS_LANES)));
+#define V(p) (*(vd *)(p))
+#define INLINE static inline __attribute__((always_inline))
+
+size_t hs_lanes_scratch(int L, int H, int W) {
+  return (size_t)HS_LANES * (2 * (size_t)L * H + 2 * L + 2 * H + 1 + (size_t)H * W +
+                             (size_t)H * H + H + 1);
+}
+
+void hs_lanes_setup(hs_lanes *k, double *buf) {
+  size_t lh = (size_t)k->L * k->Hh * HS_LANES, hl = (size_t)k->Hh * HS_LANES;
+  k->S = buf, buf += lh;
+  k->G = buf, buf += lh;
+  k->alpha = buf, buf += (size_t)k->L * HS_LANES;
+  k->e = buf, buf += (size_t)k->L * HS_LANES;
+  k->tmp = buf, buf += 2 * hl;
+  k->ell = buf, buf += HS_LANES;
+  k->gacc = buf, buf += hl * k->W;
+  k->nacc = buf, buf += hl * k->Hh;
+  k->gbacc = buf, buf += hl;
+  k->glacc = buf;
+  size_t acc = hl * k->W + hl * k->Hh + hl + HS_LANES;
+  memset(k->gacc, 0, sizeof(double) * acc);
+}
+
+/* S[l][h] = sum_w r[h][w] u[l][w] for a tile of nh heads x nl tokens; nh
+ * and nl are constants after inlining, so the nh * nl sums are independent
+ * chains in registers (a single chain would wait on the FMA latency). */
+INLINE void score_tile(int nh, int nl, int W, int Hh, const double *r, const double *u,
+                       double *S) {
+  vd a[4][4];
+  for (int h = 0; h < nh; h++)
+    for (int i = 0; i < nl; i++) a[h][i] = (vd){0};
+  for (int w = 0; w < W; w++)
+    for (int h = 0; h < nh; h++) {
+      double x = r[h * W + w];
+      for (int i = 0; i < nl; i++) a[h][i] += x * V(u + (i * W + w) * HS_LANES);
+    }
+  for (int h = 0; h < nh; h++)
+    for (int i = 0; i < nl; i++) V(S + (i * Hh + h) * HS_LANES) = a[h][i];
+}
+
+/* Tiles of nh heads over all tokens, nl at a time. */
+INLINE void score_heads(int nh, int nl, const hs_lanes *k, int h, const double *U) {
+  int L = k->L, W = k->W, Hh = k->Hh, l = 0;
+  const double *r = k->R + h * W;
+  double *S = k->S + h * HS_LANES;
+  for (; l + nl <= L; l += nl) {
+    /* the next block's same tokens (contiguous after this block): U streams
+     * from memory, 10 KB a block at L = 16, K + H = 10 */
+    if (h == 0)
+      for (int i = 0; i < nl * W * HS_LANES; i += 8)
+        __builtin_prefetch(U + (size_t)L * W * HS_LANES + l * W * HS_LANES + i);
+    score_tile(nh, nl, W, Hh, r, U + l * W * HS_LANES, S + l * Hh * HS_LANES);
+  }
+  for (; l < L; l++) score_tile(nh, 1, W, Hh, r, U + l * W * HS_LANES, S + l * Hh * HS_LANES);
+}
+
+/* S = U R^T per token, plus shift c on token 0. */
+INLINE void scores(const hs_lanes *k, const double *U, const double *C) {
+  int Hh = k->Hh, K = k->K, h = 0;
+  for (; h + 4 <= Hh; h += 4) score_heads(4, 2, k, h, U);
+  for (; h + 2 <= Hh; h += 2) score_heads(2, 4, k, h, U);
+  for (; h < Hh; h++) score_heads(1, 4, k, h, U);
+  const double *m = k->shift ? k->shift : k->R;
+  int ldm = k->shift ? K : k->W;
+  for (h = 0; h < Hh; h++) {
+    vd a = V(k->S + h * HS_LANES);
+    for (int j = 0; j < K; j++) a += m[h * ldm + j] * V(C + j * HS_LANES);
+    V(k->S + h * HS_LANES) = a;
+  }
+}
+
+/* Per-head (per-lane) maxima of the scores into mx (Hh lanes). */
+INLINE void head_max(const hs_lanes *k, double *restrict mx) {
+  int L = k->L, Hh = k->Hh;
+  const double *restrict S = k->S;
+  memcpy(mx, S, sizeof(double) * Hh * HS_LANES);
+  for (int l = 1; l < L; l++)
+    for (int i = 0; i < Hh * HS_LANES; i++) {
+      double x = S[(size_t)l * Hh * HS_LANES + i];
+      mx[i] = x > mx[i] ? x : mx[i];
+    }
+}
+
+/* S = exp(S - shift[h]) over the whole block: one long loop of exp. */
+INLINE void exp_shifted(const hs_lanes *k, const double *restrict shift) {
+  int L = k->L, n = k->Hh * HS_LANES;
+  double *restrict S = k->S;
+  for (int l = 0; l < L; l++)
+    for (int i = 0; i < n; i++) S[l * n + i] -= shift[i];
+  for (int i = 0; i < L * n; i++) S[i] = exp(S[i]);
+}
+
+/* softmax / softmax1: P = S / (extra + column sums); alpha = scale sum_h P. */
+INLINE void normalise(const hs_lanes *k, const double *extra, double scale) {
+  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
+  double *restrict P = k->S, *inv = k->tmp + n; /* may be extra */
+  for (int i = 0; i < n; i++) inv[i] = extra ? extra[i] : 0;
+  for (int l = 0; l < L; l++)
+    for (int i = 0; i < n; i++) inv[i] += P[l * n + i];
+  for (int i = 0; i < n; i++) inv[i] = 1 / inv[i];
+  for (int l = 0; l < L; l++) {
+    vd sum = {0};
+    for (int h = 0; h < Hh; h++) {
+      vd p = V(P + l * n + h * HS_LANES) * V(inv + h * HS_LANES);
+      V(P + l * n + h * HS_LANES) = p;
+      sum += p;
+    }
+    V(k->alpha + l * HS_LANES) = scale * sum;
+  }
+}
+
+INLINE void forward_softmax(const hs_lanes *k) {
+  double *mx = k->tmp;
+  head_max(k, mx);
+  exp_shifted(k, mx);
+  normalise(k, NULL, 1.0 / k->Hh);
+}
+
+INLINE void forward_softmax1(const hs_lanes *k) {
+  int n = k->Hh * HS_LANES;
+  double *restrict mx = k->tmp, *restrict extra = k->tmp + n;
+  head_max(k, mx);
+  for (int h = 0; h < k->Hh; h++)
+    for (int j = 0; j < HS_LANES; j++) {
+      double *x = mx + h * HS_LANES + j;
+      *x = k->b[h] > *x ? k->b[h] : *x;
+    }
+  exp_shifted(k, mx);
+  for (int h = 0; h < k->Hh; h++)
+    for (int j = 0; j < HS_LANES; j++) extra[h * HS_LANES + j] = k->b[h] - mx[h * HS_LANES + j];
+  for (int i = 0; i < n; i++) extra[i] = exp(extra[i]);
+  /* normalise reads extra before it writes its sums over it */
+  normalise(k, extra, k->lambda / k->Hh);
+}
+
+/* bsoftmax: one normalisation over all heads and tokens, scores shifted by b. */
+INLINE void forward_bsoftmax(const hs_lanes *k) {
+  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
+  double *restrict S = k->S, mx[HS_LANES], *restrict shift = k->tmp;
+  for (int j = 0; j < HS_LANES; j++) mx[j] = S[j] + k->b[0];
+  for (int l = 0; l < L; l++)
+    for (int h = 0; h < Hh; h++)
+      for (int j = 0; j < HS_LANES; j++) {
+        double x = S[l * n + h * HS_LANES + j] + k->b[h];
+        mx[j] = x > mx[j] ? x : mx[j];
+      }
+  for (int h = 0; h < Hh; h++)
+    for (int j = 0; j < HS_LANES; j++) shift[h * HS_LANES + j] = mx[j] - k->b[h];
+  exp_shifted(k, shift);
+  vd Z = {0};
+  for (int i = 0; i < L * Hh; i++) Z += V(S + i * HS_LANES);
+  Z = 1 / Z;
+  for (int l = 0; l < L; l++) {
+    vd sum = {0};
+    for (int h = 0; h < Hh; h++) {
+      vd p = V(S + l * n + h * HS_LANES) * Z;
+      V(S + l * n + h * HS_LANES) = p;
+      sum += p;
+    }
+    V(k->alpha + l * HS_LANES) = sum;
+  }
+}
+
+/* e = [l == 0] - alpha, zero in the lanes past `valid`; ell = |e|^2. */
+INLINE void residual(const hs_lanes *k, int valid) {
+  vd ell = {0}, mask;
+  for (int j = 0; j < HS_LANES; j++) mask[j] = j < valid;
+  for (int l = 0; l < k->L; l++) {
+    vd e = ((l == 0) - V(k->alpha + l * HS_LANES)) * mask;
+    V(k->e + l * HS_LANES) = e;
+    ell += e * e;
+  }
+  V(k->ell) = ell;
+}
+
+/* G = -c P (e - rbar_h), rbar_h = sum_l P_lh e_l (softmax, softmax1; the
+ * latter also adds its b and lambda derivatives). */
+INLINE void backward_heads(const hs_lanes *k, double c, int one) {
+  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
+  for (int h = 0; h < Hh; h++) {
+    vd rbar = {0}, q0 = {0};
+    for (int l = 0; l < L; l++) {
+      vd p = V(k->S + l * n + h * HS_LANES);
+      rbar += p * V(k->e + l * HS_LANES);
+      q0 += p;
+    }
+    for (int l = 0; l < L; l++)
+      V(k->G + l * n + h * HS_LANES) =
+          -c * V(k->S + l * n + h * HS_LANES) * (V(k->e + l * HS_LANES) - rbar);
+    if (one) {
+      V(k->gbacc + h * HS_LANES) += c * (1 - q0) * rbar;
+      V(k->glacc) += (-2.0 / Hh) * rbar;
+    }
+  }
+}
+
+/* bsoftmax: G = -2 P (e - rbar), rbar = sum_l alpha_l e_l; d/db_h = sum_l G. */
+INLINE void backward_bsoftmax(const hs_lanes *k) {
+  const double *alpha = k->alpha;
+  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
+  vd rbar = {0};
+  for (int l = 0; l < L; l++) rbar += V(alpha + l * HS_LANES) * V(k->e + l * HS_LANES);
+  for (int h = 0; h < Hh; h++) {
+    vd gb = {0};
+    for (int l = 0; l < L; l++) {
+      vd g = -2.0 * V(k->S + l * n + h * HS_LANES) * (V(k->e + l * HS_LANES) - rbar);
+      V(k->G + l * n + h * HS_LANES) = g;
+      gb += g;
+    }
+    V(k->gbacc + h * HS_LANES) += gb;
+  }
+}
+
+/* acc[h][w] += sum_l g[l][h] x[l][w] for a tile of nh x nw (constants
+ * after inlining: independent chains in registers); g has ldg and x ldx
+ * lane vectors a token, acc ldacc a row. */
+INLINE void acc_tile(int nh, int nw, int L, const double *g, int ldg, const double *x,
+                     int ldx, double *acc, int ldacc) {
+  vd a[4][4];
+  for (int h = 0; h < nh; h++)
+    for (int w = 0; w < nw; w++) a[h][w] = V(acc + (h * ldacc + w) * HS_LANES);
+  for (int l = 0; l < L; l++) {
+    vd u[4];
+    for (int w = 0; w < nw; w++) u[w] = V(x + (l * ldx + w) * HS_LANES);
+    for (int h = 0; h < nh; h++) {
+      vd gv = V(g + (l * ldg + h) * HS_LANES);
+      for (int w = 0; w < nw; w++) a[h][w] += gv * u[w];
+    }
+  }
+  for (int h = 0; h < nh; h++)
+    for (int w = 0; w < nw; w++) V(acc + (h * ldacc + w) * HS_LANES) = a[h][w];
+}
+
+/* Tiles of nh rows over W columns, nw at a time. */
+INLINE void acc_rows(int nh, int nw, int L, int W, const double *g, int ldg, const double *x,
+                     int ldx, double *acc, int ldacc) {
+  int w = 0;
+  for (; w + nw <= W; w += nw)
+    acc_tile(nh, nw, L, g, ldg, x + w * HS_LANES, ldx, acc + w * HS_LANES, ldacc);
+  for (; w < W; w++) acc_tile(nh, 1, L, g, ldg, x + w * HS_LANES, ldx, acc + w * HS_LANES, ldacc);
+}
+
+/* acc (Hh x W, row stride ldacc) += g^T x over L tokens; with tri, row h
+ * starts at column h (x and acc shifted along), for N's upper triangle. */
+INLINE void acc_all(int Hh, int L, int W, const double *g, int ldg, const double *x,
+                    int ldx, double *acc, int ldacc, int tri) {
+  int h = 0;
+  for (; h + 4 <= Hh; h += 4)
+    acc_rows(4, 2, L, W - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
+             acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
+  for (; h + 2 <= Hh; h += 2)
+    acc_rows(2, 4, L, W - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
+             acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
+  for (; h < Hh; h++)
+    acc_rows(1, 4, L, W - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
+             acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
+}
+
+/* gR += G^T U (and G_0^T c on the m part); N's upper triangle += G^T G. */
+INLINE void accumulate(const hs_lanes *k, const double *U, const double *C) {
+  int L = k->L, W = k->W, Hh = k->Hh;
+  acc_all(Hh, L, W, k->G, Hh, U, W, k->gacc, W, 0);
+  acc_all(Hh, 1, k->K, k->G, Hh, C, k->K, k->gacc, W, 0);
+  if (k->nmat) acc_all(Hh, L, Hh, k->G, Hh, k->G, Hh, k->nacc, Hh, 1);
+}
+
+INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid) {
+  scores(k, U, C);
+  switch (k->kind) {
+  case HS_LANES_SOFTMAX: forward_softmax(k); break;
+  case HS_LANES_SOFTMAX1: forward_softmax1(k); break;
+  case HS_LANES_BSOFTMAX: forward_bsoftmax(k); break;
+  }
+  residual(k, valid);
+  if (!k->grads) return;
+  switch (k->kind) {
+  case HS_LANES_SOFTMAX: backward_heads(k, 2.0 / k->Hh, 0); break;
+  case HS_LANES_SOFTMAX1: backward_heads(k, 2.0 * k->lambda / k->Hh, 1); break;
+  case HS_LANES_BSOFTMAX: backward_bsoftmax(k); break;
+  }
+  accumulate(k, U, C);
+}
+
+/* The shapes of the paper's figures with L, H, K known to the compiler (it
+ * then unrolls the short loops and keeps a block's scores in registers);
+ * any other shape takes the same code with run-time sizes. */
+#define SHAPE(l, h, kk)                                                   \
+  if (k->L == l && k->Hh == h && k->K == kk && k->W == kk + h) {          \
+    hs_lanes c = *k;                                                      \
+    c.L = l, c.Hh = h, c.K = kk, c.W = kk + h;                            \
+    block(&c, U, C, valid);                                               \
+    return;                                                               \
+  }
+
+HS_DISPATCH void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid) {
+  SHAPE(8, 2, 2)
+  SHAPE(16, 8, 2)
+  block(k, U, C, valid);
+}

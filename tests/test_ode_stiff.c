@@ -1,0 +1,214 @@
+/* test_ode_stiff.c: the fast paths of the ODE (issue 16) against slower
+ * independent ones:
+ *  - the population loss's lane kernels (population_lanes.c) against the
+ *    per-sample path through attention.c's activation table, for the three
+ *    activations, gradients, N, the shift form, fewer heads than stored,
+ *    antithetic pairs and a sample count that is no multiple of the lanes;
+ *  - the lane layout of the samples against the generator's stream itself
+ *    (a loss computed here by hand from hs_rng_normal);
+ *  - CVODE's BDF against GSL's rkf45 on a stiff softmax1 flow (kappa 100)
+ *    and on gradient flow, BDF needing far fewer right-hand sides when stiff;
+ *    BDF restarted when the caller changes the state between calls. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "headspec/ode.h"
+#include "headspec/population.h"
+
+static hs_dist flipping(void) {
+  hs_dist d;
+  hs_dist_params p = {.name = "flipping", .b1 = 1, .b2 = 2};
+  hs_dist_init(&d, &p, NULL);
+  return d;
+}
+
+/* |a - b| <= tol (1 + |b|) over n entries. */
+static void close_all(const double *a, const double *b, int n, double tol, const char *what) {
+  for (int i = 0; i < n; i++)
+    CHECK(fabs(a[i] - b[i]) <= tol * (1 + fabs(b[i])), "%s[%d]: %.15g vs %.15g", what, i, a[i],
+          b[i]);
+}
+
+/* One evaluation (loss, se, gradients, N) by the lane kernel and by the
+ * per-sample reference on the same samples. */
+static void compare_paths(hs_population *pop, int Hh, const double *R, const double *shift,
+                          const double *b, double lambda, const char *what) {
+  int W = pop->K + pop->H;
+  double g1[64], g2[64], b1[8], b2[8], l1 = 0, l2 = 0, N1[64], N2[64], se1, se2;
+  double *gR1 = shift ? NULL : g1, *gR2 = shift ? NULL : g2;
+  pop->reference = 0;
+  double fast = hs_population_loss(pop, Hh, R, shift, b, lambda, gR1, b1, &l1, N1, &se1);
+  pop->reference = 1;
+  double slow = hs_population_loss(pop, Hh, R, shift, b, lambda, gR2, b2, &l2, N2, &se2);
+  pop->reference = 0;
+  char name[96];
+  snprintf(name, sizeof name, "%s: Lpop", what);
+  CHECK_CLOSE(fast, slow, 1e-13, name);
+  snprintf(name, sizeof name, "%s: se", what);
+  CHECK_CLOSE(se1, se2, 1e-13, name);
+  if (shift) return;
+  snprintf(name, sizeof name, "%s: gR", what);
+  close_all(g1, g2, Hh * W, 1e-12, name);
+  snprintf(name, sizeof name, "%s: N", what);
+  close_all(N1, N2, Hh * Hh, 1e-12, name);
+  snprintf(name, sizeof name, "%s: gb", what);
+  close_all(b1, b2, Hh, 1e-12, name);
+  snprintf(name, sizeof name, "%s: glambda", what);
+  close_all(&l1, &l2, 1, 1e-12, name);
+}
+
+static void test_lanes(const hs_activation *act) {
+  enum { H = 5, K = 2, W = K + H, L = 7, N = 1003 }; /* 1003 = 125 * 8 + 3 */
+  hs_dist dist = flipping();
+  hs_population pop;
+  hs_err err;
+  CHECK(hs_population_init(&pop, act, &dist, L, H, N, 3, 4, 0, NULL, &err) == HS_OK, "%s",
+        err.msg);
+  double R[H * W], b[H] = {0.3, -0.2, 0.1, 0.5, -0.4}, shift[H * K];
+  hs_rng r;
+  hs_rng_init(&r, 9, 9, HS_PURPOSE_TEST, 0);
+  hs_rng_normal(&r, R, H * W);
+  hs_rng_normal(&r, shift, H * K);
+  char what[64];
+  for (int Hh = 1; Hh <= H; Hh++) {
+    snprintf(what, sizeof what, "%s Hh=%d", act->name, Hh);
+    compare_paths(&pop, Hh, R, NULL, b, 1.3, what);
+  }
+  snprintf(what, sizeof what, "%s shift", act->name);
+  compare_paths(&pop, H, R, shift, b, 0.7, what);
+  hs_population_make_antithetic(&pop);
+  snprintf(what, sizeof what, "%s antithetic", act->name);
+  compare_paths(&pop, 4, R, NULL, b, 1.1, what);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+}
+
+/* The softmax Lpop of the first samples of stream (3, 4, POPULATION, 0),
+ * drawn here in the generator's order (sample, token, entry; then c). */
+static void test_layout(void) {
+  enum { H = 2, K = 2, W = K + H, L = 3, N = 11 };
+  hs_dist dist = flipping();
+  hs_population pop;
+  hs_err err;
+  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 3, 4, 0, NULL, &err) == HS_OK,
+        "%s", err.msg);
+  double U[N * L * W], C[N * K], R[H * W] = {0.5, -0.2, 1.0, 0.1, 0.3, 0.4, -0.6, 0.9};
+  double b[H] = {0, 0};
+  hs_rng r;
+  hs_rng_init(&r, 3, 4, HS_PURPOSE_POPULATION, 0);
+  hs_rng_normal(&r, U, N * L * W);
+  for (int s = 0; s < N; s++) hs_dist_sample(&dist, &r, C + s * K);
+  double sum = 0;
+  for (int s = 0; s < N; s++) {
+    double p[L][H], z[H] = {0, 0}, ell = 0;
+    for (int l = 0; l < L; l++)
+      for (int h = 0; h < H; h++) {
+        double a = 0;
+        for (int w = 0; w < W; w++) a += R[h * W + w] * U[(s * L + l) * W + w];
+        for (int k = 0; k < K && l == 0; k++) a += R[h * W + k] * C[s * K + k];
+        z[h] += p[l][h] = exp(a);
+      }
+    for (int l = 0; l < L; l++) {
+      double alpha = 0;
+      for (int h = 0; h < H; h++) alpha += p[l][h] / z[h] / H;
+      ell += ((l == 0) - alpha) * ((l == 0) - alpha);
+    }
+    sum += ell;
+  }
+  double lpop = hs_population_loss(&pop, H, R, NULL, b, 1, NULL, NULL, NULL, NULL, NULL);
+  CHECK_CLOSE(lpop, sum / N, 1e-14, "Lpop of the lane layout against the stream by hand");
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+}
+
+/* A fixed start, H = K = 2. */
+static void start_state(double *y) {
+  enum { H = 2, K = 2, W = K + H };
+  memset(y, 0, sizeof(double) * hs_ode_dim(H, K));
+  for (int h = 0; h < H; h++) {
+    for (int k = 0; k < K; k++) y[h * W + k] = 0.05 * (h + 1) * (k % 2 ? -1 : 1);
+    y[h * W + K + h] = 0.5;
+  }
+  y[H * W + H] = 1;
+}
+
+/* softmax1 from the fixed start in `pieces` calls; returns the right-hand
+ * sides used and the final state in y. */
+static long integrate(hs_population *pop, hs_ode_method method, double kappa, int noise,
+                      double t_end, int pieces, double *y) {
+  start_state(y);
+  hs_ode_config cfg = {.method = method, .eta_over_B = 0.5, .kappa = kappa,
+                       .noise_term = noise, .rtol = 1e-7, .atol = 1e-9};
+  hs_ode *ode;
+  hs_err err;
+  CHECK(hs_ode_create(pop, &cfg, &ode, &err) == HS_OK, "%s", err.msg);
+  double t = 0;
+  for (int j = 1; j <= pieces; j++)
+    CHECK(hs_ode_advance(ode, y, &t, t_end * j / pieces, &err) == HS_OK, "%s", err.msg);
+  CHECK_CLOSE(t, t_end, 0, "advance lands on t1");
+  long calls = hs_ode_rhs_calls(ode);
+  hs_ode_free(ode);
+  return calls;
+}
+
+static void test_bdf(void) {
+  enum { H = 2, K = 2, L = 8, N = 2000, n = H * (K + H) + H + 1 };
+  hs_dist dist = flipping();
+  hs_population pop;
+  hs_err err;
+  CHECK(hs_population_init(&pop, &hs_softmax1, &dist, L, H, N, 1, 1, 0, NULL, &err) == HS_OK,
+        "%s", err.msg);
+  double a[n], b[n];
+  struct { double kappa; int noise; double t; } cases[] = {{1, 1, 30}, {100, 1, 30}, {1, 0, 300}};
+  for (int c = 0; c < 3; c++) {
+    long explicit_calls = integrate(&pop, HS_ODE_RKF45, cases[c].kappa, cases[c].noise,
+                                    cases[c].t, 10, a);
+    long bdf_calls = integrate(&pop, HS_ODE_BDF, cases[c].kappa, cases[c].noise, cases[c].t,
+                               10, b);
+    printf("kappa %g noise %d t %g: rkf45 %ld, bdf %ld right-hand sides\n", cases[c].kappa,
+           cases[c].noise, cases[c].t, explicit_calls, bdf_calls);
+    char what[64];
+    snprintf(what, sizeof what, "bdf vs rkf45, kappa %g noise %d", cases[c].kappa,
+             cases[c].noise);
+    close_all(b, a, n, 2e-5, what);
+    if (cases[c].kappa >= 100)
+      CHECK(bdf_calls * 4 < explicit_calls, "stiff: bdf %ld vs rkf45 %ld right-hand sides",
+            bdf_calls, explicit_calls);
+  }
+  /* one call or ten: the same flow (CVODE continues across calls) */
+  integrate(&pop, HS_ODE_BDF, 100, 1, 30, 10, b);
+  integrate(&pop, HS_ODE_BDF, 100, 1, 30, 1, a);
+  close_all(b, a, n, 2e-5, "bdf in one call vs in ten");
+  /* a state changed between calls restarts the integrator from it */
+  hs_ode_config cfg = {.method = HS_ODE_BDF, .eta_over_B = 0.5, .kappa = 1, .noise_term = 1,
+                       .rtol = 1e-7, .atol = 1e-9};
+  hs_ode *ode;
+  hs_ode_create(&pop, &cfg, &ode, &err);
+  start_state(a);
+  double t = 0;
+  CHECK(hs_ode_advance(ode, a, &t, 5, &err) == HS_OK, "%s", err.msg);
+  memcpy(b, a, sizeof b);
+  a[0] += 0.1, b[0] += 0.1; /* the caller changes the state at t = 5 */
+  CHECK(hs_ode_advance(ode, a, &t, 10, &err) == HS_OK, "%s", err.msg);
+  hs_ode_free(ode);
+  cfg.method = HS_ODE_RKF45;
+  hs_ode_create(&pop, &cfg, &ode, &err);
+  t = 5;
+  CHECK(hs_ode_advance(ode, b, &t, 10, &err) == HS_OK, "%s", err.msg);
+  hs_ode_free(ode);
+  close_all(a, b, n, 2e-5, "bdf restarted from a changed state");
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+}
+
+int main(void) {
+  test_lanes(&hs_softmax);
+  test_lanes(&hs_softmax1);
+  test_lanes(&hs_bsoftmax);
+  test_layout();
+  test_bdf();
+  CHECK(hs_ode_method_find("bdf") == HS_ODE_BDF && hs_ode_method_find("euler") < 0,
+        "method names");
+  return check_report("ode_stiff");
+}
