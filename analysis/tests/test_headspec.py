@@ -224,7 +224,11 @@ class Formats(unittest.TestCase):
                 self.assertEqual(list(r1.points[col].isna()), list(r2.points[col].isna()))
             # fields added since the format-1 file was written
             newer = {"sgd/lpop_fresh", "sgd/lpop_fresh_se", "ode/loss_fresh", "ode/loss_fresh_se",
-                     "sgd/passes", "sgd/train_set_loss", "mean_c"}
+                     "sgd/passes", "sgd/train_set_loss", "mean_c",
+                     "sgd/loss_rate", "sgd/speed", "sgd/converged", "ode/loss_rate", "ode/speed",
+                     "ode/converged", "ode/t_stop", "sgd/attn_total", "sgd/attn_relevant",
+                     "sgd/attn_sink", "sgd/quiet_heads", "ode/attn_total", "ode/attn_relevant",
+                     "ode/attn_sink", "ode/quiet_heads"}
             self.assertEqual(sorted(r1.fields()), sorted(set(r2.fields()) - newer))
             for field in r1.fields():
                 a, b = r1.array(field), r2.array(field)
