@@ -8,7 +8,11 @@
  *    (three rounds, best of each) so that a load change hits both.
  * 3. floor (sampler full, L = 16, H = 8): the step against drawing its
  *    B*L*d normals plus its products with the same BLAS calls.
- * Usage: bench_sgd [seconds-per-measurement] [samplers|floor|all]
+ * 4. training sets (sampler full): steps/s online, on a held training set
+ *    and on a streamed one (redrawn at each use), in turns (five rounds,
+ *    the median of each round's ratio), and the held step against its
+ *    floor: copying its B L d entries plus the step's BLAS products.
+ * Usage: bench_sgd [seconds-per-measurement] [samplers|floor|trainset|all]
  *        bench_sgd one L H d B SECONDS   (one setting of 3, for bench/race.py)
  */
 #include <cblas.h>
@@ -62,18 +66,91 @@ static void generators(double budget) {
   free(x);
 }
 
-/* Steps per second of one sampler at one setting, for `budget` seconds. */
-static double sampler_rate(int L, int H, int d, int B, hs_sampler sampler, double budget,
-                           const double *xi, const hs_dist *dist) {
+/* Steps per second of one sampler at one setting, for `budget` seconds;
+ * n > 0: on a training set of n sequences (stream: redrawn at each use). */
+static double set_rate(int L, int H, int d, int B, hs_sampler sampler, long n, int stream,
+                       double budget, const double *xi, const hs_dist *dist) {
   hs_sgd_config cfg = {.d = d, .L = L, .H = H, .B = B, .sampler = sampler, .eta = 0.1,
                        .kappa = 1, .sigma0 = 0.5, .act = &hs_softmax, .dist = dist,
-                       .xi = xi, .job_seed = 1, .seed = 1, .test_samples = 1};
+                       .xi = xi, .job_seed = 1, .seed = 1, .test_samples = 1,
+                       .n_train = n, .stream_set = stream};
   hs_sgd s;
   hs_sgd_init(&s, &cfg, NULL);
   hs_sgd_step(&s); /* warm up */
   double rate = RATE(budget, hs_sgd_step(&s));
   hs_sgd_free(&s);
   return rate;
+}
+
+static double sampler_rate(int L, int H, int d, int B, hs_sampler sampler, double budget,
+                           const double *xi, const hs_dist *dist) {
+  return set_rate(L, H, d, B, sampler, 0, 0, budget, xi, dist);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median5(double *x) {
+  qsort(x, 5, sizeof *x, cmp_double);
+  return x[2];
+}
+
+/* Seconds of copying B L d entries of a held set plus the step's products
+ * (the floor_table's BLAS calls): the held step's floor. */
+static double held_floor(int L, int H, int d, int B, double budget, const double *xi,
+                         const hs_dist *dist) {
+  hs_sgd_config cfg = {.d = d, .L = L, .H = H, .B = B, .eta = 0.1, .kappa = 1, .sigma0 = 0.5,
+                       .act = &hs_softmax, .dist = dist, .xi = xi, .job_seed = 1, .seed = 1,
+                       .test_samples = 1};
+  hs_sgd s;
+  hs_sgd_init(&s, &cfg, NULL);
+  size_t n = (size_t)B * L * d;
+  double *src = calloc(n, sizeof(double));
+  double rate = RATE(budget, {
+    memcpy(s.X, src, n * sizeof(double));
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B * L, H, d, 1.0, s.X, d, s.W, d, 0.0,
+                s.S, H);
+    for (int b = 0; b < B; b++) {
+      cblas_dgemv(CblasRowMajor, CblasTrans, L, d, 1.0, s.X + (size_t)b * L * d, d, s.e, 1, 0.0,
+                  s.r, 1);
+      cblas_dgemv(CblasRowMajor, CblasNoTrans, L, d, 1.0, s.X + (size_t)b * L * d, d, s.r, 1,
+                  0.0, s.rho, 1);
+    }
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, d, B * L, -1e-9, s.G, H, s.X, d,
+                1.0, s.W, d);
+  });
+  free(src);
+  hs_sgd_free(&s);
+  return rate;
+}
+
+static void trainset(double budget) {
+  enum { K = 2 };
+  /* L, H, d, B, n: the study's setting (jobs/beyond), a long one, a wide one */
+  const int set[][5] = {{8, 2, 100, 16, 6400}, {8, 2, 1000, 1, 4000}, {16, 8, 1000, 16, 2000}};
+  hs_dist dist = flipping();
+  printf("%4s %3s %6s %4s %6s %10s %10s %10s %7s %7s %7s\n", "L", "H", "d", "B", "n",
+         "online/s", "held/s", "stream/s", "held/on", "strm/on", "floor%");
+  for (int i = 0; i < 3; i++) {
+    int L = set[i][0], H = set[i][1], d = set[i][2], B = set[i][3], n = set[i][4];
+    double *xi = malloc(sizeof(double) * K * d);
+    hs_teacher_spikes(xi, K, d, 1, 1, 0, NULL);
+    double on[5], held[5], strm[5], rh[5], rs[5];
+    for (int round = 0; round < 5; round++) { /* in turns: a load change hits all */
+      on[round] = set_rate(L, H, d, B, HS_SAMPLER_FULL, 0, 0, budget / 5, xi, &dist);
+      held[round] = set_rate(L, H, d, B, HS_SAMPLER_FULL, n, 0, budget / 5, xi, &dist);
+      strm[round] = set_rate(L, H, d, B, HS_SAMPLER_FULL, n, 1, budget / 5, xi, &dist);
+      rh[round] = held[round] / on[round], rs[round] = strm[round] / on[round];
+    }
+    double fl = held_floor(L, H, d, B, budget / 5, xi, &dist), h = median5(held);
+    printf("%4d %3d %6d %4d %6d %10.0f %10.0f %10.0f %6.2fx %6.2fx %6.0f%%\n", L, H, d, B, n,
+           median5(on), h, median5(strm), median5(rh), median5(rs), 100 * h / fl);
+    fflush(stdout);
+    free(xi);
+  }
+  hs_dist_free(&dist);
 }
 
 static void samplers(double budget) {
@@ -170,5 +247,6 @@ int main(int argc, char **argv) {
     samplers(budget);
   }
   if (all || strcmp(what, "floor") == 0) floor_table(budget);
+  if (all || strcmp(what, "trainset") == 0) trainset(budget);
   return 0;
 }

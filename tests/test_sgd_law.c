@@ -9,9 +9,14 @@
  *   a trajectory of 200 steps over 400 seeds (each seed its own
  *   initialisation, the same for both samplers): the final m, Q, b,
  *   lambda and the test loss.
+ * And online SGD (the full sampler) against SGD on a fixed training set
+ * so large that no sequence is used twice (shuffled epochs, within the
+ * first epoch) or almost surely none (drawn with replacement from 2^31 - 1
+ * sequences: a repeat has probability ~1e-4 per run): the same law, by the
+ * same trajectory comparison.
  * Each quantity: means and variances within 4 standard errors and a
- * two-sample Kolmogorov-Smirnov test at p = 1e-4 (about 500 checks, so a
- * false alarm has probability about 3%; the streams are fixed, so a pass
+ * two-sample Kolmogorov-Smirnov test at p = 1e-4 (about 700 checks, so a
+ * false alarm has probability about 4%; the streams are fixed, so a pass
  * is reproducible). Usage: test_sgd_law [quick] (quick: fewer samples,
  * for the sanitizer build).
  */
@@ -36,17 +41,19 @@ static const shape shapes[] = {
     {"tiny d: d' = 4 < L", 8, 6, 2, 1},
 };
 
-/* Samples of one quantity from the two samplers. */
+/* Samples of one quantity from the two samplers (or from online SGD and
+ * SGD on a training set: the names say which). */
 typedef struct pair {
   double *f, *r;
   int n;
+  const char *fname, *rname;
 } pair;
 
 /* nq pairs of n samples each. */
 static pair *pairs_alloc(int nq, int n) {
   pair *p = calloc(nq, sizeof *p);
   for (int j = 0; j < nq; j++)
-    p[j] = (pair){malloc(sizeof(double) * n), malloc(sizeof(double) * n), n};
+    p[j] = (pair){malloc(sizeof(double) * n), malloc(sizeof(double) * n), n, "full", "reduced"};
   return p;
 }
 
@@ -89,11 +96,11 @@ static void compare(pair *p, const char *what) {
     CHECK(mf == mr, "%s: constant %g vs %g", what, mf, mr);
     return;
   }
-  CHECK(fabs(mf - mr) <= 4 * sqrt((vf + vr) / n), "%s: mean %.6g (full) vs %.6g (reduced), se %.3g",
-        what, mf, mr, sqrt((vf + vr) / n));
+  CHECK(fabs(mf - mr) <= 4 * sqrt((vf + vr) / n), "%s: mean %.6g (%s) vs %.6g (%s), se %.3g",
+        what, mf, p->fname, mr, p->rname, sqrt((vf + vr) / n));
   double sev = sqrt((fmax(qf - vf * vf, 0) + fmax(qr - vr * vr, 0)) / n);
-  CHECK(fabs(vf - vr) <= 4 * sev, "%s: variance %.6g (full) vs %.6g (reduced), se %.3g", what, vf,
-        vr, sev);
+  CHECK(fabs(vf - vr) <= 4 * sev, "%s: variance %.6g (%s) vs %.6g (%s), se %.3g", what, vf,
+        p->fname, vr, p->rname, sev);
   /* P(sqrt(n/2) D > 2.23) = 1e-4 (Kolmogorov's limit law) */
   double D = ks(p->f, p->r, n), crit = 2.23 * sqrt(2.0 / n);
   CHECK(D <= crit, "%s: KS distance %.4f > %.4f (p < 1e-4)", what, D, crit);
@@ -228,6 +235,49 @@ static void trajectory(const char *act, const shape *sh, int n, int steps) {
   hs_dist_free(&su.dist);
 }
 
+/* Online SGD against SGD on a very large training set (full sampler
+ * both): (m, Q, b, lambda, test loss) after `steps` steps over n seeds. */
+static void trajectory_set(const char *act, const shape *sh, int n, int steps,
+                           hs_batches batches) {
+  setup su;
+  make_setup(&su, act, sh);
+  int nq = n_quantities(sh);
+  pair *p = pairs_alloc(nq, n);
+  double out[64];
+  const char *mode = batches == HS_BATCHES_EPOCHS ? "epochs" : "with replacement";
+  for (int i = 0; i < n; i++)
+    for (int set = 0; set < 2; set++) {
+      su.cfg.sampler = HS_SAMPLER_FULL;
+      su.cfg.seed = 1000 + (uint64_t)i;
+      /* epochs: steps B < n, no sequence twice; one permutation of n */
+      su.cfg.n_train = !set ? 0 : batches == HS_BATCHES_EPOCHS ? 100000 : 2147483647;
+      su.cfg.batches = batches;
+      su.cfg.stream_set = 1; /* draw only the sequences used */
+      hs_sgd s;
+      hs_err err;
+      CHECK(hs_sgd_init(&s, &su.cfg, &err) == HS_OK, "%s", err.msg);
+      for (int t = 0; t < steps; t++) hs_sgd_step(&s);
+      summarise(&s, out);
+      out[nq - 1] = hs_sgd_test_loss(&s);
+      for (int j = 0; j < nq; j++) (set ? p[j].r : p[j].f)[i] = out[j];
+      hs_sgd_free(&s);
+    }
+  hs_sgd s = {.cfg = su.cfg, .K = 2};
+  for (int j = 0; j < nq; j++) {
+    char what[160], lab[32];
+    label(&s, j, lab, sizeof lab);
+    if (j == nq - 1) snprintf(lab, sizeof lab, "test loss");
+    snprintf(what, sizeof what, "%s, %s, training set (%s), after %d steps: %s", act, sh->name,
+             mode, steps, lab);
+    p[j].fname = "online", p[j].rname = "training set";
+    compare(&p[j], what);
+    free(p[j].f), free(p[j].r);
+  }
+  free(p);
+  free(su.xi);
+  hs_dist_free(&su.dist);
+}
+
 int main(int argc, char **argv) {
   int quick = argc > 1 && strcmp(argv[1], "quick") == 0;
   const char *acts[] = {"softmax", "softmax1", "bsoftmax"};
@@ -236,5 +286,10 @@ int main(int argc, char **argv) {
       one_step(acts[a], &shapes[k], quick ? 400 : 4000);
       trajectory(acts[a], &shapes[k], quick ? 100 : 400, quick ? 50 : 200);
     }
+  for (int a = 0; a < 3; a++)
+    for (size_t k = 0; k < 3; k += 2) /* L > H, B = 1; B = 3 */
+      for (int batches = 0; batches < 2; batches++)
+        trajectory_set(acts[a], &shapes[k], quick ? 100 : 400, quick ? 50 : 200,
+                       batches ? HS_BATCHES_WITH_REPLACEMENT : HS_BATCHES_EPOCHS);
   return check_report("test_sgd_law");
 }

@@ -229,6 +229,7 @@ class Formats(unittest.TestCase):
                       for f in ("loss_rate", "speed", "converged", "attn_total", "attn_relevant",
                                 "attn_sink", "quiet_heads")} | {"ode/t_stop"}
             newer |= {f for f in r2.fields() if f.startswith("stability/")}
+            newer |= {"sgd/passes", "sgd/train_set_loss"}
             self.assertEqual(sorted(r1.fields()), sorted(set(r2.fields()) - newer))
             for field in r1.fields():
                 a, b = r1.array(field), r2.array(field)

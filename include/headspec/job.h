@@ -38,10 +38,12 @@ typedef enum {
   HS_READ_BY_GIVEN = 4,    /* the point's ODE starts from a given m, Q, b */
   HS_READ_TESTING = 5,     /* a testing knob: every point sees it, but it is
                               not one of its parameters (not in its identity) */
-  HS_READ_WHEN_TRAINING = 6 /* needed by points that run SGD or the ODE: required
+  HS_READ_WHEN_TRAINING = 6, /* needed by points that run SGD or the ODE: required
                               unless every point only computes the Bayes risk;
                               if given, every point carries it (the grid reads
                               it as always, as ode.run comes later) */
+  HS_READ_BY_SET = 7       /* the point runs SGD on a fixed training set
+                              (training.n_train or training.alpha > 0) */
 } hs_key_reader;
 
 typedef struct hs_key {

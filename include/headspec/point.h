@@ -33,6 +33,11 @@ typedef struct hs_point {
   double eta, kappa;
   int test_samples;
   int run_sgd;
+  /* a fixed training set (sgd.h): n_train sequences, or alpha_train d if
+   * n_train is 0; both 0: online SGD, fresh sequences every step */
+  int n_train;
+  double alpha_train;
+  char batches[HS_NAME_LEN];     /* "epochs" or "replacement" (sgd.h) */
   /* record grid (the same for every point of a job) */
   int records;
   char record_grid[HS_NAME_LEN]; /* "linear" or "log" */
@@ -76,6 +81,10 @@ hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err);
 /* SGD steps to reach t_max, t_max d / eta rounded, or -1 if that exceeds
  * HS_MAX_STEPS (hs_point_check refuses such a point). */
 int64_t hs_point_steps(const hs_point *p);
+
+/* Sequences in the point's training set: n_train, else alpha_train d
+ * rounded (at least 1), else 0 (online SGD). */
+long hs_point_n_train(const hs_point *p);
 
 /* Estimated single-core seconds for one point: the sum of its phases'
  * estimates (point.c), which also weigh its progress fraction; behind

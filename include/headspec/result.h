@@ -66,6 +66,8 @@ typedef struct hs_result {
   double *bayes_risk, *bayes_risk_se; /* 1 each */
   double *seconds;   /* 1: wall time of the point */
   double *mean_c;    /* K: E[c] of the point's distribution */
+  double *passes;    /* T: passes over the training set, steps B / n (NaN online) */
+  double *train_set_loss; /* T: mean loss on the whole training set (NaN online) */
   /* 1 each: how fast each trajectory still moved at its end, and the rule's
    * verdict (1 converged, 0 not, NaN undetermined: docs/RESULTS.md) */
   double *sgd_loss_rate, *sgd_speed, *sgd_converged;

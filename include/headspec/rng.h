@@ -21,7 +21,10 @@ typedef enum {
   HS_PURPOSE_BAYES,      /* Monte Carlo samples of the Bayes risk */
   HS_PURPOSE_MAPS,       /* sequences shown in attention maps */
   HS_PURPOSE_START,      /* noise added to a given ODE start */
-  HS_PURPOSE_TRAIN_REDUCED /* SGD batches of the reduced sampler (index = step) */
+  HS_PURPOSE_TRAIN_REDUCED, /* SGD batches of the reduced sampler (index = step) */
+  HS_PURPOSE_TRAIN_SET,  /* the fixed training set (index = sequence) */
+  HS_PURPOSE_TRAIN_ORDER /* which set sequences a step uses (index = step for
+                            draws with replacement, epoch for shuffled epochs) */
 } hs_purpose;
 
 typedef struct hs_rng {

@@ -19,18 +19,62 @@ static void *xcalloc(size_t n, size_t size, int *failed) {
   return p;
 }
 
+/* Whether the training set is held in memory (sgd.h). */
+static int set_held(const hs_sgd_config *cfg) {
+  double bytes = 8.0 * cfg->n_train * cfg->L * cfg->d;
+  return cfg->n_train > 0 && !cfg->stream_set && bytes <= HS_SGD_SET_HOLD_BYTES;
+}
+
+/* Epochs of one batch each: every step is the whole set, in index order. */
+static int set_in_order(const hs_sgd_config *cfg) {
+  return cfg->n_train > 0 && cfg->batches == HS_BATCHES_EPOCHS && cfg->B == cfg->n_train;
+}
+
+/* MODEL.md section 1, one stream per sequence: sequence i of the training
+ * set from (TRAIN_SET, i), its L d noise entries, then eps, then c.
+ * Returns eps. */
+static int draw_set_sequence(hs_sgd *s, long i, double *X) {
+  const hs_sgd_config *cfg = &s->cfg;
+  int d = cfg->d, L = cfg->L;
+  hs_rng r;
+  hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TRAIN_SET, (uint64_t)i);
+  hs_rng_normal(&r, X, (size_t)L * d);
+  int eps = (int)hs_rng_below(&r, (uint64_t)L);
+  hs_dist_sample(cfg->dist, &r, s->c);
+  cblas_dgemv(CblasRowMajor, CblasTrans, s->K, d, 1.0 / sqrt((double)d), cfg->xi, d, s->c, 1,
+              1.0, X + (size_t)eps * d, 1);
+  return eps;
+}
+
+/* The held set, drawn once. Nonzero: told to stop. */
+static int draw_set(hs_sgd *s) {
+  size_t size = (size_t)s->cfg.L * s->cfg.d;
+  for (long i = 0; i < s->cfg.n_train; i++) {
+    s->set_eps[i] = draw_set_sequence(s, i, s->set + i * size);
+    if (hs_progress_work(s->cfg.progress, (double)size)) return 1;
+  }
+  return 0;
+}
+
 hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
   memset(s, 0, sizeof *s);
   s->cfg = *cfg;
   s->K = cfg->dist->K;
   int d = cfg->d, L = cfg->L, H = cfg->H;
+  if (cfg->n_train > 0 && cfg->sampler != HS_SAMPLER_FULL)
+    return hs_err_set(err, HS_EINPUT,
+                      "the reduced sampler draws fresh sequences: a training set needs the "
+                      "full sampler");
+  s->epoch = -1;
   s->cap = cfg->B > TEST_CHUNK ? cfg->B : TEST_CHUNK;
   size_t rows = (size_t)s->cap * L;
+  /* A held set is its own batch in gradient descent: X needs no copy of it. */
+  size_t x_rows = set_held(cfg) && set_in_order(cfg) ? (size_t)TEST_CHUNK * L : rows;
   int failed = 0;
   s->Bm = xcalloc((size_t)(H + s->K) * d, sizeof(double), &failed);
   s->W = s->Bm;
   s->b = xcalloc((size_t)H, sizeof(double), &failed);
-  s->X = xcalloc(rows * d, sizeof(double), &failed);
+  s->X = xcalloc(x_rows * d, sizeof(double), &failed);
   s->S = xcalloc(rows * H, sizeof(double), &failed);
   s->P = xcalloc(rows * H, sizeof(double), &failed);
   s->G = xcalloc(rows * H, sizeof(double), &failed);
@@ -42,6 +86,15 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
   s->eps = xcalloc((size_t)s->cap, sizeof(int), &failed);
   s->gb = xcalloc((size_t)H, sizeof(double), &failed);
   s->work = xcalloc(2 * (size_t)H, sizeof(double), &failed);
+  if (cfg->n_train > 0) {
+    s->idx = xcalloc((size_t)s->cap, sizeof(long), &failed);
+    if (cfg->batches == HS_BATCHES_EPOCHS && !set_in_order(cfg))
+      s->order = xcalloc((size_t)cfg->n_train, sizeof(long), &failed);
+    if (set_held(cfg)) {
+      s->set = xcalloc((size_t)cfg->n_train * L * d, sizeof(double), &failed);
+      s->set_eps = xcalloc((size_t)cfg->n_train, sizeof(int), &failed);
+    }
+  }
   if (failed) {
     hs_sgd_free(s);
     return hs_err_set(err, HS_ENOMEM, "out of memory for SGD at d = %d", d);
@@ -61,6 +114,10 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err) {
     cblas_dscal(d, cfg->sigma0, s->W + (size_t)h * d, 1);
   }
   s->lambda = 1.0;
+  if (s->set && draw_set(s)) {
+    hs_sgd_free(s);
+    return hs_err_set(err, HS_EINTERRUPT, "interrupted while drawing the training set");
+  }
   return HS_OK;
 }
 
@@ -69,6 +126,7 @@ void hs_sgd_free(hs_sgd *s) {
   free(s->Bm), free(s->b), free(s->X), free(s->S), free(s->P), free(s->G);
   free(s->alpha), free(s->e), free(s->rho), free(s->r), free(s->c);
   free(s->eps), free(s->gb), free(s->work);
+  free(s->set), free(s->set_eps), free(s->idx), free(s->order);
   memset(s, 0, sizeof *s);
 }
 
@@ -92,23 +150,24 @@ static int draw_batch(hs_sgd *s, hs_rng *r, int n) {
   return 0;
 }
 
-/* Scores a = X W^T / sqrt(d) and the forward pass of n sequences. */
-static void forward(hs_sgd *s, int n) {
+/* Scores a = X W^T / sqrt(d) and the forward pass of n sequences X
+ * (n L x d) with relevant indices eps. */
+static void forward(hs_sgd *s, const double *X, const int *eps, int n) {
   int d = s->cfg.d, L = s->cfg.L, H = s->cfg.H;
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n * L, H, d,
-              1.0 / sqrt((double)d), s->X, d, s->W, d, 0.0, s->S, H);
+              1.0 / sqrt((double)d), X, d, s->W, d, 0.0, s->S, H);
   hs_attn_model m = {H, s->b, s->lambda, s->work};
   for (int i = 0; i < n; i++) {
     size_t o = (size_t)i * L;
     s->cfg.act->forward(&m, L, s->S + o * H, s->P + o * H, s->alpha + o);
-    hs_attn_residual(L, s->eps[i], s->alpha + o, s->e + o);
+    hs_attn_residual(L, eps[i], s->alpha + o, s->e + o);
   }
 }
 
-/* Loss ell = |X^T e|^2 / d of sequence i; leaves rho = X X^T e / d. */
-static double sequence_loss(hs_sgd *s, int i) {
+/* Loss ell = |X^T e|^2 / d of sequence i of X; leaves rho = X X^T e / d. */
+static double sequence_loss(hs_sgd *s, const double *Xn, int i) {
   int d = s->cfg.d, L = s->cfg.L;
-  const double *X = s->X + (size_t)i * L * d;
+  const double *X = Xn + (size_t)i * L * d;
   cblas_dgemv(CblasRowMajor, CblasTrans, L, d, 1.0, X, d, s->e + (size_t)i * L,
               1, 0.0, s->r, 1);
   cblas_dgemv(CblasRowMajor, CblasNoTrans, L, d, 1.0 / d, X, d, s->r, 1, 0.0,
@@ -116,33 +175,125 @@ static double sequence_loss(hs_sgd *s, int i) {
   return cblas_ddot(d, s->r, 1, s->r, 1) / d;
 }
 
-/* MODEL.md section 4: the step from the full tokens of (TRAIN, step). */
-static double full_step(hs_sgd *s) {
+/* MODEL.md sections 3-4: forward, backward and update on the batch X of B
+ * sequences; returns its mean loss (NAN, the model unchanged, if told to
+ * stop). */
+static double descend(hs_sgd *s, const double *X, const int *eps) {
   const hs_sgd_config *cfg = &s->cfg;
   int d = cfg->d, L = cfg->L, H = cfg->H, B = cfg->B;
-  hs_rng r;
-  hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TRAIN, (uint64_t)s->step);
-  if (draw_batch(s, &r, B)) return NAN;
-  forward(s, B);
+  forward(s, X, eps, B);
   hs_attn_model m = {H, s->b, s->lambda, s->work};
   double loss = 0, *gb = s->gb, glambda = 0;
   memset(gb, 0, sizeof(double) * H);
   for (int i = 0; i < B; i++) {
     size_t o = (size_t)i * L;
-    loss += sequence_loss(s, i);
+    loss += sequence_loss(s, X, i);
     cfg->act->backward(&m, L, s->P + o * H, s->alpha + o, s->rho + o,
                        s->G + o * H, gb, &glambda);
     if (hs_progress_work(cfg->progress, 4.0 * L * (d + H))) return NAN;
   }
   /* grad_{w_h} = (1/B) sum g_hl x_l / sqrt(d): one GEMM, applied in place. */
   cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, H, d, B * L,
-              -cfg->eta / (B * sqrt((double)d)), s->G, H, s->X, d, 1.0, s->W,
+              -cfg->eta / (B * sqrt((double)d)), s->G, H, X, d, 1.0, s->W,
               d);
   double rate = cfg->kappa * cfg->eta / d / B;
   if (cfg->act->trains_b)
     for (int h = 0; h < H; h++) s->b[h] -= rate * gb[h];
   if (cfg->act->trains_lambda) s->lambda -= rate * glambda;
   return loss / B;
+}
+
+/* MODEL.md section 4: the step from the full tokens of (TRAIN, step). */
+static double full_step(hs_sgd *s) {
+  const hs_sgd_config *cfg = &s->cfg;
+  hs_rng r;
+  hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TRAIN, (uint64_t)s->step);
+  if (draw_batch(s, &r, cfg->B)) return NAN;
+  return descend(s, s->X, s->eps);
+}
+
+/* Epoch e's permutation of the set (Fisher-Yates on (TRAIN_ORDER, e)). */
+static void permute(hs_sgd *s, long e) {
+  long n = s->cfg.n_train;
+  hs_rng r;
+  hs_rng_init(&r, s->cfg.job_seed, s->cfg.seed, HS_PURPOSE_TRAIN_ORDER, (uint64_t)e);
+  for (long i = 0; i < n; i++) s->order[i] = i;
+  for (long i = n - 1; i > 0; i--) {
+    long j = (long)hs_rng_below(&r, (uint64_t)i + 1), t = s->order[i];
+    s->order[i] = s->order[j], s->order[j] = t;
+  }
+  s->epoch = e;
+}
+
+/* The set sequences of this step's batch (sgd.h): a pure function of the
+ * step, so a run restarts at any step. */
+static void batch_indices(hs_sgd *s) {
+  const hs_sgd_config *cfg = &s->cfg;
+  long n = cfg->n_train, B = cfg->B;
+  if (cfg->batches == HS_BATCHES_WITH_REPLACEMENT) {
+    hs_rng r;
+    hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TRAIN_ORDER, (uint64_t)s->step);
+    for (long k = 0; k < B; k++) s->idx[k] = (long)hs_rng_below(&r, (uint64_t)n);
+    return;
+  }
+  for (long k = 0; k < B; k++) {
+    if (set_in_order(cfg)) {
+      s->idx[k] = k;
+      continue;
+    }
+    int64_t pos = (int64_t)s->step * B + k; /* < 2^53 B: hs_point_check */
+    if (pos / n != s->epoch) permute(s, (long)(pos / n));
+    s->idx[k] = s->order[pos % n];
+  }
+}
+
+/* Tokens of set sequence i into X (L x d); returns its eps. */
+static int set_sequence(hs_sgd *s, long i, double *X) {
+  size_t size = (size_t)s->cfg.L * s->cfg.d;
+  if (!s->set) return draw_set_sequence(s, i, X);
+  memcpy(X, s->set + i * size, sizeof(double) * size);
+  return s->set_eps[i];
+}
+
+int hs_sgd_set_sequence(hs_sgd *s, long i, double *X) { return set_sequence(s, i, X); }
+
+/* A step on a batch of the training set. */
+static double set_step(hs_sgd *s) {
+  const hs_sgd_config *cfg = &s->cfg;
+  size_t size = (size_t)cfg->L * cfg->d;
+  if (s->set && set_in_order(cfg)) return descend(s, s->set, s->set_eps);
+  batch_indices(s);
+  for (int k = 0; k < cfg->B; k++) {
+    s->eps[k] = set_sequence(s, s->idx[k], s->X + k * size);
+    if (hs_progress_work(cfg->progress, s->set ? 0.1 * size : (double)size)) return NAN;
+  }
+  return descend(s, s->X, s->eps);
+}
+
+double hs_sgd_passes(const hs_sgd *s) {
+  return s->cfg.n_train > 0 ? (double)s->step * s->cfg.B / s->cfg.n_train : 0;
+}
+
+double hs_sgd_train_set_loss(hs_sgd *s) {
+  const hs_sgd_config *cfg = &s->cfg;
+  long n = cfg->n_train;
+  if (n <= 0) return NAN;
+  size_t size = (size_t)cfg->L * cfg->d;
+  double total = 0;
+  for (long done = 0; done < n;) {
+    int k = n - done < TEST_CHUNK ? (int)(n - done) : TEST_CHUNK;
+    const double *X = s->set ? s->set + done * size : s->X;
+    const int *eps = s->set ? s->set_eps + done : s->eps;
+    for (int j = 0; j < k && !s->set; j++) {
+      s->eps[j] = draw_set_sequence(s, done + j, s->X + j * size);
+      if (hs_progress_work(cfg->progress, (double)size)) return NAN;
+    }
+    forward(s, X, eps, k);
+    for (int j = 0; j < k; j++) total += sequence_loss(s, X, j);
+    if (hs_progress_work(cfg->progress, 4.0 * k * cfg->L * (cfg->d + cfg->H))) return NAN;
+    done += k;
+  }
+  return total / n;
 }
 
 double hs_sgd_reduced_step_ns(int B, int d, int L, int H, int K) {
@@ -159,7 +310,7 @@ double hs_sgd_step(hs_sgd *s) {
       return NAN; /* told to stop: the model as it was */
   }
   if (!s->red || !hs_sgd_reduced_step(s, &loss)) {
-    loss = full_step(s);
+    loss = s->cfg.n_train > 0 ? set_step(s) : full_step(s);
     if (hs_progress_stopped(s->cfg.progress)) return NAN; /* the model as it was */
     s->full_steps++;
   }
@@ -188,13 +339,25 @@ const char *hs_sgd_sampler_names(void) {
   return names;
 }
 
+/* Indexed by hs_batches. */
+static const char *const batches_names[] = {"epochs", "replacement"};
+
+int hs_sgd_batches_find(const char *name) {
+  for (int i = 0; i < 2; i++)
+    if (strcmp(name, batches_names[i]) == 0) return i;
+  return -1;
+}
+
+const char *hs_sgd_batches_names(void) { return "epochs replacement"; }
+
 double hs_sgd_batch_loss(hs_sgd *s, long step) {
+  if (s->cfg.n_train > 0) return NAN; /* X may not hold B sequences */
   hs_rng r;
   hs_rng_init(&r, s->cfg.job_seed, s->cfg.seed, HS_PURPOSE_TRAIN, (uint64_t)step);
   if (draw_batch(s, &r, s->cfg.B)) return NAN;
-  forward(s, s->cfg.B);
+  forward(s, s->X, s->eps, s->cfg.B);
   double loss = 0;
-  for (int i = 0; i < s->cfg.B; i++) loss += sequence_loss(s, i);
+  for (int i = 0; i < s->cfg.B; i++) loss += sequence_loss(s, s->X, i);
   return loss / s->cfg.B;
 }
 
@@ -207,8 +370,8 @@ double hs_sgd_test_loss(hs_sgd *s) {
     hs_rng r;
     hs_rng_init(&r, cfg->job_seed, cfg->seed, HS_PURPOSE_TEST, (uint64_t)chunk);
     if (draw_batch(s, &r, n)) return NAN;
-    forward(s, n);
-    for (int i = 0; i < n; i++) total += sequence_loss(s, i);
+    forward(s, s->X, s->eps, n);
+    for (int i = 0; i < n; i++) total += sequence_loss(s, s->X, i);
     if (hs_progress_work(cfg->progress, 4.0 * n * cfg->L * (cfg->d + cfg->H))) return NAN;
     done += n;
   }
@@ -222,7 +385,7 @@ int hs_sgd_attention_maps(hs_sgd *s, int n, double *A, int *eps) {
     hs_rng r;
     hs_rng_init(&r, s->cfg.job_seed, s->cfg.seed, HS_PURPOSE_MAPS, (uint64_t)chunk);
     if (draw_batch(s, &r, k)) return 1;
-    forward(s, k);
+    forward(s, s->X, s->eps, k);
     for (int i = 0; i < k; i++) {
       eps[done + i] = s->eps[i];
       hs_attn_model m = {H, s->b, s->lambda, s->work};

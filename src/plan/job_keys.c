@@ -28,6 +28,9 @@ static const char *check_ode_method(const char *v) {
 static const char *check_sampler(const char *v) {
   return hs_sgd_sampler_find(v) >= 0 ? NULL : hs_sgd_sampler_names();
 }
+static const char *check_batches(const char *v) {
+  return hs_sgd_batches_find(v) >= 0 ? NULL : hs_sgd_batches_names();
+}
 static const char *check_record_grid(const char *v) {
   return strcmp(v, "linear") == 0 || strcmp(v, "log") == 0 ? NULL : "linear log";
 }
@@ -98,6 +101,13 @@ const hs_key hs_job_keys[] = {
      "linear", check_record_grid, "linear or log spacing of record times"},
     {"training", "t_min", HS_KEY_REAL, 0, 0, OFF(t_min), 1e-12, 1e9, "0.1",
      NULL, "first nonzero record time of a log grid"},
+    {"training", "n_train", HS_KEY_INT, 1, HS_READ_BY_SGD, OFF(n_train), 0, 2147483647, "0",
+     NULL, "sequences in a fixed training set (0: online SGD, fresh sequences every step)"},
+    {"training", "alpha", HS_KEY_REAL, 1, HS_READ_BY_SGD, OFF(alpha_train), 0, 1e9, "0", NULL,
+     "a fixed training set of n = alpha d sequences (when n_train is 0; 0: online)"},
+    {"training", "batches", HS_KEY_NAME, 1, HS_READ_BY_SET, OFF(batches), 0, 0, "epochs",
+     check_batches,
+     "batches from a training set: epochs (shuffled) or replacement (uniform, with replacement)"},
     {"ode", "run", HS_KEY_BOOL, 1, 0, OFF(run_ode), 0, 1, "true", NULL,
      "integrate the order-parameter ODE"},
     {"ode", "noise_term", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(noise_term), 0, 1, "true",

@@ -23,6 +23,7 @@ int hs_plan_key_is_read(const hs_key *key, const hs_point *p) {
     case HS_READ_BY_ODE: return p->run_ode;
     case HS_READ_WHEN_TRAINING: return 1; /* ode.run is not known yet; see job.h */
     case HS_READ_BY_GIVEN: return p->run_ode && strcmp(p->ode_start, "given") == 0;
+    case HS_READ_BY_SET: return p->run_sgd && (p->n_train > 0 || p->alpha_train > 0);
   }
   return 1;
 }

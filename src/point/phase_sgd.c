@@ -1,5 +1,6 @@
-/* phase_sgd.c: the SGD phases of a point's run (phase.h): online SGD with
- * records, then the maps and pruning of its final model. */
+/* phase_sgd.c: the SGD phases of a point's run (phase.h): online SGD (or
+ * SGD on a fixed training set) with records, then the maps and pruning of
+ * its final model. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,10 @@ static hs_status record(hs_point_context *ctx, hs_sgd *s, int j, hs_err *err) {
   memcpy(res->b + (size_t)j * H, s->b, sizeof(double) * H);
   res->lambda[j] = s->lambda;
   res->test_loss[j] = hs_sgd_test_loss(s);
+  if (s->cfg.n_train > 0) { /* exact: every sequence of the set */
+    res->passes[j] = hs_sgd_passes(s);
+    res->train_set_loss[j] = hs_sgd_train_set_loss(s);
+  }
   if (hs_progress_stopped(&ctx->progress))
     return hs_err_set(err, HS_EINTERRUPT, "interrupted at the record t = %g", res->t[j]);
   if (!isfinite(res->test_loss[j]))
@@ -41,30 +46,48 @@ static hs_status record(hs_point_context *ctx, hs_sgd *s, int j, hs_err *err) {
   return st;
 }
 
+/* Whether a training set of n sequences is held in memory (sgd.h). */
+static int set_held(const hs_point *p, long n) {
+  return 8.0 * n * p->L * p->d <= HS_SGD_SET_HOLD_BYTES;
+}
+
 /* Estimated seconds of one step: the full sampler ~7 ns per normal plus
- * ~0.6 ns per head and token-dimension; the reduced one its own estimate
- * (sgd.h). */
+ * ~0.6 ns per head and token-dimension; on a held training set ~2 ns per
+ * entry copied (with the BLAS calls' overhead at small sizes: bench_sgd
+ * trainset measures a held step 2-3x faster than online) instead of the
+ * normal; the reduced one its own estimate (sgd.h). */
 static double step_cost(const hs_point *p, int K) {
   if (strcmp(p->sampler, "reduced") == 0)
     return 1e-9 * hs_sgd_reduced_step_ns(p->B, p->d, p->L, p->H, K);
+  long n = hs_point_n_train(p);
+  if (n > 0 && set_held(p, n)) return (double)p->B * p->L * p->d * (2e-9 + 0.6e-9 * p->H);
   return (double)p->B * p->L * p->d * (7e-9 + 0.6e-9 * p->H);
 }
 
-/* Of one record: the test loss, Lpop without gradients, the attention
- * statistics. */
+/* Of one record: the test loss, the training set's loss (a held set not
+ * drawn), Lpop without gradients, the attention statistics. */
 static double record_cost(const hs_point *p, int K) {
-  return (double)p->test_samples * p->L * p->d * 8e-9 + 0.5 * hs_cost_lpop_head(p) * p->H +
+  long n = hs_point_n_train(p);
+  double set = n == 0 ? 0 : (double)n * p->L * p->d * (set_held(p, n) ? 1e-9 : 8e-9);
+  return (double)p->test_samples * p->L * p->d * 8e-9 + set + 0.5 * hs_cost_lpop_head(p) * p->H +
          hs_cost_attention(p, K);
+}
+
+/* Of drawing a held training set once. */
+static double set_cost(const hs_point *p) {
+  long n = hs_point_n_train(p);
+  return n > 0 && set_held(p, n) ? (double)n * p->L * p->d * 7e-9 : 0;
 }
 
 static int runs(const hs_point *p) { return p->run_sgd; }
 
 static double cost(const hs_point *p, const hs_dist *dist) {
   double steps = ceil(p->t_max * p->d / p->eta);
-  return steps * step_cost(p, dist->K) + p->records * record_cost(p, dist->K);
+  return steps * step_cost(p, dist->K) + p->records * record_cost(p, dist->K) + set_cost(p);
 }
 
-/* MODEL.md section 4: online SGD, recorded on the time grid. */
+/* MODEL.md section 4: online SGD (or SGD on a fixed training set),
+ * recorded on the time grid. */
 static hs_status run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
@@ -72,7 +95,12 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   hs_overlap_spike_gram(ctx->xi, ctx->dist.K, p->d, res->M);
   int sampler = hs_sgd_sampler_find(p->sampler);
   hs_sgd_config cfg = {.d = p->d, .L = p->L, .H = p->H, .B = p->B,
-                       .sampler = sampler > 0 ? HS_SAMPLER_REDUCED : HS_SAMPLER_FULL, .eta = p->eta,
+                       .sampler = sampler > 0 ? HS_SAMPLER_REDUCED : HS_SAMPLER_FULL,
+                       .n_train = hs_point_n_train(p),
+                       .batches = hs_sgd_batches_find(p->batches) == HS_BATCHES_WITH_REPLACEMENT
+                                      ? HS_BATCHES_WITH_REPLACEMENT
+                                      : HS_BATCHES_EPOCHS,
+                       .eta = p->eta,
                        .kappa = p->kappa, .sigma0 = p->sigma0, .act = ctx->act,
                        .dist = &ctx->dist, .xi = ctx->xi, .job_seed = p->job_seed,
                        .seed = (uint64_t)p->seed, .test_samples = p->test_samples,
@@ -83,14 +111,14 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   ctx->has_sgd = 1; /* freed by the runner, after its final phase */
   /* progress: the phase's estimated cost done (steps and records) */
   double c_step = step_cost(p, ctx->dist.K), c_record = record_cost(p, ctx->dist.K);
-  double phase = cost(p, &ctx->dist);
+  double phase = cost(p, &ctx->dist), c_set = set_cost(p);
   if (!(phase > 0)) phase = 1;
   for (int j = 0; j < T && !st; j++) {
     int64_t target = hs_timegrid_step(ctx->times[j], p->eta, p->d);
     double loss_sum = 0;
     long n = 0;
     for (; s->step < target && !st; n++) {
-      hs_progress_set(&ctx->progress, (s->step * c_step + j * c_record) / phase);
+      hs_progress_set(&ctx->progress, (c_set + s->step * c_step + j * c_record) / phase);
       loss_sum += hs_sgd_step(s);
       if (hs_progress_stopped(&ctx->progress))
         st = hs_err_set(err, HS_EINTERRUPT, "interrupted at t = %g", s->step * p->eta / p->d);

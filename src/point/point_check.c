@@ -7,12 +7,36 @@
 #include "headspec/bayes.h"
 #include "headspec/point.h"
 #include "headspec/population.h"
+#include "headspec/sgd.h"
 #include "headspec/timegrid.h"
 #include "phase.h"
 
 int64_t hs_point_steps(const hs_point *p) {
   double steps = p->t_max * p->d / p->eta; /* in double: cannot overflow */
   return steps <= HS_MAX_STEPS ? hs_timegrid_step(p->t_max, p->eta, p->d) : -1;
+}
+
+long hs_point_n_train(const hs_point *p) {
+  if (p->n_train > 0) return p->n_train;
+  if (!(p->alpha_train > 0)) return 0;
+  double n = round(p->alpha_train * p->d);
+  return n < 1 ? 1 : n > 2147483647.0 ? 2147483647 : (long)n;
+}
+
+/* Whether SGD's steps are gradient descent on a held set (sgd.c). */
+static int set_gd_held(const hs_point *p) {
+  long n = p->run_sgd ? hs_point_n_train(p) : 0;
+  return n > 0 && n == p->B && strcmp(p->batches, "epochs") == 0 &&
+         8.0 * n * p->L * p->d <= HS_SGD_SET_HOLD_BYTES;
+}
+
+/* Doubles of a training set's arrays (sgd.h): its tokens and relevant
+ * indices if held, an epoch's permutation, a batch's indices. */
+static double set_doubles(const hs_point *p) {
+  double n = p->run_sgd ? hs_point_n_train(p) : 0, held = n * p->L * p->d;
+  if (n == 0) return 0;
+  if (8 * held > HS_SGD_SET_HOLD_BYTES) held = 0;
+  return held + n / 2 + n + p->B;
 }
 
 /* K of the point's distribution, from the distribution itself (0 if it is
@@ -34,7 +58,9 @@ double hs_point_memory(const hs_point *p) {
   if (!p->run_sgd && !p->run_ode) N = 0; /* only the Bayes risk */
   double doubles = K * d + N * L * width + N * K + 256 * L * (3 * H + 2); /* population.c */
   int sgd_start = p->run_ode && strcmp(p->ode_start, "sgd") == 0;
-  if (p->run_sgd || sgd_start) doubles += H * d + cap * L * (d + 3 * H + 3) + d;
+  /* gradient descent on a held set reads the set itself: X of 64 rows */
+  double x_cap = set_gd_held(p) ? 64 : cap;
+  if (p->run_sgd || sgd_start) doubles += H * d + x_cap * L * d + cap * L * (3 * H + 3) + d;
   if (p->run_ode) doubles += 12 * (H * width + H + 1) + 3 * H * H; /* rkf45 state, N, LU */
   if (p->run_ode && p->stability) /* Jacobian, its eigenvectors, GSL's copies; tangent flow */
     doubles += 7 * pow(H * width + H + 1, 2) + 40 * (H * width + H + 1);
@@ -42,6 +68,7 @@ double hs_point_memory(const hs_point *p) {
     doubles += (double)p->ode_samples * (L * width + K);
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
   doubles += L * K;                                                          /* Bayes */
+  doubles += set_doubles(p);
   doubles += 16.0 * H * L;                                     /* attention statistics */
   return 8 * doubles;
 }
@@ -144,6 +171,18 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
                       "%.3g SGD steps (t_max d / eta = %g * %d / %g), over the limit of "
                       "2^53 = %.4g: lower t_max or d, or raise eta",
                       p->t_max * p->d / p->eta, p->t_max, p->d, p->eta, HS_MAX_STEPS);
+  if (p->run_sgd && p->n_train > 0 && p->alpha_train > 0)
+    return *key = "training.alpha",
+           hs_err_set(err, HS_EINPUT,
+                      "give the training set's size once: n_train (%d) or alpha (%g), not both",
+                      p->n_train, p->alpha_train);
+  if (p->run_sgd && hs_point_n_train(p) > 0 && strcmp(p->sampler, "reduced") == 0)
+    return *key = "training.sampler",
+           hs_err_set(err, HS_EINPUT,
+                      "the reduced sampler draws fresh sequences at every step, so it cannot "
+                      "reuse a fixed training set (n = %ld sequences, from training n_train or "
+                      "alpha): set training sampler: full",
+                      hs_point_n_train(p));
   double hours = hs_point_cost(p) / 3600;
   if (!(hours <= HS_MAX_POINT_CORE_HOURS))
     return *key = "training.t_max",
@@ -157,11 +196,12 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
     return *key = "training.d",
            hs_err_set(err, HS_EINPUT,
                       "one point needs about %.3g GiB of memory, over the limit of %d GiB "
-                      "(mostly 8 max(B, 64) L d bytes for SGD's batch, 8 samples L (K + H) "
-                      "for the ODE's samples, 8 records H^2 for the results, 56 H^4 for "
+                      "(mostly 8 max(B, 64) L d bytes for SGD's batch, 8 n L d for a training "
+                      "set of n sequences if held (up to %.3g GiB), 8 samples L (K + H) for "
+                      "the ODE's samples, 8 records H^2 for the results, 56 H^4 for "
                       "analysis.stability's Jacobian; to run it "
                       "anyway raise HS_MAX_POINT_GIB in include/headspec/point.h)",
-                      gib, HS_MAX_POINT_GIB);
+                      gib, HS_MAX_POINT_GIB, HS_SGD_SET_HOLD_BYTES / (1 << 30));
   hs_dist dist;
   *key = "model.distribution";
   hs_status st = hs_dist_init(&dist, &p->dist, err);

@@ -87,6 +87,11 @@ const hs_result_field hs_result_fields[] = {
     F("mean_c", mean_c, "mean feature weights E[c]", "1",
       "E[c] of the point's distribution P_c (the direction every head learns first)", 1,
       SPIKE),
+    F("sgd/passes", passes, "passes over the training set", "1",
+      "steps * B / n_train at each record (NaN for online SGD)", 1, TIME),
+    F("sgd/train_set_loss", train_set_loss, "SGD loss on the training set", "1",
+      "mean loss |y - f(X)|^2/d on the whole fixed training set, exact, at each record "
+      "(NaN for online SGD)", 1, TIME),
     F("sgd/loss_rate", sgd_loss_rate, "SGD loss rate", "1",
       "relative change of sgd/lpop per unit log-time over the last stretch (the record "
       "nearest t/2 to the last): |L(t) - L(t_a)| / (|L(t)| ln(t / t_a))", 0, HS_AXIS_TIME),

@@ -454,6 +454,8 @@ static const struct {
     {1, "grid/start_lambda"}, {1, "grid/fresh_samples"}, {1, "grid/resample_dt"},
     {1, "/ode/loss_fresh"},   {1, "/ode/loss_fresh_se"}, {1, "/sgd/lpop_fresh"},
     {1, "/sgd/lpop_fresh_se"}, {2, "/mean_c"},
+    {3, "grid/n_train"},      {3, "grid/alpha"},         {3, "grid/batches"},
+    {3, "/sgd/passes"},       {3, "/sgd/train_set_loss"},
     /* convergence and attention statistics (issue 19) */
     {3, "grid/stop_when_converged"}, {3, "grid/converged_loss_tol"},
     {3, "grid/converged_speed_tol"}, {3, "grid/attention_samples"},
