@@ -6,7 +6,9 @@
 # Usage: bench/run.sh [build-dir] [rounds] [seconds-per-measurement]
 #  1. the two SGD samplers against each other (bench_sgd, alternating);
 #  2. race.py: the ODE's right-hand side, the SGD step, a whole CLI
-#     integration, softmax1's kappa through the CLI, the late phase.
+#     integration, softmax1's kappa through the CLI, the late phase;
+#  3. with BENCH_POINTS=1: the Python points table at 10^6 points
+#     (bench_points.py).
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build} rounds=${2:-5} secs=${3:-1}
@@ -26,3 +28,7 @@ echo "== one core; OpenBLAS core: ${OPENBLAS_CORETYPE:-auto}; $(grep -m1 'model 
 echo "== generators and samplers: softmax, K=2 (bench_sgd, alternating) =="
 "$build/bench/bench_sgd" "$secs" samplers
 /usr/bin/python3 bench/race.py "$build" "$rounds" "$secs"
+if [ -n "${BENCH_POINTS:-}" ]; then  # ~5 min: writes a 10^6-point file once
+  echo "== Python: the points table of 10^6 points against plain h5py reads =="
+  /usr/bin/python3 bench/bench_points.py "$build/headspec"
+fi

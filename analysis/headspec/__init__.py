@@ -6,12 +6,16 @@
     r.array("sgd/test_loss")                  # xarray: (swept keys..., time)
     r.point(3)                                # dict of everything about point 3
 
-Command line: python3 -m headspec summary|plot ... (python3 -m headspec --help).
-Needs h5py, numpy, pandas, xarray, matplotlib (Debian: python3-h5py
-python3-numpy python3-pandas python3-xarray python3-matplotlib).
+A file whose /grid contradicts itself or its job is refused (GridError,
+see headspec.checks). Command line: python3 -m headspec summary|plot ...
+(python3 -m headspec --help). Needs h5py, h5netcdf, numpy, pandas, xarray,
+yaml, matplotlib (Debian: python3-h5py python3-h5netcdf python3-numpy
+python3-pandas python3-xarray python3-yaml python3-matplotlib).
 """
-from .results import FormatError, Results, open_results, SUPPORTED_FORMATS
-from . import derived
+from .checks import FormatError, GridError
+from .reader import Results, open_results, SUPPORTED_FORMATS
+from . import derived, results
 
-__version__ = "0.2.0"
-__all__ = ["open_results", "Results", "FormatError", "SUPPORTED_FORMATS", "derived"]
+__version__ = "0.3.0"
+__all__ = ["open_results", "Results", "FormatError", "GridError", "SUPPORTED_FORMATS",
+           "derived"]

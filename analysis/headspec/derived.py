@@ -51,19 +51,45 @@ def specialisation(m, mu):
     return float(np.mean(np.linalg.norm(perp, axis=1)))
 
 
-def mean_feature(distribution, K, b1=np.nan, beta=np.nan, signed=0, discrete=None):
-    """mu = E[c] (MODEL.md section 1): (b1, 0) for flipping, (beta/K) 1 for
-    unsigned onehot, 0 for signed onehot and the gaussians, sum_j p_j c_j for
-    discrete (given as `discrete`, else None: unknown)."""
-    if distribution == "flipping":
-        return np.array([b1, 0.0])
-    if distribution == "onehot":
-        return np.zeros(K) if signed == 1 else np.full(K, beta / K)
-    if distribution in ("gaussian", "diag_gaussian", "iso_gaussian"):
-        return np.zeros(K)
-    if distribution == "discrete" and discrete is not None and len(discrete) == K:
-        return np.asarray(discrete, dtype=float)
-    return None
+def head_cosines(m):
+    """head_cosine of each of N overlap matrices m (N x H x K) at once
+    (in blocks of points: the N x H x H cosines of a large H are big)."""
+    m = np.asarray(m, dtype=float)
+    if m.ndim != 3 or m.shape[1] < 2:
+        return np.full(m.shape[0], np.nan)
+    n, H = m.shape[0], m.shape[1]
+    h, hp = np.triu_indices(H, k=1)
+    out = np.empty(n)
+    block = max(1, (1 << 22) // (H * H))
+    for a in range(0, n, block):
+        mb = m[a:a + block]
+        norms = np.linalg.norm(mb, axis=2)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cos = (mb @ mb.transpose(0, 2, 1)) / (norms[:, :, None] * norms[:, None, :])
+        out[a:a + block] = np.mean(cos[:, h, hp], axis=1)
+    return out
+
+
+def specialisations(m, mu):
+    """specialisation of each of N overlap matrices m (N x H x K) against
+    its own mu (N x K) at once."""
+    m = np.asarray(m, dtype=float)
+    mu = np.asarray(mu, dtype=float)
+    if m.ndim != 3 or mu.shape != (m.shape[0], m.shape[2]):
+        return np.full(m.shape[0], np.nan)
+    nmu = np.einsum("nk,nk->n", mu, mu)
+    proj = np.einsum("nhk,nk->nh", m, mu)
+    coef = np.divide(proj, nmu[:, None], out=np.zeros_like(proj),
+                     where=(nmu > 0)[:, None])                          # 0 where mu = 0
+    perp = m - coef[:, :, None] * mu[:, None, :]
+    out = np.mean(np.linalg.norm(perp, axis=2), axis=1)
+    out[~np.isfinite(mu).all(axis=1)] = np.nan
+    return out
+
+
+# mu = E[c] is written into the results file (mean_c) by the C side; only
+# files written before it (headspec.legacy) derive it.
+from .legacy import mean_feature  # noqa: E402  (kept importable from here)
 
 
 def learn_times(m, t, threshold=None, frac=0.5):

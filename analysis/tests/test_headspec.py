@@ -283,6 +283,175 @@ class Formats(unittest.TestCase):
             self.assertEqual(proc.wait(timeout=120), 0)
 
 
+def damaged(name, edit):
+    """A copy of DIR/name with edit(h5py file) applied: a file damaged
+    after the binary wrote it."""
+    path = os.path.join(tempfile.mkdtemp(dir=DIR), name)
+    shutil.copy(os.path.join(DIR, name), path)
+    with h5py.File(path, "r+") as f:
+        edit(f)
+    return path
+
+
+def _set(name, index, value):
+    def edit(f):
+        f[name][index] = value
+    return edit
+
+
+class GridChecks(unittest.TestCase):
+    """The /grid checks of the C side (src/store/store_layout.c): a file
+    that fails one is refused, naming the dataset and the point."""
+
+    def refused(self, path, *words):
+        with self.assertRaises(headspec.GridError) as e:
+            headspec.open_results(path)
+        for w in words:
+            self.assertIn(w, str(e.exception))
+        code, so, se = cli("summary", path)  # the command line says it too
+        self.assertEqual(code, 2)
+        self.assertIn(words[0], se)
+        return str(e.exception)
+
+    def test_row_written_over(self):
+        # grid.h5 has one results group: point 5 is its row 5
+        path = damaged("grid.h5", _set("grid/row", 5, -1))
+        self.refused(path, "/grid/row[5] is -1, should be 5")
+        # without the checks the damaged file would read: point 5 takes no
+        # row (or another's); the check is what stops it
+        with headspec.open_results(path, verify=False) as r:
+            self.assertEqual(r.n_points, 16)
+        path = damaged("grid.h5", _set("grid/row", 5, 6))
+        self.refused(path, "/grid/row[5] is 6, should be 5")
+
+    def test_group_index_written_over(self):
+        group = "results/H2_K2_L8_T3_maps2/point"
+        self.refused(damaged("grid.h5", _set(group, 3, 4)),
+                     "/results/H2_K2_L8_T3_maps2/point[4] is 4 after 4")
+        self.refused(damaged("grid.h5", _set(group, 15, 99)), "point[15] is 99, not a point")
+
+    def test_status_written_over(self):
+        self.refused(damaged("grid.h5", _set("grid/status", 3, 7)),
+                     "/grid/status[3] = 7 is not a status")
+
+    def test_value_the_job_does_not_give(self):
+        # grid.yaml: b2: [1.0, 2.0]; activation: [softmax, bsoftmax]; d: 32
+        self.refused(damaged("grid.h5", _set("grid/b2", 6, 3.0)),
+                     "/grid/b2[6] is 3, but the job stored in the file gives b2 only 1, 2")
+        self.refused(damaged("grid.h5", _set("grid/activation", 2, "softmax1")),
+                     "/grid/activation[2] is softmax1", "only softmax, bsoftmax")
+        self.refused(damaged("grid.h5", _set("grid/d", 0, 33)), "/grid/d[0] is 33")
+        # a key the job does not give holds its one default everywhere
+        self.refused(damaged("grid.h5", _set("grid/L", 9, 4)),
+                     "/grid/L takes the values 8, 4", "does not sweep L")
+
+    def test_value_in_another_point(self):
+        # a value of the job, but not the one the job's grid gives point 3
+        # (b1 = 0.5 for points 0-7): the order of the points is checked
+        self.refused(damaged("grid.h5", _set("grid/b1", 3, 1.0)),
+                     "/grid/b1[3] is 1", "gives point 3 b1 = 0.5")
+        # two points' keys swapped (2: softmax seed 1 <-> 3: bsoftmax seed 2)
+        def swap(f):
+            for k in ("activation", "seed"):
+                col = f["grid"][k][()]
+                col[[2, 3]] = col[[3, 2]]
+                f["grid"][k][...] = col
+        self.refused(damaged("grid.h5", swap), "point 2")
+        # the same point twice
+        def repeat(f):
+            for k in ("b2", "activation", "seed"):
+                col = f["grid"][k][()]
+                col[1] = col[0]
+                f["grid"][k][...] = col
+        self.refused(damaged("grid.h5", repeat), "point 1")
+
+    def test_reads_key_order_from_the_file(self):
+        """The key order is the file's key_order attribute (no copy of the
+        key table in the package): edited, the file reads in the edited
+        order without the checks, and is refused with them (its points are
+        no longer in that order's grid order)."""
+        self.assertFalse(hasattr(headspec.reader, "KEY_ORDER"))
+        with headspec.open_results(os.path.join(DIR, "tiny.h5")) as r:
+            with h5py.File(r.path, "r") as f:
+                stated = [k.decode() if isinstance(k, bytes) else k
+                          for k in f["grid"].attrs["key_order"]]
+            self.assertEqual(r.key_order, stated)
+            self.assertEqual(r.keys, [k for k in stated if k in r.columns])
+
+        def move_H_first(f):
+            order = [k.decode() if isinstance(k, bytes) else k
+                     for k in f["grid"].attrs["key_order"]]
+            order.remove("H")
+            f["grid"].attrs["key_order"] = np.array(["H"] + order, dtype=h5py.string_dtype())
+        path = damaged("tiny.h5", move_H_first)
+        with headspec.open_results(path, verify=False) as r:
+            self.assertEqual(r.keys[0], "H")
+        self.refused(path, "/grid/H[1] is 2")
+
+    def test_reads_mean_c_from_the_file(self):
+        """Specialisation measures m against the stored mean_c = E[c], not
+        a formula per distribution: with mean_c set to (0, 1) for the
+        flipping points (E[c] is (b1, 0)), ode_spec becomes mean |m_h1|."""
+        def edit(f):
+            for gname in f["results"]:
+                grp = f["results"][gname]
+                if grp.attrs["K"] == 2:  # tiny.yaml: the flipping points
+                    mu = grp["mean_c"][()]
+                    np.testing.assert_array_equal(mu, [[1.0, 0.0]] * len(mu))  # (b1, 0)
+                    grp["mean_c"][...] = [[0.0, 1.0]] * len(mu)
+        path = damaged("tiny.h5", edit)
+        with headspec.open_results(path) as r:
+            p = r.points
+            for i in range(6):  # flipping
+                m = raw(path, i, "ode/m")[-1]
+                self.assertAlmostEqual(p.ode_spec[i], np.mean(np.abs(m[:, 0])), places=12)
+            np.testing.assert_array_equal(r.array("mean_c", stack=True).values[0], [0, 1, np.nan])
+
+    def test_older_layout_derives_what_it_lacks(self):
+        """A format-2 file of layout revision 1 (no key_order, no mean_c)
+        reads as the current one: the legacy reader derives both."""
+        def older(f):
+            del f["grid"].attrs["key_order"]
+            f.attrs["layout_revision"] = np.int64(1)
+            for gname in f["results"]:
+                del f["results"][gname]["mean_c"]
+        path = damaged("tiny.h5", older)
+        with headspec.open_results(os.path.join(DIR, "tiny.h5")) as new, \
+                headspec.open_results(path) as old:
+            self.assertEqual(old.layout_revision, 1)
+            self.assertEqual(old.keys, new.keys)
+            pd.testing.assert_frame_equal(old.points, new.points)
+            np.testing.assert_array_equal(old.array("mean_c").values, new.array("mean_c").values)
+        # its rows and values are checked all the same
+        self.refused(damaged("tiny.h5",
+                             lambda f: (older(f), _set("grid/row", 4, 0)(f))),
+                     "/grid/row[4] is 0")
+
+    def test_every_test_file_passes(self):
+        for name in ("tiny", "grid", "grid_partial", "ambiguous", "mixed"):
+            for version, path in files(name):
+                with self.subTest(file=name, format=version), headspec.open_results(path) as r:
+                    self.assertEqual(len(r.points), r.n_points)
+
+    def test_vectorised_measures_match_per_point(self):
+        rng = np.random.default_rng(1)
+        m = rng.normal(size=(7, 3, 4))
+        mu = rng.normal(size=(7, 4))
+        mu[2] = 0.0  # mu = 0: |m_h|
+        mu[5, 1] = np.nan  # unknown: NaN
+        cos = headspec.derived.head_cosines(m)
+        spec = headspec.derived.specialisations(m, mu)
+        for i in range(7):
+            self.assertAlmostEqual(cos[i], headspec.derived.head_cosine(m[i]), places=12)
+            if i == 5:
+                self.assertTrue(np.isnan(spec[i]))
+            else:
+                self.assertAlmostEqual(spec[i], headspec.derived.specialisation(m[i], mu[i]),
+                                       places=12)
+        self.assertTrue(np.isnan(headspec.derived.head_cosines(m[:, :1])).all())  # H = 1
+
+
+
 def png_ok(path):
     with open(path, "rb") as fh:
         head = fh.read(8)

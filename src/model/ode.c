@@ -20,7 +20,7 @@
 struct hs_ode {
   hs_population *pop;
   hs_ode_config cfg;
-  int H, K, W;
+  int H, K, width;
   gsl_odeiv2_system sys;
   gsl_odeiv2_driver *driver;
   double *gR, *gb, *N;
@@ -54,9 +54,9 @@ size_t hs_ode_dim(int H, int K) { return (size_t)H * (K + H) + H + 1; }
 
 /* dV/dt += (eta/B)/2 N V^{-T}: solve V Y = N, add Y^T (N is symmetric). */
 static int add_noise_term(hs_ode *ode, const double *R, double *dR) {
-  int H = ode->H, K = ode->K, W = ode->W, sign;
+  int H = ode->H, K = ode->K, width = ode->width, sign;
   for (int h = 0; h < H; h++)
-    for (int j = 0; j < H; j++) gsl_matrix_set(ode->V, h, j, R[h * W + K + j]);
+    for (int j = 0; j < H; j++) gsl_matrix_set(ode->V, h, j, R[h * width + K + j]);
   gsl_linalg_LU_decomp(ode->V, ode->perm, &sign);
   double det = gsl_linalg_LU_lndet(ode->V);
   if (!isfinite(det) || det < -700) return GSL_EDOM; /* V singular */
@@ -67,14 +67,14 @@ static int add_noise_term(hs_ode *ode, const double *R, double *dR) {
   }
   double c = 0.5 * ode->cfg.eta_over_B;
   for (int h = 0; h < H; h++)
-    for (int j = 0; j < H; j++) dR[h * W + K + j] += c * gsl_matrix_get(ode->X, j, h);
+    for (int j = 0; j < H; j++) dR[h * width + K + j] += c * gsl_matrix_get(ode->X, j, h);
   return GSL_SUCCESS;
 }
 
 hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
-  int H = ode->H, W = ode->W;
-  const double *R = y, *b = y + H * W;
-  double lambda = y[H * W + H], glambda;
+  int H = ode->H, width = ode->width;
+  const double *R = y, *b = y + H * width;
+  double lambda = y[H * width + H], glambda;
   const hs_activation *act = ode->pop->act;
   ode->calls++;
   double loss = hs_population_loss(ode->pop, H, R, NULL, b, lambda, ode->gR,
@@ -82,9 +82,9 @@ hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
   if (hs_progress_stopped(ode->pop->progress))
     return hs_err_set(err, HS_EINTERRUPT, "interrupted");
   if (!isfinite(loss)) return hs_err_set(err, HS_ENUM, "population loss is not finite");
-  for (int i = 0; i < H * W; i++) dydt[i] = -ode->gR[i];
-  for (int h = 0; h < H; h++) dydt[H * W + h] = act->trains_b ? -ode->cfg.kappa * ode->gb[h] : 0;
-  dydt[H * W + H] = act->trains_lambda ? -ode->cfg.kappa * glambda : 0;
+  for (int i = 0; i < H * width; i++) dydt[i] = -ode->gR[i];
+  for (int h = 0; h < H; h++) dydt[H * width + h] = act->trains_b ? -ode->cfg.kappa * ode->gb[h] : 0;
+  dydt[H * width + H] = act->trains_lambda ? -ode->cfg.kappa * glambda : 0;
   if (ode->cfg.noise_term && ode->cfg.eta_over_B > 0 &&
       add_noise_term(ode, R, dydt) != GSL_SUCCESS)
     return hs_err_set(err, HS_ENUM,
@@ -154,7 +154,7 @@ hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
   hs_ode *ode = calloc(1, sizeof *ode);
   if (!ode) return hs_err_set(err, HS_ENOMEM, "out of memory");
   int H = pop->H, K = pop->K;
-  *ode = (hs_ode){.pop = pop, .cfg = *cfg, .H = H, .K = K, .W = K + H};
+  *ode = (hs_ode){.pop = pop, .cfg = *cfg, .H = H, .K = K, .width = K + H};
   ode->sys = (gsl_odeiv2_system){gsl_rhs, NULL, hs_ode_dim(H, K), ode};
   gsl_set_error_handler_off();
   ode->driver = gsl_odeiv2_driver_alloc_y_new(&ode->sys, gsl_odeiv2_step_rkf45,

@@ -32,13 +32,13 @@ static double *lane_alloc(size_t n) {
 hs_status hs_population_alloc(hs_population *pop, const hs_activation *act, int K, int L,
                               int H, int N, hs_progress *progress, hs_err *err) {
   memset(pop, 0, sizeof *pop);
-  int W = K + H;
+  int width = K + H;
   *pop = (hs_population){.L = L, .H = H, .K = K, .N = N, .act = act, .progress = progress};
   size_t lanes = blocks(N) * HS_LANES;
-  pop->U = lane_alloc(lanes * L * W);
+  pop->U = lane_alloc(lanes * L * width);
   pop->C = lane_alloc(lanes * K);
-  pop->scratch = lane_alloc(hs_lanes_scratch(L, H, W));
-  pop->u = malloc(sizeof(double) * ((size_t)L * W + K + 3 * (size_t)L * H + 2 * L + 3 * H));
+  pop->scratch = lane_alloc(hs_lanes_scratch(L, H, width));
+  pop->u = malloc(sizeof(double) * ((size_t)L * width + K + 3 * (size_t)L * H + 2 * L + 3 * H));
   if (!pop->U || !pop->C || !pop->scratch || !pop->u) {
     hs_population_free(pop);
     return hs_err_set(err, HS_ENOMEM, "out of memory for %d population samples", N);
@@ -58,8 +58,8 @@ static void scatter_normals(hs_population *pop, size_t i0, const double *x, size
 
 hs_status hs_population_draw(hs_population *pop, const hs_dist *dist, uint64_t job_seed,
                              uint64_t seed, uint64_t stream, hs_err *err) {
-  int K = pop->K, W = K + pop->H;
-  size_t n = (size_t)pop->N * pop->L * W;
+  int K = pop->K, width = K + pop->H;
+  size_t n = (size_t)pop->N * pop->L * width;
   double *piece = malloc(sizeof(double) * (n < PIECE ? n : PIECE) + sizeof(double) * K);
   if (!piece) return hs_err_set(err, HS_ENOMEM, "out of memory for the population samples");
   hs_rng r;
@@ -112,13 +112,13 @@ void hs_population_free(hs_population *pop) {
 }
 
 /* Scores of n samples from U and C: a = U R^T, plus shift c on token 0. */
-static void scores(int n, int L, int K, int W, int Hh, const double *U,
+static void scores(int n, int L, int K, int width, int Hh, const double *U,
                    const double *C, const double *R, const double *shift,
                    double *S) {
-  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n * L, Hh, W, 1.0, U, W,
-              R, W, 0.0, S, Hh);
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n * L, Hh, width, 1.0, U, width,
+              R, width, 0.0, S, Hh);
   const double *m = shift ? shift : R;
-  int ldm = shift ? K : W;
+  int ldm = shift ? K : width;
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, Hh, K, 1.0, C, K, m,
               ldm, 1.0, S, L * Hh);
 }
@@ -148,7 +148,7 @@ static int lanes_kind(const hs_population *pop) {
   return -1;
 }
 
-/* Sample s's U rows (L x W) and c out of the lane layout. */
+/* Sample s's U rows (L x width) and c out of the lane layout. */
 static void gather(const hs_population *pop, int s, double *u, double *c) {
   int K = pop->K;
   size_t row = (size_t)pop->L * (K + pop->H), b = s / HS_LANES, j = s % HS_LANES;
@@ -161,11 +161,11 @@ static void gather(const hs_population *pop, int s, double *u, double *c) {
 static void sample_reference(hs_population *pop, int s, int Hh, const double *R,
                              const double *shift, const hs_attn_model *model, double *ell,
                              double *gR, double *gbs, double *gl, double *Nmat) {
-  int L = pop->L, K = pop->K, W = K + pop->H;
-  double *u = pop->u, *c = u + (size_t)L * W, *S = c + K, *P = S + (size_t)L * Hh;
+  int L = pop->L, K = pop->K, width = K + pop->H;
+  double *u = pop->u, *c = u + (size_t)L * width, *S = c + K, *P = S + (size_t)L * Hh;
   double *G = P + (size_t)L * Hh, *alpha = G + (size_t)L * Hh, *e = alpha + L;
   gather(pop, s, u, c);
-  scores(1, L, K, W, Hh, u, c, R, shift, S);
+  scores(1, L, K, width, Hh, u, c, R, shift, S);
   pop->act->forward(model, L, S, P, alpha);
   hs_attn_residual(L, 0, alpha, e);
   *ell = 0;
@@ -174,18 +174,18 @@ static void sample_reference(hs_population *pop, int s, int Hh, const double *R,
   pop->act->backward(model, L, P, alpha, e, G, gbs, gl); /* G = I, so rho = e */
   for (int l = 0; l < L; l++)
     for (int h = 0; h < Hh; h++) {
-      for (int w = 0; w < W; w++) gR[h * W + w] += G[l * Hh + h] * u[l * W + w];
+      for (int w = 0; w < width; w++) gR[h * width + w] += G[l * Hh + h] * u[l * width + w];
       for (int g = 0; g < Hh && Nmat; g++) Nmat[h * Hh + g] += G[l * Hh + h] * G[l * Hh + g];
     }
   for (int h = 0; h < Hh; h++)
-    for (int k = 0; k < K; k++) gR[h * W + k] += G[h] * c[k];
+    for (int k = 0; k < K; k++) gR[h * width + k] += G[h] * c[k];
 }
 
 /* Sums over the lanes of the lane kernel's accumulators. */
 static void reduce_lanes(const hs_lanes *k, double *gR, double *gbs, double *gl,
                          double *Nmat) {
-  int Hh = k->Hh, W = k->W;
-  for (int i = 0; i < Hh * W; i++)
+  int Hh = k->Hh, width = k->width;
+  for (int i = 0; i < Hh * width; i++)
     for (int j = 0; j < HS_LANES; j++) gR[i] += k->gacc[i * HS_LANES + j];
   for (int h = 0; h < Hh; h++)
     for (int j = 0; j < HS_LANES; j++) gbs[h] += k->gbacc[h * HS_LANES + j];
@@ -202,18 +202,18 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
                           const double *shift, const double *b, double lambda,
                           double *gR, double *gb, double *glambda,
                           double *Nmat, double *se) {
-  int N = pop->N, L = pop->L, K = pop->K, W = K + pop->H, kind = lanes_kind(pop);
-  double *gbs = pop->u + (size_t)L * W + K + 3 * (size_t)L * Hh + 2 * L; /* Hh, then 2Hh work */
+  int N = pop->N, L = pop->L, K = pop->K, width = K + pop->H, kind = lanes_kind(pop);
+  double *gbs = pop->u + (size_t)L * width + K + 3 * (size_t)L * Hh + 2 * L; /* Hh, then 2Hh work */
   hs_attn_model model = {Hh, b, lambda, gbs + Hh};
   double sums[4] = {0, 0, 0, 0}, gl = 0, pair = 0;
   memset(gbs, 0, sizeof(double) * Hh);
-  if (gR) memset(gR, 0, sizeof(double) * Hh * W);
+  if (gR) memset(gR, 0, sizeof(double) * Hh * width);
   if (gR && Nmat) memset(Nmat, 0, sizeof(double) * Hh * Hh);
   hs_lanes k = {.kind = kind < 0 ? HS_LANES_SOFTMAX : (hs_lanes_kind)kind, .L = L, .K = K,
-                .W = W, .Hh = Hh, .R = R, .shift = shift, .b = b, .lambda = lambda,
+                .width = width, .Hh = Hh, .R = R, .shift = shift, .b = b, .lambda = lambda,
                 .grads = gR != NULL, .nmat = gR && Nmat};
   hs_lanes_setup(&k, pop->scratch);
-  size_t ublock = (size_t)L * W * HS_LANES, cblock = (size_t)K * HS_LANES;
+  size_t ublock = (size_t)L * width * HS_LANES, cblock = (size_t)K * HS_LANES;
   for (int s0 = 0; s0 < N; s0 += CHUNK) {
     int n = N - s0 < CHUNK ? N - s0 : CHUNK;
     for (int s = s0; s < s0 + n && kind >= 0; s += HS_LANES) {
@@ -227,7 +227,7 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
       sample_reference(pop, s, Hh, R, shift, &model, &ell, gR, gbs, &gl, Nmat);
       add_loss(pop, s, ell, &pair, sums);
     }
-    if (hs_progress_work(pop->progress, (gR ? 6.0 : 2.0) * n * pop->L * Hh * W))
+    if (hs_progress_work(pop->progress, (gR ? 6.0 : 2.0) * n * pop->L * Hh * width))
       return NAN;
   }
   if (kind >= 0 && gR) reduce_lanes(&k, gR, gbs, &gl, Nmat);
@@ -237,7 +237,7 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
     *se = sums[2] > 1 ? sqrt(fmax(sums[1] / sums[2] - m * m, 0) / sums[2]) : NAN;
   }
   if (!gR) return mean;
-  for (int i = 0; i < Hh * W; i++) gR[i] /= N;
+  for (int i = 0; i < Hh * width; i++) gR[i] /= N;
   if (Nmat)
     for (int i = 0; i < Hh * Hh; i++) Nmat[i] /= N;
   for (int h = 0; h < Hh; h++) gb[h] = gbs[h] / N;
@@ -256,8 +256,8 @@ int hs_population_maps_from(const hs_population *pop, const hs_dist *dist, int H
                             const double *R, const double *shift, const double *b,
                             double lambda, long first, int n, uint64_t job_seed,
                             uint64_t seed, double *A) {
-  int L = pop->L, K = pop->K, W = K + pop->H;
-  double *U = malloc(sizeof(double) * L * W), *S = malloc(sizeof(double) * L * Hh);
+  int L = pop->L, K = pop->K, width = K + pop->H;
+  double *U = malloc(sizeof(double) * L * width), *S = malloc(sizeof(double) * L * Hh);
   double *P = malloc(sizeof(double) * L * Hh), *alpha = malloc(sizeof(double) * L);
   double *c = malloc(sizeof(double) * K), *work = malloc(sizeof(double) * 2 * Hh);
   hs_attn_model model = {Hh, b, lambda, work};
@@ -265,13 +265,13 @@ int hs_population_maps_from(const hs_population *pop, const hs_dist *dist, int H
   for (int i = 0; i < n && U && S && P && alpha && c && work; i++) {
     hs_rng r;
     hs_rng_init(&r, job_seed, seed, HS_PURPOSE_MAPS, 1000000 + (uint64_t)(first + i));
-    hs_rng_normal(&r, U, (size_t)L * W);
+    hs_rng_normal(&r, U, (size_t)L * width);
     hs_dist_sample(dist, &r, c);
-    scores(1, L, K, W, Hh, U, c, R, shift, S);
+    scores(1, L, K, width, Hh, U, c, R, shift, S);
     pop->act->forward(&model, L, S, P, alpha);
     for (int h = 0; h < Hh; h++)
       for (int l = 0; l < L; l++) A[((size_t)i * Hh + h) * L + l] = scale * P[l * Hh + h];
-    if (hs_progress_work(pop->progress, 4.0 * L * W * Hh)) break;
+    if (hs_progress_work(pop->progress, 4.0 * L * width * Hh)) break;
   }
   free(U), free(S), free(P), free(alpha), free(c), free(work);
   return hs_progress_stopped(pop->progress);
@@ -284,7 +284,7 @@ hs_status hs_population_represent(int H, int K, const double *m,
 
 hs_status hs_population_represent_scaled(int H, int K, const double *m, const double *Q,
                                          double scale, double *R, hs_err *err) {
-  int W = K + H;
+  int width = K + H;
   /* calloc: gcc cannot see that H > 0 fills A */
   double *A = calloc((size_t)H * H, sizeof(double)), *V = malloc(sizeof(double) * H * H);
   if (!A || !V) {
@@ -300,8 +300,8 @@ hs_status hs_population_represent_scaled(int H, int K, const double *m, const do
                            : hs_cholesky_psd_scaled(H, A, scale, V, err);
   if (st) hs_err_set(err, st, "Q - m m^T is not positive semi-definite");
   for (int h = 0; h < H && !st; h++) {
-    memcpy(R + (size_t)h * W, m + (size_t)h * K, sizeof(double) * K);
-    memcpy(R + (size_t)h * W + K, V + (size_t)h * H, sizeof(double) * H);
+    memcpy(R + (size_t)h * width, m + (size_t)h * K, sizeof(double) * K);
+    memcpy(R + (size_t)h * width + K, V + (size_t)h * H, sizeof(double) * H);
   }
   free(A), free(V);
   return st;

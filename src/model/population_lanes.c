@@ -18,8 +18,8 @@ typedef double vd __attribute__((vector_size(8 * HS_LANES)));
 #define V(p) (*(vd *)(p))
 #define INLINE static inline __attribute__((always_inline))
 
-size_t hs_lanes_scratch(int L, int H, int W) {
-  return (size_t)HS_LANES * (2 * (size_t)L * H + 2 * L + 2 * H + 1 + (size_t)H * W +
+size_t hs_lanes_scratch(int L, int H, int width) {
+  return (size_t)HS_LANES * (2 * (size_t)L * H + 2 * L + 2 * H + 1 + (size_t)H * width +
                              (size_t)H * H + H + 1);
 }
 
@@ -31,26 +31,26 @@ void hs_lanes_setup(hs_lanes *k, double *buf) {
   k->e = buf, buf += (size_t)k->L * HS_LANES;
   k->tmp = buf, buf += 2 * hl;
   k->ell = buf, buf += HS_LANES;
-  k->gacc = buf, buf += hl * k->W;
+  k->gacc = buf, buf += hl * k->width;
   k->nacc = buf, buf += hl * k->Hh;
   k->gbacc = buf, buf += hl;
   k->glacc = buf;
-  size_t acc = hl * k->W + hl * k->Hh + hl + HS_LANES;
+  size_t acc = hl * k->width + hl * k->Hh + hl + HS_LANES;
   memset(k->gacc, 0, sizeof(double) * acc);
 }
 
 /* S[l][h] = sum_w r[h][w] u[l][w] for a tile of nh heads x nl tokens; nh
  * and nl are constants after inlining, so the nh * nl sums are independent
  * chains in registers (a single chain would wait on the FMA latency). */
-INLINE void score_tile(int nh, int nl, int W, int Hh, const double *r, const double *u,
+INLINE void score_tile(int nh, int nl, int width, int Hh, const double *r, const double *u,
                        double *S) {
   vd a[4][4];
   for (int h = 0; h < nh; h++)
     for (int i = 0; i < nl; i++) a[h][i] = (vd){0};
-  for (int w = 0; w < W; w++)
+  for (int w = 0; w < width; w++)
     for (int h = 0; h < nh; h++) {
-      double x = r[h * W + w];
-      for (int i = 0; i < nl; i++) a[h][i] += x * V(u + (i * W + w) * HS_LANES);
+      double x = r[h * width + w];
+      for (int i = 0; i < nl; i++) a[h][i] += x * V(u + (i * width + w) * HS_LANES);
     }
   for (int h = 0; h < nh; h++)
     for (int i = 0; i < nl; i++) V(S + (i * Hh + h) * HS_LANES) = a[h][i];
@@ -58,18 +58,18 @@ INLINE void score_tile(int nh, int nl, int W, int Hh, const double *r, const dou
 
 /* Tiles of nh heads over all tokens, nl at a time. */
 INLINE void score_heads(int nh, int nl, const hs_lanes *k, int h, const double *U) {
-  int L = k->L, W = k->W, Hh = k->Hh, l = 0;
-  const double *r = k->R + h * W;
+  int L = k->L, width = k->width, Hh = k->Hh, l = 0;
+  const double *r = k->R + h * width;
   double *S = k->S + h * HS_LANES;
   for (; l + nl <= L; l += nl) {
     /* the next block's same tokens (contiguous after this block): U streams
      * from memory, 10 KB a block at L = 16, K + H = 10 */
     if (h == 0)
-      for (int i = 0; i < nl * W * HS_LANES; i += 8)
-        __builtin_prefetch(U + (size_t)L * W * HS_LANES + l * W * HS_LANES + i);
-    score_tile(nh, nl, W, Hh, r, U + l * W * HS_LANES, S + l * Hh * HS_LANES);
+      for (int i = 0; i < nl * width * HS_LANES; i += 8)
+        __builtin_prefetch(U + (size_t)L * width * HS_LANES + l * width * HS_LANES + i);
+    score_tile(nh, nl, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES);
   }
-  for (; l < L; l++) score_tile(nh, 1, W, Hh, r, U + l * W * HS_LANES, S + l * Hh * HS_LANES);
+  for (; l < L; l++) score_tile(nh, 1, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES);
 }
 
 /* S = U R^T per token, plus shift c on token 0. */
@@ -79,7 +79,7 @@ INLINE void scores(const hs_lanes *k, const double *U, const double *C) {
   for (; h + 2 <= Hh; h += 2) score_heads(2, 4, k, h, U);
   for (; h < Hh; h++) score_heads(1, 4, k, h, U);
   const double *m = k->shift ? k->shift : k->R;
-  int ldm = k->shift ? K : k->W;
+  int ldm = k->shift ? K : k->width;
   for (h = 0; h < Hh; h++) {
     vd a = V(k->S + h * HS_LANES);
     for (int j = 0; j < K; j++) a += m[h * ldm + j] * V(C + j * HS_LANES);
@@ -249,36 +249,36 @@ INLINE void acc_tile(int nh, int nw, int L, const double *g, int ldg, const doub
     for (int w = 0; w < nw; w++) V(acc + (h * ldacc + w) * HS_LANES) = a[h][w];
 }
 
-/* Tiles of nh rows over W columns, nw at a time. */
-INLINE void acc_rows(int nh, int nw, int L, int W, const double *g, int ldg, const double *x,
+/* Tiles of nh rows over width columns, nw at a time. */
+INLINE void acc_rows(int nh, int nw, int L, int width, const double *g, int ldg, const double *x,
                      int ldx, double *acc, int ldacc) {
   int w = 0;
-  for (; w + nw <= W; w += nw)
+  for (; w + nw <= width; w += nw)
     acc_tile(nh, nw, L, g, ldg, x + w * HS_LANES, ldx, acc + w * HS_LANES, ldacc);
-  for (; w < W; w++) acc_tile(nh, 1, L, g, ldg, x + w * HS_LANES, ldx, acc + w * HS_LANES, ldacc);
+  for (; w < width; w++) acc_tile(nh, 1, L, g, ldg, x + w * HS_LANES, ldx, acc + w * HS_LANES, ldacc);
 }
 
-/* acc (Hh x W, row stride ldacc) += g^T x over L tokens; with tri, row h
+/* acc (Hh x width, row stride ldacc) += g^T x over L tokens; with tri, row h
  * starts at column h (x and acc shifted along), for N's upper triangle. */
-INLINE void acc_all(int Hh, int L, int W, const double *g, int ldg, const double *x,
+INLINE void acc_all(int Hh, int L, int width, const double *g, int ldg, const double *x,
                     int ldx, double *acc, int ldacc, int tri) {
   int h = 0;
   for (; h + 4 <= Hh; h += 4)
-    acc_rows(4, 2, L, W - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
+    acc_rows(4, 2, L, width - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
              acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
   for (; h + 2 <= Hh; h += 2)
-    acc_rows(2, 4, L, W - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
+    acc_rows(2, 4, L, width - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
              acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
   for (; h < Hh; h++)
-    acc_rows(1, 4, L, W - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
+    acc_rows(1, 4, L, width - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
              acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
 }
 
 /* gR += G^T U (and G_0^T c on the m part); N's upper triangle += G^T G. */
 INLINE void accumulate(const hs_lanes *k, const double *U, const double *C) {
-  int L = k->L, W = k->W, Hh = k->Hh;
-  acc_all(Hh, L, W, k->G, Hh, U, W, k->gacc, W, 0);
-  acc_all(Hh, 1, k->K, k->G, Hh, C, k->K, k->gacc, W, 0);
+  int L = k->L, width = k->width, Hh = k->Hh;
+  acc_all(Hh, L, width, k->G, Hh, U, width, k->gacc, width, 0);
+  acc_all(Hh, 1, k->K, k->G, Hh, C, k->K, k->gacc, width, 0);
   if (k->nmat) acc_all(Hh, L, Hh, k->G, Hh, k->G, Hh, k->nacc, Hh, 1);
 }
 
@@ -303,9 +303,9 @@ INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid
  * then unrolls the short loops and keeps a block's scores in registers);
  * any other shape takes the same code with run-time sizes. */
 #define SHAPE(l, h, kk)                                                   \
-  if (k->L == l && k->Hh == h && k->K == kk && k->W == kk + h) {          \
+  if (k->L == l && k->Hh == h && k->K == kk && k->width == kk + h) {          \
     hs_lanes c = *k;                                                      \
-    c.L = l, c.Hh = h, c.K = kk, c.W = kk + h;                            \
+    c.L = l, c.Hh = h, c.K = kk, c.width = kk + h;                            \
     block(&c, U, C, valid);                                               \
     return;                                                               \
   }

@@ -24,8 +24,8 @@ typedef enum { HS_LANES_SOFTMAX, HS_LANES_SOFTMAX1, HS_LANES_BSOFTMAX } hs_lanes
  * lane vectors are 64-byte aligned). */
 typedef struct hs_lanes {
   hs_lanes_kind kind;
-  int L, K, W, Hh;
-  const double *R;     /* Hh x W */
+  int L, K, width, Hh;
+  const double *R;     /* Hh x width */
   const double *shift; /* Hh x K, or NULL: R's first K columns */
   const double *b;     /* Hh */
   double lambda;
@@ -36,7 +36,7 @@ typedef struct hs_lanes {
   double *e;     /* L lanes: the residual */
   double *tmp;   /* 2 Hh lanes */
   double *ell;   /* 1 lane: each sample's loss, of the last block */
-  double *gacc;  /* Hh x W lanes */
+  double *gacc;  /* Hh x width lanes */
   double *nacc;  /* Hh x Hh lanes (upper triangle filled) */
   double *gbacc; /* Hh lanes */
   double *glacc; /* 1 lane */
@@ -44,7 +44,7 @@ typedef struct hs_lanes {
 
 /* Doubles of scratch and accumulators hs_lanes_setup carves out of one
  * buffer (a multiple of HS_LANES). */
-size_t hs_lanes_scratch(int L, int H, int W);
+size_t hs_lanes_scratch(int L, int H, int width);
 /* Points k's arrays into buf (64-byte aligned, hs_lanes_scratch doubles)
  * and zeroes the accumulators. */
 void hs_lanes_setup(hs_lanes *k, double *buf);

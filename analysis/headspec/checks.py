@@ -1,0 +1,250 @@
+"""The checks a results file passes before the package reads its data.
+
+The same /grid checks as the C side's (src/store/store_layout.c
+check_column_values, check_rows; src/store/store_reuse.c read_status): a
+file that fails one is refused with GridError naming the dataset, the
+point and what was expected, rather than read with one point's data under
+another point's name.
+
+Each check is a function check(view) that raises GridError; `FILE_CHECKS`
+lists them in the order they run, right after the file is opened and
+before any result is read. A further verification (a checksum of the
+datasets, say) is one more function in that list; `view` is the opened
+Results (its `path`, `n_points`, `job_text`, `key_order`, `column(name)`,
+`groups`, `group_points(group)`, `distinct(name)` are what the checks use).
+"""
+import numpy as np
+
+
+class FormatError(ValueError):
+    """The file is not a headspec results file of a supported format."""
+
+
+class GridError(FormatError):
+    """The file's /grid contradicts itself or the job stored in the file."""
+
+
+STATUS_VALUES = (0, 1, 2)  # pending, done, failed (docs/RESULTS.md, "The file")
+
+
+def check_status(view):
+    """/grid/status holds a status (0, 1, 2) for every point."""
+    status = view.column("status")
+    bad = np.flatnonzero(~np.isin(status, STATUS_VALUES))
+    if bad.size:
+        i = int(bad[0])
+        raise GridError("%s: /grid/status[%d] = %d is not a status (0 pending, 1 done, "
+                        "2 failed)" % (view.path, i, status[i]))
+
+
+def check_rows(view):
+    """Each results group lists its points (results/<group>/point) in grid
+    order, every point in exactly one group, and /grid/row[i] is point i's
+    row there (the C side's check_rows: the row of the job's plan)."""
+    n = view.n_points
+    group_of = np.full(n, -1, dtype=np.int64)
+    position = np.full(n, -1, dtype=np.int64)
+    for code, gname in enumerate(view.groups):
+        points = view.group_points(gname)
+        if points is None:  # format 1 without it: the grid's own word
+            points = np.flatnonzero(view.column("group") == gname)
+        points = np.asarray(points, dtype=np.int64)
+        where = "%s: /results/%s/point" % (view.path, gname)
+        out = np.flatnonzero((points < 0) | (points >= n))
+        if out.size:
+            r = int(out[0])
+            raise GridError("%s[%d] is %d, not a point of the grid (0..%d)" % (
+                where, r, points[r], n - 1))
+        back = np.flatnonzero(np.diff(points) <= 0)
+        if back.size:
+            r = int(back[0]) + 1
+            raise GridError("%s[%d] is %d after %d: a group's rows are its points in grid "
+                            "order" % (where, r, points[r], points[r - 1]))
+        twice = np.flatnonzero(group_of[points] >= 0)
+        if twice.size:
+            i = int(points[twice[0]])
+            raise GridError("%s: point %d is in results groups %s and %s" % (
+                view.path, i, view.groups[group_of[i]], gname))
+        group_of[points] = code
+        position[points] = np.arange(len(points))
+    alone = np.flatnonzero(group_of < 0)
+    if alone.size:
+        raise GridError("%s: point %d is in no results group" % (view.path, int(alone[0])))
+    row = np.asarray(view.column("row"), dtype=np.int64)
+    bad = np.flatnonzero(row != position)
+    if bad.size:
+        i = int(bad[0])
+        raise GridError("%s: /grid/row[%d] is %d, should be %d (point %d is row %d of results "
+                        "group %s)" % (view.path, i, row[i], position[i], i, position[i],
+                                       view.groups[group_of[i]]))
+
+
+def check_values(view):
+    """Every job-key column holds the job's values (keys the job does not
+    give: one value, the default) and, where the file states its key
+    order, in the job's grid order (checks.grid_order)."""
+    job = job_values(view.job_text, view.key_order)
+    codes = {}
+    for key in view.key_order:
+        if key not in view.columns:
+            continue
+        codes[key] = column_codes(view, key, job.get(key))
+    if view.key_order_stated:
+        grid_order(view, [k for k in view.key_order if k in codes], codes, job)
+
+
+FILE_CHECKS = [check_status, check_rows, check_values]
+
+
+def run_checks(view, checks=None):
+    for check in FILE_CHECKS if checks is None else checks:
+        check(view)
+
+
+# --- the job's values -------------------------------------------------------
+
+def job_values(job_text, columns):
+    """{column: [values as the job text writes them]} of the job keys that
+    have a /grid column: a list for a swept key, one value otherwise. A
+    key's column is its name, or section_name where the name alone is not
+    a column (training.run -> training_run). Matrix-valued keys (atoms,
+    start_m) have no column and are left out."""
+    import yaml  # python3-yaml; only files that are checked need it
+    try:
+        # BaseLoader: every scalar a string, as the C side reads it (strtod)
+        doc = yaml.load(job_text, Loader=yaml.BaseLoader) or {}
+    except yaml.YAMLError as e:
+        raise GridError("the job text stored in the file is not YAML: %s" % e) from None
+    columns = set(columns)
+    out = {}
+    for section, keys in (doc.items() if isinstance(doc, dict) else ()):
+        if not isinstance(keys, dict):
+            continue
+        for key, value in keys.items():
+            name = key if key in columns else "%s_%s" % (section, key)
+            if name not in columns:
+                continue
+            values = value if isinstance(value, list) else [value]
+            if all(isinstance(v, str) for v in values):
+                out[name] = values
+    return out
+
+
+def _number(word):
+    if word == "true":
+        return 1.0
+    if word == "false":
+        return 0.0
+    return float(word)
+
+
+def _show(v):
+    if isinstance(v, (float, np.floating)):
+        return "%.10g" % v
+    return str(v)
+
+
+def column_codes(view, key, words):
+    """Per point: the index of its value of `key` among the job's values
+    `words` (None: the job does not give the key), -1 where the point does
+    not read the key (NaN, the fill value, or ''). Refuses a value the job
+    does not give. Returns (codes, the job's values as text)."""
+    inverse, uniq, unread = view.distinct(key)
+    numeric = uniq.dtype.kind in "iuf"
+    if words is None:  # not in the job: its one default, if read at all
+        job = [u for u, x in zip(uniq, unread) if not x]
+    elif numeric:
+        try:
+            job = [_number(w) for w in words]
+        except ValueError:
+            raise GridError("%s: the job gives %s = %s, not numbers as /grid/%s holds" % (
+                view.path, key, words, key)) from None
+    else:
+        job = list(words)
+    want = [_show(v) for v in job]
+    index = {float(v) if numeric else v: j for j, v in enumerate(job)}
+    mapped = np.empty(len(uniq), dtype=np.int32)
+    for u, (value, x) in enumerate(zip(uniq, unread)):
+        code = index.get(float(value) if numeric else value)
+        if code is None and not x:
+            i = int(np.flatnonzero(inverse == u)[0])
+            raise GridError("%s: /grid/%s[%d] is %s, but the job stored in the file gives %s "
+                            "only %s (damaged, or not this job's file)" % (
+                                view.path, key, i, _show(value), key, ", ".join(want)))
+        mapped[u] = -1 if code is None else code
+    if words is None and len(want) > 1:
+        raise GridError("%s: /grid/%s takes the values %s, but the job stored in the file "
+                        "does not sweep %s" % (view.path, key, ", ".join(want), key))
+    if len(uniq) == 1:  # one value everywhere: no array
+        return np.broadcast_to(np.int32(mapped[0]), (view.n_points,)), want
+    return mapped[inverse], want
+
+
+def grid_order(view, keys, codes, job):
+    """The points must be the job's grid in order: depth first over the
+    keys in key order, the last varying fastest, a key a point does not
+    read (code -1) not multiplying it. So each point follows the one
+    before as a mixed-radix counter does: at the first key where the two
+    differ the value is the next one, every later key of the earlier point
+    at its last value (or unread) and of the later point at its first; the
+    first point has every key at its first value, the last at its last."""
+    n = view.n_points
+    if not keys or n == 0:
+        return
+    last = {k: len(codes[k][1]) - 1 for k in keys}
+
+    def refuse(i, key, code, expect):
+        raise GridError("%s: /grid/%s[%d] is %s, but the job stored in the file gives point "
+                        "%d %s (damaged, or its points are in another order)" % (
+                            view.path, key, i, _value(codes[key], code), i, expect))
+
+    def first_value(key):
+        return "%s = %s (or does not read it)" % (key, codes[key][1][0])
+
+    for key in keys:
+        c = codes[key][0]
+        if c[0] > 0:
+            refuse(0, key, c[0], first_value(key))
+        if c[-1] >= 0 and c[-1] != last[key]:
+            refuse(n - 1, key, c[-1], "%s = %s, its last value (or does not read it)" % (
+                key, codes[key][1][-1]))
+    # keys with one code everywhere never differ: the ends said all
+    vary = [k for k in keys if (codes[k][0] != codes[k][0][0]).any()]
+    if n < 2:
+        return
+    if not vary:
+        raise GridError("%s: /grid repeats point 0 as point 1 (every job key the same)"
+                        % view.path)
+    small = all(last[k] < 32000 for k in vary)
+    v = np.stack([codes[k][0] for k in vary], axis=1).astype(np.int16 if small else np.int32)
+    top = np.array([last[k] for k in vary])
+    a, b = v[:-1], v[1:]
+    differ = a != b
+    j = np.argmax(differ, axis=1)
+    rows = np.arange(len(j))
+    after = np.arange(len(vary))[None, :] > j[:, None]
+    ok = differ[rows, j] & (a[rows, j] >= 0) & (b[rows, j] == a[rows, j] + 1)
+    ok &= (((a == top) | (a < 0)) & (b <= 0) | ~after).all(axis=1)
+    bad = np.flatnonzero(~ok)
+    if not bad.size:
+        return
+    i = int(bad[0])
+    prev, cur = v[i], v[i + 1]
+    # name the first key where point i+1 is not the successor of point i
+    steps = [x for x in range(len(vary)) if 0 <= prev[x] < top[x]]
+    step = steps[-1] if steps else None
+    for x, key in enumerate(vary):
+        if step is not None and x < step and cur[x] != prev[x]:
+            refuse(i + 1, key, cur[x], "%s = %s (as point %d)" % (
+                key, _value(codes[key], prev[x]), i))
+        if step is not None and x == step and cur[x] != prev[x] + 1:
+            refuse(i + 1, key, cur[x], "%s = %s (the value after point %d's)" % (
+                key, codes[key][1][prev[x] + 1], i))
+        if (step is None or x > step) and cur[x] > 0:
+            refuse(i + 1, key, cur[x], first_value(key))
+    x = int(j[i])
+    refuse(i + 1, vary[x], cur[x], "another value (it repeats point %d)" % i)
+
+
+def _value(coded, code):
+    return "(not read)" if code < 0 else coded[1][code]

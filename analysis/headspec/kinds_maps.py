@@ -1,0 +1,79 @@
+"""Plot kinds drawn as images: heatmap (a final quantity over two swept
+keys) and maps (attention weights A_hl)."""
+import numpy as np
+
+from .draw import _annotate, _default_q, _grid, _numeric_swept, _points_quantity, _save, _source
+from .layout import Layout, PlotError, _fmt, _label, _sel
+
+
+def heatmap(res, out, x=None, y=None, q=None, **kw):
+    """A final quantity (default: the heads' cosine, ODE if run) over two
+    swept keys, one panel per value of the others."""
+    q = q or _default_q(res, "ode_cosine", "sgd_cosine")
+    if not x or not y:
+        taken = ("seed", x, y) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
+        cands = _numeric_swept(res, exclude=taken)
+        x = x or (cands.pop(0) if cands else None)
+        y = y or (cands.pop(0) if cands else None)
+    if not x or not y:
+        raise PlotError("heatmap needs two swept keys (--x, --y); %s sweeps %s" % (
+            res.path, ", ".join(res.swept) or "none"))
+    lay = Layout(res, "heatmap", axes=(x, y), **kw)
+    da = lay.reduce(_points_quantity(res, q))
+    panels = lay.combos(da, lay.panels)
+    rows_key = lay.panels[1] if len(lay.panels) > 1 else None
+    n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
+    n_cols = len(panels) // n_rows
+    fig, axes = _grid(n_rows, n_cols, 4.4, 3.6)
+    finite = da.values[np.isfinite(da.values)]
+    vmin, vmax = (finite.min(), finite.max()) if finite.size else (0, 1)
+    cmap = "viridis"
+    if q.endswith("cosine"):  # a cosine: the whole [-1, 1], 0 in the middle
+        vmin, vmax, cmap = -1.0, 1.0, "coolwarm"
+    for j, panel in enumerate(panels):
+        ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
+        cell = _sel(da, panel).transpose(y, x)
+        im = ax.imshow(cell.values, origin="lower", aspect="auto", cmap=cmap,
+                       vmin=vmin, vmax=vmax)
+        _annotate(ax, cell.values, im)
+        ax.set_xticks(range(cell.sizes[x]), [_fmt(v) for v in cell.coords[x].values])
+        ax.set_yticks(range(cell.sizes[y]), [_fmt(v) for v in cell.coords[y].values])
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        ax.set_title(lay.title(cell, _label(panel)), fontsize=9)
+        fig.colorbar(im, ax=ax, label=q)
+    return _save(fig, out)
+
+
+def maps(res, out, source=None, map_index=0, **kw):
+    """Attention weights A_hl (head x token) of the final model on one
+    sampled sequence, one panel per combination of swept values."""
+    lay = Layout(res, "maps", **kw)
+    part = _source(res, source, "maps")
+    da = lay.reduce(res.array(part + "/maps"))
+    if map_index >= da.sizes["map"]:
+        raise PlotError("--map %d: the file has %d maps per point" % (map_index, da.sizes["map"]))
+    da = da.isel(map=map_index)
+    panels = lay.combos(da, lay.panels)
+    rows_key = lay.panels[1] if len(lay.panels) > 1 else None
+    n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
+    n_cols = len(panels) // n_rows
+    fig, axes = _grid(n_rows, n_cols, 4.0, 2.8)
+    for j, panel in enumerate(panels):
+        ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
+        cell = _sel(da, panel).transpose("head", "token")
+        keep = np.isfinite(cell.values).any(axis=1)
+        if not keep.any():
+            ax.set_axis_off()
+            ax.set_title("%s: no data" % _label(panel), fontsize=9)
+            continue
+        im = ax.imshow(cell.values[keep], aspect="auto", cmap="viridis", vmin=0)
+        heads = cell.coords["head"].values[keep]
+        ax.set_yticks(range(len(heads)), [str(h) for h in heads])
+        ax.set_xlabel("token l")
+        ax.set_ylabel("head h")
+        # two lines: the panel, then what else is fixed (long in one line)
+        ax.set_title("%s A_hl (%s, map %d)\n%s" % (_label(panel), part, map_index,
+                                                   lay.title(cell)), fontsize=8)
+        fig.colorbar(im, ax=ax)
+    return _save(fig, out)
