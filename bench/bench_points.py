@@ -2,7 +2,7 @@
 
 usage: bench_points.py HEADSPEC_BINARY [--points N] [--work DIR] [--rounds R]
 
-Builds a results file of N points (default 10^6, the most a job may have)
+Builds a results file of N points (default 10^6)
 with the binary: a Bayes-only job (no SGD, no ODE, 1 Bayes sample) over a
 sigma0 x seed grid, so each point is tiny and the file is the /grid table
 and small results rows (~1.4 GB, ~4 min to write; kept in --work and

@@ -13,9 +13,9 @@ the time a contender waits for the core does not count against it.
      torch_sgd.py float64 and float32;
   3. a whole integration through the CLI (given start, t = 100, N_mc = 20000,
      L = 8, H = 2; rkf45 and bdf) against NumPy + SciPy solve_ivp (whole
-     processes, wall time), with the right-hand sides each needed;
+     processes, CPU time), with the right-hand sides each needed;
   4. softmax1 through the CLI with kappa 1, 10, 100 (t = 2000, N_mc = 10000,
-     bdf; rkf45 once at kappa 1 and 10 for scale);
+     bdf; rkf45 once at each for scale, 60 s limit);
   5. gradient flow to t = 2000: right-hand sides per unit time by phase.
 
 usage: race.py BUILD_DIR [ROUNDS] [SECONDS]   (bench/run.sh sets the threads)

@@ -6,11 +6,11 @@
 set -eu
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools libopenblas-dev libgsl-dev libsundials-dev librandom123-dev
-  libfyaml-dev python3-h5py python3-numpy python3-pandas python3-xarray python3-yaml
-  python3-matplotlib)
+  libfyaml-dev python3-h5py python3-h5netcdf python3-numpy python3-pandas python3-xarray
+  python3-yaml python3-matplotlib)
 for option in "$@"; do
   case $option in
-    --with-tests) packages+=(python3-netcdf4 python3-h5netcdf netcdf-bin) ;;
+    --with-tests) packages+=(python3-netcdf4 netcdf-bin) ;;
     --with-slurm) packages+=(slurmctld slurmd slurm-client munge) ;;
     *) echo "setup: unknown option $option" >&2; exit 2 ;;
   esac
