@@ -11,7 +11,8 @@ Standalone (h5py, numpy, matplotlib): reads the results file directly.
 
 usage: trainset_study.py [RESULTS.h5] [FIGURE_DIR]
        (defaults: results/beyond/trainset_alpha.h5, docs/figures)
-Prints the numbers the figures show (docs/TRAINSET.md quotes them).
+Prints the numbers the figures show (docs/REPRODUCTION.md quotes them in
+section "Beyond the paper: finite training sets").
 """
 import os
 import sys
@@ -231,7 +232,8 @@ def report(rows, dists):
 
 
 def markdown(rows, dists):
-    """The key numbers as markdown tables (docs/TRAINSET.md)."""
+    """The key numbers as markdown tables (docs/REPRODUCTION.md, section
+    "Beyond the paper: finite training sets")."""
     for dist in dists:
         print(f"\n{dist}: final test loss / generalisation gap / cos(m_1, m_2), "
               "mean +- SE over seeds")
