@@ -52,8 +52,9 @@ with h5py.File("horizons.h5", "r") as f:
             for act in ["softmax", "softmax1"] for t in [0.5, 2.0]]
     got = list(zip(g["b1"][:], g["b2"][:], [a.decode() for a in g["activation"][:]], g["t_max"][:]))
     if got != want: bad.append("points %s, want %s" % (got, want))
-    if list(g.attrs["zipped_keys"]) != ["b1 b2"]: bad.append("zipped_keys %s" % g.attrs["zipped_keys"])
-    if not {"b1", "b2", "activation", "t_max"} <= set(g.attrs["swept_keys"]): bad.append("swept_keys")
+    dec = lambda v: [x.decode() if isinstance(x, bytes) else x for x in v]
+    if dec(g.attrs["zipped_keys"]) != ["b1 b2"]: bad.append("zipped_keys %s" % g.attrs["zipped_keys"])
+    if not {"b1", "b2", "activation", "t_max"} <= set(dec(g.attrs["swept_keys"])): bad.append("swept_keys")
     (name,) = list(f["results"])
     r = f["results"][name]
     for folder in ["", "sgd/", "ode/"]:

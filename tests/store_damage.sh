@@ -102,4 +102,25 @@ $py -c "import h5py; f = h5py.File('rev2.h5', 'r+'); del f['grid/checksum']; f.a
 "$headspec" verify rev2.h5 >verify.log 2>&1; ok $? "the upgraded file verifies with checksums: $(tail -1 verify.log)"
 grep -q "^verified" verify.log && same ref.h5 rev2.h5; ok $? "and holds the same results"
 
+# A byte of /grid's key_order attribute changed (a reader orders the keys
+# by it) is refused: it is stored fixed-length in /grid's checksummed
+# header, where a variable-length string's heap was read unchecked.
+cp ref.h5 names.h5
+$py - names.h5 <<'PY'
+import sys, h5py
+path = sys.argv[1]
+with h5py.File(path, "r") as f:
+    names = f["grid"].attrs["key_order"]
+with open(path, "rb") as f:
+    data = f.read()
+width = names.dtype.itemsize
+whole = b"".join(bytes(x).ljust(width, b"\0") for x in names)
+at = data.find(whole)
+assert at > 0 and data.find(whole, at + 1) < 0, "key_order's bytes not found once"
+with open(path, "r+b") as f:
+    f.seek(at + width); f.write(b"X")  # the second name's first letter
+PY
+"$headspec" verify names.h5 >verify.log 2>&1; code=$?
+[ $code -eq 1 ] && grep -q "names.h5" verify.log; ok $? "a damaged key_order is refused: exit $code, $(tail -1 verify.log)"
+
 finish store_damage

@@ -110,42 +110,60 @@ static herr_t write_root(const hs_plan *plan, hid_t file) {
              : 0;
 }
 
-/* Column names as a string-array attribute of /grid: "key_order", every
- * column in the key table's order (the order that numbers the points), and
- * "swept_keys", the swept ones: Python reads both instead of keeping a copy
- * of the key table. */
-static herr_t write_column_names(const hs_plan *plan, hid_t grid, const char *attr,
-                                 int swept_only) {
-  const hs_plan_column *cols = hs_plan_columns(plan);
-  int n_cols = hs_plan_n_columns(plan);
-  const char **names = malloc(sizeof *names * (n_cols + 1));
-  if (!names) return -1;
-  hsize_t n = 0;
-  for (int c = 0; c < n_cols; c++)
-    if (!swept_only || cols[c].swept) names[n++] = cols[c].name;
-  hid_t t = hs_h5_vlen_string(), sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_NULL);
+/* Names as a string-array attribute of grid, fixed-length (NUL-padded to
+ * the longest): a damaged byte then changes a name, which the check below
+ * finds, where a variable-length heap could crash the reader. */
+static herr_t write_names(hid_t grid, const char *attr, const char *const *names, hsize_t n) {
+  size_t width = 1;
+  for (hsize_t i = 0; i < n; i++)
+    if (strlen(names[i]) + 1 > width) width = strlen(names[i]) + 1;
+  char *buf = calloc(n ? n : 1, width);
+  if (!buf) return -1;
+  for (hsize_t i = 0; i < n; i++) memcpy(buf + i * width, names[i], strlen(names[i]));
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, width);
+  H5Tset_strpad(t, H5T_STR_NULLPAD);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  hid_t sp = n ? H5Screate_simple(1, &n, NULL) : H5Screate(H5S_NULL);
   hid_t a = H5Acreate2(grid, attr, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t r = a < 0 ? -1 : n ? H5Awrite(a, t, names) : 0;
+  herr_t r = a < 0 ? -1 : n ? H5Awrite(a, t, buf) : 0;
   if (a >= 0) H5Aclose(a);
   H5Sclose(sp), H5Tclose(t);
-  free(names);
+  free(buf);
   return r;
 }
 
-/* The attribute zipped_keys: per zip group of the job, the names of its
- * columns with a space between ("b1 b2"). Only jobs with a zip have it. */
-static herr_t write_zipped_keys(const hs_plan *plan, hid_t grid) {
-  hsize_t n = (hsize_t)hs_plan_n_zips(plan);
-  const char **names = malloc(sizeof *names * n);
-  if (!names) return -1;
-  for (hsize_t z = 0; z < n; z++) names[z] = hs_plan_zips(plan)[z].names;
-  hid_t t = hs_h5_vlen_string(), sp = H5Screate_simple(1, &n, NULL);
-  hid_t a = H5Acreate2(grid, "zipped_keys", t, sp, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t r = a < 0 ? -1 : H5Awrite(a, t, names);
-  if (a >= 0) H5Aclose(a);
-  H5Sclose(sp), H5Tclose(t);
-  free(names);
-  return r;
+/* The names of /grid's attributes (which_names): "key_order", every column
+ * in the key table's order (the order that numbers the points);
+ * "swept_keys", the swept ones; "zipped_keys", per zip group its columns
+ * with a space between ("b1 b2"). Python reads them instead of keeping a
+ * copy of the key table. *n = how many; malloc'd array of borrowed names. */
+static const char **which_names(const hs_plan *plan, const char *attr, hsize_t *n) {
+  const hs_plan_column *cols = hs_plan_columns(plan);
+  int n_cols = hs_plan_n_columns(plan), n_zips = hs_plan_n_zips(plan);
+  const char **names = malloc(sizeof *names * (n_cols + n_zips + 1));
+  *n = 0;
+  if (!names) return NULL;
+  if (strcmp(attr, "zipped_keys") == 0)
+    for (int z = 0; z < n_zips; z++) names[(*n)++] = hs_plan_zips(plan)[z].names;
+  else
+    for (int c = 0; c < n_cols; c++)
+      if (strcmp(attr, "key_order") == 0 || cols[c].swept) names[(*n)++] = cols[c].name;
+  return names;
+}
+
+static const char *const name_attributes[] = {"key_order", "swept_keys", "zipped_keys"};
+
+static herr_t write_name_attributes(const hs_plan *plan, hid_t grid) {
+  herr_t bad = 0;
+  for (int k = 0; k < 3 && !bad; k++) {
+    hsize_t n;
+    const char **names = which_names(plan, name_attributes[k], &n);
+    /* zipped_keys: only jobs with a zip have it */
+    bad = !names ? -1 : (k == 2 && n == 0) ? 0 : write_names(grid, name_attributes[k], names, n);
+    free(names);
+  }
+  return bad;
 }
 
 /* A variable-length string column from a per-point text function. */
@@ -281,9 +299,7 @@ static hs_status create_grid(const hs_plan *plan, hid_t file, const char *path, 
     bad |= write_all(d, H5T_NATIVE_LONG, index) < 0;
     bad |= finish_dataset(d, 1, &point, "row of the point in its results group", "1", NULL);
     bad |= create_run_columns(file, grid, point, n);
-    bad |= write_column_names(plan, grid, "swept_keys", 1) < 0;
-    bad |= write_column_names(plan, grid, "key_order", 0) < 0;
-    if (hs_plan_n_zips(plan)) bad |= write_zipped_keys(plan, grid) < 0;
+    bad |= write_name_attributes(plan, grid) < 0;
   }
   free(index);
   if (point >= 0) H5Dclose(point);
@@ -582,6 +598,47 @@ static hs_status check_bare_dimension(hid_t file, const hs_run_column *col, cons
   return st;
 }
 
+/* /grid's name attributes must hold the plan's names (a reader orders and
+ * groups the keys by them). Files written before they were fixed-length
+ * (variable-length, this session's first revision-3 files) are not read
+ * here: libhdf5's variable-length reader trusts the heap. */
+static hs_status check_name_attributes(hid_t file, const hs_plan *plan, const char *path,
+                                       hs_err *err) {
+  hs_status st = HS_OK;
+  hid_t grid = H5Gopen2(file, "grid", H5P_DEFAULT);
+  for (int k = 0; k < 3 && !st && grid >= 0; k++) {
+    hsize_t n, have = 0;
+    const char *attr = name_attributes[k];
+    const char **names = which_names(plan, attr, &n);
+    if (!names) return H5Gclose(grid), hs_err_set(err, HS_ENOMEM, "out of memory");
+    if (H5Aexists(grid, attr) <= 0) {
+      if (n && k < 2 && H5Aexists(grid, "swept_keys") > 0) /* key_order: since revision 2 */
+        st = hs_err_set(err, HS_EIO, "%s: the /grid attribute %s is missing (damaged)", path, attr);
+      free(names);
+      continue;
+    }
+    hid_t a = H5Aopen(grid, attr, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
+    hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
+    int fixed = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0;
+    int vlen = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0;
+    if (sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE) H5Sget_simple_extent_dims(sp, &have, NULL);
+    size_t width = fixed ? H5Tget_size(t) : 0;
+    char *buf = fixed && have == n && width > 0 && width < 4096 ? calloc(n ? n : 1, width) : NULL;
+    int ok = vlen || (buf && (n == 0 || H5Aread(a, t, buf) >= 0));
+    for (hsize_t i = 0; ok && buf && i < n; i++)
+      ok = strlen(names[i]) < width && strncmp(buf + i * width, names[i], width) == 0;
+    if (!ok)
+      st = hs_err_set(err, HS_EIO, "%s: the /grid attribute %s is not the job's names "
+                      "(damaged)", path, attr);
+    free(buf), free(names);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+  }
+  if (grid >= 0) H5Gclose(grid);
+  return st;
+}
+
 static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, int *older,
                             hs_err *err) {
   long n = hs_plan_n_points(plan);
@@ -615,6 +672,7 @@ static hs_status check_grid(hid_t file, const hs_plan *plan, const char *path, i
   if (!st) st = check_index(file, "grid/point", n, NULL, path, err);
   for (int c = 0; !st && c < HS_N_GRID_RUN; c++)
     if (hs_grid_run[c].kind == HS_RUN_CHAR) st = check_bare_dimension(file, &hs_grid_run[c], path, err);
+  if (!st) st = check_name_attributes(file, plan, path, err);
   return st;
 }
 
