@@ -32,6 +32,12 @@ PLOT_HELP = """kinds:
   features  m_hk against t, one row per spike k (--overlay: one subplot,
             a colour per spike), a line per head, ODE lines, SGD dots;
             --logx; columns: 1 key (seed, activation)
+  attention heads switching off: quiet heads (top) and the mean softmax1
+            sink weight (bottom) against t, log axis (ODE if run, else SGD;
+            --source); lines: activation and H; panels: 1 key
+Points still moving at their end (ode/converged or sgd/converged 0) are
+marked: dashed lines, or an x (vs, heatmap); the legend says "not
+converged at t_max".
 Every swept key not on an axis must become a panel or a line (filled in
 order), or be chosen with --select KEY=VALUE or --mean KEY; otherwise the
 command refuses and names the key. --q takes a points column (see `summary`)
@@ -70,6 +76,9 @@ def _numbers(args):
             or not df[c].isna().all()]
     print("# learn time: first t with max_h |m_hk| > %g x its final value; order: spikes "
           "first learned first; sign: heads with m_hk > 0 / < 0 at the end" % args.frac)
+    if "stab_pred1" in df.columns:
+        print("# stab_pred<k>, stab_meas<k>: the linearised flow's predicted and the ODE's "
+              "measured escape time of spike k; stab_half<k>: half-of-final learn time")
     with pd.option_context("display.width", 250, "display.max_columns", 60,
                            "display.max_rows", 10000, "display.precision", 4):
         print(df[keep].to_string())
@@ -87,7 +96,7 @@ def _plot(args):
         kw.update(loss=args.loss)
     if args.kind == "features":
         kw.update(overlay=args.overlay, logx=args.logx)
-    if args.kind in ("pruning", "maps", "heads", "features"):
+    if args.kind in ("pruning", "maps", "heads", "features", "attention"):
         kw.update(source=args.source)
     if args.kind == "heads":
         kw.update(vs_time=args.vs_time)
@@ -140,7 +149,8 @@ def main(argv=None):
     q.add_argument("--loss", default="lpop", choices=("lpop", "test_loss"),
                    help="SGD loss in dynamics (default lpop: comparable to the ODE's)")
     q.add_argument("--source", choices=("ode", "sgd"),
-                   help="pruning, maps: whose final model; heads, features: draw only this one")
+                   help="pruning, maps: whose final model; heads, features, attention: "
+                   "draw only this one")
     q.add_argument("--overlay", action="store_true",
                    help="features: every spike in one subplot (a colour per spike)")
     q.add_argument("--logx", action="store_true", help="features: log time axis (t > 0)")

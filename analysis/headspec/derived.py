@@ -18,6 +18,13 @@ DESCRIPTIONS = {
     "sgd_spec": "mean over heads of |m_h orthogonal to mu|, final SGD m",
     "ode_spec": "mean over heads of |m_h orthogonal to mu|, final ODE m",
     "seconds": "wall time of the point",
+    "ode_converged": "1: the ODE had stopped moving at its end, 0: still moving, NaN: not judged",
+    "sgd_converged": "1: SGD had stopped moving at its end, 0: still moving, NaN: not judged",
+    "ode_loss_rate": "the ODE loss's relative change per unit log-time at the end",
+    "sgd_loss_rate": "SGD Lpop's relative change per unit log-time at the end",
+    "ode_speed": "the ODE order parameters' relative speed per unit log-time at the end",
+    "sgd_speed": "SGD order parameters' relative speed per unit log-time at the end",
+    "ode_t_stop": "time of the ODE's final state (t_max, or its stop with ode.stop_when_converged)",
 }
 
 
@@ -128,7 +135,9 @@ def sign_split(m_final, k):
 
 
 NUMBER_COLUMNS = ("ode_loss", "sgd_lpop", "sgd_test_loss", "ode_loss_fresh", "ode_loss_fresh_se",
-                  "sgd_lpop_fresh", "sgd_lpop_fresh_se", "bayes_risk", "bayes_risk_se")
+                  "sgd_lpop_fresh", "sgd_lpop_fresh_se", "bayes_risk", "bayes_risk_se",
+                  "ode_converged", "sgd_converged", "ode_loss_rate", "sgd_loss_rate",
+                  "ode_speed", "sgd_speed", "ode_t_stop")
 
 
 def numbers(res, source=None, frac=0.5):
@@ -172,5 +181,31 @@ def numbers(res, source=None, frac=0.5):
         df[part + "_order"] = order
         for k in range(K):
             df["%s_sign%d" % (part, k + 1)] = signs[k]
+    _stability_columns(res, df)
     df.attrs["frac"] = frac
     return pd.DataFrame(df)
+
+
+def _stability_columns(res, df):
+    """Files run with analysis.stability: per spike k the linearised flow's
+    predicted escape time stab_pred<k> beside the ODE's measured one
+    stab_meas<k> and its half-of-final learn time stab_half<k>
+    (headspec.stability's table, one row per point and spike)."""
+    from . import stability
+    fields = res.fields()
+    if "stability/predicted_t" not in fields or "ode/m" not in fields:
+        return
+    pred = res.array("stability/predicted_t", stack=True).values
+    if not np.isfinite(pred).any():  # the group is there, the analysis was not run
+        return
+    meas = res.array("stability/measured_t", stack=True).values
+    m = res.array("ode/m", stack=True)
+    t, K = m.coords["time"].values, pred.shape[1]
+    half = np.full(pred.shape, np.nan)
+    for i in range(res.n_points):
+        if np.isfinite(m.values[i]).any():
+            half[i] = stability.half_final_times(t, m.values[i])[:K]
+    rows = stability.predicted_vs_measured(pred, meas, half=half)
+    for col, key in (("stab_pred", "predicted"), ("stab_meas", "measured"), ("stab_half", "half")):
+        for k in range(K):
+            df["%s%d" % (col, k + 1)] = [r[key] for r in rows if r["spike"] == k]

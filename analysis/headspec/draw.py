@@ -190,3 +190,50 @@ def _finite_heads(cell):
     """Head indices of a (time, head, spike) array with any data (H < max H is padded)."""
     return [h for h in cell.coords["head"].values
             if np.isfinite(cell.sel(head=h).values).any()]
+
+
+NOT_CONVERGED = "not converged at t_max"
+
+
+def _unconverged(res, lay):
+    """Per swept value: True where the point had not converged at its end
+    (its ode/converged or sgd/converged is 0; averaged keys: any of them),
+    selected as the layout selects; None when no point is flagged (older
+    files store no flags: nothing is marked)."""
+    cols = [c for c in ("ode_converged", "sgd_converged") if c in res.points.columns
+            and (res.points[c] == 0).any()]
+    if not cols:
+        return None
+    bad = res.array(cols[0]) == 0
+    for c in cols[1:]:
+        bad = bad | (res.array(c) == 0)
+    for k, text in lay.select.items():
+        if k in bad.dims:
+            bad = bad.sel({k: _match(bad.coords[k], text, k)})
+    means = [k for k in lay.mean if k in bad.dims]
+    return bad.any(means) if means else bad
+
+
+def _flagged(bad, cell, keep=()):
+    """Whether the cell (a dict of swept values) holds an unconverged point;
+    keep: dims left as they are (e.g. the x axis of vs)."""
+    if bad is None:
+        return False
+    sub = {k: v for k, v in cell.items() if k in bad.dims}
+    if any(v not in bad.coords[k].values for k, v in sub.items()):
+        return False
+    da = bad.sel(sub) if sub else bad
+    rest = [d for d in da.dims if d not in keep]
+    return da.any(rest) if rest else da
+
+
+def _legend_unconverged(ax, style="k--"):
+    """A legend entry saying what the not-converged mark is (style 'kx': an
+    x, else a dashed line): an empty collection, so that the axes' lines
+    stay the data's."""
+    if style == "kx":
+        ax.scatter([], [], marker="x", color="k", label=NOT_CONVERGED, gid="not_converged")
+    else:
+        from matplotlib.collections import LineCollection
+        ax.add_collection(LineCollection([], colors="k", linestyles="--", label=NOT_CONVERGED,
+                                         gid="not_converged"))

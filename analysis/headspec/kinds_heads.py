@@ -2,7 +2,8 @@
 plane) and features (m_hk against t per spike)."""
 import numpy as np
 
-from .draw import _finite_heads, _grid, _panel_grid, _parts, _save
+from .draw import (_finite_heads, _flagged, _grid, _legend_unconverged, _panel_grid, _parts,
+                   _save, _unconverged)
 from .layout import Layout, PlotError, _label, _sel
 
 
@@ -18,6 +19,7 @@ def heads(res, out, source=None, vs_time=False, **kw):
     if first.sizes["spike"] < 2:
         raise PlotError("heads draws m_h1 against m_h2: %s has K = 1" % res.path)
     fig, cells = _panel_grid(lay, first)
+    bad = _unconverged(res, lay)
     style = {"ode": dict(ls="-", marker=None, lw=1.3), "sgd": dict(ls="none", marker="o", ms=3,
                                                                     mfc="none")}
     for panel, ax in cells:
@@ -50,6 +52,8 @@ def heads(res, out, source=None, vs_time=False, **kw):
             ax.set_xlabel("m_h1 (mean direction)")
             ax.set_ylabel("m_h2 (flipping direction)")
         ax.set_title(lay.title(_sel(first, panel), _label(panel)), fontsize=8)
+        if _flagged(bad, panel):
+            _legend_unconverged(ax)
         ax.legend(fontsize=6, title=None if vs_time else "start: square, end: star",
                   title_fontsize=6)
     return _save(fig, out)
@@ -69,6 +73,7 @@ def features(res, out, source=None, overlay=False, logx=False, **kw):
     spikes = [k for k in first.coords["spike"].values
               if np.isfinite(first.sel(spike=k).values).any()]
     n_rows = 1 if overlay else len(spikes)
+    bad = _unconverged(res, lay)
     fig, axes = _grid(n_rows, len(panels), 4.0, 2.6 if n_rows > 1 else 3.4)
     style = {"ode": dict(ls="-", lw=1.1), "sgd": dict(ls="none", marker="o", ms=2.5, mfc="none")}
     for c, panel in enumerate(panels):
@@ -94,7 +99,9 @@ def features(res, out, source=None, overlay=False, logx=False, **kw):
             if overlay or r_ == len(spikes) - 1:
                 ax.set_xlabel("t")
             ax.set_ylabel("m_hk" if overlay else "m_h%d" % (int(k) + 1), fontsize=8)
-            if c == 0 and (overlay or r_ == 0):
+            if r_ == 0 and _flagged(bad, panel):
+                _legend_unconverged(ax)
+            if (c == 0 or _flagged(bad, panel)) and (overlay or r_ == 0):
                 ax.legend(fontsize=6, title=" ".join(
                     "%s %s" % (p, "-" if p == "ode" else "o") for p in parts), title_fontsize=6)
     return _save(fig, out)

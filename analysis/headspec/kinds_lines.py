@@ -4,8 +4,9 @@ import os
 
 import numpy as np
 
-from .draw import (_bayes_lines, _bayes_vs, _default_q, _fresh_se, _grid, _numeric_swept,
-                   _other_bayes, _points_quantity, _save, _source)
+from .draw import (_bayes_lines, _bayes_vs, _default_q, _flagged, _fresh_se, _grid,
+                   _legend_unconverged, _numeric_swept, _other_bayes, _points_quantity, _save,
+                   _source, _unconverged)
 from .layout import Layout, PlotError, _fmt, _label, _sel
 
 
@@ -18,6 +19,7 @@ def dynamics(res, out, loss="lpop", **kw):
     sgd_m, ode_m = lay.reduce(res.array("sgd/m")), lay.reduce(res.array("ode/m"))
     bayes = lay.reduce(res.array("bayes_risk"))
     panels = lay.combos(ode_loss, lay.panels, sgd_loss)
+    bad = _unconverged(res, lay)
     fig, axes = _grid(2, len(panels))
     for c, panel in enumerate(panels):
         top, bottom = axes[0, c], axes[1, c]
@@ -26,9 +28,13 @@ def dynamics(res, out, loss="lpop", **kw):
         for ln, color in zip(lines, colors):
             cell = dict(panel, **ln)
             o, s = _sel(ode_loss, cell), _sel(sgd_loss, cell)
-            top.plot(o.time, o.values, "-", color=color, label=_label(ln) or None)
+            flag = bool(_flagged(bad, cell))  # dashed: still moving at its end
+            top.plot(o.time, o.values, "--" if flag else "-", color=color,
+                     label=_label(ln) or None)
             top.plot(s.time, s.values, "o", ms=3.5, color=color, mfc="none")
         _bayes_lines(lay, bayes, panel, lines, top, colors)
+        if any(_flagged(bad, dict(panel, **ln)) for ln in lines):
+            _legend_unconverged(top)
         top.set_title(lay.title(_sel(ode_loss, panel), _label(panel)), fontsize=9)
         top.set_ylabel("population loss (ODE -, SGD o: %s)" % loss, fontsize=8)
         top.legend(fontsize=7)
@@ -79,16 +85,26 @@ def vs(res, out, x=None, q=None, bayes=None, **kw):
     b_all = lay.reduce(b_all)
     b_se = lay.reduce(b_se)
     panels = lay.combos(da, lay.panels)
+    bad = _unconverged(res, lay)
     fig, axes = _grid(1, len(panels), 4.6, 3.8)
     for c, panel in enumerate(panels):
         ax = axes[0, c]
         lines = lay.lines_with_data(panel, da)
+        marked = False
         for j, ln in enumerate(lines):
             cell = _sel(da, dict(panel, **ln))
             sem = da.attrs.get("sem")
             err = _sel(sem, dict(panel, **ln)).values if sem is not None else None
             ax.errorbar(cell.coords[x].values, cell.values, yerr=err, fmt="o-", ms=4,
                         capsize=3, color="C%d" % (j % 10), label=_label(ln) or q)
+            flag = _flagged(bad, dict(panel, **ln), keep=(x,))
+            if flag is not False:  # an x over each point still moving at its end
+                xs_ = flag.coords[x].values[flag.values]
+                ys = [float(cell.sel({x: v})) for v in xs_ if v in cell.coords[x].values]
+                ax.plot(xs_[:len(ys)], ys, "x", ms=9, color="k", ls="none", gid="not_converged")
+                marked = marked or len(ys) > 0
+        if marked:
+            _legend_unconverged(ax, "kx")
         _bayes_vs(lay, b_all, b_se, panel, x, da.coords[x].values, ax,
                   "" if bayes is None else " (%s)" % os.path.basename(src.path))
         xs = da.coords[x].values
@@ -111,6 +127,7 @@ def pruning(res, out, source=None, **kw):
     da = lay.reduce(res.array(part + "/prune_loss"))
     bayes = lay.reduce(res.array("bayes_risk"))
     panels = lay.combos(da, lay.panels)
+    bad = _unconverged(res, lay)
     fig, axes = _grid(1, len(panels), 4.6, 3.8)
     for c, panel in enumerate(panels):
         ax = axes[0, c]
@@ -119,11 +136,51 @@ def pruning(res, out, source=None, **kw):
         for ln, color in zip(lines, colors):
             cell = _sel(da, dict(panel, **ln))
             ok = np.isfinite(cell.values)
-            ax.plot(cell.kept.values[ok], cell.values[ok], "o-", color=color,
+            ax.plot(cell.kept.values[ok], cell.values[ok],
+                    "o--" if _flagged(bad, dict(panel, **ln)) else "o-", color=color,
                     label=_label(ln) or part)
         _bayes_lines(lay, bayes, panel, lines, ax, colors)
+        if any(_flagged(bad, dict(panel, **ln)) for ln in lines):
+            _legend_unconverged(ax)
         ax.set_xlabel("heads kept")
         ax.set_ylabel("population loss (%s, pruned)" % part)
         ax.set_title(lay.title(_sel(da, panel), _label(panel)), fontsize=9)
         ax.legend(fontsize=7)
+    return _save(fig, out)
+
+
+def attention(res, out, source=None, **kw):
+    """Heads switching off over time: the mean number of quiet heads (top)
+    and the mean softmax1 sink weight q0 over heads (bottom) against t on a
+    log axis, one line per activation (ODE if run, else SGD; --source);
+    panels from another swept key."""
+    lay = Layout(res, "attention", **kw)
+    part = _source(res, source, "quiet_heads")
+    quiet = lay.reduce(res.array(part + "/quiet_heads"))
+    sink = lay.reduce(res.array(part + "/attn_sink").mean("head", skipna=True))
+    panels = lay.combos(quiet, lay.panels)
+    bad = _unconverged(res, lay)
+    fig, axes = _grid(2, len(panels))
+    for c, panel in enumerate(panels):
+        top, bottom = axes[0, c], axes[1, c]
+        lines = lay.lines_with_data(panel, quiet)
+        for j, ln in enumerate(lines):
+            cell = dict(panel, **ln)
+            style = "--" if _flagged(bad, cell) else "-"
+            for ax, da in ((top, quiet), (bottom, sink)):
+                v = _sel(da, cell)
+                ok = np.isfinite(v.values) & (v.time.values > 0)
+                if ok.any():
+                    ax.plot(v.time.values[ok], v.values[ok], style, color="C%d" % (j % 10),
+                            label=_label(ln) or part)
+        if any(_flagged(bad, dict(panel, **ln)) for ln in lines):
+            _legend_unconverged(top)
+        top.set_title(lay.title(_sel(quiet, panel), _label(panel)), fontsize=9)
+        top.set_ylabel("quiet heads (%s)" % part, fontsize=8)
+        bottom.set_ylabel("sink weight q0, mean over heads", fontsize=8)
+        bottom.set_xlabel("t")
+        for ax in (top, bottom):
+            ax.set_xscale("log")
+            if ax.lines:
+                ax.legend(fontsize=7)
     return _save(fig, out)

@@ -2,7 +2,8 @@
 keys) and maps (attention weights A_hl)."""
 import numpy as np
 
-from .draw import _annotate, _default_q, _grid, _numeric_swept, _points_quantity, _save, _source
+from .draw import (_annotate, _default_q, _flagged, _grid, _legend_unconverged, _numeric_swept,
+                   _points_quantity, _save, _source, _unconverged)
 from .layout import Layout, PlotError, _fmt, _label, _sel
 
 
@@ -24,6 +25,7 @@ def heatmap(res, out, x=None, y=None, q=None, **kw):
     rows_key = lay.panels[1] if len(lay.panels) > 1 else None
     n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
     n_cols = len(panels) // n_rows
+    bad = _unconverged(res, lay)
     fig, axes = _grid(n_rows, n_cols, 4.4, 3.6)
     finite = da.values[np.isfinite(da.values)]
     vmin, vmax = (finite.min(), finite.max()) if finite.size else (0, 1)
@@ -36,6 +38,16 @@ def heatmap(res, out, x=None, y=None, q=None, **kw):
         im = ax.imshow(cell.values, origin="lower", aspect="auto", cmap=cmap,
                        vmin=vmin, vmax=vmax)
         _annotate(ax, cell.values, im)
+        flag = _flagged(bad, panel, keep=(x, y))
+        if flag is not False and flag.values.any():  # an x on each cell still moving
+            flag = flag.reindex({x: cell.coords[x].values, y: cell.coords[y].values},
+                                fill_value=False).transpose(y, x)
+            iy, ix = np.nonzero(flag.values)
+            # in the cell's corner, clear of its value
+            ax.plot(ix + 0.35, iy + 0.35, "x", ms=8, mew=1.5, color="k", ls="none",
+                    gid="not_converged")
+            _legend_unconverged(ax, "kx")
+            ax.legend(fontsize=7, loc="upper left")
         ax.set_xticks(range(cell.sizes[x]), [_fmt(v) for v in cell.coords[x].values])
         ax.set_yticks(range(cell.sizes[y]), [_fmt(v) for v in cell.coords[y].values])
         ax.set_xlabel(x)
@@ -58,6 +70,7 @@ def maps(res, out, source=None, map_index=0, **kw):
     rows_key = lay.panels[1] if len(lay.panels) > 1 else None
     n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
     n_cols = len(panels) // n_rows
+    bad = _unconverged(res, lay)
     fig, axes = _grid(n_rows, n_cols, 4.0, 2.8)
     for j, panel in enumerate(panels):
         ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
@@ -76,4 +89,7 @@ def maps(res, out, source=None, map_index=0, **kw):
         ax.set_title("%s A_hl (%s, map %d)\n%s" % (_label(panel), part, map_index,
                                                    lay.title(cell)), fontsize=8)
         fig.colorbar(im, ax=ax)
+        if _flagged(bad, panel):
+            _legend_unconverged(ax)
+            ax.legend(fontsize=6, loc="upper right", handlelength=0)
     return _save(fig, out)

@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 
-KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps", "heads", "features")
+KINDS = ("dynamics", "heatmap", "vs", "pruning", "maps", "heads", "features", "attention")
 # Keys that define the data distribution: the Bayes risk depends on these only.
 
 
@@ -43,6 +43,8 @@ SLOTS = {
                   auto_mean=(), no_auto=()),
     "features": dict(panels=1, lines=0, prefer_panels=("seed", "activation"), prefer_lines=(),
                      auto_mean=(), no_auto=()),
+    "attention": dict(panels=1, lines=2, prefer_panels=(), prefer_lines=("activation", "H"),
+                      auto_mean=(), no_auto=()),
 }
 
 

@@ -42,7 +42,11 @@ FINALS = {"sgd_test_loss": "sgd/test_loss", "sgd_lpop": "sgd/lpop",
           "ode_loss": "ode/loss", "bayes_risk": "bayes_risk",
           "bayes_risk_se": "bayes_risk_se", "sgd_lpop_fresh": "sgd/lpop_fresh",
           "sgd_lpop_fresh_se": "sgd/lpop_fresh_se", "ode_loss_fresh": "ode/loss_fresh",
-          "ode_loss_fresh_se": "ode/loss_fresh_se"}
+          "ode_loss_fresh_se": "ode/loss_fresh_se",
+          # convergence (layout revision 3): NaN in older files
+          "ode_converged": "ode/converged", "sgd_converged": "sgd/converged",
+          "ode_loss_rate": "ode/loss_rate", "sgd_loss_rate": "sgd/loss_rate",
+          "ode_speed": "ode/speed", "sgd_speed": "sgd/speed", "ode_t_stop": "ode/t_stop"}
 # Raw values: the reader decodes what it reads itself (xarray's decoding
 # would read every string column whole to look for dates).
 DECODE = dict(decode_cf=False, cache=False)
@@ -457,12 +461,12 @@ class Results:
     # --- result fields ---------------------------------------------------
     def _group_vars(self, gname):
         """(field name, lazy DataArray) of a group's results."""
-        for part in ("", "sgd", "ode"):
+        for part in ("", "sgd", "ode", "stability"):
             for var in self._layout.names(gname, part):
                 yield (part + "/" + var if part else var), self._layout.field(gname, part, var)
 
     def _field_names(self, gname):
-        for part in ("", "sgd", "ode"):
+        for part in ("", "sgd", "ode", "stability"):
             for var in self._layout.names(gname, part):
                 yield part + "/" + var if part else var
 

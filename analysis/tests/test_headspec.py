@@ -6,6 +6,7 @@ HEADSPEC_TEST_DIR, HEADSPEC_BIN):
                 points in four results groups (two K, two H)
   grid.h5       b1 x b2 x activation x seed, 16 points, point 5 failed
   ambiguous.h5  b2 x activation x H x sigma0 x seed, 32 points
+  stability.h5  jobs/stability.yaml: ODE only, analysis.stability, 2 points
 
 These are format 2. data/tiny_v1.h5 is tests/jobs/tiny.yaml's file as the
 binary wrote it in format 1 (headspec 751ee1c), to test reading old files.
@@ -895,6 +896,126 @@ class ReportNumbers(unittest.TestCase):
         code, out, err = cli("numbers", older)
         self.assertEqual(code, 0, err)
         self.assertNotIn("ode_loss_fresh", out)  # not stored: left out of the text table
+
+
+class Convergence(unittest.TestCase):
+    """Issue 19 item 4 / issue 20 item 2: the convergence flags in the
+    points table and numbers, the not-converged marks, the attention kind
+    and the stability predictions in numbers."""
+    COLUMNS = {"ode_converged": "ode/converged", "sgd_converged": "sgd/converged",
+               "ode_loss_rate": "ode/loss_rate", "sgd_loss_rate": "sgd/loss_rate",
+               "ode_speed": "ode/speed", "sgd_speed": "sgd/speed", "ode_t_stop": "ode/t_stop"}
+
+    def test_points_and_numbers_columns_against_raw(self):
+        old, path = [p for _, p in files("tiny")]
+        with headspec.open_results(path) as r:
+            p, n = r.points, headspec.derived.numbers(r)
+            for col, field in self.COLUMNS.items():
+                for i in range(r.n_points):
+                    want = float(raw(path, i, field))
+                    np.testing.assert_equal(p[col][i], want, err_msg=col)
+                    np.testing.assert_equal(n[col][i], want, err_msg=col)
+        with headspec.open_results(old) as r:  # format 1 stores none: NaN
+            for col in self.COLUMNS:
+                self.assertTrue(r.points[col].isna().all(), col)
+        code, out, err = cli("summary", path)
+        self.assertEqual(code, 0, err)
+        self.assertIn("ode_converged", out)
+
+    @staticmethod
+    def _one_unconverged(point):
+        """tiny.h5 with every point converged but `point` (None: all)."""
+        flag = (lambda i: 0.0 if i == point else 1.0)
+        dst = os.path.join(tempfile.mkdtemp(dir=DIR), "conv.h5")
+        return PaperPlots._with_fields(os.path.join(DIR, "tiny.h5"), dst,
+                                       {"ode/converged": flag, "sgd/converged": flag})
+
+    @staticmethod
+    def _marks(fig):
+        labels = [t.get_text() for ax in fig.axes if ax.get_legend()
+                  for t in ax.get_legend().get_texts()]
+        return labels.count(plots.NOT_CONVERGED), [
+            ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid() == "not_converged"
+            and len(ln.get_xdata())]
+
+    def test_plots_mark_unconverged_points(self):
+        # point 1: flipping, softmax, H = 2; the others converged
+        one, none = self._one_unconverged(1), self._one_unconverged(None)
+        out = tempfile.mkdtemp(dir=DIR)
+        for kind, kw in (("dynamics", {}), ("vs", dict(x="H")),
+                         ("heatmap", dict(x="H", y="activation")), ("pruning", {}),
+                         ("attention", {}),
+                         ("maps", dict(select={"distribution": "flipping"})),
+                         ("heads", dict(select={"distribution": "flipping"})),
+                         ("features", dict(select={"distribution": "flipping", "H": "2"}))):
+            with self.subTest(kind=kind):
+                with headspec.open_results(none) as r:
+                    fig = plots.plot(r, kind, os.path.join(out, kind + "0.png"), **kw)
+                self.assertEqual(self._marks(fig)[0], 0)
+                with headspec.open_results(one) as r:
+                    fig = plots.plot(r, kind, os.path.join(out, kind + "1.png"), **kw)
+                    labels, drawn = self._marks(fig)
+                    self.assertEqual(labels, 1)  # one panel holds the point
+                    if kind == "dynamics":  # its ODE line dashed, the others solid
+                        dashed = [ln for ln in fig.axes[0].get_lines()
+                                  if ln.get_linestyle() == "--" and len(ln.get_xdata())]
+                        self.assertEqual(len(dashed), 1)
+                        np.testing.assert_array_equal(dashed[0].get_ydata(),
+                                                      raw(one, 1, "ode/loss"))
+                    if kind == "vs":  # an x over the point: H = 2, its value
+                        self.assertEqual(len(drawn), 1)
+                        self.assertEqual(list(drawn[0].get_xdata()), [2])
+                        q = r.points[plots._default_q(r, "sgd_lpop_fresh", "ode_loss_fresh",
+                                                      "sgd_test_loss", "ode_loss")][1]
+                        self.assertAlmostEqual(drawn[0].get_ydata()[0], q, places=12)
+                    if kind == "heatmap":  # an x in cell (H = 2, softmax) only (H = 1
+                        # has no cosine: its column is dropped, H = 2 is column 0)
+                        self.assertEqual(len(drawn), 1)
+                        self.assertEqual(list(drawn[0].get_xdata()), [0.35])
+                        self.assertEqual(list(drawn[0].get_ydata()), [0.35])
+
+    def test_attention_draws_the_stored_statistics(self):
+        path = os.path.join(DIR, "tiny.h5")
+        png = os.path.join(tempfile.mkdtemp(dir=DIR), "a.png")
+        code, out, err = cli("plot", "attention", path, "-o", png)
+        self.assertEqual(code, 0, err)
+        self.assertTrue(png_ok(png))
+        with headspec.open_results(path) as r:
+            fig = plots.plot(r, "attention", png)
+            labels = r.points.label
+        top, bottom = fig.axes[0], fig.axes[2]  # distribution=flipping: points 0-5
+        self.assertEqual(top.get_xscale(), "log")
+        lines = [ln for ln in top.get_lines() if len(ln.get_xdata())]
+        self.assertEqual(len(lines), 6)  # activation x H
+        t = raw(path, 1, "ode/t")
+        np.testing.assert_array_equal(lines[1].get_xdata(), t[t > 0])
+        np.testing.assert_array_equal(lines[1].get_ydata(), raw(path, 1, "ode/quiet_heads")[t > 0])
+        sinks = [ln for ln in bottom.get_lines() if len(ln.get_xdata())]
+        self.assertEqual(len(sinks), 2)  # softmax1 only has a sink
+        want = np.nanmean(raw(path, 3, "ode/attn_sink"), axis=1)  # softmax1, H = 2
+        np.testing.assert_allclose(sinks[1].get_ydata(), want[t > 0], rtol=1e-14)
+        self.assertIn("softmax1", labels[3])
+
+    def test_numbers_stability_predictions(self):
+        path = os.path.join(DIR, "stability.h5")
+        with headspec.open_results(path) as r:
+            df = headspec.derived.numbers(r)
+        for i in range(2):
+            m, t = raw(path, i, "ode/m"), raw(path, i, "ode/t")
+            peak = np.abs(m).max(axis=1)
+            for k in range(2):
+                self.assertEqual(df["stab_pred%d" % (k + 1)][i],
+                                 raw(path, i, "stability/predicted_t")[k])
+                self.assertEqual(df["stab_meas%d" % (k + 1)][i],
+                                 raw(path, i, "stability/measured_t")[k])
+                self.assertAlmostEqual(df["stab_half%d" % (k + 1)][i],
+                                       t[np.argmax(peak[:, k] >= 0.5 * peak[-1, k])], places=12)
+        code, out, err = cli("numbers", path)
+        self.assertEqual(code, 0, err)
+        self.assertIn("stab_pred1", out)
+        self.assertIn("predicted", out.splitlines()[0] + out.splitlines()[1])
+        code, out, err = cli("numbers", os.path.join(DIR, "tiny.h5"))
+        self.assertNotIn("stab_pred", out)  # no stability datasets: no columns
 
 
 class CommandLine(unittest.TestCase):
