@@ -18,18 +18,7 @@
 #include "check.h"
 #include "headspec/point.h"
 #include "point_fixture.h"
-
-static int run(const hs_point *p, hs_result *r) {
-  hs_shape shape;
-  hs_err err;
-  const char *key;
-  if (hs_point_check(p, &key, &err) || hs_point_shape(p, &shape, &err) ||
-      hs_result_alloc(r, &shape, &err) || hs_point_run(p, r, NULL, NULL, &err)) {
-    CHECK(0, "point run: %s", err.msg);
-    return 1;
-  }
-  return 0;
-}
+#include "point_run.h"
 
 /* Gradient flow of the ODE alone on flipping(1, 2), log records. */
 static hs_point flow(const char *act, double t_max) {

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "headspec/point.h"
 #include "point_fixture.h"
+#include "point_run.h"
 
 static const double atoms[] = {2, 0, 0, 2, -2, -2};
 static const double probs[] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
@@ -25,19 +26,6 @@ static void discrete3(hs_point *p) {
   strcpy(p->dist.name, "discrete");
   p->dist.atoms = (hs_matrix){atoms, 3, 2};
   p->dist.probs = (hs_matrix){probs, 1, 3};
-}
-
-/* Run p into r (allocated here with the point's shape). */
-static int run(const hs_point *p, hs_result *r) {
-  hs_shape shape;
-  hs_err err;
-  const char *key;
-  if (hs_point_check(p, &key, &err) || hs_point_shape(p, &shape, &err) ||
-      hs_result_alloc(r, &shape, &err) || hs_point_run(p, r, NULL, NULL, &err)) {
-    CHECK(0, "point run: %s", err.msg);
-    return 1;
-  }
-  return 0;
 }
 
 static double hypot3(double a, double b, double c) { return sqrt(a * a + b * b + c * c); }
