@@ -169,38 +169,40 @@ static double run(int samples, double t_end, int records, double *loss) {
   return secs;
 }
 
-/* The core's multiply-add rate: OpenBLAS dgemm at n = 384 (in cache, one
- * thread), best of a few, in multiply-adds per second. */
-static double gemm_rate(double budget) {
-  enum { n = 384 };
-  double *a = calloc(n * n, sizeof(double)), *b = calloc(n * n, sizeof(double));
-  double *c = calloc(n * n, sizeof(double)), best = 0;
-  for (int i = 0; i < n * n; i++) a[i] = 1e-3 * (i % 7), b[i] = 1e-3 * (i % 5);
-  double t0 = cpu();
-  for (int i = 0; i < 30 || cpu() - t0 < budget; i++) {
-    double t1 = cpu();
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, a, n, b, n, 0.0, c,
-                n);
-    best = fmax(best, (double)n * n * n / (cpu() - t1));
-  }
-  free(a), free(b), free(c);
-  return best;
+/* The core's multiply-add rate: one OpenBLAS dgemm at n = 384 (in cache,
+ * one thread), in multiply-adds per second. */
+enum { GEMM_N = 384, EXP_N = 2048 };
+typedef struct {
+  double *a, *b, *c, x[EXP_N], y[EXP_N], sink;
+} floor_probe;
+
+static void probe_init(floor_probe *f) {
+  int n = GEMM_N;
+  f->a = calloc(n * n, sizeof(double)), f->b = calloc(n * n, sizeof(double));
+  f->c = calloc(n * n, sizeof(double)), f->sink = 0;
+  for (int i = 0; i < n * n; i++) f->a[i] = 1e-3 * (i % 7), f->b[i] = 1e-3 * (i % 5);
+  for (int i = 0; i < EXP_N; i++) f->x[i] = -8.0 * i / EXP_N;
+}
+
+static double gemm_rate(floor_probe *f) {
+  int n = GEMM_N;
+  double t1 = cpu();
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, f->a, n, f->b, n, 0.0,
+              f->c, n);
+  return (double)n * n * n / (cpu() - t1);
 }
 
 /* Exponentials per second of libmvec's vector exp on an L1-resident array
  * of scores' range (the kernels' exps are of max-shifted scores, <= 0). */
-static double exp_rate(double budget) {
-  enum { n = 2048 };
-  double x[n], y[n], best = 0, sink = 0;
-  for (int i = 0; i < n; i++) x[i] = -8.0 * i / n;
-  double t0 = cpu();
-  for (int i = 0; i < 300 || cpu() - t0 < budget; i++) {
-    double t1 = cpu();
-    for (int r = 0; r < 64; r++) bench_exp_array(n, x, y), sink += y[r];
-    best = fmax(best, 64.0 * n / (cpu() - t1));
-  }
-  if (sink < 0) printf("%g", sink); /* keeps the loop */
-  return best;
+static double exp_rate(floor_probe *f) {
+  double t1 = cpu();
+  for (int r = 0; r < 64; r++) bench_exp_array(EXP_N, f->x, f->y), f->sink += f->y[r];
+  return 64.0 * EXP_N / (cpu() - t1);
+}
+
+static void probe_free(floor_probe *f) {
+  if (f->sink < 0) printf("%g", f->sink); /* keeps the loops */
+  free(f->a), free(f->b), free(f->c);
 }
 
 /* The right-hand side's floor in seconds per call at N samples: per sample
@@ -245,13 +247,20 @@ static int mode_rhs(int L, int H, double budget) {
   hs_ode_config cfg = {.eta_over_B = 0.5, .kappa = 1, .noise_term = 1, .rtol = 1e-6, .atol = 1e-8};
   hs_ode *ode;
   hs_ode_create(&pop, &cfg, &ode, NULL);
-  double gma = gemm_rate(0.1 * budget), exps = exp_rate(0.1 * budget), best = 1e9;
+  /* best of single calls, the floor's rates measured between them (best
+   * of each), so that all three see the core at the same speeds */
+  floor_probe probe;
+  probe_init(&probe);
+  double gma = 0, exps = 0, best = 1e9;
   hs_ode_rhs(ode, y, dy, NULL); /* warm up */
-  for (double t0 = cpu(); cpu() - t0 < 0.8 * budget;) { /* best of single calls */
+  for (double t0 = cpu(); cpu() - t0 < budget;) {
+    gma = fmax(gma, gemm_rate(&probe));
+    exps = fmax(exps, exp_rate(&probe));
     double t1 = cpu();
     hs_ode_rhs(ode, y, dy, NULL);
     best = fmin(best, cpu() - t1);
   }
+  probe_free(&probe);
   double fl = rhs_floor(N, L, H, K, gma, exps), stream = read_time(&pop);
   printf("rhs L=%d H=%d N=%d: ms %.3f floor_ms %.3f floor_frac %.3f gemm_GMAs %.2f exp_ns %.3f "
          "read_samples_ms %.3f\n", L, H, N, 1e3 * best, 1e3 * fl, fl / best, 1e-9 * gma,

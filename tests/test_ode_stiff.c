@@ -35,7 +35,7 @@ static void close_all(const double *a, const double *b, int n, double tol, const
 static void compare_paths(hs_population *pop, int Hh, const double *R, const double *shift,
                           const double *b, double lambda, const char *what) {
   int W = pop->K + pop->H;
-  double g1[64], g2[64], b1[8], b2[8], l1 = 0, l2 = 0, N1[64], N2[64], se1, se2;
+  double g1[128], g2[128], b1[8], b2[8], l1 = 0, l2 = 0, N1[64], N2[64], se1, se2;
   double *gR1 = shift ? NULL : g1, *gR2 = shift ? NULL : g2;
   pop->reference = 0;
   double fast = hs_population_loss(pop, Hh, R, shift, b, lambda, gR1, b1, &l1, N1, &se1);
@@ -58,28 +58,32 @@ static void compare_paths(hs_population *pop, int Hh, const double *R, const dou
   close_all(&l1, &l2, 1, 1e-12, name);
 }
 
-static void test_lanes(const hs_activation *act) {
-  enum { H = 5, K = 2, W = K + H, L = 7, N = 1003 }; /* 1003 = 125 * 8 + 3 */
+/* At L x H: the generic kernel (7 x 5) and the shapes compiled with their
+ * sizes known (8 x 2, 16 x 8: population_lanes.c's SHAPE list). */
+static void test_lanes(const hs_activation *act, int L, int H) {
+  enum { K = 2, N = 1003 }; /* 1003 = 125 * 8 + 3 */
+  int W = K + H;
   hs_dist dist = flipping();
   hs_population pop;
   hs_err err;
   CHECK(hs_population_init(&pop, act, &dist, L, H, N, 3, 4, 0, NULL, &err) == HS_OK, "%s",
         err.msg);
-  double R[H * W], b[H] = {0.3, -0.2, 0.1, 0.5, -0.4}, shift[H * K];
+  double R[8 * 10], b[8], shift[8 * K];
   hs_rng r;
   hs_rng_init(&r, 9, 9, HS_PURPOSE_TEST, 0);
   hs_rng_normal(&r, R, H * W);
   hs_rng_normal(&r, shift, H * K);
+  hs_rng_normal(&r, b, H);
   char what[64];
   for (int Hh = 1; Hh <= H; Hh++) {
-    snprintf(what, sizeof what, "%s Hh=%d", act->name, Hh);
+    snprintf(what, sizeof what, "%s L=%d H=%d Hh=%d", act->name, L, H, Hh);
     compare_paths(&pop, Hh, R, NULL, b, 1.3, what);
   }
-  snprintf(what, sizeof what, "%s shift", act->name);
+  snprintf(what, sizeof what, "%s L=%d H=%d shift", act->name, L, H);
   compare_paths(&pop, H, R, shift, b, 0.7, what);
   hs_population_make_antithetic(&pop);
-  snprintf(what, sizeof what, "%s antithetic", act->name);
-  compare_paths(&pop, 4, R, NULL, b, 1.1, what);
+  snprintf(what, sizeof what, "%s L=%d H=%d antithetic", act->name, L, H);
+  compare_paths(&pop, H < 4 ? H : 4, R, NULL, b, 1.1, what);
   hs_population_free(&pop);
   hs_dist_free(&dist);
 }
@@ -203,9 +207,10 @@ static void test_bdf(void) {
 }
 
 int main(void) {
-  test_lanes(&hs_softmax);
-  test_lanes(&hs_softmax1);
-  test_lanes(&hs_bsoftmax);
+  const hs_activation *acts[] = {&hs_softmax, &hs_softmax1, &hs_bsoftmax};
+  int shapes[][2] = {{7, 5}, {8, 2}, {16, 8}};
+  for (int a = 0; a < 3; a++)
+    for (int i = 0; i < 3; i++) test_lanes(acts[a], shapes[i][0], shapes[i][1]);
   test_layout();
   test_bdf();
   CHECK(hs_ode_method_find("bdf") == HS_ODE_BDF && hs_ode_method_find("euler") < 0,

@@ -19,7 +19,7 @@ typedef double vd __attribute__((vector_size(8 * HS_LANES)));
 #define INLINE static inline __attribute__((always_inline))
 
 size_t hs_lanes_scratch(int L, int H, int width) {
-  return (size_t)HS_LANES * (2 * (size_t)L * H + 2 * L + 2 * H + 1 + (size_t)H * width +
+  return (size_t)HS_LANES * (2 * (size_t)L * H + L + 2 * H + 1 + (size_t)H * width +
                              (size_t)H * H + H + 1);
 }
 
@@ -27,7 +27,6 @@ void hs_lanes_setup(hs_lanes *k, double *buf) {
   size_t lh = (size_t)k->L * k->Hh * HS_LANES, hl = (size_t)k->Hh * HS_LANES;
   k->S = buf, buf += lh;
   k->G = buf, buf += lh;
-  k->alpha = buf, buf += (size_t)k->L * HS_LANES;
   k->e = buf, buf += (size_t)k->L * HS_LANES;
   k->tmp = buf, buf += 2 * hl;
   k->ell = buf, buf += HS_LANES;
@@ -61,14 +60,10 @@ INLINE void score_heads(int nh, int nl, const hs_lanes *k, int h, const double *
   int L = k->L, width = k->width, Hh = k->Hh, l = 0;
   const double *r = k->R + h * width;
   double *S = k->S + h * HS_LANES;
-  for (; l + nl <= L; l += nl) {
-    /* the next block's same tokens (contiguous after this block): U streams
-     * from memory, 10 KB a block at L = 16, K + H = 10 */
-    if (h == 0)
-      for (int i = 0; i < nl * width * HS_LANES; i += 8)
-        __builtin_prefetch(U + (size_t)L * width * HS_LANES + l * width * HS_LANES + i);
+  /* U streams from memory in order: the hardware prefetcher keeps up (a
+   * software prefetch of the next block measured no faster) */
+  for (; l + nl <= L; l += nl)
     score_tile(nh, nl, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES);
-  }
   for (; l < L; l++) score_tile(nh, 1, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES);
 }
 
@@ -91,15 +86,21 @@ INLINE void scores(const hs_lanes *k, const double *U, const double *C) {
 INLINE void head_max(const hs_lanes *k, double *restrict mx) {
   int L = k->L, Hh = k->Hh;
   const double *restrict S = k->S;
-  memcpy(mx, S, sizeof(double) * Hh * HS_LANES);
-  for (int l = 1; l < L; l++)
-    for (int i = 0; i < Hh * HS_LANES; i++) {
-      double x = S[(size_t)l * Hh * HS_LANES + i];
-      mx[i] = x > mx[i] ? x : mx[i];
-    }
+  for (int h = 0; h < Hh; h++) {
+    double m[HS_LANES];
+    memcpy(m, S + h * HS_LANES, sizeof m);
+    for (int l = 1; l < L; l++)
+      for (int j = 0; j < HS_LANES; j++) {
+        double x = S[(l * Hh + h) * HS_LANES + j];
+        m[j] = x > m[j] ? x : m[j];
+      }
+    memcpy(mx + h * HS_LANES, m, sizeof m);
+  }
 }
 
-/* S = exp(S - shift[h]) over the whole block: one long loop of exp. */
+/* S = exp(S - shift[h]) over the whole block. The exponentials are one
+ * flat loop: a loop nest with the shift inside it was vectorised with
+ * narrower or scalar calls of exp at some shapes. */
 INLINE void exp_shifted(const hs_lanes *k, const double *restrict shift) {
   int L = k->L, n = k->Hh * HS_LANES;
   double *restrict S = k->S;
@@ -108,35 +109,48 @@ INLINE void exp_shifted(const hs_lanes *k, const double *restrict shift) {
   for (int i = 0; i < L * n; i++) S[i] = exp(S[i]);
 }
 
-/* softmax / softmax1: P = S / (extra + column sums); alpha = scale sum_h P. */
-INLINE void normalise(const hs_lanes *k, const double *extra, double scale) {
+/* The weights are P[l][h] = S[l][h] inv[h] (S the shifted exponentials):
+ * inv is kept and P never stored, a block's stores being what bounds it at
+ * small H. Here the residual e_l = [l == 0] - scale sum_h P[l][h], zero
+ * in the lanes past `valid`, and ell = |e|^2. */
+INLINE void residual(const hs_lanes *k, const double *restrict inv, double scale, int valid) {
   int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
-  double *restrict P = k->S, *inv = k->tmp + n; /* may be extra */
-  for (int i = 0; i < n; i++) inv[i] = extra ? extra[i] : 0;
-  for (int l = 0; l < L; l++)
-    for (int i = 0; i < n; i++) inv[i] += P[l * n + i];
-  for (int i = 0; i < n; i++) inv[i] = 1 / inv[i];
+  const double *restrict S = k->S;
+  vd ell = {0}, mask;
+  for (int j = 0; j < HS_LANES; j++) mask[j] = j < valid;
   for (int l = 0; l < L; l++) {
-    vd sum = {0};
-    for (int h = 0; h < Hh; h++) {
-      vd p = V(P + l * n + h * HS_LANES) * V(inv + h * HS_LANES);
-      V(P + l * n + h * HS_LANES) = p;
-      sum += p;
-    }
-    V(k->alpha + l * HS_LANES) = scale * sum;
+    vd alpha = {0};
+    for (int h = 0; h < Hh; h++) alpha += V(S + l * n + h * HS_LANES) * V(inv + h * HS_LANES);
+    vd e = ((l == 0) - scale * alpha) * mask;
+    V(k->e + l * HS_LANES) = e;
+    ell += e * e;
+  }
+  V(k->ell) = ell;
+}
+
+/* inv[h] = 1 / (extra[h] + sum_l S[l][h]), extra optional; in lane vectors,
+ * kept in registers (as doubles this loop was compiled to scalar adds). */
+INLINE void head_norms(const hs_lanes *k, const double *extra, double *restrict inv) {
+  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
+  for (int h = 0; h < Hh; h++) {
+    vd sum = extra ? V(extra + h * HS_LANES) : (vd){0};
+    for (int l = 0; l < L; l++) sum += V(k->S + l * n + h * HS_LANES);
+    V(inv + h * HS_LANES) = 1 / sum;
   }
 }
 
-INLINE void forward_softmax(const hs_lanes *k) {
-  double *mx = k->tmp;
+INLINE void forward_softmax(const hs_lanes *k, int valid) {
+  double *mx = k->tmp, *inv = k->tmp + k->Hh * HS_LANES;
   head_max(k, mx);
   exp_shifted(k, mx);
-  normalise(k, NULL, 1.0 / k->Hh);
+  head_norms(k, NULL, inv);
+  residual(k, inv, 1.0 / k->Hh, valid);
 }
 
-INLINE void forward_softmax1(const hs_lanes *k) {
+/* The sink's exp(b - max) joins each head's normalisation. */
+INLINE void forward_softmax1(const hs_lanes *k, int valid) {
   int n = k->Hh * HS_LANES;
-  double *restrict mx = k->tmp, *restrict extra = k->tmp + n;
+  double *restrict mx = k->tmp, *restrict inv = k->tmp + n;
   head_max(k, mx);
   for (int h = 0; h < k->Hh; h++)
     for (int j = 0; j < HS_LANES; j++) {
@@ -145,16 +159,18 @@ INLINE void forward_softmax1(const hs_lanes *k) {
     }
   exp_shifted(k, mx);
   for (int h = 0; h < k->Hh; h++)
-    for (int j = 0; j < HS_LANES; j++) extra[h * HS_LANES + j] = k->b[h] - mx[h * HS_LANES + j];
-  for (int i = 0; i < n; i++) extra[i] = exp(extra[i]);
-  /* normalise reads extra before it writes its sums over it */
-  normalise(k, extra, k->lambda / k->Hh);
+    for (int j = 0; j < HS_LANES; j++) mx[h * HS_LANES + j] = k->b[h] - mx[h * HS_LANES + j];
+  for (int i = 0; i < n; i++) mx[i] = exp(mx[i]); /* flat, as in exp_shifted */
+  head_norms(k, mx, inv);
+  residual(k, inv, k->lambda / k->Hh, valid);
 }
 
-/* bsoftmax: one normalisation over all heads and tokens, scores shifted by b. */
-INLINE void forward_bsoftmax(const hs_lanes *k) {
+/* bsoftmax: one normalisation over all heads and tokens, scores shifted by
+ * b; every head's inv is the one 1 / Z. */
+INLINE void forward_bsoftmax(const hs_lanes *k, int valid) {
   int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
-  double *restrict S = k->S, mx[HS_LANES], *restrict shift = k->tmp;
+  double *restrict S = k->S, *restrict shift = k->tmp, *restrict inv = k->tmp + n;
+  double mx[HS_LANES];
   for (int j = 0; j < HS_LANES; j++) mx[j] = S[j] + k->b[0];
   for (int l = 0; l < L; l++)
     for (int h = 0; h < Hh; h++)
@@ -168,63 +184,57 @@ INLINE void forward_bsoftmax(const hs_lanes *k) {
   vd Z = {0};
   for (int i = 0; i < L * Hh; i++) Z += V(S + i * HS_LANES);
   Z = 1 / Z;
-  for (int l = 0; l < L; l++) {
-    vd sum = {0};
-    for (int h = 0; h < Hh; h++) {
-      vd p = V(S + l * n + h * HS_LANES) * Z;
-      V(S + l * n + h * HS_LANES) = p;
-      sum += p;
-    }
-    V(k->alpha + l * HS_LANES) = sum;
-  }
+  for (int h = 0; h < Hh; h++) V(inv + h * HS_LANES) = Z;
+  residual(k, inv, 1.0, valid);
 }
 
-/* e = [l == 0] - alpha, zero in the lanes past `valid`; ell = |e|^2. */
-INLINE void residual(const hs_lanes *k, int valid) {
-  vd ell = {0}, mask;
-  for (int j = 0; j < HS_LANES; j++) mask[j] = j < valid;
-  for (int l = 0; l < k->L; l++) {
-    vd e = ((l == 0) - V(k->alpha + l * HS_LANES)) * mask;
-    V(k->e + l * HS_LANES) = e;
-    ell += e * e;
+/* t_h = sum_l P[l][h] e_l of head h (P = S inv). */
+INLINE void head_rbar(const hs_lanes *k, int h, const double *inv, vd *t, vd *q0) {
+  int L = k->L, n = k->Hh * HS_LANES;
+  vd a = {0}, q = {0};
+  for (int l = 0; l < L; l++) {
+    vd s = V(k->S + l * n + h * HS_LANES);
+    a += s * V(k->e + l * HS_LANES);
+    q += s;
   }
-  V(k->ell) = ell;
+  *t = a * V(inv + h * HS_LANES);
+  *q0 = q * V(inv + h * HS_LANES);
+}
+
+/* G[l][h] = coef P[l][h] (e_l - rbar), P = S inv. */
+INLINE void head_grad(const hs_lanes *k, int h, const double *inv, double coef, vd rbar) {
+  int L = k->L, n = k->Hh * HS_LANES;
+  vd c = coef * V(inv + h * HS_LANES);
+  for (int l = 0; l < L; l++)
+    V(k->G + l * n + h * HS_LANES) = c * V(k->S + l * n + h * HS_LANES) * (V(k->e + l * HS_LANES) - rbar);
 }
 
 /* G = -c P (e - rbar_h), rbar_h = sum_l P_lh e_l (softmax, softmax1; the
- * latter also adds its b and lambda derivatives). */
+ * latter also adds its b and lambda derivatives, q0 = sum_l P_lh). */
 INLINE void backward_heads(const hs_lanes *k, double c, int one) {
-  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
-  for (int h = 0; h < Hh; h++) {
-    vd rbar = {0}, q0 = {0};
-    for (int l = 0; l < L; l++) {
-      vd p = V(k->S + l * n + h * HS_LANES);
-      rbar += p * V(k->e + l * HS_LANES);
-      q0 += p;
-    }
-    for (int l = 0; l < L; l++)
-      V(k->G + l * n + h * HS_LANES) =
-          -c * V(k->S + l * n + h * HS_LANES) * (V(k->e + l * HS_LANES) - rbar);
+  const double *inv = k->tmp + k->Hh * HS_LANES;
+  for (int h = 0; h < k->Hh; h++) {
+    vd rbar, q0;
+    head_rbar(k, h, inv, &rbar, &q0);
+    head_grad(k, h, inv, -c, rbar);
     if (one) {
       V(k->gbacc + h * HS_LANES) += c * (1 - q0) * rbar;
-      V(k->glacc) += (-2.0 / Hh) * rbar;
+      V(k->glacc) += (-2.0 / k->Hh) * rbar;
     }
   }
 }
 
-/* bsoftmax: G = -2 P (e - rbar), rbar = sum_l alpha_l e_l; d/db_h = sum_l G. */
+/* bsoftmax: G = -2 P (e - rbar), rbar = sum_l alpha_l e_l = sum_h t_h;
+ * d/db_h = sum_l G. */
 INLINE void backward_bsoftmax(const hs_lanes *k) {
-  const double *alpha = k->alpha;
   int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
-  vd rbar = {0};
-  for (int l = 0; l < L; l++) rbar += V(alpha + l * HS_LANES) * V(k->e + l * HS_LANES);
+  const double *inv = k->tmp + n;
+  vd rbar = {0}, t, q0;
+  for (int h = 0; h < Hh; h++) head_rbar(k, h, inv, &t, &q0), rbar += t;
   for (int h = 0; h < Hh; h++) {
+    head_grad(k, h, inv, -2.0, rbar);
     vd gb = {0};
-    for (int l = 0; l < L; l++) {
-      vd g = -2.0 * V(k->S + l * n + h * HS_LANES) * (V(k->e + l * HS_LANES) - rbar);
-      V(k->G + l * n + h * HS_LANES) = g;
-      gb += g;
-    }
+    for (int l = 0; l < L; l++) gb += V(k->G + l * n + h * HS_LANES);
     V(k->gbacc + h * HS_LANES) += gb;
   }
 }
@@ -285,11 +295,10 @@ INLINE void accumulate(const hs_lanes *k, const double *U, const double *C) {
 INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid) {
   scores(k, U, C);
   switch (k->kind) {
-  case HS_LANES_SOFTMAX: forward_softmax(k); break;
-  case HS_LANES_SOFTMAX1: forward_softmax1(k); break;
-  case HS_LANES_BSOFTMAX: forward_bsoftmax(k); break;
+  case HS_LANES_SOFTMAX: forward_softmax(k, valid); break;
+  case HS_LANES_SOFTMAX1: forward_softmax1(k, valid); break;
+  case HS_LANES_BSOFTMAX: forward_bsoftmax(k, valid); break;
   }
-  residual(k, valid);
   if (!k->grads) return;
   switch (k->kind) {
   case HS_LANES_SOFTMAX: backward_heads(k, 2.0 / k->Hh, 0); break;

@@ -30,11 +30,10 @@ typedef struct hs_lanes {
   const double *b;     /* Hh */
   double lambda;
   int grads, nmat;     /* accumulate gradients; and N (needs grads) */
-  double *S;     /* L x Hh lanes: scores, then weights */
+  double *S;     /* L x Hh lanes: scores, then shifted exponentials */
   double *G;     /* L x Hh lanes: score gradients */
-  double *alpha; /* L lanes: aggregated weights */
   double *e;     /* L lanes: the residual */
-  double *tmp;   /* 2 Hh lanes */
+  double *tmp;   /* 2 Hh lanes: maxima, then each head's 1 / sum */
   double *ell;   /* 1 lane: each sample's loss, of the last block */
   double *gacc;  /* Hh x width lanes */
   double *nacc;  /* Hh x Hh lanes (upper triangle filled) */
