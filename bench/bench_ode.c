@@ -6,8 +6,10 @@
  *                                 softmax) and its floor, measured now: the
  *                                 core's multiply-add rate (OpenBLAS dgemm)
  *                                 and exp rate (libmvec), see rhs_floor;
- *   bench_ode integrate L H N T METHOD [noise]   a whole integration from
- *                                 numpy_ode.py's start: seconds, RHS count;
+ *   bench_ode integrate L H N T METHOD [noise [ACTIVATION KAPPA]]
+ *                                 a whole integration from numpy_ode.py's
+ *                                 start (softmax, kappa 1 unless given):
+ *                                 seconds, RHS count;
  *   bench_ode late METHOD         gradient flow (L = 8, H = 2, N_mc = 5000)
  *                                 to t = 2000: RHS per unit time by phase.
  * Without a mode (or with a number T_END) the report below:
@@ -283,27 +285,31 @@ static void fixed_start(int H, int K, double *y) {
   y[H * W + H] = 1;
 }
 
-static int mode_integrate(int L, int H, int N, double t_end, const char *method, int noise) {
+static int mode_integrate(int L, int H, int N, double t_end, const char *method, int noise,
+                          const char *activation, double kappa) {
   enum { K = 2 };
+  const hs_activation *act = hs_activation_find(activation);
+  if (!act || hs_ode_method_find(method) < 0)
+    return fprintf(stderr, "bench_ode: unknown activation or method\n"), 1;
   hs_dist dist;
   hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
   hs_dist_init(&dist, &dp, NULL);
   hs_population pop;
-  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
+  hs_population_init(&pop, act, &dist, L, H, N, 1, 1, 0, NULL, NULL);
   double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
   fixed_start(H, K, y);
   hs_ode_config cfg = {.method = (hs_ode_method)hs_ode_method_find(method), .eta_over_B = 0.5,
-                       .kappa = 1, .noise_term = noise, .rtol = 1e-6, .atol = 1e-8};
+                       .kappa = kappa, .noise_term = noise, .rtol = 1e-6, .atol = 1e-8};
   hs_ode *ode;
   hs_err err;
   if (hs_ode_create(&pop, &cfg, &ode, &err)) return fprintf(stderr, "%s\n", err.msg), 1;
   double t = 0, t0 = now();
   if (hs_ode_advance(ode, y, &t, t_end, &err)) fprintf(stderr, "bench_ode: %s\n", err.msg);
   double secs = now() - t0;
-  double loss = hs_population_loss(&pop, H, y, NULL, y + H * (K + H), 1, NULL, NULL, NULL,
-                                   NULL, NULL);
-  printf("integrate L=%d H=%d N=%d t=%g %s: s %.3f rhs %ld Lpop %.6f\n", L, H, N, t_end, method,
-         secs, hs_ode_rhs_calls(ode), loss);
+  double loss = hs_population_loss(&pop, H, y, NULL, y + H * (K + H), y[hs_ode_dim(H, K) - 1],
+                                   NULL, NULL, NULL, NULL, NULL);
+  printf("integrate %s kappa=%g L=%d H=%d N=%d t=%g %s: s %.3f rhs %ld Lpop %.6f\n",
+         activation, kappa, L, H, N, t_end, method, secs, hs_ode_rhs_calls(ode), loss);
   hs_ode_free(ode);
   hs_population_free(&pop);
   hs_dist_free(&dist);
@@ -349,7 +355,8 @@ int main(int argc, char **argv) {
     return mode_rhs(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
   if (argc > 6 && strcmp(argv[1], "integrate") == 0)
     return mode_integrate(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]), argv[6],
-                          argc > 7 ? atoi(argv[7]) : 1);
+                          argc > 7 ? atoi(argv[7]) : 1, argc > 8 ? argv[8] : "softmax",
+                          argc > 9 ? atof(argv[9]) : 1);
   if (argc > 2 && strcmp(argv[1], "late") == 0) return mode_late(argv[2]);
   double t_end = argc > 1 ? atof(argv[1]) : 200;
   enum { T = 41 };

@@ -183,6 +183,12 @@ def main():
                                         10000, 2000, "bdf", k)]) for k in (1, 10, 100)]
         vals, _ = race("softmax1 through the CLI: L=8 H=2, N_mc=10000, t=2000, given start, "
                        "bdf (process CPU time; ratios to kappa 1)", ks, max(3, rounds // 2))
+        # the integrator alone (no process start, sampling or file): its
+        # right-hand sides and seconds, against which the CLI ratio is diluted
+        for k in (1, 10, 100):
+            text, _ = run([bo, "integrate", "8", "2", "10000", "2000", "bdf", "1", "softmax1",
+                           str(k)])
+            print("  " + text.strip())
         for k in (1, 10, 100):
             jk = job(os.path.join(tmp, "r%g.yaml" % k), "softmax1", 8, 2, 10000, 2000, "rkf45", k)
             text, wall = run([cli, "run", "--fresh", "--quiet", jk], timeout=60)
