@@ -12,8 +12,12 @@
  *    and on a streamed one (redrawn at each use), in turns (five rounds,
  *    the median of each round's ratio), and the held step against its
  *    floor: copying its B L d entries plus the step's BLAS products.
+ * 5. reduced L H d SECONDS: the reduced step (B = 1) against its compute
+ *    floor (its normals at the fast generator's rate, its multiply-adds
+ *    at the dgemm rate).
  * Usage: bench_sgd [seconds-per-measurement] [samplers|floor|trainset|all]
  *        bench_sgd one L H d B SECONDS   (one setting of 3, for bench/race.py)
+ *        bench_sgd reduced L H d SECONDS
  */
 #include <cblas.h>
 #include <math.h>
@@ -228,6 +232,59 @@ static void floor_table(double budget) {
   hs_dist_free(&dist);
 }
 
+/* The core's multiply-add rate: OpenBLAS dgemm at n = 384 (in cache), one
+ * call, in multiply-adds per second. */
+static double gemm_rate(double *a, double *b, double *c) {
+  enum { n = 384 };
+  double t0 = now();
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, a, n, b, n, 0.0, c, n);
+  return (double)n * n * n / (now() - t0);
+}
+
+/* The reduced step (sampler reduced, B = 1) against its compute floor: its
+ * normals (k d for the frame, k = min(H, L), plus L (H + K) + L^2/2-ish per
+ * sequence) at hs_rng_normal_fast's rate, and its d-long multiply-adds
+ * (the Gram of [Z; W; xi], n (n + 1)/2 per coordinate with n = k + H + K;
+ * the update H n; W's axpy H) at the dgemm rate. The three are measured
+ * in turns (best of each) so that they see the core at the same speed. */
+static void reduced_floor(int L, int H, int d, double budget) {
+  enum { K = 2, GN = 384 };
+  hs_dist dist = flipping();
+  double *xi = malloc(sizeof(double) * K * d);
+  hs_teacher_spikes(xi, K, d, 1, 1, 0, NULL);
+  hs_sgd_config cfg = {.d = d, .L = L, .H = H, .B = 1, .sampler = HS_SAMPLER_REDUCED,
+                       .eta = 0.1, .kappa = 1, .sigma0 = 0.5, .act = &hs_softmax,
+                       .dist = &dist, .xi = xi, .job_seed = 1, .seed = 1, .test_samples = 1};
+  hs_sgd s;
+  hs_sgd_init(&s, &cfg, NULL);
+  int r = H + K, q = L < d - r ? L : d - r, k = H < q ? H : q, n = k + r, nb = 0;
+  for (int l = 0; l < L; l++) nb += l < q ? l : q;
+  size_t normals = (size_t)k * d + (size_t)L * r + nb + q;
+  double ma = (double)d * (n * (n + 1) / 2.0 + H * n + H);
+  double *x = malloc(sizeof(double) * normals), *ga = calloc(GN * GN, sizeof(double));
+  double *gb = calloc(GN * GN, sizeof(double)), *gc = calloc(GN * GN, sizeof(double));
+  hs_rng rng;
+  hs_rng_init(&rng, 1, 1, HS_PURPOSE_TRAIN, 0);
+  hs_sgd_step(&s); /* warm up */
+  double step = 0, gen = 0, gma = 0;
+  for (double t0 = now(); now() - t0 < budget;) {
+    double t1 = now();
+    for (int i = 0; i < 16; i++) hs_sgd_step(&s);
+    step = fmax(step, 16 / (now() - t1));
+    t1 = now();
+    for (int i = 0; i < 16; i++) hs_rng_normal_fast(&rng, x, normals);
+    gen = fmax(gen, 16.0 * normals / (now() - t1));
+    gma = fmax(gma, gemm_rate(ga, gb, gc));
+  }
+  double floor = 1 / (normals / gen + ma / gma);
+  printf("headspec sgd reduced L=%d H=%d d=%d B=1: steps/s %.1f floor_steps/s %.1f floor_frac "
+         "%.3f normals %zu ns_normal %.3f multiply_adds %.0f gemm_GMAs %.2f\n", L, H, d, step,
+         floor, step / floor, normals, 1e9 / gen, ma, 1e-9 * gma);
+  hs_sgd_free(&s);
+  free(x), free(ga), free(gb), free(gc), free(xi);
+  hs_dist_free(&dist);
+}
+
 int main(int argc, char **argv) {
   if (argc > 6 && strcmp(argv[1], "one") == 0) { /* bench/race.py: one setting */
     hs_dist dist = flipping();
@@ -237,6 +294,10 @@ int main(int argc, char **argv) {
     printf("headspec sgd L=%s H=%s d=%s B=%s: steps/s %.1f floor_frac %.3f\n", argv[2],
            argv[3], argv[4], argv[5], steps, steps / floor);
     hs_dist_free(&dist);
+    return 0;
+  }
+  if (argc > 5 && strcmp(argv[1], "reduced") == 0) { /* the reduced step's floor */
+    reduced_floor(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
     return 0;
   }
   double budget = argc > 1 ? atof(argv[1]) : 1.0;

@@ -35,11 +35,8 @@
 #include "headspec/overlap.h"
 #include "headspec/sgd.h"
 
-#include "core/dispatch.h"
+#include "rows.h"
 
-/* Below these sizes the two d-long products are plain loops: OpenBLAS's
- * packing costs more than the arithmetic for a few rows. */
-enum { SMALL_GRAM = 12, SMALL_UPDATE = 64, CHUNK = 512 };
 
 typedef struct hs_sgd_reduced {
   int r, dp, q, k;   /* rank of S, d' = d - r, q = min(L, d'), k = min(H, q) */
@@ -47,6 +44,10 @@ typedef struct hs_sgd_reduced {
   int nsmall;        /* normals per sequence besides its frame: y, T, chi^2 */
   double *gam, *lc;  /* r x r: Gram of Bm, its Cholesky factor */
   double *draw;      /* B nsmall + B k d normals of a step, then Bm (r x d) */
+  double *draw_mem;  /* draw's allocation: draw is offset in it so that the
+                        frames' Z (and, d a multiple of 8, each of its rows
+                        and Bm's) start on a 64-byte line, as rows.c reads
+                        them (a lane vector across two lines loads twice) */
   double *gall;      /* (k + r)^2: Gram of [Z; Bm] (B = 1) */
   double *uni;       /* B q uniforms */
   double *sig;       /* L x r token coordinates */
@@ -64,7 +65,7 @@ typedef struct hs_sgd_reduced {
 void hs_sgd_reduced_free(hs_sgd *s) {
   hs_sgd_reduced *w = s->red;
   if (!w) return;
-  free(w->gam), free(w->lc), free(w->draw), free(w->uni), free(w->sig);
+  free(w->gam), free(w->lc), free(w->draw_mem), free(w->uni), free(w->sig);
   free(w->T), free(w->A), free(w->lo), free(w->Pt), free(w->zz), free(w->R), free(w->coef);
   free(w->gall), free(w->D), free(w->sv), free(w->u), free(w->t), free(w->gb);
   free(w);
@@ -94,7 +95,11 @@ hs_status hs_sgd_reduced_alloc(hs_sgd *s, hs_err *err) {
   int failed = 0;
   w->gam = zalloc((size_t)r * r, &failed);
   w->lc = zalloc((size_t)r * r, &failed);
-  w->draw = zalloc((size_t)B * w->nsmall + (bk + r) * d, &failed);
+  size_t ndraw = (size_t)B * w->nsmall + (bk + r) * d, shift = (8 - (size_t)B * w->nsmall % 8) % 8;
+  w->draw_mem = aligned_alloc(64, (ndraw + 8) * sizeof(double) / 64 * 64 + 64);
+  if (w->draw_mem) memset(w->draw_mem, 0, (ndraw + 8) * sizeof(double));
+  else failed = 1;
+  w->draw = w->draw_mem ? w->draw_mem + shift : NULL;
   w->gall = zalloc((size_t)(w->k + r) * (w->k + r), &failed);
   w->uni = zalloc((size_t)B * w->q, &failed);
   w->sig = zalloc((size_t)L * r, &failed);
@@ -106,7 +111,7 @@ hs_status hs_sgd_reduced_alloc(hs_sgd *s, hs_err *err) {
   w->R = zalloc((size_t)w->k * w->k, &failed);
   w->gb = zalloc((size_t)H, &failed);
   w->coef = zalloc((size_t)H * (bk + r), &failed);
-  w->D = zalloc((size_t)H * (d > CHUNK ? d : CHUNK), &failed);
+  w->D = zalloc((size_t)H * d, &failed);
   w->sv = zalloc((size_t)r, &failed);
   w->u = zalloc((size_t)r, &failed);
   w->t = zalloc((size_t)w->q, &failed);
@@ -259,50 +264,13 @@ static double sequence(hs_sgd *s, int i, const double *z, const double *uni,
   return loss;
 }
 
-/* Lower triangle of M M^T (M: n x d): dot products in 8 lanes, summed in a
- * fixed order (so the result does not depend on the instruction set's
- * vector width beyond FMA contraction). */
-HS_DISPATCH static void small_gram(int n, int d, const double *M, double *G) {
-  for (int a = 0; a < n; a++)
-    for (int b = 0; b <= a; b++) {
-      const double *x = M + (size_t)a * d, *y = M + (size_t)b * d;
-      double acc[8] = {0}, sum = 0;
-      int c = 0;
-      for (; c + 8 <= d; c += 8)
-        for (int l = 0; l < 8; l++) acc[l] += x[c + l] * y[c + l];
-      for (; c < d; c++) sum += x[c] * y[c];
-      for (int l = 0; l < 8; l++) sum += acc[l];
-      G[a * n + b] = sum;
-    }
-}
-
-/* W += alpha coef M, where W (H x d) is part of M (m x d): column chunk by
- * chunk, each chunk's product complete before W's chunk is written. */
-HS_DISPATCH static void small_update(int H, int m, int d, double alpha, const double *coef,
-                                     const double *M, double *W, double *D) {
-  for (int c0 = 0; c0 < d; c0 += CHUNK) {
-    int nc = d - c0 < CHUNK ? d - c0 : CHUNK;
-    for (int h = 0; h < H; h++) {
-      double *Dh = D + (size_t)h * CHUNK;
-      memset(Dh, 0, sizeof(double) * nc);
-      for (int j = 0; j < m; j++) {
-        double f = coef[h * m + j];
-        const double *row = M + (size_t)j * d + c0;
-        for (int c = 0; c < nc; c++) Dh[c] += f * row[c];
-      }
-    }
-    for (int h = 0; h < H; h++)
-      for (int c = 0; c < nc; c++) W[(size_t)h * d + c0 + c] += alpha * D[(size_t)h * CHUNK + c];
-  }
-}
-
 /* Gam = Bm Bm^T, and Z Bm^T (into Pt); with B = 1 also Z Z^T, all from
  * one SYRK of [Z; Bm]. */
 static void grams(hs_sgd *s, const double *Zall) {
   hs_sgd_reduced *w = s->red;
   int d = s->cfg.d, B = s->cfg.B, r = w->r, k = w->k, n = k + r;
   if (B == 1) {
-    if (n <= SMALL_GRAM) small_gram(n, d, Zall, w->gall);
+    if (n <= HS_ROWS_MAX) hs_rows_gram(n, d, Zall, w->gall);
     else cblas_dsyrk(CblasRowMajor, CblasLower, CblasNoTrans, n, d, 1.0, Zall, d, 0.0, w->gall, n);
     for (int a = 0; a < r; a++) {
       memcpy(w->gam + a * r, w->gall + (size_t)(k + a) * n + k, sizeof(double) * (a + 1));
@@ -347,8 +315,8 @@ int hs_sgd_reduced_step(hs_sgd *s, double *loss_out) {
   cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, H, r, 1.0, w->lc,
               r, cacc, ld);
   double alpha = -cfg->eta / (B * sqrt((double)d));
-  if (H * ld <= SMALL_UPDATE) {
-    small_update(H, ld, d, alpha, w->coef, Zall, s->W, w->D);
+  if (H <= HS_ROWS_MAX && ld <= HS_ROWS_MAX) {
+    hs_rows_update(H, ld, d, alpha, w->coef, Zall, s->W);
   } else {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, H, d, ld, 1.0, w->coef, ld, Zall, d,
                 0.0, w->D, d);
