@@ -110,9 +110,12 @@ hs_status hs_sgd_init(hs_sgd *s, const hs_sgd_config *cfg, hs_err *err);
 void hs_sgd_free(hs_sgd *s);
 
 /* Estimated nanoseconds of one step of the reduced sampler on this core
- * class (bench/): k = min(H, L) frame normals per dimension at ~2.5 ns, and
- * the Grams and update of n = k + H + K rows at ~0.3 ns per d-long FMA. Both
- * the progress report and the cost model (src/point) use it. */
+ * class, in the units of the full sampler's estimate (bench_sgd samplers:
+ * fitted to the four settings' ratios): k = min(H, L) frame normals per
+ * dimension at ~2.5 ns, the Gram and update of n = k + H + K rows at 0.06
+ * ns per d-long multiply-add (0.1 through BLAS: B > 1 or n > 32), and
+ * ~2 us + 0.25 us per token of per-sequence work. Both the progress report
+ * and the cost model (src/point) use it. */
 double hs_sgd_reduced_step_ns(int B, int d, int L, int H, int K);
 
 /* One SGD step on a fresh batch (or a batch of the training set); returns
