@@ -103,6 +103,21 @@ static void print_swept(const hs_plan *plan) {
            "times are its sgd/t, ode/t)\n");
 }
 
+/* For ode method auto: how many ODE points take each stepper. */
+static void print_auto_method(const hs_plan *plan) {
+  long n = hs_plan_n_points(plan), with[2] = {0, 0};
+  for (long i = 0; i < n; i++) {
+    hs_point p;
+    hs_plan_point(plan, i, &p);
+    if (!p.run_ode || strcmp(p.ode_method, "auto") != 0) continue;
+    int K = hs_plan_groups(plan)[hs_plan_group_of(plan, i)].shape.K;
+    with[hs_point_ode_method(&p, K) == HS_ODE_BDF]++;
+  }
+  if (with[0] + with[1])
+    printf("ode method auto: bdf for %ld point%s, rkf45 for %ld\n", with[1],
+           with[1] == 1 ? "" : "s", with[0]);
+}
+
 static int cmd_validate(const char *path) {
   hs_plan *plan = load_plan(path, 1);
   if (!plan) return EXIT_USAGE;
@@ -113,6 +128,7 @@ static int cmd_validate(const char *path) {
          n == 1 ? "" : "s", hs_plan_n_groups(plan), hs_plan_n_groups(plan) == 1 ? "" : "s",
          hs_plan_output(plan));
   print_swept(plan);
+  print_auto_method(plan);
   printf("estimated cost: %.3g core-hours (%.0f core-seconds)\n", cost / 3600, cost);
   hs_store_report rep;
   hs_err err;

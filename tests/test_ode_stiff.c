@@ -8,13 +8,18 @@
  *    (a loss computed here by hand from hs_rng_normal);
  *  - CVODE's BDF against GSL's rkf45 on a stiff softmax1 flow (kappa 100)
  *    and on gradient flow, BDF needing far fewer right-hand sides when stiff;
- *    BDF restarted when the caller changes the state between calls. */
+ *    BDF restarted when the caller changes the state between calls;
+ *  - ode method auto: the stepper it picks is the one measured to need
+ *    fewer right-hand sides (a clear case each way), and a point run with
+ *    auto equals the same point run with that stepper. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "headspec/ode.h"
 #include "headspec/population.h"
+#include "point_fixture.h"
+#include "point_run.h"
 
 static hs_dist flipping(void) {
   hs_dist d;
@@ -206,6 +211,71 @@ static void test_bdf(void) {
   hs_dist_free(&dist);
 }
 
+/* Right-hand sides of the softmax flow from m_hk = 0.01 (h+1) (-1)^k,
+ * V = 0.5 I to t_end (the noise term on, a point's tolerances). */
+static long flow_calls(int L, int H, double t_end, hs_ode_method method) {
+  enum { K = 2, N = 1000 };
+  int W = K + H;
+  hs_dist dist = flipping();
+  hs_population pop;
+  hs_err err;
+  CHECK(hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, &err) == HS_OK,
+        "%s", err.msg);
+  double y[8 * 10 + 8 + 1] = {0}, t = 0;
+  for (int h = 0; h < H; h++) {
+    for (int k = 0; k < K; k++) y[h * W + k] = 0.01 * (h + 1) * (k % 2 ? -1 : 1);
+    y[h * W + K + h] = 0.5;
+  }
+  y[H * W + H] = 1;
+  hs_ode_config cfg = {.method = method, .eta_over_B = 0.5, .kappa = 1, .noise_term = 1,
+                       .rtol = 1e-6, .atol = 1e-8};
+  hs_ode *ode;
+  CHECK(hs_ode_create(&pop, &cfg, &ode, &err) == HS_OK, "%s", err.msg);
+  CHECK(hs_ode_advance(ode, y, &t, t_end, &err) == HS_OK, "%s", err.msg);
+  long calls = hs_ode_rhs_calls(ode);
+  hs_ode_free(ode);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+  return calls;
+}
+
+static void test_auto(void) {
+  /* many heads and a short horizon (bdf's Jacobian costs dim = 89
+   * right-hand sides); few heads and a longer one */
+  struct { int L, H; double t; } cases[] = {{16, 8, 10}, {8, 2, 100}};
+  for (int c = 0; c < 2; c++) {
+    long rk = flow_calls(cases[c].L, cases[c].H, cases[c].t, HS_ODE_RKF45);
+    long bdf = flow_calls(cases[c].L, cases[c].H, cases[c].t, HS_ODE_BDF);
+    hs_point p = hs_test_point("softmax");
+    p.L = cases[c].L, p.H = cases[c].H, p.t_max = cases[c].t;
+    strcpy(p.ode_method, "auto");
+    hs_ode_method picked = hs_point_ode_method(&p, 2);
+    printf("auto at L=%d H=%d t=%g: rkf45 %ld, bdf %ld right-hand sides; picks %s\n",
+           cases[c].L, cases[c].H, cases[c].t, rk, bdf, picked == HS_ODE_BDF ? "bdf" : "rkf45");
+    CHECK(picked == (bdf < rk ? HS_ODE_BDF : HS_ODE_RKF45), "auto picked the costlier stepper at "
+          "L=%d H=%d t=%g (rkf45 %ld, bdf %ld)", cases[c].L, cases[c].H, cases[c].t, rk, bdf);
+  }
+  /* a point with auto runs the stepper picked: its ODE records equal bdf's */
+  hs_point p = hs_test_point("softmax1");
+  p.t_max = 50, p.records = 4, p.kappa = 10;
+  strcpy(p.ode_method, "auto");
+  CHECK(hs_point_ode_method(&p, 2) == HS_ODE_BDF, "auto at L=8 H=2 t=50 kappa=10: bdf");
+  hs_result a, b;
+  if (run(&p, &a)) return;
+  strcpy(p.ode_method, "bdf");
+  if (run(&p, &b)) return;
+  for (int j = 0; j < p.records; j++)
+    CHECK(a.ode_loss[j] == b.ode_loss[j], "auto vs bdf: ode/loss[%d] %.17g vs %.17g", j,
+          a.ode_loss[j], b.ode_loss[j]);
+  strcpy(p.ode_method, "rkf45");
+  hs_result c;
+  if (!run(&p, &c)) {
+    CHECK(c.ode_loss[p.records - 1] != a.ode_loss[p.records - 1], "rkf45 differs from bdf");
+    hs_result_free(&c);
+  }
+  hs_result_free(&a), hs_result_free(&b);
+}
+
 int main(void) {
   const hs_activation *acts[] = {&hs_softmax, &hs_softmax1, &hs_bsoftmax};
   int shapes[][2] = {{7, 5}, {8, 2}, {16, 8}};
@@ -213,6 +283,7 @@ int main(void) {
     for (int i = 0; i < 3; i++) test_lanes(acts[a], shapes[i][0], shapes[i][1]);
   test_layout();
   test_bdf();
+  test_auto();
   CHECK(hs_ode_method_find("bdf") == HS_ODE_BDF && hs_ode_method_find("euler") < 0,
         "method names");
   return check_report("ode_stiff");

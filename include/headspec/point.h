@@ -14,6 +14,7 @@
 
 #include "headspec/dist.h"
 #include "headspec/error.h"
+#include "headspec/ode.h"
 #include "headspec/progress.h"
 #include "headspec/result.h"
 
@@ -45,7 +46,8 @@ typedef struct hs_point {
   /* the ODE (MODEL.md section 6) */
   int run_ode, noise_term, ode_samples, antithetic;
   double ode_rtol, ode_atol;
-  char ode_method[HS_NAME_LEN];  /* adaptive stepper: "rkf45" or "bdf" (ode.h) */
+  char ode_method[HS_NAME_LEN];  /* adaptive stepper: "rkf45", "bdf" (ode.h) or
+                                    "auto" (hs_point_ode_method) */
   char ode_start[HS_NAME_LEN];   /* "sgd", "bayes" or "given" */
   hs_matrix start_m, start_Q, start_b;
   double start_noise;
@@ -85,6 +87,12 @@ int64_t hs_point_steps(const hs_point *p);
 /* Sequences in the point's training set: n_train, else alpha_train d
  * rounded (at least 1), else 0 (online SGD). */
 long hs_point_n_train(const hs_point *p);
+
+/* The ODE's stepper for p (K teacher features): its ode_method, or for
+ * "auto" the one of the two the cost model predicts to need fewer
+ * right-hand sides (bdf's dense Jacobian costs dim of them: rkf45 wins at
+ * many heads and short horizons, bdf at long horizons or a stiff kappa). */
+hs_ode_method hs_point_ode_method(const hs_point *p, int K);
 
 /* Estimated single-core seconds for one point: the sum of its phases'
  * estimates (point.c), which also weigh its progress fraction; behind

@@ -23,7 +23,7 @@ static const char *check_ode_start(const char *v) {
              : "sgd bayes given";
 }
 static const char *check_ode_method(const char *v) {
-  return hs_ode_method_find(v) >= 0 ? NULL : hs_ode_method_names();
+  return hs_ode_method_find(v) >= 0 || strcmp(v, "auto") == 0 ? NULL : "rkf45 bdf auto";
 }
 static const char *check_sampler(const char *v) {
   return hs_sgd_sampler_find(v) >= 0 ? NULL : hs_sgd_sampler_names();
@@ -121,7 +121,8 @@ const hs_key hs_job_keys[] = {
     {"ode", "atol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,
      "absolute tolerance of the adaptive stepper"},
     {"ode", "method", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_method), 0, 0, "rkf45",
-     check_ode_method, "adaptive stepper: rkf45 (explicit) or bdf (implicit, for stiff or long runs)"},
+     check_ode_method, "adaptive stepper: rkf45 (explicit), bdf (implicit, for stiff or long "
+                       "runs) or auto (the one predicted to need fewer right-hand sides)"},
     {"ode", "start", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_start), 0, 0, "sgd",
      check_ode_start, "sgd (its initialisation), bayes (the Bayes point) or given"},
     {"ode", "start_m", HS_KEY_MATRIX, 0, HS_READ_BY_GIVEN, OFF(start_m), -1e6, 1e6, "", NULL,

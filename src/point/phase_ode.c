@@ -126,16 +126,28 @@ static double rhs_cost(const hs_point *p) {
   return (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
 }
 
-/* Right-hand sides to t_max, fitted to bench_ode's counts at t = 10..2000
- * (L = 8, H = 2 and L = 16, H = 8): rkf45 ~35 t_max^0.45, more where a
- * fast b or lambda (kappa > 1) holds the step; bdf ~(30 + n/2) ln(1 + t_max),
- * each Jacobian costing n = dim right-hand sides. */
-static double rhs_calls(const hs_point *p, int K) {
+/* Right-hand sides to t_max with a method, fitted to bench_ode's counts at
+ * t = 10..2000 (L = 8, H = 2 and L = 16, H = 8): rkf45 ~35 t_max^0.45,
+ * more where a fast b or lambda (kappa > 1) holds the step; bdf ~(30 +
+ * n/2) ln(1 + t_max), each Jacobian costing n = dim right-hand sides. */
+static double calls_with(const hs_point *p, int K, hs_ode_method method) {
   const hs_activation *act = hs_activation_find(p->activation);
   double stiff = act && (act->trains_b || act->trains_lambda) && p->kappa > 1 ? pow(p->kappa, 0.8) : 1;
   double n = (double)hs_ode_dim(p->H, K);
-  if (strcmp(p->ode_method, "bdf") == 0) return (30 + n / 2) * log1p(p->t_max);
+  if (method == HS_ODE_BDF) return (30 + n / 2) * log1p(p->t_max);
   return 35 * pow(p->t_max, 0.45) * stiff;
+}
+
+hs_ode_method hs_point_ode_method(const hs_point *p, int K) {
+  if (strcmp(p->ode_method, "auto") == 0)
+    return calls_with(p, K, HS_ODE_BDF) < calls_with(p, K, HS_ODE_RKF45) ? HS_ODE_BDF
+                                                                          : HS_ODE_RKF45;
+  int method = hs_ode_method_find(p->ode_method);
+  return method < 0 ? HS_ODE_RKF45 : (hs_ode_method)method;
+}
+
+static double rhs_calls(const hs_point *p, int K) {
+  return calls_with(p, K, hs_point_ode_method(p, K));
 }
 
 /* The right-hand sides and one Lpop per record; resampled, a draw of the
@@ -156,8 +168,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   int H = p->H, K = ctx->dist.K, T = ctx->res->shape.T;
   double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
   if (!y) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  int method = hs_ode_method_find(p->ode_method);
-  hs_ode_config cfg = {.method = method < 0 ? HS_ODE_RKF45 : (hs_ode_method)method,
+  hs_ode_config cfg = {.method = hs_point_ode_method(p, K),
                        .eta_over_B = p->eta / p->B, .kappa = p->kappa,
                        .noise_term = p->noise_term, .rtol = p->ode_rtol,
                        .atol = p->ode_atol, .poll = poll, .poll_user = ctx,
