@@ -10,7 +10,8 @@ the time a contender waits for the core does not count against it.
   1. the ODE's right-hand side (N_mc = 20000) at L = 16, H = 8 and L = 8, H = 2:
      bench_ode rhs, numpy_ode.py rhs, torch_ode.py float64 and float32;
   2. the SGD step (full sampler): bench_sgd one, numpy_sgd.py one,
-     torch_sgd.py float64 and float32;
+     torch_sgd.py float64 and float32; the reduced sampler's step against
+     its compute floor (bench_sgd reduced);
   3. a whole integration through the CLI (given start, t = 100, N_mc = 20000,
      L = 8, H = 2; rkf45 and bdf) against NumPy + SciPy solve_ivp (whole
      processes, CPU time), with the right-hand sides each needed;
@@ -162,6 +163,10 @@ def main():
             ("torch float64", [PY, os.path.join(HERE, "torch_sgd.py")] + a + [secs, "float64"]),
             ("torch float32", [PY, os.path.join(HERE, "torch_sgd.py")] + a + [secs, "float32"]),
         ], rounds, key="steps/s", invert=True)
+    print("== SGD step, sampler reduced (B = 1) against its compute floor", flush=True)
+    for L, H, d in ((16, 8, 4000), (8, 2, 1000), (64, 2, 2000)):
+        text, _ = run([bs, "reduced", str(L), str(H), str(d), secs])
+        print("  " + text.strip())
     with tempfile.TemporaryDirectory() as tmp:
         jr = job(os.path.join(tmp, "rk.yaml"), "softmax", 8, 2, 20000, 100, "rkf45")
         jb = job(os.path.join(tmp, "bdf.yaml"), "softmax", 8, 2, 20000, 100, "bdf")
