@@ -40,31 +40,40 @@ void hs_lanes_setup(hs_lanes *k, double *buf) {
 
 /* S[l][h] = sum_w r[h][w] u[l][w] for a tile of nh heads x nl tokens; nh
  * and nl are constants after inlining, so the nh * nl sums are independent
- * chains in registers (a single chain would wait on the FMA latency). */
+ * chains in registers (a single chain would wait on the FMA latency). With
+ * next, each lane vector (a cache line) of u has the same line `next`
+ * doubles on prefetched as it is loaded: spread out, the prefetches do not
+ * queue behind each other for the line fill buffers. */
 INLINE void score_tile(int nh, int nl, int width, int Hh, const double *r, const double *u,
-                       double *S) {
+                       double *S, size_t next) {
   vd a[4][4];
   for (int h = 0; h < nh; h++)
     for (int i = 0; i < nl; i++) a[h][i] = (vd){0};
-  for (int w = 0; w < width; w++)
+  for (int w = 0; w < width; w++) {
+    for (int i = 0; i < nl && next; i++) __builtin_prefetch(u + (i * width + w) * HS_LANES + next);
     for (int h = 0; h < nh; h++) {
       double x = r[h * width + w];
       for (int i = 0; i < nl; i++) a[h][i] += x * V(u + (i * width + w) * HS_LANES);
     }
+  }
   for (int h = 0; h < nh; h++)
     for (int i = 0; i < nl; i++) V(S + (i * Hh + h) * HS_LANES) = a[h][i];
 }
 
-/* Tiles of nh heads over all tokens, nl at a time. */
+/* Tiles of nh heads over all tokens, nl at a time. The first heads' pass
+ * prefetches the next block (contiguous after this one): U streams from L3
+ * or memory, and the hardware prefetcher stops at every 4 KB page (a block
+ * is 10 KB at L = 16, K + H = 10; below 4 KB, at L = 8, H = 2, the
+ * prefetches cost more than they save). */
 INLINE void score_heads(int nh, int nl, const hs_lanes *k, int h, const double *U) {
   int L = k->L, width = k->width, Hh = k->Hh, l = 0;
   const double *r = k->R + h * width;
   double *S = k->S + h * HS_LANES;
-  /* U streams from memory in order: the hardware prefetcher keeps up (a
-   * software prefetch of the next block measured no faster) */
+  size_t next = h == 0 && L * width >= 64 ? (size_t)L * width * HS_LANES : 0;
   for (; l + nl <= L; l += nl)
-    score_tile(nh, nl, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES);
-  for (; l < L; l++) score_tile(nh, 1, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES);
+    score_tile(nh, nl, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES, next);
+  for (; l < L; l++)
+    score_tile(nh, 1, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES, next);
 }
 
 /* S = U R^T per token, plus shift c on token 0. */
@@ -309,18 +318,22 @@ INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid
 }
 
 /* The shapes of the paper's figures with L, H, K known to the compiler (it
- * then unrolls the short loops and keeps a block's scores in registers);
- * any other shape takes the same code with run-time sizes. */
-#define SHAPE(l, h, kk)                                                   \
-  if (k->L == l && k->Hh == h && k->K == kk && k->width == kk + h) {          \
-    hs_lanes c = *k;                                                      \
-    c.L = l, c.Hh = h, c.K = kk, c.width = kk + h;                            \
-    block(&c, U, C, valid);                                               \
-    return;                                                               \
+ * then unrolls the short loops and keeps a block's scores in registers),
+ * each in a function of its own so that one shape's code does not change
+ * another's; any other shape takes the same code with run-time sizes. */
+#define SHAPE(l, h, kk)                                                              \
+  HS_DISPATCH static void block_##l##_##h##_##kk(const hs_lanes *k, const double *U, \
+                                                 const double *C, int valid) {       \
+    hs_lanes c = *k;                                                                 \
+    c.L = l, c.Hh = h, c.K = kk, c.width = kk + h;                                   \
+    block(&c, U, C, valid);                                                          \
   }
+SHAPE(8, 2, 2)
+SHAPE(16, 8, 2)
+#define IS(l, h, kk) (k->L == l && k->Hh == h && k->K == kk && k->width == kk + h)
 
 HS_DISPATCH void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid) {
-  SHAPE(8, 2, 2)
-  SHAPE(16, 8, 2)
-  block(k, U, C, valid);
+  if (IS(8, 2, 2)) block_8_2_2(k, U, C, valid);
+  else if (IS(16, 8, 2)) block_16_8_2(k, U, C, valid);
+  else block(k, U, C, valid);
 }
