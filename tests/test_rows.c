@@ -11,8 +11,11 @@
 #include "model/rows.h"
 
 static void test_gram(int n, int d, int offset, hs_rng *r) {
-  double *mem = aligned_alloc(64, sizeof(double) * ((size_t)n * d + 64));
+  /* a size that is a multiple of the alignment (C11; ASan checks it) */
+  double *mem = aligned_alloc(64, ((size_t)n * d + 64) * sizeof(double) / 64 * 64 + 64);
   double *M = mem + offset, *G = calloc((size_t)n * n, sizeof(double));
+  CHECK(mem && G, "out of memory");
+  if (!mem || !G) return free(mem), free(G);
   hs_rng_normal(r, M, (size_t)n * d);
   hs_rows_gram(n, d, M, G);
   for (int a = 0; a < n; a++)
@@ -59,8 +62,8 @@ int main(void) {
   int ds[] = {1, 7, 8, 31, 32, 129, 1000, 1003};
   for (int n = 1; n <= HS_ROWS_MAX; n++)
     for (int i = 0; i < 8; i++) test_gram(n, ds[i], (n + i) % 8, &r);
-  int hs[] = {1, 2, 3, 4, 5, 8, 9, 13, 16}, ms[] = {1, 4, 18, 32};
-  for (int a = 0; a < 9; a++)
+  int hs[] = {1, 2, 3, 4, 5, 8, 9, 13, 16, 27, 32}, ms[] = {1, 4, 18, 32};
+  for (int a = 0; a < 11; a++)
     for (int b = 0; b < 4; b++)
       for (int i = 0; i < 8; i++) {
         test_update(hs[a], ms[b], ds[i], 0, &r);

@@ -48,6 +48,8 @@ typedef struct hs_sgd_reduced {
                         frames' Z (and, d a multiple of 8, each of its rows
                         and Bm's) start on a 64-byte line, as rows.c reads
                         them (a lane vector across two lines loads twice) */
+  size_t ndraw_mem;  /* doubles in draw_mem */
+  int bm_moved;      /* hs_sgd's Bm (and W) now live in draw */
   double *gall;      /* (k + r)^2: Gram of [Z; Bm] (B = 1) */
   double *uni;       /* B q uniforms */
   double *sig;       /* L x r token coordinates */
@@ -65,12 +67,15 @@ typedef struct hs_sgd_reduced {
 void hs_sgd_reduced_free(hs_sgd *s) {
   hs_sgd_reduced *w = s->red;
   if (!w) return;
-  free(w->gam), free(w->lc), free(w->draw_mem), free(w->uni), free(w->sig);
+  free(w->gam), free(w->lc), free(w->uni), free(w->sig);
   free(w->T), free(w->A), free(w->lo), free(w->Pt), free(w->zz), free(w->R), free(w->coef);
   free(w->gall), free(w->D), free(w->sv), free(w->u), free(w->t), free(w->gb);
+  /* Bm and W live in draw once the allocation moved them there; before
+   * that (out of memory in hs_sgd_reduced_alloc) they are hs_sgd's own */
+  if (w->bm_moved) s->Bm = s->W = NULL;
+  free(w->draw_mem);
   free(w);
   s->red = NULL;
-  s->Bm = s->W = NULL; /* they lived in w->draw */
 }
 
 static double *zalloc(size_t n, int *failed) {
@@ -96,8 +101,9 @@ hs_status hs_sgd_reduced_alloc(hs_sgd *s, hs_err *err) {
   w->gam = zalloc((size_t)r * r, &failed);
   w->lc = zalloc((size_t)r * r, &failed);
   size_t ndraw = (size_t)B * w->nsmall + (bk + r) * d, shift = (8 - (size_t)B * w->nsmall % 8) % 8;
-  w->draw_mem = aligned_alloc(64, (ndraw + 8) * sizeof(double) / 64 * 64 + 64);
-  if (w->draw_mem) memset(w->draw_mem, 0, (ndraw + 8) * sizeof(double));
+  w->ndraw_mem = ndraw + 8;
+  w->draw_mem = aligned_alloc(64, w->ndraw_mem * sizeof(double) / 64 * 64 + 64);
+  if (w->draw_mem) memset(w->draw_mem, 0, w->ndraw_mem * sizeof(double));
   else failed = 1;
   w->draw = w->draw_mem ? w->draw_mem + shift : NULL;
   w->gall = zalloc((size_t)(w->k + r) * (w->k + r), &failed);
@@ -124,6 +130,7 @@ hs_status hs_sgd_reduced_alloc(hs_sgd *s, hs_err *err) {
   memcpy(Bm, s->Bm, sizeof(double) * r * d);
   free(s->Bm);
   s->Bm = s->W = Bm;
+  w->bm_moved = 1;
   return HS_OK;
 }
 
