@@ -55,31 +55,47 @@ static double cpu(void) {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-static void bench_rhs(void) {
-  enum { H = 8, K = 2, L = 16, N = 20000 };
+/* A right-hand side to time: softmax, flipping(1, 2), K = 2, N_mc samples,
+ * from a random state (bench_rhs and mode_rhs). */
+typedef struct {
   hs_dist dist;
-  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
-  hs_dist_init(&dist, &dp, NULL);
   hs_population pop;
-  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
+  hs_ode *ode;
+  double *y, *dy;
+} rhs_case;
+
+static void rhs_case_init(rhs_case *c, int L, int H, int N) {
+  enum { K = 2 };
+  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
+  hs_dist_init(&c->dist, &dp, NULL);
+  hs_population_init(&c->pop, &hs_softmax, &c->dist, L, H, N, 1, 1, 0, NULL, NULL);
   size_t n = hs_ode_dim(H, K);
-  double *y = malloc(sizeof(double) * n), *dy = malloc(sizeof(double) * n);
+  c->y = malloc(sizeof(double) * n), c->dy = malloc(sizeof(double) * n);
   hs_rng r;
   hs_rng_init(&r, 2, 2, HS_PURPOSE_TEST, 0);
-  hs_rng_normal(&r, y, n);
-  y[n - 1] = 1;
+  hs_rng_normal(&r, c->y, n);
+  c->y[n - 1] = 1;
   hs_ode_config cfg = {.eta_over_B = 0.5, .kappa = 1, .noise_term = 1, .rtol = 1e-6, .atol = 1e-8};
-  hs_ode *ode;
-  hs_ode_create(&pop, &cfg, &ode, NULL);
+  hs_ode_create(&c->pop, &cfg, &c->ode, NULL);
+}
+
+static void rhs_case_free(rhs_case *c) {
+  hs_ode_free(c->ode);
+  hs_population_free(&c->pop);
+  hs_dist_free(&c->dist);
+  free(c->y), free(c->dy);
+}
+
+static void bench_rhs(void) {
+  enum { H = 8, K = 2, L = 16, N = 20000 };
+  rhs_case c;
+  rhs_case_init(&c, L, H, N);
   int reps = 0;
   double t0 = now();
-  while (now() - t0 < 2.0 || reps < 5) hs_ode_rhs(ode, y, dy, NULL), reps++;
+  while (now() - t0 < 2.0 || reps < 5) hs_ode_rhs(c.ode, c.y, c.dy, NULL), reps++;
   printf("rhs: N_mc=%d L=%d H=%d K=%d: %.2f ms per right-hand side (%d calls)\n", N, L, H,
          K, 1e3 * (now() - t0) / reps, reps);
-  hs_ode_free(ode);
-  hs_population_free(&pop);
-  hs_dist_free(&dist);
-  free(y), free(dy);
+  rhs_case_free(&c);
 }
 
 /* ODE-only point: flipping(1, 2), L = 8, H = 2, d = 1000 start. */
@@ -235,42 +251,27 @@ static double read_time(const hs_population *pop) {
 
 static int mode_rhs(int L, int H, double budget) {
   enum { K = 2, N = 20000 };
-  hs_dist dist;
-  hs_dist_params dp = {.name = "flipping", .b1 = 1, .b2 = 2};
-  hs_dist_init(&dist, &dp, NULL);
-  hs_population pop;
-  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
-  size_t n = hs_ode_dim(H, K);
-  double *y = malloc(sizeof(double) * n), *dy = malloc(sizeof(double) * n);
-  hs_rng r;
-  hs_rng_init(&r, 2, 2, HS_PURPOSE_TEST, 0);
-  hs_rng_normal(&r, y, n);
-  y[n - 1] = 1;
-  hs_ode_config cfg = {.eta_over_B = 0.5, .kappa = 1, .noise_term = 1, .rtol = 1e-6, .atol = 1e-8};
-  hs_ode *ode;
-  hs_ode_create(&pop, &cfg, &ode, NULL);
+  rhs_case c;
+  rhs_case_init(&c, L, H, N);
   /* best of single calls, the floor's rates measured between them (best
    * of each), so that all three see the core at the same speeds */
   floor_probe probe;
   probe_init(&probe);
   double gma = 0, exps = 0, best = 1e9;
-  hs_ode_rhs(ode, y, dy, NULL); /* warm up */
+  hs_ode_rhs(c.ode, c.y, c.dy, NULL); /* warm up */
   for (double t0 = cpu(); cpu() - t0 < budget;) {
     gma = fmax(gma, gemm_rate(&probe));
     exps = fmax(exps, exp_rate(&probe));
     double t1 = cpu();
-    hs_ode_rhs(ode, y, dy, NULL);
+    hs_ode_rhs(c.ode, c.y, c.dy, NULL);
     best = fmin(best, cpu() - t1);
   }
   probe_free(&probe);
-  double fl = rhs_floor(N, L, H, K, gma, exps), stream = read_time(&pop);
+  double fl = rhs_floor(N, L, H, K, gma, exps), stream = read_time(&c.pop);
   printf("rhs L=%d H=%d N=%d: ms %.3f floor_ms %.3f floor_frac %.3f gemm_GMAs %.2f exp_ns %.3f "
          "read_samples_ms %.3f\n", L, H, N, 1e3 * best, 1e3 * fl, fl / best, 1e-9 * gma,
          1e9 / exps, 1e3 * stream);
-  hs_ode_free(ode);
-  hs_population_free(&pop);
-  hs_dist_free(&dist);
-  free(y), free(dy);
+  rhs_case_free(&c);
   return 0;
 }
 
