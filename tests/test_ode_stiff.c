@@ -255,6 +255,13 @@ static void test_auto(void) {
     CHECK(picked == (bdf < rk ? HS_ODE_BDF : HS_ODE_RKF45), "auto picked the costlier stepper at "
           "L=%d H=%d t=%g (rkf45 %ld, bdf %ld)", cases[c].L, cases[c].H, cases[c].t, rk, bdf);
   }
+  /* never bdf beyond the state it takes (H = 150: 22951 entries), even
+   * where its predicted count is the lower (t_max = 1e9) */
+  hs_point big = hs_test_point("softmax");
+  big.H = 150, big.t_max = 1e9;
+  strcpy(big.ode_method, "auto");
+  CHECK(hs_point_ode_method(&big, 2) == HS_ODE_RKF45, "auto chose bdf for a state of %zu",
+        hs_ode_dim(150, 2));
   /* a point with auto runs the stepper picked: its ODE records equal bdf's */
   hs_point p = hs_test_point("softmax1");
   p.t_max = 50, p.records = 4, p.kappa = 10;

@@ -24,6 +24,9 @@
  * rkf45 stays as fast or faster. */
 typedef enum { HS_ODE_RKF45, HS_ODE_BDF } hs_ode_method;
 
+/* The largest state bdf takes (its dense Jacobian is this squared). */
+enum { HS_ODE_BDF_MAX_DIM = 20000 };
+
 /* The method named name, or -1; and the names for messages. */
 int hs_ode_method_find(const char *name);
 const char *hs_ode_method_names(void);

@@ -127,7 +127,7 @@ static void cvode_message(int code, const char *module, const char *function, ch
  * dim right-hand sides per Jacobian, which CVODE reuses over many steps. */
 static hs_status create_cvode(hs_ode *ode, hs_err *err) {
   sunindextype n = (sunindextype)hs_ode_dim(ode->H, ode->K);
-  if (n > 20000)
+  if (n > HS_ODE_BDF_MAX_DIM)
     return hs_err_set(err, HS_EINPUT,
                       "ode method bdf keeps a dense %ld x %ld Jacobian: too large for "
                       "H = %d, K = %d; use rkf45", (long)n, (long)n, ode->H, ode->K);

@@ -140,8 +140,10 @@ static double calls_with(const hs_point *p, int K, hs_ode_method method) {
 
 hs_ode_method hs_point_ode_method(const hs_point *p, int K) {
   if (strcmp(p->ode_method, "auto") == 0)
-    return calls_with(p, K, HS_ODE_BDF) < calls_with(p, K, HS_ODE_RKF45) ? HS_ODE_BDF
-                                                                          : HS_ODE_RKF45;
+    return hs_ode_dim(p->H, K) <= HS_ODE_BDF_MAX_DIM &&
+                   calls_with(p, K, HS_ODE_BDF) < calls_with(p, K, HS_ODE_RKF45)
+               ? HS_ODE_BDF
+               : HS_ODE_RKF45;
   int method = hs_ode_method_find(p->ode_method);
   return method < 0 ? HS_ODE_RKF45 : (hs_ode_method)method;
 }
