@@ -19,6 +19,7 @@ struct hs_store {
   hid_t run[HS_N_GRID_RUN];   /* /grid datasets written per point */
   char host[HS_HOST_LEN];     /* the SLURM node (or host) of this rank */
   int lock;                   /* rank 0: the run's lock */
+  char out[4096];             /* rank 0: the file the output names (its lock's) */
 };
 
 static hid_t parallel_fapl(MPI_Comm comm) {
@@ -55,7 +56,7 @@ static hs_status prepare_everywhere(hs_store *s, MPI_Comm comm, int fresh, hs_st
   int rank;
   MPI_Comm_rank(comm, &rank);
   hs_status st = HS_OK;
-  if (rank == 0) st = hs_store_prepare(s->plan, fresh, &s->lock, rep, err);
+  if (rank == 0) st = hs_store_prepare(s->plan, fresh, &s->lock, s->out, sizeof s->out, rep, err);
   int code = st;
   MPI_Bcast(&code, 1, MPI_INT, 0, comm);
   MPI_Bcast(err->msg, sizeof err->msg, MPI_CHAR, 0, comm);
@@ -173,7 +174,7 @@ hs_status hs_store_close(hs_store *s, hs_err *err) {
   for (int c = 0; c < HS_N_GRID_RUN; c++)
     if (s->run[c] >= 0) bad |= H5Dclose(s->run[c]) < 0;
   if (s->file >= 0) bad |= H5Fclose(s->file) < 0;
-  hs_store_unlock(hs_plan_output(s->plan), s->lock);
+  hs_store_unlock(s->out, s->lock);
   free(s->fields);
   free(s);
   return bad ? hs_err_set(err, HS_EIO, "closing the results file failed") : HS_OK;

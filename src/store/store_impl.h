@@ -163,7 +163,12 @@ hs_status hs_store_swap_in(const char *ready, const char *out, int exists, char 
  * killed run, and complete a swap that a kill interrupted (FILE.created
  * is complete; it goes in place of FILE). */
 hs_status hs_store_finish_swap(const char *out, int dry_run, hs_store_report *rep, hs_err *err);
-/* Take / release the run's lock on out (FILE.lock). */
+/* The file out names, into buf: symbolic links followed (to the end of a
+ * chain), so that the lock, the swap and the old copies are the target's
+ * and a link is kept, never replaced by a regular file. A path that is no
+ * link is itself. */
+void hs_store_resolve(const char *out, char *buf, size_t len);
+/* Take / release the run's lock on out (FILE.lock; out resolved). */
 hs_status hs_store_lock(const char *out, int *fd, hs_err *err);
 void hs_store_unlock(const char *out, int fd);
 
@@ -180,9 +185,10 @@ typedef struct hs_existing {
 hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err);
 void hs_existing_free(hs_existing *ex);
 /* Make the output ready for the ranks to open (store.h's rules): check its
- * path, take the lock (*lock: release with hs_store_unlock), then create,
- * resume, grow or refuse. */
-hs_status hs_store_prepare(const hs_plan *plan, int fresh, int *lock, hs_store_report *rep,
-                           hs_err *err);
+ * path, take the lock (*lock: release with hs_store_unlock on the file the
+ * output names, put in resolved: hs_store_resolve), then create, resume,
+ * grow or refuse. */
+hs_status hs_store_prepare(const hs_plan *plan, int fresh, int *lock, char *resolved, size_t len,
+                           hs_store_report *rep, hs_err *err);
 
 #endif

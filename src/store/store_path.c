@@ -182,6 +182,27 @@ hs_status hs_store_finish_swap(const char *out, int dry_run, hs_store_report *re
                           err);
 }
 
+/* ---- the file a path names ------------------------------------------------ */
+
+void hs_store_resolve(const char *out, char *buf, size_t len) {
+  char cur[4096], target[4096], copy[4096];
+  snprintf(cur, sizeof cur, "%s", out);
+  for (int hop = 0; hop < 40; hop++) { /* the kernel's own limit on links followed */
+    ssize_t n = readlink(cur, target, sizeof target - 1);
+    if (n < 0) break; /* not a link (or absent): cur names the file */
+    target[n] = '\0';
+    if (target[0] == '/') {
+      snprintf(cur, sizeof cur, "%s", target);
+    } else { /* relative to the link's directory */
+      snprintf(copy, sizeof copy, "%s", cur);
+      char dir[4096];
+      snprintf(dir, sizeof dir, "%s", dirname(copy));
+      snprintf(cur, sizeof cur, "%.2000s/%.2000s", dir, target);
+    }
+  }
+  snprintf(buf, len, "%s", cur);
+}
+
 /* ---- the lock ----------------------------------------------------------- */
 
 /* The lock is an fcntl lock on FILE.lock, held by rank 0 for the whole run:

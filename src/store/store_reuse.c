@@ -223,9 +223,8 @@ static hs_status copy_done_points(const char *old_path, const char *new_path,
  * done points if grow), mark it complete by its name (FILE.created), then
  * swap it in place of out (hs_store_swap_in: out always names a complete
  * file; hs_store_finish_swap completes a swap a kill interrupted). */
-static hs_status create_whole(const hs_plan *plan, const hs_existing *ex, const hs_plan_match *m,
-                              hs_store_report *rep, hs_err *err) {
-  const char *out = hs_plan_output(plan);
+static hs_status create_whole(const char *out, const hs_plan *plan, const hs_existing *ex,
+                              const hs_plan_match *m, hs_store_report *rep, hs_err *err) {
   char tmp[4300], ready[4300];
   snprintf(tmp, sizeof tmp, "%s.creating", out);
   snprintf(ready, sizeof ready, "%s.created", out);
@@ -302,10 +301,10 @@ static hs_status reset_damaged(const char *out, const hs_existing *ex, hs_err *e
   return bad ? hs_err_set(err, HS_EIO, "%s: cannot mark its damaged points pending", out) : HS_OK;
 }
 
-static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_report *rep,
-                         hs_err *err) {
+/* out: the file the job's output names (hs_store_resolve). */
+static hs_status prepare(const hs_plan *plan, const char *out, int fresh, int *lock,
+                         hs_store_report *rep, hs_err *err) {
   memset(rep, 0, sizeof *rep);
-  const char *out = hs_plan_output(plan);
   int dry_run = !lock;
   hs_status st = hs_store_check_output(out, dry_run, &rep->created_dir, err);
   if (!st && lock) st = hs_store_lock(out, lock, err);
@@ -317,7 +316,7 @@ static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_rep
   if (!rep->exists || fresh) rep->file_bytes = hs_store_file_bytes(plan);
   if (!rep->exists || fresh) {
     if (dry_run) return hs_store_check_space(out, hs_store_file_bytes(plan), err);
-    return create_whole(plan, NULL, NULL, rep, err);
+    return create_whole(out, plan, NULL, NULL, rep, err);
   }
   hs_existing ex;
   hs_plan_match m = {0};
@@ -326,7 +325,7 @@ static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_rep
   if (!st) st = judge_existing(plan, &ex, &m, rep, err);
   if (!st && rep->grown) rep->file_bytes = hs_store_file_bytes(plan);
   if (!st && rep->grown && dry_run) st = hs_store_check_space(out, hs_store_file_bytes(plan), err);
-  if (!st && rep->grown && !dry_run) st = create_whole(plan, &ex, &m, rep, err);
+  if (!st && rep->grown && !dry_run) st = create_whole(out, plan, &ex, &m, rep, err);
   if (!st && !rep->grown && ex.damage.n && !dry_run) st = reset_damaged(out, &ex, err);
   hs_plan_match_free(&m);
   if (ex.plan) hs_existing_free(&ex);
@@ -335,10 +334,13 @@ static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_rep
 
 hs_status hs_store_survey(const hs_plan *plan, int fresh, hs_store_report *rep, hs_err *err) {
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-  return prepare(plan, fresh, NULL, rep, err);
+  char out[4096];
+  hs_store_resolve(hs_plan_output(plan), out, sizeof out);
+  return prepare(plan, out, fresh, NULL, rep, err);
 }
 
-hs_status hs_store_prepare(const hs_plan *plan, int fresh, int *lock, hs_store_report *rep,
-                           hs_err *err) {
-  return prepare(plan, fresh, lock, rep, err);
+hs_status hs_store_prepare(const hs_plan *plan, int fresh, int *lock, char *resolved, size_t len,
+                           hs_store_report *rep, hs_err *err) {
+  hs_store_resolve(hs_plan_output(plan), resolved, len);
+  return prepare(plan, resolved, fresh, lock, rep, err);
 }
