@@ -99,6 +99,25 @@ def specialisations(m, mu):
 from .legacy import mean_feature  # noqa: E402  (kept importable from here)
 
 
+def computed_records(t, m):
+    """t and m (T x ...) up to their last record with a finite value: an
+    ODE stopped at ode/t_stop (ode.stop_when_converged) has NaN records
+    after it, and its final state is the one at t_stop."""
+    m = np.asarray(m, dtype=float)
+    some = np.isfinite(m.reshape(len(m), -1)).any(axis=1)
+    end = len(m) - int(np.argmax(some[::-1])) if some.any() else len(m)
+    return np.asarray(t)[:end], m[:end]
+
+
+def at_final_record(da):
+    """An xarray array with a time dimension at each cell's final record:
+    its last with a finite value (a stopped ODE's later records are NaN)."""
+    import xarray as xr
+    record = xr.DataArray(np.arange(da.sizes["time"]), dims=("time",))
+    index = (np.isfinite(da) * record).max("time")
+    return da.isel(time=index).drop_vars("time", errors="ignore")
+
+
 def learn_times(m, t, threshold=None, frac=0.5):
     """Per spike k, the first time at which max_h |m_hk(t)| exceeds a
     threshold: `threshold` (a number, or one per spike) or else `frac`
@@ -161,9 +180,8 @@ def numbers(res, source=None, frac=0.5):
         K = m.sizes["spike"]
         times = np.full((res.n_points, K), np.nan)
         order, signs = [""] * res.n_points, [[""] * res.n_points for _ in range(K)]
-        t = m.coords["time"].values
         for i in range(res.n_points):
-            mi = m.values[i]
+            t, mi = computed_records(m.coords["time"].values, m.values[i])
             if not np.isfinite(mi).any():
                 continue
             times[i] = learn_times(mi, t, frac=frac)
@@ -200,11 +218,12 @@ def _stability_columns(res, df):
         return
     meas = res.array("stability/measured_t", stack=True).values
     m = res.array("ode/m", stack=True)
-    t, K = m.coords["time"].values, pred.shape[1]
+    K = pred.shape[1]
     half = np.full(pred.shape, np.nan)
     for i in range(res.n_points):
         if np.isfinite(m.values[i]).any():
-            half[i] = stability.half_final_times(t, m.values[i])[:K]
+            half[i] = stability.half_final_times(
+                *computed_records(m.coords["time"].values, m.values[i]))[:K]
     rows = stability.predicted_vs_measured(pred, meas, half=half)
     for col, key in (("stab_pred", "predicted"), ("stab_meas", "measured"), ("stab_half", "half")):
         for k in range(K):

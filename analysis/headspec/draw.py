@@ -6,6 +6,7 @@ import numpy as np
 from matplotlib.figure import Figure
 import xarray as xr
 
+from . import derived
 from .layout import DIST_KEYS, PlotError, _fmt, _label, _match, _sel
 
 
@@ -56,7 +57,7 @@ def _points_quantity(res, q):
         return res.array(q)
     da = res.array(q)
     if "time" in da.dims:
-        da = da.isel(time=-1)
+        da = derived.at_final_record(da)
     extra = [d for d in da.dims if d not in res.swept]
     if extra:
         raise PlotError("%s has dimensions %s besides the swept keys; choose a scalar "

@@ -507,11 +507,12 @@ class Results:
                     time = self._layout.time(gname, size)
                 # groups with other record counts line up by record index
                 da = da.assign_coords(time=np.arange(size))
-                if last:
-                    da = da.isel(time=-1, drop=True)
+            points = self._points_of(gname)
+            if last and "time" in d:
+                da = self._final_records(gname, name, da, points)
             if da.dims[0] != "point":
                 da = da.rename({da.dims[0]: "point"})
-            da = da.assign_coords(point=self._points_of(gname))
+            da = da.assign_coords(point=points)
             parts.append(da.astype(float).load())
         if not parts:
             raise KeyError("no result field %r in %s; fields: %s" % (
@@ -529,6 +530,33 @@ class Results:
         if not last:
             self._cache[key] = da
         return da
+
+    def _final_records(self, gname, name, da, points):
+        """da (rows, time, ...) of a group at each point's final record: the
+        last record, or for an ODE stopped at ode/t_stop
+        (ode.stop_when_converged: its later records are NaN) the record at
+        t_stop, its last computed one. Reads the last record, and whole
+        rows only for done points whose last record is NaN and that have
+        a t_stop."""
+        final = da.isel(time=-1, drop=True).astype(float).load()
+        if not name.startswith("ode/") or name == "ode/t_stop":
+            return final
+        values = np.array(final.values)
+        empty = ~np.isfinite(values.reshape(len(values), -1)).any(axis=1)
+        t_stop = self._field(gname, "ode/t_stop")
+        if not empty.any() or t_stop is None:
+            return final
+        stopped = np.isfinite(np.asarray(t_stop.values, dtype=float))
+        rows = np.flatnonzero(empty & stopped & (self._status[points] == 1))
+        axis = da.get_axis_num("time")
+        for lo in range(0, len(rows), 4096):  # bounded memory
+            some = rows[lo:lo + 4096]
+            whole = np.moveaxis(np.asarray(da.isel({da.dims[0]: some}).values, dtype=float),
+                                axis, 1)
+            computed = np.isfinite(whole.reshape(len(some), whole.shape[1], -1)).any(axis=2)
+            at = whole.shape[1] - 1 - np.argmax(computed[:, ::-1], axis=1)
+            values[some] = whole[np.arange(len(some)), at]
+        return final.copy(data=values)
 
     def _swept_index(self):
         """The swept keys as a pandas MultiIndex over the points (levels in
@@ -629,7 +657,8 @@ class Results:
                 continue
             points = self._points_of(gname)
             done = self._status[points] == 1
-            mf = np.asarray(m.isel(time=-1).values, dtype=float)[done]
+            mf = np.asarray(self._final_records(gname, part + "/m", m, points).values,
+                            dtype=float)[done]
             mc = np.asarray(mu.values, dtype=float)[done] if mu is not None else None
             out[gname] = (points[done], mf, mc)
         return out
