@@ -18,6 +18,7 @@ static const char usage[] =
     "       headspec validate JOB.yaml\n"
     "       headspec info RESULTS.h5\n"
     "       headspec verify RESULTS.h5\n"
+    "       headspec repair JOB.yaml\n"
     "       headspec --help | --version\n"
     "\n"
     "  run       run every pending point of the job's grid into its results\n"
@@ -33,6 +34,9 @@ static const char usage[] =
     "  verify    check a results file whole: every object against the job it\n"
     "            stores, every point's data against its checksum; lists each\n"
     "            damaged point (run computes them again); exit 1 if any\n"
+    "  repair    rebuild the job's damaged results file from the job, keeping\n"
+    "            every point that matches its checksum (the damaged file is\n"
+    "            kept as FILE.old-DATE); then run the job to compute the rest\n"
     "\n"
     "exit status: 0 all points done, 1 some point failed or an I/O error,\n"
     "             2 bad command line or job file, 3 interrupted by SIGINT, SIGTERM\n"
@@ -175,6 +179,28 @@ static int cmd_info(const char *path, int verify) {
   return code;
 }
 
+static int cmd_repair(const char *path) {
+  hs_plan *plan = load_plan(path, 1);
+  if (!plan) return EXIT_USAGE;
+  hs_err err;
+  hs_err_clear(&err);
+  long kept = 0;
+  char moved[4400] = "";
+  int code = EXIT_DONE;
+  if (hs_store_repair(plan, &kept, moved, sizeof moved, &err)) {
+    fprintf(stderr, "headspec: %s\n", err.msg);
+    code = err.code == HS_EIO ? EXIT_FAILED : EXIT_USAGE;
+  } else {
+    long n = hs_plan_n_points(plan);
+    printf("%s: repaired from %s: %ld of %ld points kept (they match their checksums), %ld "
+           "to compute (headspec run %s); the damaged file is kept as %s\n",
+           hs_plan_output(plan), path, kept, n, n - kept, path, moved);
+  }
+  hs_store_finalize();
+  hs_plan_free(plan);
+  return code;
+}
+
 /* The command to run again to resume: the sbatch line when the SLURM
  * scripts say so, else this one (with mpirun in front under mpirun). */
 static void print_resume_hint(int argc, char **argv) {
@@ -253,6 +279,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "validate") == 0 && argc == 3) return cmd_validate(argv[2]);
   if (strcmp(argv[1], "info") == 0 && argc == 3) return cmd_info(argv[2], 0);
   if (strcmp(argv[1], "verify") == 0 && argc == 3) return cmd_info(argv[2], 1);
+  if (strcmp(argv[1], "repair") == 0 && argc == 3) return cmd_repair(argv[2]);
   fprintf(stderr, "headspec: unknown command or arguments: '%s'\n%s", argv[1], usage);
   return EXIT_USAGE;
 }

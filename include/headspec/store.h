@@ -91,6 +91,15 @@ hs_status hs_store_close(hs_store *s, hs_err *err);
  * listed by its parameters) and make it fail (HS_EIO); a file that cannot be read safely is refused. */
 hs_status hs_store_info(const char *path, int verify, FILE *out, hs_err *err);
 
+/* `headspec repair`: rebuild the plan's damaged results file from the job
+ * (the /grid columns, labels, coordinates, attributes) keeping every point
+ * whose rows match its stored checksum (*kept of them); the damaged file is
+ * kept as FILE.old-DATE (moved_to). Refused when the file cannot be told to
+ * be this job's (its job text, or the checksum of it, must agree). Serial,
+ * under the run's lock. */
+hs_status hs_store_repair(const hs_plan *plan, long *kept, char *moved_to, size_t len,
+                          hs_err *err);
+
 /* Close the HDF5 library; call before MPI_Finalize. */
 void hs_store_finalize(void);
 

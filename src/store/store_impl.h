@@ -8,6 +8,8 @@
  * store_info.c   `headspec info` and `headspec verify`
  * store_sum.c    the per-point checksums: computed, checked, listed
  * store_vlen.c   variable-length strings read without libhdf5's reader
+ * store_static.c the checksums of the datasets written once (coordinates,
+ *                /grid columns, labels)
  */
 #ifndef HEADSPEC_STORE_IMPL_H
 #define HEADSPEC_STORE_IMPL_H
@@ -24,7 +26,7 @@
 /* layout_revision of the files this code writes: datasets added to format 2
  * since its first files (store_layout.c lists them); readers of an earlier
  * revision's file find them missing, a run rewrites it. */
-#define HS_LAYOUT_REVISION 3
+#define HS_LAYOUT_REVISION 4
 
 /* ---- store_converged.c ---- */
 /* For `info`: how many done points were still moving at their end (their
@@ -138,6 +140,22 @@ void hs_vlen_free(char **s, long n);
  * is whole and numbered in order, as written: for `verify`, before libhdf5
  * reads the attributes whose strings and references live there. */
 hs_status hs_vlen_scan(const char *path, hs_err *err);
+
+/* ---- store_static.c ---- */
+/* Give every dataset written once at creation (all but the per-point rows
+ * and /job_text) its attribute `checksum`: the CRC-32 of its values as
+ * stored (variable-length strings: each string's bytes and a NUL). */
+hs_status hs_static_sum_write(hid_t file, const char *path, hs_err *err);
+/* Check them (files of layout revision >= 4): a dataset that does not match
+ * is named. */
+hs_status hs_static_sum_check(hid_t file, const char *path, hs_err *err);
+
+/* ---- store_info.c ---- */
+/* Every string heap is whole (hs_vlen_scan), every object opens, every
+ * attribute reads and every reference leads to an object (the dimension
+ * scales': to a scale of the same group and length): what libhdf5 trusts
+ * and readers such as h5py and netCDF go through. */
+hs_status hs_store_check_objects(const char *path, hs_err *err);
 
 /* ---- store_path.c ---- */
 /* Refuse an output that exists and is not a regular file, or an unwritable

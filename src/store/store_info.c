@@ -234,7 +234,7 @@ static herr_t check_object(hid_t root, const char *name, const H5O_info_t *info,
 /* Every object of the file opens and every attribute reads (the metadata's
  * own checksums are checked as they load), every reference leads to an
  * object: what readers such as netCDF and h5py go through beyond the data. */
-static hs_status check_objects(const char *path, hs_err *err) {
+hs_status hs_store_check_objects(const char *path, hs_err *err) {
   hs_status st = hs_vlen_scan(path, err);
   if (st) return st;
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -282,10 +282,6 @@ hs_status hs_store_info(const char *path, int verify, FILE *out, hs_err *err) {
   hs_existing ex;
   hs_status st = hs_existing_read(path, &ex, err); /* checked whole against its plan */
   if (st) return st;
-  if (verify && (st = check_objects(path, err))) {
-    hs_existing_free(&ex);
-    return st;
-  }
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   st = f < 0 ? hs_err_set(err, HS_EIO, "%s: cannot open", path)
              : summarise(f, &ex, path, out, err);

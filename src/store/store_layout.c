@@ -454,6 +454,13 @@ hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *er
                       hs_plan_groups(plan)[g].name);
   if (H5Fclose(file) < 0 && !st)
     st = hs_err_set(err, HS_EIO, "%s: cannot write the results file (disk full?)", path);
+  if (st) return st;
+  /* the datasets written once get their checksums from the bytes on disk */
+  file = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  st = file < 0 ? hs_err_set(err, HS_EIO, "%s: cannot open the results file", path)
+                : hs_static_sum_write(file, path, err);
+  if (file >= 0 && H5Fclose(file) < 0 && !st)
+    st = hs_err_set(err, HS_EIO, "%s: cannot write the results file (disk full?)", path);
   return st;
 }
 

@@ -13,6 +13,9 @@
 
 #define FRESH_HINT "run with --fresh to start anew (the old file is kept as FILE.old-DATE), " \
                    "or set another 'output'"
+/* For damage the job can rebuild: keep the points that verify. */
+#define REPAIR_HINT "`headspec repair JOB` rebuilds it from the job keeping every point that " \
+                    "verifies (or " FRESH_HINT ")"
 
 /* The status of every point; with checksums, a value that is no status is
  * a damaged point (hs_sum_check), else the file is refused. */
@@ -33,10 +36,10 @@ static hs_status read_status(hid_t file, long n, signed char *status, const char
 static hs_status read_job_text(hid_t file, const char *path, char **text, hs_err *err) {
   long sum;
   if (!(*text = hs_h5_read_text(file, "job_text")))
-    return hs_err_set(err, HS_EIO, "%s: /job_text is missing or damaged; " FRESH_HINT, path);
+    return hs_err_set(err, HS_EIO, "%s: /job_text is missing or damaged; " REPAIR_HINT, path);
   if (!hs_h5_read_attr_long(file, "job_text_checksum", &sum) && sum != hs_store_text_sum(*text))
     return hs_err_set(err, HS_EIO, "%s: /job_text is damaged (it does not match its checksum); "
-                      FRESH_HINT, path);
+                      REPAIR_HINT, path);
   return HS_OK;
 }
 
@@ -46,6 +49,11 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
   if (file < 0)
     return hs_err_set(err, HS_EIO, "%s: cannot open it as an HDF5 file (damaged, or not a "
                       "results file); " FRESH_HINT, path);
+  hs_err oerr; /* what libhdf5 would trust, as verify checks it (run, info and verify agree) */
+  if (hs_store_check_objects(path, &oerr)) {
+    H5Fclose(file);
+    return hs_err_set(err, HS_EIO, "%s; " REPAIR_HINT, oerr.msg);
+  }
   long format = 0;
   char *text = NULL;
   hs_status st = HS_OK;
@@ -65,7 +73,10 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
                       "headspec: %s; " FRESH_HINT, path, perr.msg);
   }
   free(text);
-  if (!st) st = hs_store_check_file(file, ex->plan, path, &ex->older, err);
+  hs_err serr; /* damage to what the job gives: repairable */
+  if (!st && (hs_store_check_file(file, ex->plan, path, &ex->older, &serr) ||
+              hs_static_sum_check(file, path, &serr)))
+    st = hs_err_set(err, serr.code, "%s; " REPAIR_HINT, serr.msg);
   if (!st) {
     long n = hs_plan_n_points(ex->plan);
     ex->status = malloc((size_t)n);
