@@ -7,15 +7,16 @@
     r.point(3)                                # dict of everything about point 3
 
 A file whose /grid contradicts itself or its job is refused (GridError,
-see headspec.checks). Command line: python3 -m headspec summary|plot ...
+see headspec.checks); a damaged one (DamagedError, headspec.integrity). Command line: python3 -m headspec summary|plot ...
 (python3 -m headspec --help). Needs h5py, h5netcdf, numpy, pandas, xarray,
 yaml, matplotlib (Debian: python3-h5py python3-h5netcdf python3-numpy
 python3-pandas python3-xarray python3-yaml python3-matplotlib).
 """
 from .checks import FormatError, GridError
+from .integrity import DamagedError
 from .reader import Results, open_results, SUPPORTED_FORMATS
-from . import derived, results
+from . import derived, integrity, results
 
 __version__ = "0.3.0"
-__all__ = ["open_results", "Results", "FormatError", "GridError", "SUPPORTED_FORMATS",
-           "derived"]
+__all__ = ["open_results", "Results", "FormatError", "GridError", "DamagedError",
+           "SUPPORTED_FORMATS", "derived"]

@@ -13,7 +13,6 @@ datasets, say) is one more function in that list; `view` is the opened
 Results (its `path`, `n_points`, `job_text`, `key_order`, `column(name)`,
 `groups`, `group_points(group)`, `distinct(name)` are what the checks use).
 """
-import warnings
 import zlib
 
 import numpy as np
@@ -96,11 +95,12 @@ def check_values(view):
         grid_order(view, [k for k in view.key_order if k in codes], codes, job)
 
 
-# Checksums read every stored byte: at open only up to this many point-rows
-# (points x datasets, about 4 s of zlib); beyond it a warning says to run
-# `headspec verify FILE` (C, streamed), and check_checksums(res, force=True)
-# checks it from Python.
+# Checksums read every stored byte: at open up to this many point-rows
+# (points x datasets, about 4 s of zlib); a larger file's are checked before
+# the first result is read (Results._data_checked), never skipped.
 CHECKSUM_AT_OPEN = 4_000_000
+# Rows of a dataset read at once while checksumming (bounded memory)
+BLOCK_BYTES = 4 << 20
 
 
 def _listed(f):
@@ -116,7 +116,7 @@ def point_checksums(f, status, groups):
     pending point. groups: {group name: its points, row by row}. Returns
     (checksums, names listed but missing from the file)."""
     names = _listed(f)
-    crc = np.zeros(len(status), dtype=np.uint64)
+    crc = [0] * len(status)
     missing = []
     for gname, points in groups.items():
         group = f["results"][gname]
@@ -124,20 +124,32 @@ def point_checksums(f, status, groups):
             if name not in group:
                 missing.append("results/%s/%s" % (gname, name))
                 continue
-            data = group[name][()]
-            for r, i in enumerate(points):
-                if status[i] == 1:
-                    crc[i] = zlib.crc32(data[r].tobytes(), int(crc[i]))
+            for r0, data in _blocks(group[name]):
+                for r in np.flatnonzero(status[points[r0:r0 + len(data)]] == 1):
+                    i = points[r0 + r]
+                    crc[i] = zlib.crc32(data[r].tobytes(), crc[i])
     for name in (x for x in names if x.startswith("grid/")):
-        data = f[name][()]
-        for i in np.flatnonzero((status == 1) | (status == 2)):
-            crc[i] = zlib.crc32(data[i].tobytes(), int(crc[i]))
-    return crc.astype(np.uint32), missing
+        for i0, data in _blocks(f[name]):
+            for r in np.flatnonzero(np.isin(status[i0:i0 + len(data)], (1, 2))):
+                crc[i0 + r] = zlib.crc32(data[r].tobytes(), crc[i0 + r])
+    return np.array(crc, dtype=np.uint32), missing
+
+
+def _blocks(d):
+    """(first row, rows) of an h5py dataset, a few MB at a time."""
+    row = max(1, int(np.prod(d.shape[1:], dtype=np.int64)) * d.dtype.itemsize)
+    step = max(1, BLOCK_BYTES // row)
+    for r0 in range(0, d.shape[0], step):
+        yield r0, d[r0:r0 + step]
 
 
 def check_checksums(view, force=False):
     """Every done or failed point's rows against its CRC-32 in /grid/checksum
-    (layout revision >= 3): a damaged point is named by index and label."""
+    (layout revision >= 3): a damaged point is named by index and label. A
+    pending point with a checksum is damaged too (its status changed),
+    unless a run is writing the file (it stores a point's checksum just
+    before its status). A file of more than CHECKSUM_AT_OPEN point-rows is
+    checked before its first result is read (force=True: now)."""
     if getattr(view, "layout_revision", 0) < 3:
         return  # no checksums before layout revision 3
     f = view.h5._h5file
@@ -146,9 +158,7 @@ def check_checksums(view, force=False):
                         % (view.path, view.layout_revision))
     n = view.n_points
     if not force and n * len(_listed(f)) > CHECKSUM_AT_OPEN:
-        warnings.warn("%s: %d points: checksums not verified at open (run `headspec verify` "
-                      "on it, or headspec.checks.check_checksums(res, force=True))"
-                      % (view.path, n))
+        view._checksums_due = True
         return
     status = np.asarray(view.column("status"))
     groups = {g: np.asarray(view.group_points(g), dtype=np.int64) for g in view.groups}
@@ -157,16 +167,21 @@ def check_checksums(view, force=False):
         raise GridError("%s: %s is missing (damaged: the file's checksums cover it)"
                         % (view.path, missing[0]))
     stored = np.asarray(f["grid/checksum"][()], dtype=np.uint32)
-    # pending points read as NaN whatever their rows hold (a running job
-    # writes a point's checksum just before its status)
-    bad = np.flatnonzero((crc != stored) & ((status == 1) | (status == 2)))
+    bad = (crc != stored) & ((status == 1) | (status == 2))
+    pending = (status == 0) & (stored != 0)
+    if pending.any():
+        from .integrity import being_written
+        if not being_written(view.path):
+            bad |= pending
+    bad = np.flatnonzero(bad)
     if bad.size:
         i = int(bad[0])
         label = view.column("label")[i] if "label" in view.columns else ""
         raise GridError("%s: point %d (%s) does not match its checksum: its stored data are "
-                        "damaged (%d point%s in all; `headspec verify` lists them, `headspec "
-                        "run` computes them again)" % (view.path, i, label, bad.size,
-                                                       "" if bad.size == 1 else "s"))
+                        "damaged (%d point%s in all; `headspec verify %s` lists them, "
+                        "`headspec run` computes them again)" % (
+                            view.path, i, label, bad.size, "" if bad.size == 1 else "s",
+                            view.path))
 
 
 FILE_CHECKS = [check_status, check_rows, check_values, check_checksums]
@@ -174,7 +189,13 @@ FILE_CHECKS = [check_status, check_rows, check_values, check_checksums]
 
 def run_checks(view, checks=None):
     for check in FILE_CHECKS if checks is None else checks:
-        check(view)
+        try:
+            check(view)
+        except GridError as e:
+            if "headspec verify" in str(e):
+                raise
+            raise GridError("%s; `headspec verify %s` checks the whole file" % (
+                e, view.path)) from None
 
 
 # --- the job's values -------------------------------------------------------

@@ -22,11 +22,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import checks, derived
+from . import checks, derived, integrity
 from .checks import FormatError, GridError  # noqa: F401 (headspec.reader.GridError)
+from .integrity import DamagedError  # noqa: F401 (headspec.reader.DamagedError)
 
 SUPPORTED_FORMATS = (1, 2)
 LAYOUT_REVISION = 2  # /grid key_order and results mean_c: written since this revision
+STATIC_CHECKSUMS = 4  # datasets written once carry a `checksum` since this revision
+# /grid columns of the run record: covered by each point's checksum
+RUN_RECORD = ("status", "message", "rank", "host", "started", "finished", "checksum")
+# What h5py and h5netcdf raise on a file they cannot read
+READ_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError,
+               IndexError)
 
 # /grid columns that are bookkeeping, not job keys.
 BOOKKEEPING = ("point", "status", "message", "rank", "host", "started", "finished",
@@ -54,8 +61,10 @@ DECODE = dict(decode_cf=False, cache=False)
 
 def open_results(path, verify=True):
     """Open a results file; use as a context manager or call .close().
-    verify=False skips the checks of headspec.checks (for looking into a
-    damaged file; its points may then carry other points' data)."""
+    A damaged file raises DamagedError (or GridError) naming the damage.
+    verify=False skips the checks of headspec.checks and headspec.integrity
+    (for looking into a damaged file: its points may then carry other
+    points' data, and libhdf5 may crash on it)."""
     return Results(path, verify=verify)
 
 
@@ -191,7 +200,7 @@ class CurrentLayout:
             d = g[var]
             dims = tuple(dim[0].name.rsplit("/", 1)[1] if len(dim) else "%s_dim_%d" % (var, i)
                          for i, dim in enumerate(d.dims))
-            coords = {x: g[x][()] for x in dims[1:] if x in g}
+            coords = {x: self.res.checked(g[x][()], g[x]) for x in dims[1:] if x in g}
             attrs = {a: text(v) for a, v in d.attrs.items() if a in ATTRS}
             self._ds[key] = (d, dims, coords, attrs)
         # a new lazy array each time: xarray loads an array in place, and a
@@ -201,10 +210,12 @@ class CurrentLayout:
         return xr.DataArray(xr.Variable(dims, data, attrs=attrs), coords=coords, name=var)
 
     def group_points(self, gname):
-        return np.asarray(self.res.h5["results"][gname].variables["point"][...])
+        v = self.res.h5["results"][gname].variables["point"]
+        return np.asarray(self.res.checked(v[...], v._h5ds))
 
     def time(self, gname, size):
-        return np.asarray(self.res.h5["results"][gname].variables["time"][...], dtype=float)
+        v = self.res.h5["results"][gname].variables["time"]
+        return np.asarray(self.res.checked(v[...], v._h5ds), dtype=float)
 
 
 class _H5Array(xr.backends.BackendArray):
@@ -246,7 +257,16 @@ class Results:
         self.path = str(path)
         if not os.path.isfile(self.path):
             raise FileNotFoundError("no such file: %s" % self.path)
-        self.h5 = _open_file(self.path)
+        self.verify = verify
+        self._checksums_due = False  # set by checks.check_checksums on large files
+        if verify:
+            integrity.probe(self.path)  # a crash or a hang in libhdf5: in a child
+        try:
+            self.h5 = _open_file(self.path)
+        except FormatError:
+            raise
+        except READ_ERRORS as e:
+            raise self._damaged("cannot open it: %s" % _first_line(e)) from None
         self._cache, self._cols, self._points, self._grid = {}, {}, None, None
         self._layout, self._levels = None, {}
         try:
@@ -258,9 +278,37 @@ class Results:
                 checks.run_checks(self)
             self._read_keys()
             self._levels = {k: (None, u, x) for k, (_, u, x) in self._levels.items()}
+        except FormatError:
+            self.close()
+            raise
+        except READ_ERRORS as e:
+            self.close()
+            if not verify:
+                raise
+            raise self._damaged("cannot read it: %s" % _first_line(e)) from None
         except Exception:
             self.close()
             raise
+
+    def _damaged(self, what):
+        return integrity.damaged(self.path, what)
+
+    def checked(self, values, dataset, name=None):
+        """values read from a dataset written once (a /grid column, a
+        coordinate) after its checksum (layout revision 4 on; h5py or
+        h5netcdf dataset for its attributes); returned as given."""
+        if self.verify and self.format_version == 2 and \
+                self.layout_revision >= STATIC_CHECKSUMS:
+            integrity.check_static(self.path, name or dataset.name.lstrip("/"), values,
+                                   dataset.attrs)
+        return values
+
+    def _data_checked(self):
+        """Before any result is returned: the checksums of every point, if
+        the file was too large to check them at open."""
+        if self._checksums_due:
+            checks.check_checksums(self, force=True)
+            self._checksums_due = False
 
     # --- file and grid -------------------------------------------------
     def _read_root(self):
@@ -335,6 +383,8 @@ class Results:
                 var = self._layout.grid().variables[name]
             col = strings[name][...] if var is None else \
                 self._layout.chars(name) if var.ndim == 2 else var.values
+            if name not in RUN_RECORD:
+                self.checked(col, self._grid_attrs_h5(name), "grid/" + name)
             if col.dtype.kind in "SOU" or col.ndim == 2:
                 col = decode_strings(col, distinct=name != "label")
             if keep:
@@ -431,6 +481,10 @@ class Results:
             self._grid = pd.DataFrame(cols, index=pd.RangeIndex(self.n_points, name="point"))
         return self._grid
 
+    def _grid_attrs_h5(self, name):
+        """The h5py dataset of a /grid column (its attributes, as stored)."""
+        return self.h5._h5file["grid"][name]
+
     def _grid_attrs(self, name):
         strings = self._layout.grid_strings()
         return strings[name].attrs if name in strings else \
@@ -490,6 +544,7 @@ class Results:
         key = (name, last)
         if key in self._cache:  # whole fields are kept (plots ask again); finals not
             return self._cache[key]
+        self._data_checked()
         parts, dims, attrs, time = [], None, {}, None
         for gname in self.groups:
             da = self._field(gname, name)
@@ -650,6 +705,7 @@ class Results:
     def _per_group_final_m(self, part):
         """{group: (points, final m rows x H x K, mean_c rows x K)} of done points."""
         out = {}
+        self._data_checked()
         for gname in self.groups:
             m = self._field(gname, part + "/m")
             mu = self._field(gname, "mean_c")
@@ -737,6 +793,7 @@ class Results:
         if not 0 <= i < self.n_points:
             raise IndexError("point %d out of range 0..%d" % (i, self.n_points - 1))
         out = {}
+        self._data_checked()
         for k in self.columns:
             col = self.column(k)
             v = col[i]
@@ -755,6 +812,11 @@ class Results:
             if col not in self.columns:
                 out[col] = self.points[col].iloc[i]
         return out
+
+
+def _first_line(e):
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def _fmt(v):
