@@ -104,14 +104,16 @@ static void testing_signal(sweep *sw, const char *phase) {
 }
 
 /* Testing (docs/TESTS.md, slurm_two_nodes): HEADSPEC_TESTING_HOLD=FILE holds
- * each rank's second and later points at their start while FILE exists, so
- * a test can be sure that points are still under way when it kills a node
- * or a rank, however fast the machine. A held rank keeps answering (the
- * master serves its workers) and a signal ends the hold: returns nonzero
- * when the point must stay pending. */
+ * each rank's points at their start while FILE exists, once the rank has
+ * finished HEADSPEC_TESTING_HOLD_AFTER points this run (default 1), so a
+ * test can be sure that points are still under way when it kills a node or
+ * a rank, however fast the machine. A held rank keeps answering (the master
+ * serves its workers) and a signal ends the hold: returns nonzero when the
+ * point must stay pending. */
 static int testing_hold(sweep *sw, hs_progress_fn progress) {
   const char *file = getenv("HEADSPEC_TESTING_HOLD");
-  if (!file || sw->done + sw->failed == 0) return 0;
+  const char *after = getenv("HEADSPEC_TESTING_HOLD_AFTER");
+  if (!file || sw->done + sw->failed < (after ? atol(after) : 1)) return 0;
   const struct timespec pause = {0, 20 * 1000 * 1000};
   while (access(file, F_OK) == 0)
     if (progress(sw, NULL, 0)) return 1;
