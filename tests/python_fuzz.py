@@ -105,11 +105,21 @@ def same(a, b):
                 continue
             xs, ys = x.ravel().tolist(), y.ravel().tolist()
             for u, v in zip(xs, ys):
-                if not (u == v or (u != u and v != v) or repr(u) == repr(v)):
+                if not _equal(u, v):
                     return "%s: %r, not %r" % (k, u, v)
         elif x != y:
             return "%s differs" % k
     return None
+
+
+def _equal(u, v):
+    """Equal values: the same text, or equal numbers (NaN equal to NaN; NA)."""
+    if repr(u) == repr(v):
+        return True
+    try:
+        return bool(u == v) or bool(u != u and v != v)
+    except TypeError:  # pandas NA against a value
+        return False
 
 
 def heap_object(path, dataset, index):

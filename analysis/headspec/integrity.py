@@ -56,11 +56,17 @@ def attrs(obj, where):
     for key in list(obj.attrs.keys()):
         say("%s attribute %s" % (where, key))
         value = obj.attrs[key]
-        if key in ("DIMENSION_LIST", "REFERENCE_LIST"):
+        if key == "DIMENSION_LIST":
             for item in getattr(value, "flat", [value]):
                 for ref in (item if hasattr(item, "__len__") else [item]):
                     if isinstance(ref, h5py.Reference):
                         f[ref]
+        elif key == "REFERENCE_LIST":  # a deleted dataset's stays: refused cleanly
+            for item in getattr(value, "flat", [value]):
+                try:
+                    f[item[0]]
+                except (KeyError, ValueError):
+                    pass
 try:
     say("the file's superblock")
     f = h5py.File(path, "r", locking=False)

@@ -154,8 +154,11 @@ hs_status hs_static_sum_check(hid_t file, const char *path, hs_err *err);
 /* Every string heap is whole (hs_vlen_scan), every object opens, every
  * attribute reads and every reference leads to an object (the dimension
  * scales': to a scale of the same group and length): what libhdf5 trusts
- * and readers such as h5py and netCDF go through. */
-hs_status hs_store_check_objects(const char *path, hs_err *err);
+ * and readers such as h5py and netCDF go through. back_references: also
+ * each scale's list of the datasets using it (REFERENCE_LIST; a dataset
+ * deleted from the file leaves a reference there that libhdf5 refuses
+ * cleanly: verify names it, run and info need not). */
+hs_status hs_store_check_objects(const char *path, int back_references, hs_err *err);
 
 /* ---- store_path.c ---- */
 /* Refuse an output that exists and is not a regular file, or an unwritable

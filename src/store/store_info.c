@@ -138,6 +138,7 @@ static hs_status summarise(hid_t f, const hs_existing *ex, const char *path, FIL
 typedef struct walk {
   hid_t file;
   const char *path;
+  int back_references; /* follow the scales' REFERENCE_LIST too (verify) */
   char bad[512]; /* what failed first */
 } walk;
 
@@ -194,7 +195,8 @@ static herr_t check_attribute(hid_t loc, const char *name, const H5A_info_t *inf
   for (hssize_t i = 0; !bad && i < n; i++) {
     if (cls == H5T_REFERENCE) bad = check_reference(w->file, (hobj_ref_t *)buf + i);
     else if (cls == H5T_COMPOUND && H5Tget_member_class(t, 0) == H5T_REFERENCE)
-      bad = check_reference(w->file, (const hobj_ref_t *)((char *)buf + (size_t)i * size));
+      bad = w->back_references &&
+            check_reference(w->file, (const hobj_ref_t *)((char *)buf + (size_t)i * size));
     else if (cls == H5T_VLEN) {
       hid_t base = H5Tget_super(t);
       const hvl_t *v = (const hvl_t *)buf + i;
@@ -234,11 +236,11 @@ static herr_t check_object(hid_t root, const char *name, const H5O_info_t *info,
 /* Every object of the file opens and every attribute reads (the metadata's
  * own checksums are checked as they load), every reference leads to an
  * object: what readers such as netCDF and h5py go through beyond the data. */
-hs_status hs_store_check_objects(const char *path, hs_err *err) {
+hs_status hs_store_check_objects(const char *path, int back_references, hs_err *err) {
   hs_status st = hs_vlen_scan(path, err);
   if (st) return st;
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  walk w = {.file = f, .path = path};
+  walk w = {.file = f, .path = path, .back_references = back_references};
   int bad = f < 0 || H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_INC, check_object, &w, H5O_INFO_ALL) < 0;
   if (f >= 0 && H5Fclose(f) < 0) bad = 1;
   return bad ? hs_err_set(err, HS_EIO, "%s: damaged: cannot read %s", path, w.bad[0] ? w.bad : "all of its objects")
@@ -282,6 +284,10 @@ hs_status hs_store_info(const char *path, int verify, FILE *out, hs_err *err) {
   hs_existing ex;
   hs_status st = hs_existing_read(path, &ex, err); /* checked whole against its plan */
   if (st) return st;
+  if (verify && (st = hs_store_check_objects(path, 1, err))) { /* and every back reference */
+    hs_existing_free(&ex);
+    return st;
+  }
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   st = f < 0 ? hs_err_set(err, HS_EIO, "%s: cannot open", path)
              : summarise(f, &ex, path, out, err);
