@@ -809,6 +809,7 @@ class PaperPlots(unittest.TestCase):
         shutil.copy(os.path.join(DIR, "ambiguous.h5"), other)
         with h5py.File(other, "r+") as f:
             f["grid/L"][...] = f["grid/L"][()] + 1
+            _restamp(f)  # a consistent file, not a damaged one
         code, so, se = cli("plot", "vs", path, "-o", os.path.join(tmp, "x.png"), "--x", "b2",
                            "--bayes", other)
         self.assertEqual(code, 2)
