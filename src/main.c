@@ -245,8 +245,7 @@ int main(int argc, char **argv) {
     return argc < 2 ? EXIT_USAGE : EXIT_DONE;
   }
   if (strcmp(argv[1], "--version") == 0) {
-    printf("headspec %s (commit %s, results format %d)\n", HS_VERSION,
-           HS_GIT_COMMIT, HS_FORMAT_VERSION);
+    printf("%s\n", hs_build_info());
     return EXIT_DONE;
   }
   if (strcmp(argv[1], "run") == 0) return cmd_run(argc - 2, argv + 2, argc, argv);
