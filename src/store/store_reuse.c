@@ -40,6 +40,20 @@ static hs_status read_job_text(hid_t file, const char *path, char **text, hs_err
   return HS_OK;
 }
 
+/* A file from a newer headspec: name the version that wrote it, the one to
+ * upgrade to (a run with --restart would only move it aside). */
+static hs_status newer_format(hid_t file, const char *path, long format, hs_err *err) {
+  char *writer = hs_h5_read_attr_text(file, "software_version");
+  char upgrade[128] = "a newer headspec";
+  if (writer) snprintf(upgrade, sizeof upgrade, "headspec %.80s or newer", writer);
+  hs_status st = hs_err_set(err, HS_EMISMATCH, "%s has results format %ld, written by headspec "
+                            "%.80s; this headspec %s reads format %d: upgrade to %s to read it "
+                            "or add to it", path, format, writer ? writer : "?", HS_VERSION,
+                            HS_FORMAT, upgrade);
+  free(writer);
+  return st;
+}
+
 hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
   memset(ex, 0, sizeof *ex);
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -51,6 +65,8 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
   hs_status st = HS_OK;
   if (hs_h5_read_attr_long(file, "format_version", &format))
     st = hs_err_set(err, HS_EIO, "%s: not a headspec results file (no format_version); " FRESH_HINT, path);
+  else if (format > HS_FORMAT)
+    st = newer_format(file, path, format, err);
   else if (format != HS_FORMAT)
     st = hs_err_set(err, HS_EMISMATCH, "%s has results format %ld; this headspec writes format "
                     "%d and cannot add to it; " FRESH_HINT, path, format, HS_FORMAT);
