@@ -271,13 +271,14 @@ class Results:
                               "attribute or /grid)" % self.path)
         version = int(np.asarray(f.attrs["format_version"]).ravel()[0])
         if version > max(SUPPORTED_FORMATS):
-            writer = text(f.attrs.get("software_version", "")) or None
+            writer = text(f.attrs.get("software_version", "")) or "?"
             raise FormatError(
-                "%s has results format %d, written by headspec %s; this headspec Python "
-                "package (%s) reads format %s: upgrade it to %s" % (
-                    self.path, version, writer or "?", __version__,
+                "%s has results format_version %d, written by headspec %s; this headspec "
+                "Python package (%s) reads format_version %s: upgrade it to %s" % (
+                    self.path, version, writer, __version__,
                     " and ".join(map(str, SUPPORTED_FORMATS)),
-                    "headspec %s or newer" % writer if writer else "a newer headspec"))
+                    "a newer headspec" if writer in ("?", __version__)
+                    else "headspec %s or newer" % writer))
         if version not in SUPPORTED_FORMATS:
             raise FormatError(
                 "%s has results format_version %d; this headspec Python package reads "

@@ -45,7 +45,8 @@ static hs_status read_job_text(hid_t file, const char *path, char **text, hs_err
 static hs_status newer_format(hid_t file, const char *path, long format, hs_err *err) {
   char *writer = hs_h5_read_attr_text(file, "software_version");
   char upgrade[128] = "a newer headspec";
-  if (writer) snprintf(upgrade, sizeof upgrade, "headspec %.80s or newer", writer);
+  if (writer && strcmp(writer, HS_VERSION) != 0)
+    snprintf(upgrade, sizeof upgrade, "headspec %.80s or newer", writer);
   hs_status st = hs_err_set(err, HS_EMISMATCH, "%s has results format %ld, written by headspec "
                             "%.80s; this headspec %s reads format %d: upgrade to %s to read it "
                             "or add to it", path, format, writer ? writer : "?", HS_VERSION,
