@@ -18,8 +18,21 @@
 
 #define HS_STR(x) #x
 #define HS_XSTR(x) HS_STR(x)
-#define HS_OMPI_VERSION \
-  HS_XSTR(OMPI_MAJOR_VERSION) "." HS_XSTR(OMPI_MINOR_VERSION) "." HS_XSTR(OMPI_RELEASE_VERSION)
+/* The MPI library by its own macros (Debian's is Open MPI; a site's may be
+ * MPICH or another). */
+#if defined(OMPI_MAJOR_VERSION)
+#define HS_MPI_LIBRARY \
+  "Open MPI " HS_XSTR(OMPI_MAJOR_VERSION) "." HS_XSTR(OMPI_MINOR_VERSION) "." HS_XSTR(OMPI_RELEASE_VERSION)
+#elif defined(MPICH_VERSION)
+#define HS_MPI_LIBRARY "MPICH " MPICH_VERSION
+#else
+#define HS_MPI_LIBRARY "MPI " HS_XSTR(MPI_VERSION) "." HS_XSTR(MPI_SUBVERSION) " (library unknown)"
+#endif
+#ifdef H5_HAVE_PARALLEL
+#define HS_HDF5_KIND " (parallel)"
+#else
+#define HS_HDF5_KIND " (serial)"
+#endif
 
 /* OPENBLAS_VERSION is " OpenBLAS 0.3.21 ": the number alone. */
 static const char *openblas_number(char *buf, size_t len) {
@@ -36,11 +49,11 @@ const char *hs_build_info(void) {
   const char *core = openblas_get_corename(), *config = openblas_get_config();
   snprintf(info, sizeof info,
            "headspec %s (commit %s, results format %d)\n"
-           "built with HDF5 %d.%d.%d (parallel), Open MPI %s, OpenBLAS %s, GSL %s, "
+           "built with HDF5 %d.%d.%d" HS_HDF5_KIND ", " HS_MPI_LIBRARY ", OpenBLAS %s, GSL %s, "
            "SUNDIALS %s, libfyaml %s\n"
            "OpenBLAS at run time: core %s (%s)",
            HS_VERSION, HS_GIT_COMMIT, HS_FORMAT_VERSION, H5_VERS_MAJOR, H5_VERS_MINOR,
-           H5_VERS_RELEASE, HS_OMPI_VERSION, openblas_number(blas, sizeof blas), GSL_VERSION,
+           H5_VERS_RELEASE, openblas_number(blas, sizeof blas), GSL_VERSION,
            SUNDIALS_VERSION, fy_library_version(), core ? core : "?", config ? config : "?");
   return info;
 }
