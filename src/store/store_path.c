@@ -256,7 +256,9 @@ hs_status hs_store_clean(const char *out, FILE *report, hs_err *err) {
   double bytes = 0;
   for (struct dirent *e; !st && (e = readdir(d));) {
     if (strncmp(e->d_name, base, strlen(base)) != 0) continue;
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    /* named as out is: "grow.h5.old-..." beside "grow.h5", not "./grow.h5.old-..." */
+    snprintf(path, sizeof path, "%s%s%s", strchr(out, '/') ? dir : "", strchr(out, '/') ? "/" : "",
+             e->d_name);
     if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
     if (have_cur && sb.st_dev == cur.st_dev && sb.st_ino == cur.st_ino) {
       /* the current file's second name (a swap under way): not a copy */
