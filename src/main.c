@@ -220,6 +220,7 @@ static int cmd_validate(const char *path) {
   hs_err_clear(&err);
   int code = EXIT_DONE;
   if (hs_store_survey(plan, 0, &rep, &err)) {
+    free(rep.done);
     print_cost(plan, NULL, n);
     fprintf(stderr, "headspec: %s\n", err.msg);
     code = err.code == HS_EIO ? EXIT_FAILED : EXIT_USAGE;
