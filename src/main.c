@@ -294,7 +294,7 @@ static void print_word(FILE *f, const char *w) {
 }
 
 /* The launcher's words in front of headspec when our parent is mpirun (or
- * mpiexec, orterun) on this node and its command line ends with ours:
+ * mpiexec, orterun, prterun) on this node and its command line ends with ours:
  * *n_words of them from /proc/PPID/cmdline, into buf. 0 if not. */
 static int launcher_words(int argc, char **argv, char *buf, size_t len, const char **words,
                           int max_words, int *n_words) {
@@ -309,7 +309,9 @@ static int launcher_words(int argc, char **argv, char *buf, size_t len, const ch
   for (size_t at = 0; at < got && n < max_words; at += strlen(buf + at) + 1) words[n++] = buf + at;
   const char *base = n ? strrchr(words[0], '/') : NULL;
   base = base ? base + 1 : n ? words[0] : "";
-  if (strcmp(base, "mpirun") != 0 && strcmp(base, "mpiexec") != 0 && strcmp(base, "orterun") != 0)
+  /* mpirun, mpiexec and their suffixed names (Debian's mpirun.openmpi) */
+  if (strncmp(base, "mpirun", 6) != 0 && strncmp(base, "mpiexec", 7) != 0 &&
+      strcmp(base, "orterun") != 0 && strcmp(base, "prterun") != 0)
     return 0;
   if (n < argc + 1) return 0; /* mpirun's own words, then ours */
   for (int i = 1; i < argc; i++)
@@ -333,6 +335,7 @@ static void print_resume_hint(int argc, char **argv) {
   const char *words[1024];
   int n_launcher = 0;
   const char *ranks = getenv("OMPI_COMM_WORLD_SIZE"), *slurm = getenv("SLURM_STEP_ID");
+  if (!ranks && !slurm) ranks = getenv("PMI_SIZE"); /* MPICH's launcher */
   int known = launcher_words(argc, argv, buf, sizeof buf, words, 1024, &n_launcher);
   for (int i = 0; i < n_launcher; i++) print_word(stderr, words[i]), fputc(' ', stderr);
   if (!known && ranks) {
