@@ -76,6 +76,9 @@ static void print_summary(const file_summary *s, FILE *out) {
               s->message + shown * HS_MESSAGE_LEN);
       shown++;
     }
+  if (count[HS_POINT_FAILED] > 10)
+    fprintf(out, "... and %ld more failed points (/grid/message has each reason)\n",
+            count[HS_POINT_FAILED] - 10);
   for (long i = 0, shown = 0; i < s->n && shown < 5 && count[HS_POINT_PENDING] <= 5; i++)
     if (s->status[i] == HS_POINT_PENDING) {
       char label[HS_LABEL_LEN];
