@@ -16,7 +16,7 @@ from .checks import FormatError, GridError
 from .integrity import DamagedError
 from .reader import Results, open_results, SUPPORTED_FORMATS
 from . import derived, integrity, results
+from ._version import __version__
 
-__version__ = "0.3.0"
 __all__ = ["open_results", "Results", "FormatError", "GridError", "DamagedError",
            "SUPPORTED_FORMATS", "derived"]
