@@ -8,7 +8,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 # Every subcommand takes --help: its usage on stdout, exit 0, nothing run.
-for cmd in run validate info verify clean; do
+for cmd in run validate info verify repair clean; do
   out=$("$headspec" $cmd --help 2>&1); code=$?
   [ $code -eq 0 ] && [[ "$out" == "usage: headspec $cmd "* ]]; ok $? "$cmd --help: exit $code, $out"
   out=$("$headspec" $cmd no-such-file.yaml --help 2>&1); code=$?
