@@ -37,7 +37,8 @@ static const double START_Q[H * H] = {
 /* The reference: the first two escapes (max_h |m_hk| = 0.1) at N = 2^18
  * with the control variate (c not matched), sample seed 1:
  *   HS_NO_MATCH=1 build/tests/test_ode_mc table 262144 1 on 14
- * (about 5 CPU minutes). Feature 3's max_h |m_h3| grows from the start's
+ * (about 5 CPU minutes, at rtol 1e-7; at this file's 1e-6 the escapes at
+ * N = 4096 agree with 1e-7's to 4 digits). Feature 3's max_h |m_h3| grows from the start's
  * 0.036 to a peak of 0.044 during the first two escapes, then decays to 0
  * (N = 65536, seed 1: build/tests/test_ode_mc table 65536 1 on 14). */
 static const double REF_T[2] = {5.4708, 9.0028};
@@ -66,7 +67,7 @@ typedef struct run_result {
 /* Integrate the case on N samples of seed `seed` to t_end (with the
  * control variate or not; c's moments matched or not), timing each
  * feature's crossing of 0.1 (log-linear between records 0.25 apart up to
- * t = 30, where the growth is exponential; rkf45), then on to t_end with
+ * t = 15, where the growth is exponential; rkf45), then on to t_end with
  * bdf (records 50 apart: the theory's escapes are before t = 15, the late
  * phase is slow). */
 static run_result run_case(int N, uint64_t seed, int control_variate, int match, double t_end) {
@@ -82,21 +83,21 @@ static run_result run_case(int N, uint64_t seed, int control_variate, int match,
   double *y = calloc(n, sizeof(double)), prev[K];
   CHECK(hs_population_represent(H, K, START_M, START_Q, y, &err) == HS_OK, "%s", err.msg);
   y[n - 1] = 1;
-  hs_ode_config cfg = {.kappa = 1, .rtol = 1e-7, .atol = 1e-9, .dist = &dist,
+  hs_ode_config cfg = {.kappa = 1, .rtol = 1e-6, .atol = 1e-8, .dist = &dist,
                        .control_variate = control_variate};
   hs_ode *ode;
   CHECK(hs_ode_create(&pop, &cfg, &ode, &err) == HS_OK, "%s", err.msg);
   double t = 0;
   for (int k = 0; k < K; k++) prev[k] = column_max(y, k);
   while (t < t_end) {
-    /* past t = 30 the slow late phase: bdf, records 50 apart */
-    if (t >= 30 && cfg.method != HS_ODE_BDF) {
+    /* past t = 15 the slow late phase: bdf, records 50 apart */
+    if (t >= 15 && cfg.method != HS_ODE_BDF) {
       out.calls += hs_ode_rhs_calls(ode), out.cv_calls += hs_ode_cv_calls(ode);
       hs_ode_free(ode);
       cfg.method = HS_ODE_BDF;
       CHECK(hs_ode_create(&pop, &cfg, &ode, &err) == HS_OK, "%s", err.msg);
     }
-    double t0 = t, dt = t < 30 ? 0.25 : 50;
+    double t0 = t, dt = t < 15 ? 0.25 : 50;
     if (hs_ode_advance(ode, y, &t, fmin(t + dt, t_end), &err)) {
       CHECK(0, "integration failed: %s", err.msg);
       break;
@@ -217,7 +218,7 @@ static void test_escapes(int quick) {
   const double tol[2] = {0.05, 0.03};
   for (int i = 0; i < (quick ? 1 : 2); i++)
     for (uint64_t seed = 1; seed <= (quick ? 1u : 3u); seed++) {
-      run_result r = run_case(Ns[i], seed, 1, 1, i == 0 ? 2000 : 12);
+      run_result r = run_case(Ns[i], seed, 1, 1, i == 0 ? 2000 : 10);
       for (int k = 0; k < 2; k++)
         CHECK(fabs(r.escape[k] / REF_T[k] - 1) <= tol[i],
               "N = %d, seed %d: escape %d at %.4g, reference %.4g (tolerance %g %%)", Ns[i],
