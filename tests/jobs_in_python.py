@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every job under jobs/ and tests/jobs/ (but tests/jobs/bad), run tiny,
 opens in Python: `open_results`, its points table, one result array (not
-all NaN) and one plot kind to a PNG.
+all NaN), `numbers` and one plot kind to a PNG.
 
 A job is made tiny by rewriting its sizes (d, t_max, records, samples,
 bayes_samples, ...) down and cutting a list of more than three values to
@@ -158,7 +158,7 @@ def check_file(path, png):
     import pandas as pd
 
     import headspec
-    from headspec import plots
+    from headspec import derived, plots
 
     with headspec.open_results(path) as r:
         p = r.points
@@ -173,6 +173,9 @@ def check_file(path, png):
                 break
         else:
             return "ode/loss, sgd/test_loss and bayes_risk are all NaN or missing"
+        table = derived.numbers(r)  # the report's numbers: one row per point
+        if len(table) != r.n_points:
+            return "numbers has %d rows, the file %d points" % (len(table), r.n_points)
         kind = "dynamics" if ("ode/m" in fields or "sgd/m" in fields) else "vs"
         select = {k: p[k].iloc[0] for k in r.swept}
         kw = {}
