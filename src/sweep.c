@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "headspec/plan.h"
 #include "headspec/store.h"
@@ -102,6 +103,24 @@ static void testing_signal(sweep *sw, const char *phase) {
   if (hook && strcmp(hook, phase) == 0) raise(SIGUSR1);
 }
 
+/* Testing (docs/TESTS.md, slurm_two_nodes): HEADSPEC_TESTING_HOLD=FILE holds
+ * each rank's points at their start while FILE exists, once the rank has
+ * finished HEADSPEC_TESTING_HOLD_AFTER points this run (default 1), so a
+ * test can be sure that points are still under way when it kills a node or
+ * a rank, however fast the machine. A held rank keeps answering (the master
+ * serves its workers) and a signal ends the hold: returns nonzero when the
+ * point must stay pending. */
+static int testing_hold(sweep *sw, hs_progress_fn progress) {
+  const char *file = getenv("HEADSPEC_TESTING_HOLD");
+  const char *after = getenv("HEADSPEC_TESTING_HOLD_AFTER");
+  if (!file || sw->done + sw->failed < (after ? atol(after) : 1)) return 0;
+  const struct timespec pause = {0, 20 * 1000 * 1000};
+  while (access(file, F_OK) == 0)
+    if (progress(sw, NULL, 0)) return 1;
+    else nanosleep(&pause, NULL);
+  return 0;
+}
+
 static void look(sweep *sw, const char *phase) {
   double t = now();
   if (t - sw->last_look > sw->max_gap) sw->max_gap = t - sw->last_look;
@@ -128,8 +147,9 @@ static int run_here(sweep *sw, long i) {
   sw->current_cost = hs_plan_cost(sw->plan, i);
   sw->last_look = now();
   sw->phase = NULL;
-  hs_status pst = hs_point_run(&p, &res, sw->rank == 0 ? master_progress : worker_progress,
-                               sw, &perr);
+  hs_progress_fn progress = sw->rank == 0 ? master_progress : worker_progress;
+  hs_status pst = testing_hold(sw, progress) ? HS_EINTERRUPT
+                                             : hs_point_run(&p, &res, progress, sw, &perr);
   look(sw, NULL);
   sw->current = -1;
   int outcome = HS_POINT_PENDING;

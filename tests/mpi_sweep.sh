@@ -46,9 +46,12 @@ ok $? "status: point 5 failed, all others done"
 sed -e "s|output: tiny.h5|output: term.h5|" -e 's/d: 128/d: 512/' -e 's/t_max: 4/t_max: 16/' base.yaml >term.yaml
 sed -e "s|output: term.h5|output: whole.h5|" term.yaml >whole.yaml
 run 2 whole.yaml 2>/dev/null; ok $? "uninterrupted run"
+# Each rank is held after its first point (testing hook, docs/TESTS.md), so
+# the signal lands while the run is going, however fast the machine.
+touch hold
 for sig in USR1 TERM; do
   before=$(done_in term.h5); before=${before:-0}
-  setsid mpirun -n 2 "$headspec" run --quiet term.yaml 2>term.log & pid=$!
+  HEADSPEC_TESTING_HOLD=$PWD/hold setsid mpirun -n 2 "$headspec" run --quiet term.yaml 2>term.log & pid=$!
   wait_done_above term.h5 "$before"  # running, and not finished
   kill -$sig $pid; wait $pid; code=$?
   want=3; [ $sig = TERM ] && want=1
@@ -56,6 +59,7 @@ for sig in USR1 TERM; do
   ok $? "SIG$sig: exit $code, $(grep headspec term.log | tr '\n' ' ')"
   "$headspec" info term.h5 | grep -q "pending"; ok $? "SIG$sig left pending points"
 done
+rm hold
 run 2 term.yaml 2>/dev/null; ok $? "resume after the signals"
 same_results whole.h5 term.h5; ok $? "stopped twice, then resumed, equals uninterrupted"
 
@@ -79,11 +83,19 @@ for _ in range(600):
 sys.exit(1)
 PY
 }
-for delay in 0.8 2 3.5; do
-  setsid mpirun -n 2 "$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
-  sleep $delay; kill -KILL -- -$pid 2>/dev/null; wait $pid 2>/dev/null
+# Twice held after each rank's first point (sure to be mid-run), once
+# unheld after a delay (any moment, a write included, or after the end).
+touch hold
+for delay in held held 1.5; do
+  before=$(done_in killed.h5); before=${before:-0}
+  [ $delay = held ] && hold=$PWD/hold || hold=
+  HEADSPEC_TESTING_HOLD=$hold setsid mpirun -n 2 "$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
+  if [ $delay = held ]; then wait_done_above killed.h5 "$before"; else sleep $delay; fi
+  [ $delay = held ] && { "$headspec" info killed.h5 | grep -q " [1-9][0-9]* pending"; ok $? "held: killed mid-run"; }
+  kill -KILL -- -$pid 2>/dev/null; wait $pid 2>/dev/null
   unlocked killed.h5.lock; ok $? "the killed run's lock is released"
 done
+rm hold
 "$headspec" info killed.h5 >/dev/null; ok $? "file readable after SIGKILLs"
 run 2 kill.yaml 2>/dev/null; ok $? "resume after SIGKILLs"
 same_results whole.h5 killed.h5; ok $? "SIGKILLs then resume equals uninterrupted"

@@ -92,15 +92,16 @@ if [ "$(id -u)" -eq 0 ]; then  # a device node (as root, /dev/null would be move
   "$headspec" run --quiet t.yaml 2>t.log; code=$?
   [ $code -eq 2 ] && [ -c nulldev ] && ! ls nulldev.old-* >/dev/null 2>&1; ok $? "a device node refused (exit $code: $(cat t.log))"
 fi
-# two runs of one job at once: the second is refused, naming the first (a
-# first run long enough never to finish first; it is killed after)
-sed -e 's/d: 32/d: 4096/' -e 's/t_max: 1,/t_max: 100,/' -e 's/output: grow.h5/output: busy.h5/' heads.yaml >busy.yaml
-"$headspec" run --quiet busy.yaml 2>busy1.log & pid=$!
+# two runs of one job at once: the second is refused, naming the first (the
+# first held before its first point by a testing hook, docs/TESTS.md; killed after)
+sed -e 's/output: grow.h5/output: busy.h5/' heads.yaml >busy.yaml
+touch hold
+HEADSPEC_TESTING_HOLD=$PWD/hold HEADSPEC_TESTING_HOLD_AFTER=0 "$headspec" run --quiet busy.yaml 2>busy1.log & pid=$!
 for _ in $(seq 200); do [ -s busy.h5.lock ] && break; sleep 0.05; done
 "$headspec" run --quiet busy.yaml 2>busy2.log; code=$?
 [ $code -eq 1 ] && grep -q "busy.h5 is being written by another headspec run (host .*, pid $pid)" busy2.log
 ok $? "a second run at once is refused (exit $code: $(cat busy2.log))"
-kill -9 $pid; wait $pid 2>/dev/null
+kill -9 $pid; wait $pid 2>/dev/null; rm -f hold
 # a lock file left by a killed run (nobody holds it) does not block
 job stale.h5 "[1]" 2 >stale.yaml
 echo "host gone, pid 99999999" >stale.h5.lock
