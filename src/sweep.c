@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -183,7 +184,11 @@ static void print_progress(sweep *sw, double fraction) {
   for (int r = 0; r < sw->size; r++) done += sw->per_rank[r];
   double elapsed = now() - sw->start;
   double cost = sw->cost_done + (sw->current >= 0 ? fraction * sw->current_cost : 0);
-  double eta = cost > 0 ? elapsed * fmax(sw->cost_total - cost, 0) / cost : -1;
+  /* Until a point is finished the ETA is the cost model's (its seconds
+   * shared by the ranks); then the measured throughput, estimated seconds
+   * done per second, corrects it for this machine and load. */
+  double remaining = fmax(sw->cost_total - cost, 0);
+  double eta = done == 0 ? remaining / sw->size : cost > 0 ? elapsed * remaining / cost : -1;
   char e[32], left[32];
   format_duration(elapsed, e, sizeof e);
   format_duration(eta, left, sizeof left);
@@ -337,7 +342,11 @@ static void print_opening(const hs_plan *plan, const hs_store_report *rep) {
             "its checksum), computed again, never copied: %s%s\n", out, rep->damaged,
             rep->damaged == 1 ? " is" : "s are", rep->damaged_text,
             rep->damaged > 5 ? "; ... (headspec verify lists them all)" : "");
-  if (rep->moved_to[0]) fprintf(stderr, "headspec: moved the old %s aside to %s\n", out, rep->moved_to);
+  struct stat kept;
+  if (rep->moved_to[0])
+    fprintf(stderr, "headspec: moved the old %s aside to %s (%.3g MB, a whole copy; `headspec "
+            "clean %s` deletes the old copies)\n", out, rep->moved_to,
+            stat(rep->moved_to, &kept) == 0 ? kept.st_size / 1e6 : 0.0, out);
   if (rep->exists && !rep->moved_to[0])
     fprintf(stderr, "headspec: %s: resuming: %ld points done, %ld to compute\n", out,
             rep->reused, rep->to_compute);

@@ -47,6 +47,13 @@ ok $? "validate shows the reuse: $(tail -1 validate.log)"
 "$headspec" run --quiet seed.yaml 2>seed.log; ok $? "a new seed: runs"
 grep -q "the job adds points: 4 points reused, 2 to compute" seed.log; ok $? "says what it reuses: $(cat seed.log)"
 ls grow.h5.old-* >/dev/null 2>&1; ok $? "the old file is kept"
+grep -q "moved the old grow.h5 aside to grow.h5.old-[0-9-]* ([0-9.]* MB, a whole copy; .headspec clean grow.h5. deletes the old copies)" seed.log
+ok $? "the run names the old copy, its size and how to drop it: $(grep aside seed.log)"
+# validate after the grow: the cost of what is left (nothing), not the grid's
+"$headspec" validate seed.yaml >left.log; ok $? "validate after the grow"
+grep -q "estimated cost: 0 core-hours (0 core-seconds) for the points left to compute" left.log &&
+  grep -q "6 points done, 0 to compute" left.log
+ok $? "validate prices what is left: $(grep -E 'estimated|output' left.log | tr '\n' ' ')"
 same_rows first.h5 grow.h5; ok $? "old points copied bit for bit, with their run records"
 job scratch1.h5 "[1, 2, 3]" 2 >scratch1.yaml
 "$headspec" run --quiet scratch1.yaml 2>/dev/null
@@ -78,6 +85,12 @@ cmp -s before.h5 grow.h5; ok $? "refused runs leave the file alone"
 # copies, none overwritten
 "$headspec" run --quiet --restart heads.yaml 2>/dev/null; "$headspec" run --quiet --fresh heads.yaml 2>/dev/null
 [ "$(ls grow.h5.old-* | wc -l)" -eq 4 ]; ok $? "every --restart keeps its own old copy: $(ls grow.h5.old-* | tr '\n' ' ')"
+# headspec clean deletes them, and only them
+cp grow.h5 kept.h5
+"$headspec" clean grow.h5 >clean.log; ok $? "clean runs: $(cat clean.log)"
+[ "$(grep -c '^deleted grow.h5.old-' clean.log)" -eq 4 ] && grep -q "grow.h5: 4 old copies deleted" clean.log &&
+  ! ls grow.h5.old-* >/dev/null 2>&1 && cmp -s grow.h5 kept.h5 && [ ! -e grow.h5.lock ]
+ok $? "clean deleted the 4 old copies, named with their sizes, and left grow.h5 alone: $(ls grow.h5*; cat clean.log)"
 # outputs that exist and are not regular files
 mkfifo fifo; mkdir adir
 for target in fifo adir; do
