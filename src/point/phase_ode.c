@@ -96,7 +96,8 @@ static int poll(void *user, double t) {
 }
 
 /* The convergence rule at record j, with the speed from the right-hand
- * side at the state y (records after a converged stop stay NaN). */
+ * side at the state y and, where loss and speed are slow, the saddle test
+ * of the linearised flow there (records after a converged stop stay NaN). */
 static hs_status judge(hs_point_context *ctx, hs_ode *ode, const double *y, int j,
                        int *converged, hs_err *err) {
   const hs_point *p = ctx->p;
@@ -110,6 +111,8 @@ static hs_status judge(hs_point_context *ctx, hs_ode *ode, const double *y, int 
                         res->ode_loss};
     hs_convergence_of(&tr, H, K, j, p, hs_order_velocity(H, K, y, dydt),
                       res->ode_loss_rate, res->ode_speed, res->ode_converged);
+    /* a plateau is slow, not converged: the flow must have no way out */
+    st = hs_convergence_check_saddle(ode, H, K, y, res->ode_converged, err);
     *converged = p->ode_stop_converged && res->ode_converged[0] == 1;
   }
   free(dydt);
@@ -162,7 +165,10 @@ static double cost(const hs_point *p, const hs_dist *dist) {
     double rhs = lpop + (p->noise_term ? 3e-9 * p->H * p->H * p->H : 0);
     return steps * (hs_phase_population.cost(p, dist) + rhs) + records;
   }
-  return rhs_calls(p, dist->K) * rhs_cost(p) + records;
+  /* the final verdict's saddle test: 2 H K right-hand sides (with
+   * stop_when_converged also at each record where the rule holds) */
+  double saddle = 2.0 * p->H * dist->K * rhs_cost(p);
+  return rhs_calls(p, dist->K) * rhs_cost(p) + saddle + records;
 }
 
 static hs_status run(hs_point_context *ctx, hs_err *err) {
