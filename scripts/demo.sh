@@ -14,3 +14,4 @@ export OPENBLAS_NUM_THREADS=1
 mpirun -q -n "$(nproc)" build/headspec run jobs/demo.yaml
 build/headspec info results/demo.h5
 PYTHONPATH=analysis /usr/bin/python3 -m headspec plot dynamics results/demo.h5 -o results/demo.png
+echo "demo: every point is still moving at t_max = 30 (dashed lines), by design: the demo stays short, and these flows settle only at t ~ 300-2400 (docs/RESULTS.md#convergence)"
