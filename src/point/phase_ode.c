@@ -152,6 +152,13 @@ static double rhs_calls(const hs_point *p, int K) {
   return calls_with(p, K, method) + (method == HS_ODE_RKF45 ? 6.0 * (p->records - 1) : 0);
 }
 
+/* The final verdict's saddle test (hs_convergence_check_saddle): 2 H K
+ * right-hand sides (with stop_when_converged also at each record where the
+ * rule holds), none above its block size. */
+static double saddle_rhs(const hs_point *p, int K) {
+  return p->H * K > HS_SADDLE_MAX_BLOCK ? 0 : 2.0 * p->H * K;
+}
+
 /* The right-hand sides and one Lpop per record; resampled, a draw of the
  * samples and a right-hand side per Euler step. */
 static double cost(const hs_point *p, const hs_dist *dist) {
@@ -162,14 +169,12 @@ static double cost(const hs_point *p, const hs_dist *dist) {
     double rhs = lpop + (p->noise_term ? 3e-9 * p->H * p->H * p->H : 0);
     return steps * (hs_phase_population.cost(p, dist) + rhs) + records;
   }
-  /* the final verdict's saddle test: 2 H K right-hand sides (with
-   * stop_when_converged also at each record where the rule holds) */
-  return (rhs_calls(p, dist->K) + 2.0 * p->H * dist->K) * hs_cost_rhs(p) + records;
+  return (rhs_calls(p, dist->K) + saddle_rhs(p, dist->K)) * hs_cost_rhs(p) + records;
 }
 
 double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist) {
   if (p->resample_dt > 0) return ceil(p->t_max / p->resample_dt) + p->records;
-  return rhs_calls(p, dist->K) + 2.0 * p->H * dist->K;
+  return rhs_calls(p, dist->K) + saddle_rhs(p, dist->K);
 }
 
 static hs_status run(hs_point_context *ctx, hs_err *err) {
