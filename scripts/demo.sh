@@ -32,3 +32,4 @@ mpirun -q -n "$(nproc)" "$headspec" run "$job"
 py=/usr/bin/python3
 if [ "$headspec" != build/headspec ] && python3 -c 'import headspec' 2>/dev/null; then py=python3; fi
 "$py" -m headspec plot dynamics results/demo.h5 -o results/demo.png
+echo "demo: every point is still moving at t_max = 30 (dashed lines), by design: the demo stays short, and these flows settle only at t ~ 300-2400 (docs/RESULTS.md#convergence)"

@@ -7,16 +7,22 @@
  * - ode.stop_when_converged stops at a converged record, stores that time,
  *   leaves the later records NaN, and the records it computed equal those
  *   of the same point run without stopping, bit for bit.
+ * - It does not stop on a plateau (issue 25): a small start (sigma0 0.05,
+ *   d = 1000) on a Gaussian without a mean lingers near m = 0, slow enough
+ *   per unit log-time for the loss and speed rule (which stopped it at
+ *   t = 1), until both features escape; the stop comes after both escapes
+ *   of the same point run to t_max, and the flag at a plateau's end is 0.
  * - The attention statistics at R = 0 (every score zero) against their
  *   closed forms for each activation, and SGD's softmax heads each give out
  *   exactly 1/H.
- * Usage: test_convergence [fixed|speed|stop|attention] (default: all). */
+ * Usage: test_convergence [fixed|speed|stop|plateau|attention] (default: all). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "headspec/point.h"
+#include "headspec/stability.h"
 #include "point_fixture.h"
 #include "point_run.h"
 
@@ -106,6 +112,45 @@ static void test_stop(void) {
   hs_result_free(&all), hs_result_free(&stopped);
 }
 
+/* Gradient flow on diag_gaussian(2, 1) from a small SGD start: the heads
+ * sit near m = 0 (a saddle of the flow) before spike 0, then spike 1,
+ * escapes. */
+static hs_point plateau_point(double t_max) {
+  static const double betas[] = {2.0, 1.0};
+  hs_point p = flow("softmax", t_max);
+  strcpy(p.dist.name, "diag_gaussian");
+  p.dist.betas = (hs_matrix){betas, 1, 2};
+  strcpy(p.record_grid, "linear");
+  p.records = (int)(2 * t_max) + 1, p.t_min = 0; /* every 0.5 */
+  p.sigma0 = 0.05, p.d = 1000, p.ode_samples = 2000;
+  return p;
+}
+
+static void test_plateau(void) {
+  hs_point p = plateau_point(30);
+  hs_result all, stopped;
+  if (run(&p, &all)) return;
+  double escape[2];
+  hs_stability_measured_escape(all.shape.T, all.ode_t, all.ode_m, p.H, 2, 0.1, escape);
+  CHECK(escape[0] > 2 && escape[1] > escape[0] && escape[1] < 25,
+        "the escapes (spike 0 at %g, spike 1 at %g) after a plateau, before t_max", escape[0],
+        escape[1]);
+  p.ode_stop_converged = 1;
+  if (run(&p, &stopped)) return;
+  CHECK(stopped.ode_t_stop[0] > escape[1], "stopped at t = %g, before the escapes at %g and %g",
+        stopped.ode_t_stop[0], escape[0], escape[1]);
+  /* run to the plateau's end only: slow by the rule's rates, yet a saddle */
+  p = plateau_point(1);
+  p.ode_stop_converged = 0;
+  hs_result early;
+  if (run(&p, &early)) return;
+  CHECK(early.ode_loss_rate[0] < p.converged_loss_tol && early.ode_speed[0] < p.converged_speed_tol,
+        "at t = 1 the loss (%g) and state (%g) are slow", early.ode_loss_rate[0],
+        early.ode_speed[0]);
+  CHECK(early.ode_converged[0] == 0, "a plateau is not converged");
+  hs_result_free(&all), hs_result_free(&stopped), hs_result_free(&early);
+}
+
 /* Record 0 of a given start m = 0, Q = 0: every score is zero. */
 static void test_attention(void) {
   static const double zero[16] = {0}, b4[4] = {0, 0, -2, -1};
@@ -150,6 +195,7 @@ int main(int argc, char **argv) {
   if (!*only || !strcmp(only, "fixed")) test_fixed_point();
   if (!*only || !strcmp(only, "speed")) test_speed();
   if (!*only || !strcmp(only, "stop")) test_stop();
+  if (!*only || !strcmp(only, "plateau")) test_plateau();
   if (!*only || !strcmp(only, "attention")) test_attention();
   return check_report("convergence");
 }

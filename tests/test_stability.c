@@ -184,6 +184,14 @@ static void test_lemma(double beta1, double beta2) {
   CHECK(together[strong] < 0.01, "top mode not a sum-zero split (%g)", together[strong]);
   /* the sum-zero split is (H-1)-fold: the first two modes share a rate */
   CHECK(fabs(modes[0].rate - modes[1].rate) < 0.05 * modes[0].rate, "split not degenerate");
+  /* the m block alone (the convergence rule's saddle test): its top rate
+   * is at most J's (interlacing: J symmetric), and at m = 0 the m-modes
+   * nearly decouple from the rest (up to what the fixed samples break) */
+  double top, stiffest;
+  CHECK(hs_stability_m_rates(ode, H, K, y, 1e-5, &top, &stiffest, &err) == HS_OK, "%s", err.msg);
+  CHECK(top <= modes[0].rate + 1e-9 && top > (1 - 1e-3) * modes[0].rate,
+        "m block top %.10g, J's %.10g", top, modes[0].rate);
+  CHECK(stiffest >= top, "m block's largest |eigenvalue| %g", stiffest);
   free(y), free(J), free(w), free(modes);
   hs_ode_free(ode);
   hs_population_free(&pop);

@@ -51,6 +51,18 @@ hs_status hs_stability_symmetric_state(int H, int K, const double *y, double *ys
 hs_status hs_stability_jacobian(hs_ode *ode, int H, int K, const double *y, double h,
                                 double *J, hs_err *err);
 
+/* The block of J on the m entries (the H K columns of R on the spikes:
+ * how d m/dt answers a change of m), by central differences of step h
+ * (2 H K right-hand sides): *top the largest real part of its eigenvalues,
+ * the growth rate of the fastest m-direction (> 0: a saddle the heads can
+ * leave along the spikes, as at a plateau before an escape); *stiffest
+ * (may be NULL) a bound on its largest |eigenvalue|, a scale for *top.
+ * For the gradient flow J is minus a Hessian, symmetric, and the block's
+ * largest eigenvalue is at most J's (interlacing): a positive *top always
+ * means an unstable direction of the whole flow. */
+hs_status hs_stability_m_rates(hs_ode *ode, int H, int K, const double *y, double h,
+                               double *top, double *stiffest, hs_err *err);
+
 /* One eigenmode of J, classified by where its eigenvector lives. */
 typedef struct hs_stability_mode {
   double rate, imag;  /* eigenvalue: growth rate (real part), imaginary part */

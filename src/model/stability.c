@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_complex_math.h>
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
@@ -78,6 +79,73 @@ hs_status hs_stability_jacobian(hs_ode *ode, int H, int K, const double *y, doub
     for (size_t i = 0; i < n && !st; i++) J[i * n + j] = (fp[i] - fm[i]) / (2 * h);
   }
   free(yp), free(fp), free(fm);
+  return st;
+}
+
+/* The largest real part and the largest modulus among the eigenvalues of
+ * the n x n matrix A (overwritten), symmetrised first when it is symmetric
+ * to 1e-6 of its largest entry (then its eigenvalues are real). */
+static int extreme_eigenvalues(double *A, size_t n, double *top, double *modulus) {
+  double big = 0, gap = 0;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      big = fmax(big, fabs(A[i * n + j]));
+      gap = fmax(gap, fabs(A[i * n + j] - A[j * n + i]));
+    }
+  int symmetric = gap <= 1e-6 * big;
+  if (symmetric)
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < i; j++) A[i * n + j] = A[j * n + i] = 0.5 * (A[i * n + j] + A[j * n + i]);
+  gsl_set_error_handler_off(); /* a failure is reported, not an abort */
+  gsl_matrix_view a = gsl_matrix_view_array(A, n, n);
+  *top = -INFINITY, *modulus = 0;
+  int bad = 1;
+  if (symmetric) {
+    gsl_vector *e = gsl_vector_alloc(n);
+    gsl_eigen_symm_workspace *ws = gsl_eigen_symm_alloc(n);
+    bad = !e || !ws || gsl_eigen_symm(&a.matrix, e, ws);
+    for (size_t i = 0; i < n && !bad; i++)
+      *top = fmax(*top, gsl_vector_get(e, i)), *modulus = fmax(*modulus, fabs(gsl_vector_get(e, i)));
+    if (ws) gsl_eigen_symm_free(ws);
+    if (e) gsl_vector_free(e);
+  } else {
+    gsl_vector_complex *e = gsl_vector_complex_alloc(n);
+    gsl_eigen_nonsymm_workspace *ws = gsl_eigen_nonsymm_alloc(n);
+    bad = !e || !ws || gsl_eigen_nonsymm(&a.matrix, e, ws);
+    for (size_t i = 0; i < n && !bad; i++) {
+      gsl_complex z = gsl_vector_complex_get(e, i);
+      *top = fmax(*top, GSL_REAL(z)), *modulus = fmax(*modulus, gsl_complex_abs(z));
+    }
+    if (ws) gsl_eigen_nonsymm_free(ws);
+    if (e) gsl_vector_complex_free(e);
+  }
+  return bad;
+}
+
+hs_status hs_stability_m_rates(hs_ode *ode, int H, int K, const double *y, double h,
+                               double *top, double *stiffest, hs_err *err) {
+  int W = K + H, n = H * K;
+  size_t dim = hs_ode_dim(H, K);
+  double *yp = malloc(sizeof(double) * dim), *fp = malloc(sizeof(double) * dim),
+         *fm = malloc(sizeof(double) * dim), *A = malloc(sizeof(double) * n * n);
+  hs_status st = !yp || !fp || !fm || !A ? hs_err_set(err, HS_ENOMEM, "out of memory") : HS_OK;
+  if (!st) memcpy(yp, y, sizeof(double) * dim);
+  /* column c of the block: d(dm/dt)/d m_c, m_c = m_hk at R[h W + k] */
+  for (int c = 0; c < n && !st; c++) {
+    size_t at = (size_t)(c / K) * W + c % K;
+    yp[at] = y[at] + h;
+    st = hs_ode_rhs(ode, yp, fp, err);
+    yp[at] = y[at] - h;
+    if (!st) st = hs_ode_rhs(ode, yp, fm, err);
+    yp[at] = y[at];
+    for (int r = 0; r < n && !st; r++)
+      A[(size_t)r * n + c] = (fp[(size_t)(r / K) * W + r % K] - fm[(size_t)(r / K) * W + r % K]) / (2 * h);
+  }
+  double modulus = 0;
+  if (!st && extreme_eigenvalues(A, (size_t)n, top, &modulus))
+    st = hs_err_set(err, HS_ENUM, "the eigenvalues of the Jacobian's m block failed");
+  if (!st && stiffest) *stiffest = modulus;
+  free(yp), free(fp), free(fm), free(A);
   return st;
 }
 

@@ -1,10 +1,20 @@
 /* convergence.c: whether a trajectory had stopped moving at its end (the
  * rule of docs/RESULTS.md), from its records and, for the ODE, from the
- * velocity its right-hand side gives. */
+ * velocity its right-hand side gives and the linearised flow at its state
+ * (a plateau is slow, but not converged). */
 #include <math.h>
 #include <string.h>
 
+#include "headspec/stability.h"
 #include "phase.h"
+
+/* A saddle: the m block's largest growth rate above this share of its
+ * largest |eigenvalue| (the relative tolerance the stability phase counts
+ * unstable modes with; the numerical zero modes of a flat direction sit
+ * near 1e-8 of it, a plateau's escape direction at 0.1-1). */
+#define SADDLE_TOL 1e-3
+/* central-difference step of the m block (as the stability phase's) */
+#define SADDLE_FD_STEP 1e-5
 
 /* The record that starts the last stretch before record J: the last one at
  * or before t_J / 2 with t > 0 (the log-time secant needs t > 0); -1 if
@@ -60,4 +70,13 @@ double hs_order_velocity(int H, int K, const double *y, const double *dydt) {
     }
   for (int i = 0; i < H + 1; i++) s += dydt[H * width + i] * dydt[H * width + i]; /* b, lambda */
   return sqrt(s);
+}
+
+hs_status hs_convergence_check_saddle(hs_ode *ode, int H, int K, const double *y,
+                                      double *converged, hs_err *err) {
+  if (*converged != 1 || H * K > HS_SADDLE_MAX_BLOCK) return HS_OK;
+  double top, stiffest;
+  hs_status st = hs_stability_m_rates(ode, H, K, y, SADDLE_FD_STEP, &top, &stiffest, err);
+  if (!st && top > SADDLE_TOL * stiffest) *converged = 0;
+  return st;
 }

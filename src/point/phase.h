@@ -11,6 +11,7 @@
 
 #include "headspec/attention.h"
 #include "headspec/dist.h"
+#include "headspec/ode.h"
 #include "headspec/point.h"
 #include "headspec/population.h"
 #include "headspec/progress.h"
@@ -88,6 +89,19 @@ typedef struct hs_trajectory {
  * records do not reach back to a stretch. */
 void hs_convergence_of(const hs_trajectory *tr, int H, int K, int J, const hs_point *p,
                        double velocity, double *loss_rate, double *speed, double *converged);
+/* The m block is H K square: above this size its eigenvalues (~10 (H K)^3
+ * flops) would outweigh most integrations, and the rule keeps loss and
+ * speed alone (docs/RESULTS.md). */
+#define HS_SADDLE_MAX_BLOCK 512
+/* The rule's guard against plateaus (docs/RESULTS.md#convergence): where
+ * the rule holds (*converged == 1) at the ODE's state y, the block of the
+ * linearised flow on m (stability.h) must have no growing direction
+ * (largest real part of its eigenvalues at most 1e-3 of its largest
+ * |eigenvalue|); else the state is a saddle the heads will leave along the
+ * spikes, and *converged becomes 0. Costs 2 H K right-hand sides, and only
+ * where the rule holds; skipped when H K > HS_SADDLE_MAX_BLOCK. */
+hs_status hs_convergence_check_saddle(hs_ode *ode, int H, int K, const double *y,
+                                      double *converged, hs_err *err);
 /* |d theta / dt| for theta = (m, Q = R R^T, b, lambda) from the ODE's state
  * y = (R, b, lambda) and its derivative. */
 double hs_order_velocity(int H, int K, const double *y, const double *dydt);

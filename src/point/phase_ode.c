@@ -96,7 +96,8 @@ static int poll(void *user, double t) {
 }
 
 /* The convergence rule at record j, with the speed from the right-hand
- * side at the state y (records after a converged stop stay NaN). */
+ * side at the state y and, where loss and speed are slow, the saddle test
+ * of the linearised flow there (records after a converged stop stay NaN). */
 static hs_status judge(hs_point_context *ctx, hs_ode *ode, const double *y, int j,
                        int *converged, hs_err *err) {
   const hs_point *p = ctx->p;
@@ -110,6 +111,8 @@ static hs_status judge(hs_point_context *ctx, hs_ode *ode, const double *y, int 
                         res->ode_loss};
     hs_convergence_of(&tr, H, K, j, p, hs_order_velocity(H, K, y, dydt),
                       res->ode_loss_rate, res->ode_speed, res->ode_converged);
+    /* a plateau is slow, not converged: the flow must have no way out */
+    st = hs_convergence_check_saddle(ode, H, K, y, res->ode_converged, err);
     *converged = p->ode_stop_converged && res->ode_converged[0] == 1;
   }
   free(dydt);
@@ -149,6 +152,13 @@ static double rhs_calls(const hs_point *p, int K) {
   return calls_with(p, K, method) + (method == HS_ODE_RKF45 ? 6.0 * (p->records - 1) : 0);
 }
 
+/* The final verdict's saddle test (hs_convergence_check_saddle): 2 H K
+ * right-hand sides (with stop_when_converged also at each record where the
+ * rule holds), none above its block size. */
+static double saddle_rhs(const hs_point *p, int K) {
+  return p->H * K > HS_SADDLE_MAX_BLOCK ? 0 : 2.0 * p->H * K;
+}
+
 /* The right-hand sides and one Lpop per record; resampled, a draw of the
  * samples and a right-hand side per Euler step. */
 static double cost(const hs_point *p, const hs_dist *dist) {
@@ -159,12 +169,12 @@ static double cost(const hs_point *p, const hs_dist *dist) {
     double rhs = lpop + (p->noise_term ? 3e-9 * p->H * p->H * p->H : 0);
     return steps * (hs_phase_population.cost(p, dist) + rhs) + records;
   }
-  return rhs_calls(p, dist->K) * hs_cost_rhs(p) + records;
+  return (rhs_calls(p, dist->K) + saddle_rhs(p, dist->K)) * hs_cost_rhs(p) + records;
 }
 
 double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist) {
   if (p->resample_dt > 0) return ceil(p->t_max / p->resample_dt) + p->records;
-  return rhs_calls(p, dist->K);
+  return rhs_calls(p, dist->K) + saddle_rhs(p, dist->K);
 }
 
 static hs_status run(hs_point_context *ctx, hs_err *err) {
