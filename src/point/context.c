@@ -11,9 +11,17 @@ int hs_point_trains(const hs_point *p) { return p->run_sgd || p->run_ode; }
 
 double hs_cost_lpop_head(const hs_point *p) { return (double)p->ode_samples * p->L * 12e-9; }
 
-double hs_cost_rhs(const hs_point *p) {
+int hs_point_control_variate(const hs_point *p, const hs_dist *dist) {
+  if (!p->ode_control_variate) return 0;
+  for (int k = 0; k < dist->K; k++)
+    if (hs_dist_flip_symmetric(dist, k)) return 1;
+  return 0;
+}
+
+double hs_cost_rhs(const hs_point *p, const hs_dist *dist) {
   double H = p->H;
-  return (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
+  double rhs = (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
+  return hs_point_control_variate(p, dist) ? 2 * rhs : rhs;
 }
 
 double hs_cost_prune(const hs_point *p) {

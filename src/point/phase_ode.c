@@ -169,7 +169,7 @@ static double cost(const hs_point *p, const hs_dist *dist) {
     double rhs = lpop + (p->noise_term ? 3e-9 * p->H * p->H * p->H : 0);
     return steps * (hs_phase_population.cost(p, dist) + rhs) + records;
   }
-  return (rhs_calls(p, dist->K) + saddle_rhs(p, dist->K)) * hs_cost_rhs(p) + records;
+  return (rhs_calls(p, dist->K) + saddle_rhs(p, dist->K)) * hs_cost_rhs(p, dist) + records;
 }
 
 double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist) {

@@ -25,14 +25,18 @@ static int runs(const hs_point *p) { return p->run_ode && p->stability; }
  * flows, is the escape times', which only running the flow tells; on the
  * stability jobs D ~ 0.4 K^3 H^0.75 (measured 5-60: flipping H = 2..8,
  * diag_gaussian K = 3 at H = 4, 8; docs/BENCHMARKS.md), at most t_max per
- * flow. Then K + 1 Jacobians of 2n right-hand sides each. */
+ * flow; with the control variate about twice that (no source seeds the
+ * escapes, and a feature never learned keeps its flow going: 1.4-2.6x on
+ * tests/cost_model.sh's jobs). Then K + 1 Jacobians of 2n right-hand
+ * sides each. */
 static int samples_of(const hs_point *p) {
   return p->records - 1 > MAX_SAMPLES / SUBSTEPS ? MAX_SAMPLES : SUBSTEPS * (p->records - 1);
 }
 
 double hs_stability_phase_rhs(const hs_point *p, const hs_dist *dist) {
   double K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
-  double flows = fmin(0.4 * K * K * K * pow(p->H, 0.75), K * p->t_max);
+  double cv = hs_point_control_variate(p, dist) ? 2 : 1;
+  double flows = fmin(cv * 0.4 * K * K * K * pow(p->H, 0.75), K * p->t_max);
   return 18.0 * samples_of(p) * flows / p->t_max + 2 * n * (K + 1);
 }
 
@@ -40,7 +44,7 @@ double hs_stability_phase_rhs(const hs_point *p, const hs_dist *dist) {
  * samples); each Jacobian's eigen-decomposition ~10-25 n^3 flops. */
 static double cost(const hs_point *p, const hs_dist *dist) {
   double K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
-  return hs_stability_phase_rhs(p, dist) * hs_cost_rhs(p) + (K + 1) * 2e-8 * n * n * n;
+  return hs_stability_phase_rhs(p, dist) * hs_cost_rhs(p, dist) + (K + 1) * 2e-8 * n * n * n;
 }
 
 static double threshold(const hs_point *p) {
