@@ -10,12 +10,24 @@
 #   HEADSPEC_SRUN_MPI  srun's --mpi plugin (default pmix: Open MPI needs PMIx).
 #   HEADSPEC_BIND      none | core: leave the ranks free, or pin each to a core.
 #                      Default: srun binds as the site's SLURM does; mpirun none.
-#   HEADSPEC           the binary (default: build/headspec of the submit dir).
+#   HEADSPEC           the binary (default: the installed one when this script
+#                      is installed, else build/headspec of the submit dir).
+#   HEADSPEC_DRY_RUN   1: print the binary and the launch line, validate the
+#                      job, run nothing (also outside SLURM).
 set -u
-job=${1:?usage: sbatch slurm/sweep.sbatch JOB.yaml [headspec run options]}
+# cmake --install writes the installed binary here; in the checkout the
+# line keeps its placeholder.
+installed_headspec='@HS_INSTALLED_BINDIR@/headspec'
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then
+  sed -n '2,/^set -u/{/^set -u/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
+  exit 0
+fi
+job=${1:?usage: sbatch slurm/sweep.sbatch JOB.yaml [headspec run options] (--help: the settings)}
 shift
 cd "${SLURM_SUBMIT_DIR:-.}" || exit 2
-headspec=${HEADSPEC:-$PWD/build/headspec}
+if [ -n "${HEADSPEC:-}" ]; then headspec=$HEADSPEC
+elif [ -x "$installed_headspec" ]; then headspec=$installed_headspec
+else headspec=$PWD/build/headspec; fi
 [ -x "$headspec" ] || { echo "headspec: $headspec not found: build first (cmake) or set HEADSPEC" >&2; exit 2; }
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 if [ "$(id -u)" -eq 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
@@ -64,6 +76,11 @@ case $launcher:${HEADSPEC_BIND:-} in
 esac
 
 echo "headspec: job $job on ${SLURM_NTASKS:-?} ranks, ${SLURM_JOB_NUM_NODES:-?} node(s) (SLURM job ${SLURM_JOB_ID:-?}): ${launch[*]}"
+if [ "${HEADSPEC_DRY_RUN:-0}" = 1 ]; then
+  echo "headspec: dry run: would run: ${launch[*]} $headspec run${*:+ $*} $job"
+  echo "headspec: dry run: to resume: $HEADSPEC_RESUME_COMMAND"
+  exec "$headspec" validate "$job"
+fi
 "${launch[@]}" "$headspec" run "$@" "$job" &
 pid=$!
 # mpirun and srun both pass USR1 on to every rank

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "headspec/plan.h"
 #include "headspec/store.h"
@@ -102,6 +104,24 @@ static void testing_signal(sweep *sw, const char *phase) {
   if (hook && strcmp(hook, phase) == 0) raise(SIGUSR1);
 }
 
+/* Testing (docs/TESTS.md, slurm_two_nodes): HEADSPEC_TESTING_HOLD=FILE holds
+ * each rank's points at their start while FILE exists, once the rank has
+ * finished HEADSPEC_TESTING_HOLD_AFTER points this run (default 1), so a
+ * test can be sure that points are still under way when it kills a node or
+ * a rank, however fast the machine. A held rank keeps answering (the master
+ * serves its workers) and a signal ends the hold: returns nonzero when the
+ * point must stay pending. */
+static int testing_hold(sweep *sw, hs_progress_fn progress) {
+  const char *file = getenv("HEADSPEC_TESTING_HOLD");
+  const char *after = getenv("HEADSPEC_TESTING_HOLD_AFTER");
+  if (!file || sw->done + sw->failed < (after ? atol(after) : 1)) return 0;
+  const struct timespec pause = {0, 20 * 1000 * 1000};
+  while (access(file, F_OK) == 0)
+    if (progress(sw, NULL, 0)) return 1;
+    else nanosleep(&pause, NULL);
+  return 0;
+}
+
 static void look(sweep *sw, const char *phase) {
   double t = now();
   if (t - sw->last_look > sw->max_gap) sw->max_gap = t - sw->last_look;
@@ -128,8 +148,9 @@ static int run_here(sweep *sw, long i) {
   sw->current_cost = hs_plan_cost(sw->plan, i);
   sw->last_look = now();
   sw->phase = NULL;
-  hs_status pst = hs_point_run(&p, &res, sw->rank == 0 ? master_progress : worker_progress,
-                               sw, &perr);
+  hs_progress_fn progress = sw->rank == 0 ? master_progress : worker_progress;
+  hs_status pst = testing_hold(sw, progress) ? HS_EINTERRUPT
+                                             : hs_point_run(&p, &res, progress, sw, &perr);
   look(sw, NULL);
   sw->current = -1;
   int outcome = HS_POINT_PENDING;
@@ -163,7 +184,11 @@ static void print_progress(sweep *sw, double fraction) {
   for (int r = 0; r < sw->size; r++) done += sw->per_rank[r];
   double elapsed = now() - sw->start;
   double cost = sw->cost_done + (sw->current >= 0 ? fraction * sw->current_cost : 0);
-  double eta = cost > 0 ? elapsed * fmax(sw->cost_total - cost, 0) / cost : -1;
+  /* Until a point is finished the ETA is the cost model's (its seconds
+   * shared by the ranks); then the measured throughput, estimated seconds
+   * done per second, corrects it for this machine and load. */
+  double remaining = fmax(sw->cost_total - cost, 0);
+  double eta = done == 0 ? remaining / sw->size : cost > 0 ? elapsed * remaining / cost : -1;
   char e[32], left[32];
   format_duration(elapsed, e, sizeof e);
   format_duration(eta, left, sizeof left);
@@ -317,7 +342,11 @@ static void print_opening(const hs_plan *plan, const hs_store_report *rep) {
             "its checksum), computed again, never copied: %s%s\n", out, rep->damaged,
             rep->damaged == 1 ? " is" : "s are", rep->damaged_text,
             rep->damaged > 5 ? "; ... (headspec verify lists them all)" : "");
-  if (rep->moved_to[0]) fprintf(stderr, "headspec: moved the old %s aside to %s\n", out, rep->moved_to);
+  struct stat kept;
+  if (rep->moved_to[0])
+    fprintf(stderr, "headspec: moved the old %s aside to %s (%.3g MB, a whole copy; `headspec "
+            "clean %s` deletes the old copies)\n", out, rep->moved_to,
+            stat(rep->moved_to, &kept) == 0 ? kept.st_size / 1e6 : 0.0, out);
   if (rep->exists && !rep->moved_to[0])
     fprintf(stderr, "headspec: %s: resuming: %ld points done, %ld to compute\n", out,
             rep->reused, rep->to_compute);

@@ -24,7 +24,7 @@ with h5py.File(path, "r") as f:
     text = f["job_text"][()]
     text = text.decode() if isinstance(text, bytes) else text
     check(text == open(job_path).read(), "job_text")
-    for a in ("software_version", "git_commit", "created", "job_file", "units"):
+    for a in ("software_version", "git_commit", "software_build", "created", "job_file", "units"):
         check(a in f.attrs, "attribute " + a)
     n = int(f.attrs["n_points"])
     check(n == 12, "12 points")

@@ -7,6 +7,17 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
+# Every subcommand takes --help: its usage on stdout, exit 0, nothing run.
+for cmd in run validate info verify clean; do
+  out=$("$headspec" $cmd --help 2>&1); code=$?
+  [ $code -eq 0 ] && [[ "$out" == "usage: headspec $cmd "* ]]; ok $? "$cmd --help: exit $code, $out"
+  out=$("$headspec" $cmd no-such-file.yaml --help 2>&1); code=$?
+  [ $code -eq 0 ] && [[ "$out" == "usage: headspec $cmd "* ]]; ok $? "$cmd FILE --help: exit $code, $out"
+done
+"$headspec" help verify | grep -q "^usage: headspec verify RESULTS.h5"; ok $? "help verify"
+"$headspec" --help | grep -q "CMD --help"; ok $? "--help names CMD --help"
+"$headspec" bogus 2>/dev/null; [ $? -eq 2 ]; ok $? "an unknown command exits 2"
+
 cp "$src/tests/jobs/tiny.yaml" job.yaml
 "$headspec" run --quiet job.yaml 2>run.log; ok $? "first run exits 0 ($(cat run.log))"
 $py "$src/tests/check_results.py" tiny.h5 job.yaml; ok $? "results file checks"
@@ -21,6 +32,8 @@ sys.exit(not all((x == 0).all() for x in v))
 PY
 grep -q "convergence: 12 of 12 done points still moving" info.txt && grep -q "still moving: point 0 (.*): sgd ode" info.txt
 ok $? "info counts the points still moving: $(grep -i moving info.txt | head -3)"
+[ "$(grep -c '^still moving: point' info.txt)" -eq 10 ] && grep -q "^\.\.\. and 2 more still moving" info.txt
+ok $? "info lists 10 points still moving and counts the other 2: $(grep -i 'more' info.txt)"
 cp tiny.h5 first.h5
 
 "$headspec" run --quiet job.yaml 2>rerun.log; ok $? "re-run exits 0"
@@ -32,6 +45,8 @@ sed -i 's/output: tiny.h5/output: tiny.h5/' other.yaml
 "$headspec" run --quiet other.yaml 2>other.log; code=$?
 [ $code -eq 2 ] && grep -q "settings that every point shares: training.t_max (2 in the file, 3 in the job)" other.log
 ok $? "changed shared setting refused, key named (exit $code: $(cat other.log))"
+grep -q "run with --restart to start anew" other.log && ! grep -q -- "--fresh" other.log
+ok $? "the refusal names --restart, not its old name: $(cat other.log)"
 h5diff first.h5 tiny.h5 >/dev/null; ok $? "refused run leaves the file alone"
 "$headspec" run --quiet --restart other.yaml 2>restart.log; ok $? "--restart runs"
 ls tiny.h5.old-* >/dev/null 2>&1 && grep -q "moved the old tiny.h5 aside" restart.log; ok $? "--restart moved the old file aside"
@@ -50,14 +65,16 @@ ok $? "output in a missing directory is created (exit $code: $(cat nodir.log))"
 sed -e 's|output: tiny.h5|output: killed.h5|' -e 's/d: 64/d: 256/' -e 's/t_max: 2/t_max: 8/' job.yaml >kill.yaml
 sed -e 's|output: killed.h5|output: whole.h5|' kill.yaml >whole.yaml
 "$headspec" run --quiet whole.yaml 2>/dev/null; ok $? "uninterrupted run"
-"$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
-for _ in $(seq 100); do  # wait until some but not all points are done
+# held after 3 points (testing hook, docs/TESTS.md) so the kill lands mid-run
+touch hold
+HEADSPEC_TESTING_HOLD=$PWD/hold HEADSPEC_TESTING_HOLD_AFTER=3 "$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
+for _ in $(seq 1200); do  # wait (at most 60 s) until the 3 points are done
   sleep 0.05
-  done_now=$("$headspec" info killed.h5 2>/dev/null | sed -n 's/.* \([0-9]*\) done.*/\1/p')
+  done_now=$("$headspec" info killed.h5 2>/dev/null | sed -n 's/.* total, \([0-9]*\) done.*/\1/p')
   [ "${done_now:-0}" -ge 3 ] && break
 done
-kill -9 $pid; wait $pid 2>/dev/null
-"$headspec" info killed.h5 | grep -q "pending"; ok $? "killed run left pending points"
+kill -9 $pid; wait $pid 2>/dev/null; rm -f hold
+"$headspec" info killed.h5 | grep -q "total, 3 done, 0 failed, 9 pending"; ok $? "killed run left 9 points pending: $("$headspec" info killed.h5 | grep total)"
 "$headspec" run --quiet kill.yaml 2>resume.log; ok $? "resumed run: $(cat resume.log)"
 $py "$src/tests/compare_results.py" whole.h5 killed.h5; ok $? "killed and resumed equals uninterrupted"
 

@@ -29,9 +29,12 @@ $py "$src/tests/check_results.py" cluster.h5 job.yaml 2 >/dev/null; ok $? "clust
 
 # the pre-walltime signal: USR1 to the batch script, then the printed line resumes
 sed -e 's|output: cluster.h5|output: stopped.h5|' -e 's/d: 128/d: 256/' -e 's/t_max: 2/t_max: 32/' job.yaml >long.yaml
-id=$(sbatch --parsable -N 2 -n 2 -t 30 -o stopped.out slurm/sweep.sbatch long.yaml --restart)
+# (each rank held after its first point by a testing hook, docs/TESTS.md, so
+# the signal comes while the job is going, however fast the machine)
+touch hold
+id=$(HEADSPEC_TESTING_HOLD=$PWD/hold sbatch --parsable -N 2 -n 2 -t 30 -o stopped.out slurm/sweep.sbatch long.yaml --restart)
 slurm_wait_first_done "$headspec" stopped.h5; scancel --signal=USR1 --batch "$id"
-slurm_wait_gone "$id" 60
+slurm_wait_gone "$id" 60; rm -f hold
 resume=$(sed -n 's/^headspec: stopped by a signal; to resume (done points are kept): //p' stopped.out)
 [ "$resume" = "sbatch -p test -N 2 -n 2 -t 30:00 slurm/sweep.sbatch long.yaml" ]
 ok $? "USR1 stops the sweep cleanly and gives the resume line: $(tail -3 stopped.out)"
@@ -42,8 +45,9 @@ slurm_run ${resume#sbatch } >/dev/null; ok $? "the resume line: $(tail -2 slurm-
 # the self-requeueing variant: USR1 stops it, it requeues itself (SLURM holds
 # it for the cluster's cred_expire, 10 s) and finishes
 sed -e 's|output: stopped.h5|output: requeued.h5|' long.yaml >requeue.yaml
-id=$(sbatch --parsable -N 2 -n 2 -o requeue.out slurm/sweep-requeue.sbatch requeue.yaml)
-slurm_wait_first_done "$headspec" requeued.h5; scancel --signal=USR1 --batch "$id"
+touch hold
+id=$(HEADSPEC_TESTING_HOLD=$PWD/hold sbatch --parsable -N 2 -n 2 -o requeue.out slurm/sweep-requeue.sbatch requeue.yaml)
+slurm_wait_first_done "$headspec" requeued.h5; scancel --signal=USR1 --batch "$id"; rm -f hold
 # wait for the outcome, not for squeue to go quiet (a requeued job is briefly absent)
 for _ in $(seq 240); do
   "$headspec" info requeued.h5 2>/dev/null | grep -q "0 failed, 0 pending" && break

@@ -81,6 +81,12 @@ HEADSPEC_TESTING_KILL_IN_SWAP=1 "$headspec" run --quiet swap.yaml 2>/dev/null; c
 cmp -s swap.h5 swap_before.h5; ok $? "after the kill, swap.h5 is still there, the old file whole: $(ls swap.h5*)"
 "$headspec" verify swap.h5 >/dev/null; ok $? "and verifies"
 "$headspec" validate swap.yaml >validate.log; ok $? "validate after the kill"
+# swap.h5 is still there (the old file): validate names the swap run will
+# complete and judges the grown file it swaps in (6 points, 4 of them done:
+# resumed in place, not grown again from the old file)
+grep -q "was being swapped for its grown file .* run completes the swap first" validate.log &&
+  grep -q "swap.h5 exists: 4 points done, 2 to compute" validate.log
+ok $? "validate mentions the swap and what run will then find: $(cat validate.log)"
 "$headspec" run --quiet swap.yaml 2>run.log; ok $? "the next run: $(cat run.log)"
 grep -q "completed the swap of a grow" run.log; ok $? "says it completed the swap: $(head -1 run.log)"
 [ "$(ls swap.h5.old-* | wc -l)" -eq 1 ] && [ ! -e swap.h5.created ] && [ ! -e swap.h5.creating ]

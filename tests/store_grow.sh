@@ -47,6 +47,13 @@ ok $? "validate shows the reuse: $(tail -1 validate.log)"
 "$headspec" run --quiet seed.yaml 2>seed.log; ok $? "a new seed: runs"
 grep -q "the job adds points: 4 points reused, 2 to compute" seed.log; ok $? "says what it reuses: $(cat seed.log)"
 ls grow.h5.old-* >/dev/null 2>&1; ok $? "the old file is kept"
+grep -q "moved the old grow.h5 aside to grow.h5.old-[0-9-]* ([0-9.]* MB, a whole copy; .headspec clean grow.h5. deletes the old copies)" seed.log
+ok $? "the run names the old copy, its size and how to drop it: $(grep aside seed.log)"
+# validate after the grow: the cost of what is left (nothing), not the grid's
+"$headspec" validate seed.yaml >left.log; ok $? "validate after the grow"
+grep -q "estimated cost: 0 core-hours (0 core-seconds) for the points left to compute" left.log &&
+  grep -q "6 points done, 0 to compute" left.log
+ok $? "validate prices what is left: $(grep -E 'estimated|output' left.log | tr '\n' ' ')"
 same_rows first.h5 grow.h5; ok $? "old points copied bit for bit, with their run records"
 job scratch1.h5 "[1, 2, 3]" 2 >scratch1.yaml
 "$headspec" run --quiet scratch1.yaml 2>/dev/null
@@ -78,6 +85,12 @@ cmp -s before.h5 grow.h5; ok $? "refused runs leave the file alone"
 # copies, none overwritten
 "$headspec" run --quiet --restart heads.yaml 2>/dev/null; "$headspec" run --quiet --fresh heads.yaml 2>/dev/null
 [ "$(ls grow.h5.old-* | wc -l)" -eq 4 ]; ok $? "every --restart keeps its own old copy: $(ls grow.h5.old-* | tr '\n' ' ')"
+# headspec clean deletes them, and only them
+cp grow.h5 kept.h5
+"$headspec" clean grow.h5 >clean.log; ok $? "clean runs: $(cat clean.log)"
+[ "$(grep -c '^deleted grow.h5.old-' clean.log)" -eq 4 ] && grep -q "grow.h5: 4 old copies deleted" clean.log &&
+  ! ls grow.h5.old-* >/dev/null 2>&1 && cmp -s grow.h5 kept.h5 && [ ! -e grow.h5.lock ]
+ok $? "clean deleted the 4 old copies, named with their sizes, and left grow.h5 alone: $(ls grow.h5*; cat clean.log)"
 # outputs that exist and are not regular files
 mkfifo fifo; mkdir adir
 for target in fifo adir; do
@@ -92,15 +105,16 @@ if [ "$(id -u)" -eq 0 ]; then  # a device node (as root, /dev/null would be move
   "$headspec" run --quiet t.yaml 2>t.log; code=$?
   [ $code -eq 2 ] && [ -c nulldev ] && ! ls nulldev.old-* >/dev/null 2>&1; ok $? "a device node refused (exit $code: $(cat t.log))"
 fi
-# two runs of one job at once: the second is refused, naming the first (a
-# first run long enough never to finish first; it is killed after)
-sed -e 's/d: 32/d: 4096/' -e 's/t_max: 1,/t_max: 100,/' -e 's/output: grow.h5/output: busy.h5/' heads.yaml >busy.yaml
-"$headspec" run --quiet busy.yaml 2>busy1.log & pid=$!
+# two runs of one job at once: the second is refused, naming the first (the
+# first held before its first point by a testing hook, docs/TESTS.md; killed after)
+sed -e 's/output: grow.h5/output: busy.h5/' heads.yaml >busy.yaml
+touch hold
+HEADSPEC_TESTING_HOLD=$PWD/hold HEADSPEC_TESTING_HOLD_AFTER=0 "$headspec" run --quiet busy.yaml 2>busy1.log & pid=$!
 for _ in $(seq 200); do [ -s busy.h5.lock ] && break; sleep 0.05; done
 "$headspec" run --quiet busy.yaml 2>busy2.log; code=$?
 [ $code -eq 1 ] && grep -q "busy.h5 is being written by another headspec run (host .*, pid $pid)" busy2.log
 ok $? "a second run at once is refused (exit $code: $(cat busy2.log))"
-kill -9 $pid; wait $pid 2>/dev/null
+kill -9 $pid; wait $pid 2>/dev/null; rm -f hold
 # a lock file left by a killed run (nobody holds it) does not block
 job stale.h5 "[1]" 2 >stale.yaml
 echo "host gone, pid 99999999" >stale.h5.lock

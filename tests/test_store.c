@@ -217,6 +217,13 @@ static void test_create_write_read(const hs_plan *plan) {
 }
 
 /* The same job: survey and open resume in place, nothing rewritten. */
+/* Points a survey marks as reused done (validate prices the rest). */
+static long count_done(const hs_store_report *rep, long n) {
+  long k = 0;
+  for (long i = 0; rep->done && i < n; i++) k += rep->done[i];
+  return k;
+}
+
 static void test_resume(const hs_plan *plan) {
   hs_store_report rep;
   hs_store *s;
@@ -225,6 +232,9 @@ static void test_resume(const hs_plan *plan) {
   CHECK(rep.exists && !rep.grown && rep.reused == 2 && rep.to_compute == 2,
         "survey of the same job: exists %d grown %d reused %ld to compute %ld", rep.exists,
         rep.grown, rep.reused, rep.to_compute);
+  CHECK(count_done(&rep, hs_plan_n_points(plan)) == 2, "survey marks the 2 done points (%ld)",
+        count_done(&rep, hs_plan_n_points(plan)));
+  free(rep.done);
   hs_status st = hs_store_open(plan, MPI_COMM_WORLD, 0, &rep, &s, &err);
   CHECK(st == HS_OK, "reopen: %s", err.msg);
   if (st) return;
@@ -286,6 +296,9 @@ static void test_grow(const hs_plan *plan) {
             files_in_dir() == 1,
         "survey of a grown job: grown %d reused %ld to compute %ld, %d files", rep.grown,
         rep.reused, rep.to_compute, files_in_dir());
+  CHECK(count_done(&rep, n) == 2, "survey marks the 2 reused points of the grown job (%ld)",
+        count_done(&rep, n));
+  free(rep.done);
   hs_status st = hs_store_open(grown, MPI_COMM_WORLD, 0, &rep, &s, &err);
   CHECK(st == HS_OK, "grow: %s", err.msg);
   if (st) {

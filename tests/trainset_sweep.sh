@@ -46,14 +46,16 @@ PY
 sed -e 's|output: trainset.h5|output: whole.h5|' -e 's/d: 64/d: 128/' -e 's/t_max: 4/t_max: 16/' r1.yaml >whole.yaml
 sed -e 's|output: whole.h5|output: killed.h5|' whole.yaml >kill.yaml
 "$headspec" run --quiet whole.yaml 2>/dev/null; ok $? "uninterrupted run"
-setsid mpirun -n 2 "$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
-for _ in $(seq 600); do  # wait until some but not all points are done
+# each rank held after 2 points (testing hook, docs/TESTS.md): the kill lands mid-run
+touch hold
+HEADSPEC_TESTING_HOLD=$PWD/hold HEADSPEC_TESTING_HOLD_AFTER=2 setsid mpirun -n 2 "$headspec" run --quiet kill.yaml 2>/dev/null & pid=$!
+for _ in $(seq 1200); do  # wait (at most 60 s) until 3 points are done
   sleep 0.05
   done_now=$("$headspec" info killed.h5 2>/dev/null | sed -n 's/.* total, \([0-9]*\) done.*/\1/p')
   [ "${done_now:-0}" -ge 3 ] && break
 done
-kill -KILL -- -$pid 2>/dev/null; wait $pid 2>/dev/null
-"$headspec" info killed.h5 | grep -q "pending"; ok $? "killed run left pending points"
+kill -KILL -- -$pid 2>/dev/null; wait $pid 2>/dev/null; rm -f hold
+"$headspec" info killed.h5 | grep -q " [1-9][0-9]* pending"; ok $? "killed run left pending points: $("$headspec" info killed.h5 | grep total)"
 # mpirun's ranks may outlive it for a moment: wait for their lock to go
 # (a resume before that is refused: two writers), as mpi_sweep.sh does.
 $py - killed.h5.lock <<'PY'

@@ -15,7 +15,7 @@ python3-pandas python3-xarray python3-yaml python3-matplotlib).
 from .checks import FormatError, GridError
 from .reader import Results, open_results, SUPPORTED_FORMATS
 from . import derived, results
+from ._version import __version__
 
-__version__ = "0.3.0"
 __all__ = ["open_results", "Results", "FormatError", "GridError", "SUPPORTED_FORMATS",
            "derived"]

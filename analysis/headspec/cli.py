@@ -9,6 +9,7 @@ import pandas as pd
 
 from .plots import KINDS, PlotError, parse_select, plot, _split
 from .results import FormatError, open_results
+from ._version import __version__
 
 PLOT_HELP = """kinds:
   dynamics  loss (top) and m_hk per head (bottom) against t: ODE lines, SGD
@@ -51,6 +52,8 @@ def _summary(args):
             df.to_csv(sys.stdout)
             return 0
         print(r)
+        print("written by", r.attrs.get("software_build") or "headspec %s (commit %s)" % (
+            r.attrs.get("software_version", "?"), r.attrs.get("git_commit", "?")))
         fixed = ", ".join("%s=%s" % (k, v) for k, v in r.fixed.items())
         print("fixed:", fixed)
         # the out-of-sample columns only when the file stores them
@@ -117,6 +120,7 @@ def _plot(args):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python3 -m headspec",
                                 description="Tables and figures from headspec results files.")
+    p.add_argument("--version", action="version", version="headspec %s (Python package)" % __version__)
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("summary", help="print the points table")
     s.add_argument("results")

@@ -23,6 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from . import checks, derived
+from ._version import __version__
 from .checks import FormatError, GridError  # noqa: F401 (headspec.reader.GridError)
 
 SUPPORTED_FORMATS = (1, 2)
@@ -269,6 +270,15 @@ class Results:
             raise FormatError("%s is not a headspec results file (no format_version "
                               "attribute or /grid)" % self.path)
         version = int(np.asarray(f.attrs["format_version"]).ravel()[0])
+        if version > max(SUPPORTED_FORMATS):
+            writer = text(f.attrs.get("software_version", "")) or "?"
+            raise FormatError(
+                "%s has results format_version %d, written by headspec %s; this headspec "
+                "Python package (%s) reads format_version %s: upgrade it to %s" % (
+                    self.path, version, writer, __version__,
+                    " and ".join(map(str, SUPPORTED_FORMATS)),
+                    "a newer headspec" if writer in ("?", __version__)
+                    else "headspec %s or newer" % writer))
         if version not in SUPPORTED_FORMATS:
             raise FormatError(
                 "%s has results format_version %d; this headspec Python package reads "

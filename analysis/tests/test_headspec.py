@@ -267,11 +267,16 @@ class Formats(unittest.TestCase):
             "d: 32", "d: 200").replace("t_max: 1", "t_max: 6").split("testing:")[0]
         with open(os.path.join(tmp, "running.yaml"), "w") as fh:
             fh.write(job)
+        # held after its first point (a testing hook, docs/TESTS.md) until
+        # read, so the file is read mid-run however fast the machine
+        hold = os.path.join(tmp, "hold")
+        open(hold, "w").close()
         proc = subprocess.Popen([BIN, "run", "--quiet", "running.yaml"], cwd=tmp,
-                                stderr=subprocess.DEVNULL)
+                                stderr=subprocess.DEVNULL,
+                                env=dict(os.environ, HEADSPEC_TESTING_HOLD=hold))
         path = os.path.join(tmp, "running.h5")
         try:
-            for _ in range(3000):  # until the first point is stored (or all)
+            for _ in range(6000):  # until the first point is stored
                 time.sleep(0.01)
                 try:
                     with h5py.File(path, "r", locking=False) as f:
@@ -284,10 +289,12 @@ class Formats(unittest.TestCase):
                 a = r.array("sgd/test_loss", stack=True).values
             done = np.asarray(p.status == "done")
             self.assertEqual(len(p), 16)
+            self.assertEqual(done.sum(), 1)
             self.assertTrue(np.isfinite(a[done]).all())
             self.assertTrue(np.isnan(a[~done]).all())
             print("\n    read while running: %d of 16 points done" % done.sum(), file=sys.stderr)
         finally:
+            os.remove(hold)
             self.assertEqual(proc.wait(timeout=120), 0)
 
 

@@ -95,9 +95,22 @@ long hs_point_n_train(const hs_point *p);
 hs_ode_method hs_point_ode_method(const hs_point *p, int K);
 
 /* Estimated single-core seconds for one point: the sum of its phases'
- * estimates (point.c), which also weigh its progress fraction; behind
- * `headspec validate`, the ETA and the queue's order. */
+ * estimates (point.c), which also weigh its progress fraction, and the
+ * overhead every point pays; behind `headspec validate`, the ETA and the
+ * queue's order. */
 double hs_point_cost(const hs_point *p);
+
+/* The phases of a point's run, in the order they run (their names are
+ * those of progress lines and HEADSPEC_TESTING_SIGNAL_IN), and one more
+ * entry, "overhead": what every point costs besides its phases (its
+ * buffers, storing its rows, the master handing it out), measured at
+ * HS_POINT_OVERHEAD_S (docs/BENCHMARKS.md, the cost model). */
+enum { HS_N_COST_PARTS = 9 };
+#define HS_POINT_OVERHEAD_S 1e-3
+const char *hs_point_cost_part_name(int part);
+/* Each part's estimated seconds for p (0 where p does not run it) into
+ * cost[HS_N_COST_PARTS]; returns their sum, hs_point_cost(p). */
+double hs_point_cost_parts(const hs_point *p, double *cost);
 
 /* Estimated peak bytes of one point's run (its arrays: spikes, SGD batch,
  * Monte Carlo samples, ODE state, results). */

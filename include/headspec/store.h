@@ -56,12 +56,16 @@ typedef struct hs_store_report {
   double file_bytes;      /* the size of the file to make (0: none to make) */
   long damaged;           /* done points whose data fails its checksum: recomputed */
   char damaged_text[2048]; /* the first of them, "point 3 (seed=2); ..." */
+  unsigned char *done;    /* survey only: per point of the plan, 1 if it would be
+                             reused as done (NULL: none is); free() it */
 } hs_store_report;
 
 typedef struct hs_store hs_store;
 
 /* What `run` would do with the plan's output, without touching anything
- * (serial; for `headspec validate`). */
+ * (serial; for `headspec validate`), which points it would reuse as done
+ * among them (rep->done). A grow killed while swapping its files is
+ * judged as run will find it: the swap completed (rep->finished_swap). */
 hs_status hs_store_survey(const hs_plan *plan, int fresh, hs_store_report *rep,
                           hs_err *err);
 
@@ -90,6 +94,11 @@ hs_status hs_store_close(hs_store *s, hs_err *err);
  * against its checksum. Damaged points are counted (with verify, each is
  * listed by its parameters) and make it fail (HS_EIO); a file that cannot be read safely is refused. */
 hs_status hs_store_info(const char *path, int verify, FILE *out, hs_err *err);
+
+/* Delete the FILE.old-DATE copies that growing or a restart left beside
+ * out (never out itself, nor a second name of it that a swap under way
+ * uses), under the run's lock; each is named on report with its size. */
+hs_status hs_store_clean(const char *out, FILE *report, hs_err *err);
 
 /* Close the HDF5 library; call before MPI_Finalize. */
 void hs_store_finalize(void);

@@ -1,6 +1,7 @@
 /* job.c: parse and validate job files (job.h), with libfyaml. */
 #include "headspec/job.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libfyaml.h>
@@ -26,9 +27,14 @@ int hs_job_key_index(const char *section, const char *name) {
 
 /* ---- reading YAML nodes ------------------------------------------------ */
 
+/* The sections of a job file, as hs_key.section names them. */
+static const char *const sections[] = {"model", "training", "ode", "analysis", "testing"};
+enum { N_SECTIONS = sizeof sections / sizeof *sections };
+
 typedef struct parser {
   hs_job *job;
   hs_err *err;
+  int section_line[N_SECTIONS]; /* where each section was given (0: not) */
 } parser;
 
 static int node_line(struct fy_node *n, int fallback) {
@@ -247,6 +253,63 @@ static hs_status parse_key(parser *ps, int ki, struct fy_node *n, int line) {
   return kv->zip ? HS_OK : check_repeats(ps, k, kv, n, line);
 }
 
+/* ---- did you mean ----------------------------------------------------------- */
+
+/* Edit distance (insertions, deletions, substitutions and swaps of
+ * neighbours; case ignored) of a and b, stopping above 3. */
+static int distance(const char *a, const char *b) {
+  enum { MAX = 64 };
+  size_t n = strlen(a), m = strlen(b);
+  if (n >= MAX || m >= MAX) return 99;
+  int d[MAX][MAX];
+  for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= n; i++)
+    for (size_t j = 1; j <= m; j++) {
+      int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+      int v = d[i - 1][j - 1] + !same;
+      if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+          tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1;
+      d[i][j] = v;
+    }
+  return d[n][m];
+}
+
+/* Whether a given name is near enough a known one to suggest it: one edit
+ * for short names, two for longer (never all of the name). */
+static int near(const char *given, const char *known) {
+  size_t len = strlen(given);
+  int d = distance(given, known);
+  return d <= (len <= 3 ? 1 : 2) && (size_t)d < len;
+}
+
+/* " (did you mean 'x'?)" for the nearest of a section's keys that pass
+ * also(key index) (NULL: all), or "". */
+static void suggest(const char *section, const char *name, int (*also)(const hs_job *, int),
+                    const hs_job *job, char *out, size_t len) {
+  int best = -1, best_d = 99;
+  for (int i = 0; i < hs_n_job_keys; i++) {
+    if (strcmp(hs_job_keys[i].section, section) != 0 || strcmp(hs_job_keys[i].name, name) == 0)
+      continue;
+    if ((also && !also(job, i)) || !near(name, hs_job_keys[i].name)) continue;
+    int d = distance(name, hs_job_keys[i].name);
+    if (d < best_d) best = i, best_d = d;
+  }
+  if (best >= 0) snprintf(out, len, " (did you mean '%s'?)", hs_job_keys[best].name);
+  else out[0] = '\0';
+}
+
+/* " ('d' is a key of 'training')" when name is a key of another section. */
+static void other_section(const char *section, const char *name, char *out, size_t len) {
+  out[0] = '\0';
+  for (int i = 0; i < hs_n_job_keys && !out[0]; i++)
+    if (strcmp(hs_job_keys[i].name, name) == 0 && strcmp(hs_job_keys[i].section, section) != 0)
+      snprintf(out, len, " ('%s' is a key of '%s')", name, hs_job_keys[i].section);
+}
+
 static hs_status parse_section(parser *ps, const char *section,
                                struct fy_node *map, int line) {
   map = deref(map);
@@ -260,12 +323,14 @@ static hs_status parse_section(parser *ps, const char *section,
     int kline = node_line(key, line);
     int ki = name ? hs_job_key_index(section, name) : -1;
     if (ki < 0) {
-      char known[1024] = "";
+      char known[1024] = "", hint[128] = "";
       for (int i = 0; i < hs_n_job_keys; i++)
         if (strcmp(hs_job_keys[i].section, section) == 0)
           strcat(strcat(known, " "), hs_job_keys[i].name);
-      return fail(ps, kline, "unknown key '%s' in '%s' (known:%s)",
-                  name ? name : "?", section, known);
+      if (name) other_section(section, name, hint, sizeof hint);
+      if (name && !hint[0]) suggest(section, name, NULL, NULL, hint, sizeof hint);
+      return fail(ps, kline, "unknown key '%s' in '%s'%s (known:%s)", name ? name : "?",
+                  section, hint, known);
     }
     hs_status s = parse_key(ps, ki, fy_node_pair_value(pair), kline);
     if (s) return s;
@@ -405,6 +470,13 @@ static hs_status check_zips(parser *ps) {
   return s;
 }
 
+/* The index of a section name in sections[], or -1. */
+static int section_of(const char *name) {
+  for (int i = 0; i < N_SECTIONS; i++)
+    if (strcmp(sections[i], name) == 0) return i;
+  return -1;
+}
+
 static hs_status parse_root(parser *ps, struct fy_node *root) {
   hs_job *job = ps->job;
   if (!root || fy_node_get_type(root) != FYNT_MAPPING)
@@ -428,9 +500,8 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
       s = fail(ps, line, "keys must be plain words");
     } else if (strcmp(name, "zip") == 0) {
       /* read above */
-    } else if (strcmp(name, "model") == 0 || strcmp(name, "training") == 0 ||
-               strcmp(name, "ode") == 0 || strcmp(name, "analysis") == 0 ||
-               strcmp(name, "testing") == 0) {
+    } else if (section_of(name) >= 0) {
+      ps->section_line[section_of(name)] = line;
       s = parse_section(ps, name, val, line);
     } else if (strcmp(name, "output") == 0) {
       const char *v = scalar(val);
@@ -443,10 +514,20 @@ static hs_status parse_root(parser *ps, struct fy_node *root) {
       s = parse_number(ps, &k, val, line, &v);
       job->job_seed = (uint64_t)v;
     } else {
+      static const char *const roots[] = {"output", "job_seed", "zip", "model", "training",
+                                          "ode", "analysis", "testing"};
+      char hint[128] = "";
+      for (size_t r = 0; r < sizeof roots / sizeof *roots && !hint[0]; r++)
+        if (near(name, roots[r])) snprintf(hint, sizeof hint, " (did you mean '%s'?)", roots[r]);
+      if (!hint[0] && hs_job_key_index("model", name) >= 0) /* a section's key at the top */
+        snprintf(hint, sizeof hint, " ('%s' is a key of 'model')", name);
+      for (int i = 0; i < hs_n_job_keys && !hint[0]; i++)
+        if (strcmp(hs_job_keys[i].name, name) == 0)
+          snprintf(hint, sizeof hint, " ('%s' is a key of '%s')", name, hs_job_keys[i].section);
       s = fail(ps, line,
-               "unknown key '%s' (known: output, job_seed, zip, model, training, ode, analysis, "
-               "testing)",
-               name);
+               "unknown key '%s'%s (known: output, job_seed, zip, model, training, ode, "
+               "analysis, testing)",
+               name, hint);
     }
     if (s) return s;
   }
@@ -474,6 +555,21 @@ static int some_model_runs(const hs_job *job) {
   return 0;
 }
 
+/* Whether key i is a model key that a chosen distribution reads. */
+static int read_by_chosen(const hs_job *job, int i) {
+  return hs_job_keys[i].read_when == HS_READ_BY_DIST && chosen_dists_use(job, hs_job_keys[i].name);
+}
+
+/* A required key not given: at the line of its section (line 1 if the
+ * section is missing too). */
+static hs_status missing(parser *ps, const hs_key *k) {
+  int line = ps->section_line[section_of(k->section)];
+  if (!line)
+    return fail(ps, 1, "missing '%s' (the job has no '%s' section; %s)", k->name, k->section,
+                k->doc);
+  return fail(ps, line, "missing '%s' in '%s' (%s)", k->name, k->section, k->doc);
+}
+
 static hs_status apply_defaults(parser *ps) {
   hs_job *job = ps->job;
   if (!job->output) return fail(ps, 1, "missing 'output' (the results file)");
@@ -483,22 +579,23 @@ static hs_status apply_defaults(parser *ps) {
     int given = kv->n > 0 || kv->line > 0;
     if (k->read_when == HS_READ_BY_DIST && job->values[hs_job_key_index("model", "distribution")].n) {
       int used = chosen_dists_use(job, k->name);
-      if (given && !used)
-        return fail(ps, kv->line, "'%s' is not a parameter of the chosen distribution(s)",
-                    k->name);
+      if (given && !used) {
+        char hint[160];
+        suggest("model", k->name, read_by_chosen, job, hint, sizeof hint);
+        return fail(ps, kv->line, "'%s' is not a parameter of the chosen distribution(s)%s",
+                    k->name, hint);
+      }
       if (!used) continue;
     }
     if (k->read_when == HS_READ_WHEN_TRAINING && !given && !some_model_runs(job))
       continue; /* only the Bayes risk: not needed */
     if (given || ((k->type == HS_KEY_VECTOR || k->type == HS_KEY_MATRIX) &&
                   !(k->fallback && !*k->fallback))) {
-      if (!given)
-        return fail(ps, 1, "missing '%s' in '%s' (%s)", k->name, k->section, k->doc);
+      if (!given) return missing(ps, k);
       continue;
     }
     if (k->fallback && !*k->fallback) continue; /* optional, no default */
-    if (!k->fallback)
-      return fail(ps, 1, "missing '%s' in '%s' (%s)", k->name, k->section, k->doc);
+    if (!k->fallback) return missing(ps, k);
     kv->n = 1;
     kv->num = calloc(1, sizeof *kv->num);
     kv->word = calloc(1, sizeof *kv->word);
@@ -662,7 +759,7 @@ static hs_status read_document(parser *ps, size_t len) {
 hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
                        hs_err *err) {
   memset(job, 0, sizeof *job);
-  parser ps = {job, err};
+  parser ps = {.job = job, .err = err};
   job->values = calloc((size_t)hs_n_job_keys, sizeof *job->values);
   if (!(job->path = strdup(label)) || !(job->text = strdup(text)) || !job->values)
     return hs_err_set(err, HS_ENOMEM, "out of memory");
@@ -675,7 +772,7 @@ hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
 
 hs_status hs_job_load(const char *path, hs_job *job, hs_err *err) {
   memset(job, 0, sizeof *job);
-  parser ps = {job, err};
+  parser ps = {.job = job, .err = err};
   size_t len = 0;
   job->values = calloc((size_t)hs_n_job_keys, sizeof *job->values);
   if (!(job->path = strdup(path)) || !job->values)

@@ -11,6 +11,11 @@ int hs_point_trains(const hs_point *p) { return p->run_sgd || p->run_ode; }
 
 double hs_cost_lpop_head(const hs_point *p) { return (double)p->ode_samples * p->L * 12e-9; }
 
+double hs_cost_rhs(const hs_point *p) {
+  double H = p->H;
+  return (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
+}
+
 double hs_cost_prune(const hs_point *p) {
   double H = p->H;
   return p->prune ? H * H * H / 3 * hs_cost_lpop_head(p) : 0;

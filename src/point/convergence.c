@@ -74,7 +74,7 @@ double hs_order_velocity(int H, int K, const double *y, const double *dydt) {
 
 hs_status hs_convergence_check_saddle(hs_ode *ode, int H, int K, const double *y,
                                       double *converged, hs_err *err) {
-  if (*converged != 1) return HS_OK;
+  if (*converged != 1 || H * K > HS_SADDLE_MAX_BLOCK) return HS_OK;
   double top, stiffest;
   hs_status st = hs_stability_m_rates(ode, H, K, y, SADDLE_FD_STEP, &top, &stiffest, err);
   if (!st && top > SADDLE_TOL * stiffest) *converged = 0;

@@ -31,6 +31,8 @@ typedef struct hs_point_context {
   hs_progress progress;
   double total_cost;   /* estimated seconds of the point's phases */
   double cost_before;  /* of the phases before the current one */
+  long rhs_calls;      /* ODE right-hand sides the current phase computed (the
+                          phases that integrate set it; HEADSPEC_REPORT_WORK) */
 } hs_point_context;
 
 typedef struct hs_phase {
@@ -45,6 +47,17 @@ typedef struct hs_phase {
 /* The phases, each defined in its own file. */
 extern const hs_phase hs_phase_population, hs_phase_sgd, hs_phase_sgd_final, hs_phase_ode,
     hs_phase_ode_final, hs_phase_stability, hs_phase_out_of_sample, hs_phase_bayes;
+
+/* Estimated ODE right-hand sides of the phases that integrate (the ODE's
+ * and the stability analysis'; each costs hs_cost_rhs), and of a phase by
+ * its entry (-1 for one that integrates nothing). */
+double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist);
+double hs_stability_phase_rhs(const hs_point *p, const hs_dist *dist);
+double hs_point_phase_rhs(const hs_point *p, const hs_dist *dist, const struct hs_phase *phase);
+/* Estimated seconds of one right-hand side of the ODE on the point's
+ * samples: Lpop with gradients in the lane kernel (~4 ns per sample, token
+ * and head, AVX2), and an O(H^3) solve (~3 ns H^3) with the noise term. */
+double hs_cost_rhs(const hs_point *p);
 
 /* Whether the point trains a model (SGD or the ODE); else it computes only
  * the Bayes risk, and has no d and no time axis. */
@@ -76,13 +89,17 @@ typedef struct hs_trajectory {
  * records do not reach back to a stretch. */
 void hs_convergence_of(const hs_trajectory *tr, int H, int K, int J, const hs_point *p,
                        double velocity, double *loss_rate, double *speed, double *converged);
+/* The m block is H K square: above this size its eigenvalues (~10 (H K)^3
+ * flops) would outweigh most integrations, and the rule keeps loss and
+ * speed alone (docs/RESULTS.md). */
+#define HS_SADDLE_MAX_BLOCK 512
 /* The rule's guard against plateaus (docs/RESULTS.md#convergence): where
  * the rule holds (*converged == 1) at the ODE's state y, the block of the
  * linearised flow on m (stability.h) must have no growing direction
  * (largest real part of its eigenvalues at most 1e-3 of its largest
  * |eigenvalue|); else the state is a saddle the heads will leave along the
  * spikes, and *converged becomes 0. Costs 2 H K right-hand sides, and only
- * where the rule holds. */
+ * where the rule holds; skipped when H K > HS_SADDLE_MAX_BLOCK. */
 hs_status hs_convergence_check_saddle(hs_ode *ode, int H, int K, const double *y,
                                       double *converged, hs_err *err);
 /* |d theta / dt| for theta = (m, Q = R R^T, b, lambda) from the ODE's state

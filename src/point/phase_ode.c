@@ -121,14 +121,6 @@ static hs_status judge(hs_point_context *ctx, hs_ode *ode, const double *y, int 
 
 static int runs(const hs_point *p) { return p->run_ode; }
 
-/* A right-hand side: Lpop with gradients in the lane kernel (~4 ns per
- * sample, token and head, AVX2), and an O(H^3) solve (~3 ns H^3) when the
- * noise term is on. */
-static double rhs_cost(const hs_point *p) {
-  double H = p->H;
-  return (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
-}
-
 /* Right-hand sides to t_max with a method, fitted to bench_ode's counts at
  * t = 10..2000 (L = 8, H = 2 and L = 16, H = 8): rkf45 ~35 t_max^0.45,
  * more where a fast b or lambda (kappa > 1) holds the step; bdf ~(30 +
@@ -151,8 +143,20 @@ hs_ode_method hs_point_ode_method(const hs_point *p, int K) {
   return method < 0 ? HS_ODE_RKF45 : (hs_ode_method)method;
 }
 
+/* rkf45 also ends a step at every record time (GSL's driver lands on
+ * each), six right-hand sides a step: on the stability jobs' 121-record
+ * log grids those steps are most of the count (measured 764-1268 against
+ * 221-456 without them; tests/cost_model.sh). BDF interpolates. */
 static double rhs_calls(const hs_point *p, int K) {
-  return calls_with(p, K, hs_point_ode_method(p, K));
+  hs_ode_method method = hs_point_ode_method(p, K);
+  return calls_with(p, K, method) + (method == HS_ODE_RKF45 ? 6.0 * (p->records - 1) : 0);
+}
+
+/* The final verdict's saddle test (hs_convergence_check_saddle): 2 H K
+ * right-hand sides (with stop_when_converged also at each record where the
+ * rule holds), none above its block size. */
+static double saddle_rhs(const hs_point *p, int K) {
+  return p->H * K > HS_SADDLE_MAX_BLOCK ? 0 : 2.0 * p->H * K;
 }
 
 /* The right-hand sides and one Lpop per record; resampled, a draw of the
@@ -165,10 +169,12 @@ static double cost(const hs_point *p, const hs_dist *dist) {
     double rhs = lpop + (p->noise_term ? 3e-9 * p->H * p->H * p->H : 0);
     return steps * (hs_phase_population.cost(p, dist) + rhs) + records;
   }
-  /* the final verdict's saddle test: 2 H K right-hand sides (with
-   * stop_when_converged also at each record where the rule holds) */
-  double saddle = 2.0 * p->H * dist->K * rhs_cost(p);
-  return rhs_calls(p, dist->K) * rhs_cost(p) + saddle + records;
+  return (rhs_calls(p, dist->K) + saddle_rhs(p, dist->K)) * hs_cost_rhs(p) + records;
+}
+
+double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist) {
+  if (p->resample_dt > 0) return ceil(p->t_max / p->resample_dt) + p->records;
+  return rhs_calls(p, dist->K) + saddle_rhs(p, dist->K);
 }
 
 static hs_status run(hs_point_context *ctx, hs_err *err) {
@@ -203,6 +209,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   }
   if (!st) ctx->res->ode_t_stop[0] = ctx->res->ode_t[last];
   if (!st) ctx->res->ode_method[0] = p->resample_dt > 0 ? 2 : (double)cfg.method;
+  if (ode) ctx->rhs_calls = hs_ode_rhs_calls(ode);
   hs_ode_free(ode);
   hs_population_free(&steps);
   if (!st) ctx->ode_y = y; /* for the final phase and the out-of-sample loss */

@@ -17,14 +17,30 @@ enum { SUBSTEPS = 8, MAX_SAMPLES = 8192 };
 
 static int runs(const hs_point *p) { return p->run_ode && p->stability; }
 
-/* One tangent flow costs about three right-hand sides per ODE one; there
- * are up to 1 + (K - 1) of them (the symmetric one, one per plateau), and
- * K + 1 Jacobians of 2n right-hand sides and an eigen-decomposition
- * (~10-25 n^3 flops, ~1 ns each) each. */
+/* The tangent flows (the symmetric one to the last escape, then one from
+ * each plateau) are stepped by rkf45 (6 tangent right-hand sides a step,
+ * each 3 ODE ones) at least once per sample interval of t_max / steps, and
+ * the samples, not accuracy, set the step on these flows: their count is
+ * 18 samples-crossed. How long they last, D in time units summed over the
+ * flows, is the escape times', which only running the flow tells; on the
+ * stability jobs D ~ 0.4 K^3 H^0.75 (measured 5-60: flipping H = 2..8,
+ * diag_gaussian K = 3 at H = 4, 8; docs/BENCHMARKS.md), at most t_max per
+ * flow. Then K + 1 Jacobians of 2n right-hand sides each. */
+static int samples_of(const hs_point *p) {
+  return p->records - 1 > MAX_SAMPLES / SUBSTEPS ? MAX_SAMPLES : SUBSTEPS * (p->records - 1);
+}
+
+double hs_stability_phase_rhs(const hs_point *p, const hs_dist *dist) {
+  double K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
+  double flows = fmin(0.4 * K * K * K * pow(p->H, 0.75), K * p->t_max);
+  return 18.0 * samples_of(p) * flows / p->t_max + 2 * n * (K + 1);
+}
+
+/* Each right-hand side as the ODE's (the same function on the same
+ * samples); each Jacobian's eigen-decomposition ~10-25 n^3 flops. */
 static double cost(const hs_point *p, const hs_dist *dist) {
-  double H = p->H, K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
-  double rhs = hs_cost_lpop_head(p) * H;
-  return (3 * 5 * p->t_max * K + 2 * n * (K + 1)) * rhs + (K + 1) * 2e-8 * n * n * n;
+  double K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
+  return hs_stability_phase_rhs(p, dist) * hs_cost_rhs(p) + (K + 1) * 2e-8 * n * n * n;
 }
 
 static double threshold(const hs_point *p) {
@@ -154,7 +170,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
   int H = p->H, K = ctx->dist.K, T = res->shape.T;
-  int steps = T - 1 > MAX_SAMPLES / SUBSTEPS ? MAX_SAMPLES : SUBSTEPS * (T - 1);
+  int steps = samples_of(p);
   size_t n = hs_ode_dim(H, K);
   /* the ODE's own right-hand side on its fixed samples (set 0) */
   hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
@@ -179,6 +195,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
                                  res->stab_measured_t);
     st = saddles(&flow, p, res, steps, err);
   }
+  if (ode) ctx->rhs_calls = hs_ode_rhs_calls(ode);
   hs_ode_free(ode);
   free(y0), free(ys), free(delta), free(at);
   return st;

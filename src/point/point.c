@@ -1,6 +1,7 @@
 /* point.c: run one grid point, phase by phase (phase.h), and price it. */
 #include "headspec/point.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,23 +28,55 @@ static double phase_cost(const hs_point *p, const hs_dist *dist, int i) {
   return phases[i]->runs(p) ? phases[i]->cost(p, dist) : 0;
 }
 
-double hs_point_cost(const hs_point *p) {
+double hs_point_phase_rhs(const hs_point *p, const hs_dist *dist, const hs_phase *phase) {
+  if (phase == &hs_phase_ode) return hs_ode_phase_rhs(p, dist);
+  if (phase == &hs_phase_stability) return hs_stability_phase_rhs(p, dist);
+  return -1;
+}
+
+_Static_assert(N_PHASES + 1 == HS_N_COST_PARTS, "one cost part per phase, and the overhead");
+
+const char *hs_point_cost_part_name(int part) {
+  return part < N_PHASES ? phases[part]->name : "overhead";
+}
+
+double hs_point_cost_parts(const hs_point *p, double *cost) {
   hs_dist dist;
   hs_err ignore;
+  memset(cost, 0, sizeof(double) * HS_N_COST_PARTS);
   if (hs_dist_init(&dist, &p->dist, &ignore)) return 0;
-  double total = 0;
-  for (int i = 0; i < N_PHASES; i++) total += phase_cost(p, &dist, i);
+  double total = cost[N_PHASES] = HS_POINT_OVERHEAD_S;
+  for (int i = 0; i < N_PHASES; i++) total += cost[i] = phase_cost(p, &dist, i);
   hs_dist_free(&dist);
   return total;
 }
 
-/* Each phase's share of the progress fraction is its share of the cost. */
+double hs_point_cost(const hs_point *p) {
+  double cost[HS_N_COST_PARTS];
+  return hs_point_cost_parts(p, cost);
+}
+
+/* Each phase's share of the progress fraction is its share of the cost.
+ * HEADSPEC_REPORT_WORK (tests/cost_model.sh, docs/BENCHMARKS.md) prints each
+ * phase's estimate against what it did: seconds, and the right-hand sides
+ * counted where it integrates. */
 static hs_status run_phase(hs_point_context *ctx, int i, hs_err *err) {
   double cost = phase_cost(ctx->p, &ctx->dist, i);
   double total = ctx->total_cost > 0 ? ctx->total_cost : 1;
   hs_progress_phase(&ctx->progress, phases[i]->name, ctx->cost_before / total, cost / total);
   ctx->cost_before += cost;
-  return phases[i]->run(ctx, err);
+  ctx->rhs_calls = -1;
+  double start = now();
+  hs_status st = phases[i]->run(ctx, err);
+  if (getenv("HEADSPEC_REPORT_WORK") && !st) {
+    fprintf(stderr, "headspec: work: point %d phase %s: %.3g s (estimated %.3g s)", ctx->p->index,
+            phases[i]->name, now() - start, cost);
+    if (ctx->rhs_calls >= 0)
+      fprintf(stderr, ", %ld right-hand sides (estimated %.0f)", ctx->rhs_calls,
+              hs_point_phase_rhs(ctx->p, &ctx->dist, phases[i]));
+    fprintf(stderr, "\n");
+  }
+  return st;
 }
 
 static void context_free(hs_point_context *ctx) {

@@ -111,8 +111,8 @@ const hs_result_field hs_result_fields[] = {
       HS_AXIS_TIME),
     F("ode/converged", ode_converged, "ODE converged", "1",
       "1 if ode/loss_rate < analysis.converged_loss_tol and ode/speed < "
-      "analysis.converged_speed_tol, else 0 "
-      "(NaN: too few records)", 0, HS_AXIS_TIME),
+      "analysis.converged_speed_tol and the state is no saddle (the linearised flow's m "
+      "block has no growing direction), else 0 (NaN: too few records)", 0, HS_AXIS_TIME),
     F("ode/t_stop", ode_t_stop, "ODE final time", "1",
       "time of the ODE's final state: t_max, or the first converged record with "
       "ode.stop_when_converged (later records are NaN)", 0, HS_AXIS_TIME),

@@ -24,6 +24,9 @@ static void read_verdicts(hid_t f, const hs_plan *plan, const char *run, double 
   }
 }
 
+/* Points listed by name; the rest are counted. */
+enum { MAX_LISTED = 10 };
+
 void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *status,
                            FILE *out) {
   long n = hs_plan_n_points(plan);
@@ -43,7 +46,8 @@ void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *stat
   if (judged)
     fprintf(out, "convergence: %ld of %ld done points still moving at their end%s\n", moving,
             judged, moving ? " (a longer t_max, or ode.stop_when_converged with a cap)" : "");
-  for (long i = 0, shown = 0; i < n && shown < 10; i++)
+  long shown = 0;
+  for (long i = 0; i < n && shown < MAX_LISTED; i++)
     if (status[i] == HS_POINT_DONE && (sgd[i] == 0 || ode[i] == 0)) {
       char label[HS_LABEL_LEN];
       hs_plan_label(plan, i, label, sizeof label);
@@ -51,5 +55,8 @@ void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *stat
               ode[i] == 0 ? " ode" : "");
       shown++;
     }
+  if (moving > shown)
+    fprintf(out, "... and %ld more still moving (their verdicts: sgd/converged, ode/converged)\n",
+            moving - shown);
   free(sgd), free(ode);
 }

@@ -76,6 +76,9 @@ static void print_summary(const file_summary *s, FILE *out) {
               s->message + shown * HS_MESSAGE_LEN);
       shown++;
     }
+  if (count[HS_POINT_FAILED] > 10)
+    fprintf(out, "... and %ld more failed points (/grid/message has each reason)\n",
+            count[HS_POINT_FAILED] - 10);
   for (long i = 0, shown = 0; i < s->n && shown < 5 && count[HS_POINT_PENDING] <= 5; i++)
     if (s->status[i] == HS_POINT_PENDING) {
       char label[HS_LABEL_LEN];
@@ -95,6 +98,14 @@ static void print_header(hid_t f, const char *path, FILE *out) {
           HS_FORMAT, v[0] ? v[0] : "?", v[1] ? v[1] : "?");
   fprintf(out, "job file: %s, created %s\n", v[2] ? v[2] : "?", v[3] ? v[3] : "?");
   for (int k = 0; k < 4; k++) free(v[k]);
+  /* the libraries of the build that created it (software_build after its first line) */
+  char *build = hs_h5_read_attr_text(f, "software_build"), *lines = build ? strchr(build, '\n') : NULL;
+  for (char *line = lines ? lines + 1 : NULL; line && *line;) {
+    size_t len = strcspn(line, "\n");
+    fprintf(out, "  %.*s\n", (int)len, line);
+    line += len + (line[len] == '\n');
+  }
+  free(build);
 }
 
 /* The messages of the first failed points, read row by row (the whole

@@ -98,6 +98,7 @@ static herr_t write_root(const hs_plan *plan, hid_t file) {
                  hs_h5_attr_long(file, "layout_revision", HS_LAYOUT_REVISION) < 0 ||
                  hs_h5_attr_text(file, "software_version", HS_VERSION) < 0 ||
                  hs_h5_attr_text(file, "git_commit", HS_GIT_COMMIT) < 0 ||
+                 hs_h5_attr_text(file, "software_build", hs_build_info()) < 0 ||
                  hs_h5_attr_text(file, "job_file", hs_plan_job_path(plan)) < 0 ||
                  hs_h5_attr_text(file, "created", created) < 0 ||
                  hs_h5_attr_long(file, "n_points", hs_plan_n_points(plan)) < 0 ||

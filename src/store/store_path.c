@@ -236,3 +236,46 @@ void hs_store_unlock(const char *out, int fd) {
   unlink(path); /* while still holding it: a waiting run then retries */
   close(fd);
 }
+
+/* ---- dropping old copies ------------------------------------------------ */
+
+hs_status hs_store_clean(const char *out, FILE *report, hs_err *err) {
+  int lock = -1;
+  hs_status st = hs_store_lock(out, &lock, err); /* not while a run grows or swaps it */
+  if (st) return st;
+  char copy[4096], dir[4096], base[4096], path[4400];
+  snprintf(copy, sizeof copy, "%s", out);
+  snprintf(dir, sizeof dir, "%s", dirname(copy));
+  snprintf(copy, sizeof copy, "%s", out);
+  snprintf(base, sizeof base, "%s.old-", basename(copy));
+  struct stat cur, sb;
+  int have_cur = stat(out, &cur) == 0;
+  DIR *d = opendir(dir);
+  if (!d) st = hs_err_set(err, HS_EIO, "cannot read the directory %s: %s", dir, strerror(errno));
+  long n = 0;
+  double bytes = 0;
+  for (struct dirent *e; !st && (e = readdir(d));) {
+    if (strncmp(e->d_name, base, strlen(base)) != 0) continue;
+    /* named as out is: "grow.h5.old-..." beside "grow.h5", not "./grow.h5.old-..." */
+    snprintf(path, sizeof path, "%s%s%s", strchr(out, '/') ? dir : "", strchr(out, '/') ? "/" : "",
+             e->d_name);
+    if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+    if (have_cur && sb.st_dev == cur.st_dev && sb.st_ino == cur.st_ino) {
+      /* the current file's second name (a swap under way): not a copy */
+      fprintf(report, "kept %s: it is %s itself (a grow's swap under way)\n", path, out);
+      continue;
+    }
+    if (unlink(path) != 0) {
+      st = hs_err_set(err, HS_EIO, "cannot delete %s: %s", path, strerror(errno));
+      break;
+    }
+    fprintf(report, "deleted %s (%.3g MB)\n", path, sb.st_size / 1e6);
+    n++, bytes += (double)sb.st_size;
+  }
+  if (d) closedir(d);
+  if (!st)
+    fprintf(report, "%s: %ld old cop%s deleted, %.3g MB freed\n", out, n, n == 1 ? "y" : "ies",
+            bytes / 1e6);
+  hs_store_unlock(out, lock);
+  return st;
+}

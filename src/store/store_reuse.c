@@ -11,7 +11,7 @@
 
 #include "store_impl.h"
 
-#define FRESH_HINT "run with --fresh to start anew (the old file is kept as FILE.old-DATE), " \
+#define RESTART_HINT "run with --restart to start anew (the old file is kept as FILE.old-DATE), " \
                    "or set another 'output'"
 
 /* The status of every point; with checksums, a value that is no status is
@@ -33,11 +33,26 @@ static hs_status read_status(hid_t file, long n, signed char *status, const char
 static hs_status read_job_text(hid_t file, const char *path, char **text, hs_err *err) {
   long sum;
   if (!(*text = hs_h5_read_text(file, "job_text")))
-    return hs_err_set(err, HS_EIO, "%s: /job_text is missing or damaged; " FRESH_HINT, path);
+    return hs_err_set(err, HS_EIO, "%s: /job_text is missing or damaged; " RESTART_HINT, path);
   if (!hs_h5_read_attr_long(file, "job_text_checksum", &sum) && sum != hs_store_text_sum(*text))
     return hs_err_set(err, HS_EIO, "%s: /job_text is damaged (it does not match its checksum); "
-                      FRESH_HINT, path);
+                      RESTART_HINT, path);
   return HS_OK;
+}
+
+/* A file from a newer headspec: name the version that wrote it, the one to
+ * upgrade to (a run with --restart would only move it aside). */
+static hs_status newer_format(hid_t file, const char *path, long format, hs_err *err) {
+  char *writer = hs_h5_read_attr_text(file, "software_version");
+  char upgrade[128] = "a newer headspec";
+  if (writer && strcmp(writer, HS_VERSION) != 0)
+    snprintf(upgrade, sizeof upgrade, "headspec %.80s or newer", writer);
+  hs_status st = hs_err_set(err, HS_EMISMATCH, "%s has results format %ld, written by headspec "
+                            "%.80s; this headspec %s reads format %d: upgrade to %s to read it "
+                            "or add to it", path, format, writer ? writer : "?", HS_VERSION,
+                            HS_FORMAT, upgrade);
+  free(writer);
+  return st;
 }
 
 hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
@@ -45,15 +60,17 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
   hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (file < 0)
     return hs_err_set(err, HS_EIO, "%s: cannot open it as an HDF5 file (damaged, or not a "
-                      "results file); " FRESH_HINT, path);
+                      "results file); " RESTART_HINT, path);
   long format = 0;
   char *text = NULL;
   hs_status st = HS_OK;
   if (hs_h5_read_attr_long(file, "format_version", &format))
-    st = hs_err_set(err, HS_EIO, "%s: not a headspec results file (no format_version); " FRESH_HINT, path);
+    st = hs_err_set(err, HS_EIO, "%s: not a headspec results file (no format_version); " RESTART_HINT, path);
+  else if (format > HS_FORMAT)
+    st = newer_format(file, path, format, err);
   else if (format != HS_FORMAT)
     st = hs_err_set(err, HS_EMISMATCH, "%s has results format %ld; this headspec writes format "
-                    "%d and cannot add to it; " FRESH_HINT, path, format, HS_FORMAT);
+                    "%d and cannot add to it; " RESTART_HINT, path, format, HS_FORMAT);
   else
     st = read_job_text(file, path, &text, err);
   if (!st) {
@@ -62,7 +79,7 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
     hs_err perr;
     if (hs_plan_from_text(label, text, &ex->plan, &perr))
       st = hs_err_set(err, HS_EMISMATCH, "the job stored in %s is not valid for this "
-                      "headspec: %s; " FRESH_HINT, path, perr.msg);
+                      "headspec: %s; " RESTART_HINT, path, perr.msg);
   }
   free(text);
   if (!st) st = hs_store_check_file(file, ex->plan, path, &ex->older, err);
@@ -251,7 +268,7 @@ static hs_status judge_existing(const hs_plan *plan, const hs_existing *ex, hs_p
   hs_err merr;
   if (hs_plan_match_points(ex->plan, plan, m, &merr))
     return hs_err_set(err, merr.code, "%s: the job changes settings that every point "
-                      "shares: %s; " FRESH_HINT, out, merr.msg);
+                      "shares: %s; " RESTART_HINT, out, merr.msg);
   long n_old = hs_plan_n_points(ex->plan), dropped = 0, first = -1;
   for (long i = 0; i < n_old; i++) {
     if (ex->status[i] != HS_POINT_DONE) continue;
@@ -262,7 +279,7 @@ static hs_status judge_existing(const hs_plan *plan, const hs_existing *ex, hs_p
     char label[HS_LABEL_LEN];
     hs_plan_label(ex->plan, first, label, sizeof label);
     return hs_err_set(err, HS_EMISMATCH, "the job leaves out %ld done point%s of %s (e.g. %s): "
-                      "add them back to the job, or " FRESH_HINT, dropped,
+                      "add them back to the job, or " RESTART_HINT, dropped,
                       dropped == 1 ? "" : "s", out, label);
   }
   rep->grown = !m->same || ex->older;
@@ -302,6 +319,17 @@ static hs_status reset_damaged(const char *out, const hs_existing *ex, hs_err *e
   return bad ? hs_err_set(err, HS_EIO, "%s: cannot mark its damaged points pending", out) : HS_OK;
 }
 
+/* Which of the plan's points the existing file has done (for validate's
+ * estimate of what is left). */
+static hs_status mark_done(const hs_plan *plan, const hs_existing *ex, const hs_plan_match *m,
+                           hs_store_report *rep, hs_err *err) {
+  if (!(rep->done = calloc((size_t)hs_plan_n_points(plan), 1)))
+    return hs_err_set(err, HS_ENOMEM, "out of memory");
+  for (long i = 0; i < hs_plan_n_points(ex->plan); i++)
+    if (ex->status[i] == HS_POINT_DONE && m->cur_of_old[i] >= 0) rep->done[m->cur_of_old[i]] = 1;
+  return HS_OK;
+}
+
 static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_report *rep,
                          hs_err *err) {
   memset(rep, 0, sizeof *rep);
@@ -312,7 +340,7 @@ static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_rep
   if (!st) st = hs_store_finish_swap(out, dry_run, rep, err);
   if (st) return st;
   struct stat sb;
-  rep->exists = stat(out, &sb) == 0;
+  rep->exists = stat(out, &sb) == 0 || (dry_run && rep->finished_swap);
   rep->to_compute = hs_plan_n_points(plan);
   if (!rep->exists || fresh) rep->file_bytes = hs_store_file_bytes(plan);
   if (!rep->exists || fresh) {
@@ -321,9 +349,14 @@ static hs_status prepare(const hs_plan *plan, int fresh, int *lock, hs_store_rep
   }
   hs_existing ex;
   hs_plan_match m = {0};
-  st = hs_existing_read(out, &ex, err);
+  /* a dry run with a swap to complete judges the file run will find:
+   * the grown one, not the old one still under the name */
+  char ready[4300];
+  snprintf(ready, sizeof ready, "%s.created", out);
+  st = hs_existing_read(dry_run && rep->finished_swap ? ready : out, &ex, err);
   if (!st) report_damage(&ex, rep);
   if (!st) st = judge_existing(plan, &ex, &m, rep, err);
+  if (!st && dry_run) st = mark_done(plan, &ex, &m, rep, err);
   if (!st && rep->grown) rep->file_bytes = hs_store_file_bytes(plan);
   if (!st && rep->grown && dry_run) st = hs_store_check_space(out, hs_store_file_bytes(plan), err);
   if (!st && rep->grown && !dry_run) st = create_whole(plan, &ex, &m, rep, err);
