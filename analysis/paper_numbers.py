@@ -344,7 +344,7 @@ def fig06(d):
     maps = r.array("ode/maps")
     rows = []
     for c in _cells(maps, "distribution", "activation"):
-        a = maps.sel(c).values  # seed x map x head x token (token 0 relevant)
+        a = maps.sel(c).values  # seed x map x head x token (the first, l = 1, relevant)
         per_head = a.sum(axis=-1)  # attention mass of each head
         relevant = a[..., 0].sum(axis=-1)
         rows.append([c["distribution"], c["activation"], float(np.nanmean(relevant)),

@@ -11,7 +11,13 @@
  *                                 start (softmax, kappa 1 unless given):
  *                                 seconds, RHS count;
  *   bench_ode late METHOD         gradient flow (L = 8, H = 2, N_mc = 5000)
- *                                 to t = 2000: RHS per unit time by phase.
+ *                                 to t = 2000: RHS per unit time by phase;
+ *   bench_ode cv N T ROUNDS       the control variate's cost over a whole
+ *                                 run: gradient flow of issue 26's case
+ *                                 (diag_gaussian (3, 2, 1), L = 8, H = 4,
+ *                                 softmax, antithetic, rkf45) to t = T, with
+ *                                 and without it by turns, thread CPU time;
+ *                                 per round the ratio, then their median.
  * Without a mode (or with a number T_END) the report below:
  *   rhs:      seconds per right-hand side at N_mc = 20000, L = 16, H = 8,
  *             K = 2 (softmax, flipping(1, 2)), from a random state;
@@ -351,7 +357,62 @@ static int mode_late(const char *method) {
   return 0;
 }
 
+/* One whole run of issue 26's case: thread CPU seconds; its right-hand
+ * sides and extra evaluations into calls[0], calls[1]. */
+static double cv_run(hs_population *pop, const hs_dist *dist, double t_end, int on,
+                     long *calls) {
+  enum { K = 3, H = 4 };
+  double y[H * (K + H) + H + 1], t = 0;
+  fixed_start(H, K, y);
+  hs_ode_config cfg = {.kappa = 1, .rtol = 1e-6, .atol = 1e-8, .dist = dist,
+                       .control_variate = on};
+  hs_ode *ode;
+  hs_err err;
+  hs_ode_create(pop, &cfg, &ode, &err);
+  double t0 = cpu();
+  if (hs_ode_advance(ode, y, &t, t_end, &err)) fprintf(stderr, "bench_ode: %s\n", err.msg);
+  double secs = cpu() - t0;
+  calls[0] = hs_ode_rhs_calls(ode), calls[1] = hs_ode_cv_calls(ode);
+  hs_ode_free(ode);
+  return secs;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static int mode_cv(int N, double t_end, int rounds) {
+  enum { L = 8, H = 4 };
+  double betas[3] = {3, 2, 1}, ratio[64];
+  hs_dist dist;
+  hs_dist_params dp = {.name = "diag_gaussian", .betas = {betas, 1, 3}};
+  hs_dist_init(&dist, &dp, NULL);
+  hs_population pop;
+  hs_population_init(&pop, &hs_softmax, &dist, L, H, N, 1, 1, 0, NULL, NULL);
+  hs_population_make_antithetic(&pop);
+  if (rounds > 64) rounds = 64;
+  long on[2], off[2];
+  for (int r = 0; r < rounds; r++) {
+    double a = cv_run(&pop, &dist, t_end, 1, on), b = cv_run(&pop, &dist, t_end, 0, off);
+    ratio[r] = a / b;
+    printf("cv round %d: on %.3f s (%ld rhs + %ld extra), off %.3f s (%ld rhs): %.2fx\n", r,
+           a, on[0], on[1], b, off[0], ratio[r]);
+    fflush(stdout);
+  }
+  qsort(ratio, (size_t)rounds, sizeof *ratio, cmp_double);
+  printf("cv N=%d t=%g: corrected/uncorrected CPU time median %.2fx (range %.2f-%.2f, %d "
+         "rounds); Lpop evaluations %.2fx\n",
+         N, t_end, ratio[rounds / 2], ratio[0], ratio[rounds - 1], rounds,
+         (double)(on[0] + on[1]) / off[0]);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc > 4 && strcmp(argv[1], "cv") == 0)
+    return mode_cv(atoi(argv[2]), atof(argv[3]), atoi(argv[4]));
   if (argc > 4 && strcmp(argv[1], "rhs") == 0)
     return mode_rhs(atoi(argv[2]), atoi(argv[3]), atof(argv[4]));
   if (argc > 6 && strcmp(argv[1], "integrate") == 0)

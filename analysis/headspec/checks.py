@@ -86,14 +86,23 @@ def check_values(view):
     """Every job-key column holds the job's values (keys the job does not
     give: one value, the default) and, where the file states its key
     order, in the job's grid order (checks.grid_order)."""
-    job = job_values(view.job_text, view.key_order)
-    codes = {}
+    doc = job_document(view.job_text)
+    job = job_values(doc, view.key_order)
+    groups = zip_groups(doc, view.key_order, view.path)
+    zipped = {key: g for g in groups for key in g}
+    codes, order = {}, []
     for key in view.key_order:
         if key not in view.columns:
             continue
-        codes[key] = column_codes(view, key, job.get(key))
+        if key not in zipped:
+            codes[key] = column_codes(view, key, job.get(key))
+            order.append(key)
+        elif key == zipped[key][0]:  # a zip group varies at its first key
+            name = "(%s)" % ", ".join(zipped[key])
+            codes[name] = tuple_codes(view, zipped[key], job)
+            order.append(name)
     if view.key_order_stated:
-        grid_order(view, [k for k in view.key_order if k in codes], codes, job)
+        grid_order(view, order, codes, job)
 
 
 # Checksums read every stored byte: at open only up to this many point-rows
@@ -179,31 +188,113 @@ def run_checks(view, checks=None):
 
 # --- the job's values -------------------------------------------------------
 
-def job_values(job_text, columns):
-    """{column: [values as the job text writes them]} of the job keys that
-    have a /grid column: a list for a swept key, one value otherwise. A
-    key's column is its name, or section_name where the name alone is not
-    a column (training.run -> training_run). Matrix-valued keys (atoms,
-    start_m) have no column and are left out."""
+def job_document(job_text):
+    """The job text stored in the file as YAML, every scalar a string."""
     import yaml  # python3-yaml; only files that are checked need it
     try:
         # BaseLoader: every scalar a string, as the C side reads it (strtod)
         doc = yaml.load(job_text, Loader=yaml.BaseLoader) or {}
     except yaml.YAMLError as e:
         raise GridError("the job text stored in the file is not YAML: %s" % e) from None
+    return doc if isinstance(doc, dict) else {}
+
+
+def _column_of(section, key, columns):
+    """A job key's /grid column: its name, or section_name where the name
+    alone is not a column (training.run -> training_run); None if neither."""
+    name = key if key in columns else "%s_%s" % (section, key)
+    return name if name in columns else None
+
+
+def job_values(doc, columns):
+    """{column: [values as the job text writes them]} of the job keys that
+    have a /grid column: a list for a swept key, one value otherwise.
+    Matrix-valued keys (atoms, start_m) have no column and are left out.
+    doc: the job as job_document reads it."""
     columns = set(columns)
     out = {}
-    for section, keys in (doc.items() if isinstance(doc, dict) else ()):
+    for section, keys in doc.items():
         if not isinstance(keys, dict):
             continue
         for key, value in keys.items():
-            name = key if key in columns else "%s_%s" % (section, key)
-            if name not in columns:
+            name = _column_of(section, key, columns)
+            if name is None:
                 continue
             values = value if isinstance(value, list) else [value]
             if all(isinstance(v, str) for v in values):
                 out[name] = values
     return out
+
+
+def zip_groups(doc, key_order, path):
+    """The job's zip groups (`zip: [[model.b1, model.b2]]`), each as its
+    /grid columns in key order: the C side (src/plan/plan.c expand_zipped)
+    lets a group vary once, by its tuples, at its first key in the table."""
+    groups = doc.get("zip", [])
+    place = {k: i for i, k in enumerate(key_order)}
+    out = []
+    for group in groups if isinstance(groups, list) else ():
+        names = []
+        for entry in group if isinstance(group, list) else ():
+            section, _, key = str(entry).partition(".")
+            name = _column_of(section, key, place)
+            if name is None:
+                raise GridError("%s: the job stored in the file zips %s, which is not a /grid "
+                                "column" % (path, entry))
+            names.append(name)
+        if len(names) > 1:
+            out.append(sorted(names, key=place.get))
+    return out
+
+
+def tuple_codes(view, keys, job):
+    """Per point: the index of its tuple among a zip group's tuples (the
+    j-th values of the zipped keys' lists; a value may repeat in a list,
+    a tuple may not), -1 where the point reads none of the keys. Refuses a
+    combination the job does not give, and a point that reads some of the
+    keys but not all. Returns (codes, the tuples as text)."""
+    words = [job.get(k) for k in keys]
+    if any(w is None or len(w) != len(words[0]) for w in words):
+        raise GridError("%s: the job stored in the file zips %s but does not give them lists "
+                        "of one length" % (view.path, ", ".join(keys)))
+    tuples = list(zip(*words))
+    want = ["(%s)" % ", ".join(t) for t in tuples]
+    # per key: the tuples each distinct value of its column may belong to
+    levels = []
+    for key, w in zip(keys, words):
+        inverse, uniq, unread = view.distinct(key)
+        numeric = uniq.dtype.kind in "iuf"
+        try:
+            job_vals = [_number(x) for x in w] if numeric else list(w)
+        except ValueError:
+            raise GridError("%s: the job gives %s = %s, not numbers as /grid/%s holds" % (
+                view.path, key, w, key)) from None
+        fits = [None if x else frozenset(j for j, v in enumerate(job_vals)
+                                         if v == (float(u) if numeric else u))
+                for u, x in zip(uniq, unread)]
+        levels.append((np.broadcast_to(inverse, (view.n_points,)), uniq, fits))
+    combos, inverse = np.unique(np.stack([lv[0] for lv in levels], axis=1), axis=0,
+                                return_inverse=True)
+    code = np.empty(len(combos), dtype=np.int32)
+    for c, combo in enumerate(combos):
+        fits = [lv[2][u] for lv, u in zip(levels, combo)]
+        if all(f is None for f in fits):
+            code[c] = -1
+            continue
+        i = int(np.flatnonzero(inverse.ravel() == c)[0])
+        shown = ", ".join("/grid/%s[%d] = %s" % (k, i, _show(lv[1][u]))
+                          for k, lv, u in zip(keys, levels, combo))
+        if any(f is None for f in fits):
+            raise GridError("%s: point %d reads some of the zipped keys %s but not all (%s): "
+                            "damaged, or not this job's file" % (view.path, i, ", ".join(keys),
+                                                                 shown))
+        both = frozenset.intersection(*fits)
+        if not both:
+            raise GridError("%s: %s, but the job stored in the file zips them as %s only "
+                            "(damaged, or not this job's file)" % (view.path, shown,
+                                                                   " ".join(want)))
+        code[c] = min(both)
+    return code[inverse.ravel()], want
 
 
 def _number(word):

@@ -69,7 +69,7 @@ def _summary(args):
 
 
 def _numbers(args):
-    from .derived import numbers
+    from .derived import ESCAPE_THRESHOLD, numbers
     with open_results(args.results) as r:
         df = numbers(r, source=args.source, frac=args.frac)
     if args.csv:
@@ -77,8 +77,12 @@ def _numbers(args):
         return 0
     keep = [c for c in df.columns if df[c].dtype == object or str(df[c].dtype) == "category"
             or not df[c].isna().all()]
-    print("# learn time: first t with max_h |m_hk| > %g x its final value; order: spikes "
-          "first learned first; sign: heads with m_hk > 0 / < 0 at the end" % args.frac)
+    print("# spikes k = 1..K, heads h = 1..H; escape <part>_esc<k>: first t where max_h |m_hk| "
+          "reaches the point's analysis.stability_threshold (default %g; the ODE's rule, for SGD "
+          "alike); learned: max_h |m_hk| at or above it at the end; learn time <part>_t<k>: "
+          "first t with max_h |m_hk| > %g x its final value (NaN: not learned); order: spikes "
+          "first learned first, then those not learned; sign: heads with m_hk > 0 / < 0 at the "
+          "end" % (ESCAPE_THRESHOLD, args.frac))
     if "stab_pred1" in df.columns:
         print("# stab_pred<k>, stab_meas<k>: the linearised flow's predicted and the ODE's "
               "measured escape time of spike k; stab_half<k>: half-of-final learn time")

@@ -108,14 +108,14 @@ def learn_times(m, t, threshold=None, frac=0.5):
     a spike never above its threshold or without data. Features learned
     strongest first show as learn times rising with k's weakness; a spike
     already above its threshold at the start gets t[0]."""
-    m = np.abs(np.asarray(m, dtype=float))
+    from .stability import final_values, head_max
+    m = np.asarray(m, dtype=float)
     t = np.asarray(t, dtype=float)
     if m.ndim != 3 or m.shape[0] != t.shape[0]:
         raise ValueError("learn_times: m must be T x H x K and t of length T")
-    ok = np.isfinite(m).any(axis=1)                       # T x K
-    peak = np.where(ok, np.nanmax(np.where(np.isfinite(m), m, -np.inf), axis=1), np.nan)
+    peak = head_max(m)                                    # T x K
     if threshold is None:
-        thr = frac * peak[-1]
+        thr = frac * final_values(peak)  # the last record with data (an ODE may stop early)
     else:
         thr = np.broadcast_to(np.asarray(threshold, dtype=float), (m.shape[2],))
     out = np.full(m.shape[2], np.nan)
@@ -139,44 +139,90 @@ NUMBER_COLUMNS = ("ode_loss", "sgd_lpop", "sgd_test_loss", "ode_loss_fresh", "od
                   "sgd_lpop_fresh", "sgd_lpop_fresh_se", "bayes_risk", "bayes_risk_se",
                   "ode_converged", "sgd_converged", "ode_loss_rate", "sgd_loss_rate",
                   "ode_speed", "sgd_speed", "ode_t_stop")
+# analysis.stability_threshold's default (docs/JOBS.md): the escape threshold
+# of points that do not read the key (SGD only) and of files without it
+ESCAPE_THRESHOLD = 0.1
+NOT_LEARNED = "not learned"
+
+
+def escape_thresholds(res):
+    """Per point, the value of max_h |m_hk| that marks a feature's escape:
+    its analysis.stability_threshold (ESCAPE_THRESHOLD where not read)."""
+    if "stability_threshold" not in res.columns:
+        return np.full(res.n_points, ESCAPE_THRESHOLD)
+    thr = np.asarray(res.column("stability_threshold"), dtype=float)
+    return np.where(np.isfinite(thr), thr, ESCAPE_THRESHOLD)
+
+
+def learn_order(times, learned, have):
+    """The spikes k = 1..K in order of learning (times, first first; ties
+    by k), then those not learned: '2 1', '1; 3 not learned', '1 2 not
+    learned'. have: the point's spikes (False: the padding of a smaller K)."""
+    first = [k for k in np.argsort(times, kind="stable") if learned[k]]
+    never = [k for k in range(len(times)) if have[k] and not learned[k]]
+    text = " ".join(str(k + 1) for k in first)
+    if never:
+        text += ("; " if first else "") + " ".join(str(k + 1) for k in never) + " " + NOT_LEARNED
+    return text
+
+
+def record_times(res, part, m):
+    """Each point's record times (points x T): its own <part>/t where
+    stored (with t_max swept the time coordinate is the record index),
+    else the time coordinate of m (<part>/m, stacked)."""
+    t = np.broadcast_to(m.coords["time"].values, (res.n_points, m.sizes["time"]))
+    if part + "/t" not in res.fields():
+        return t
+    own = res.array(part + "/t", stack=True).values
+    return np.where(np.isfinite(own).any(axis=1)[:, None], own, t)
 
 
 def numbers(res, source=None, frac=0.5):
     """The reproduction report's numbers, one row per point: the swept
     keys, status, final losses (in sample and, when stored, out of sample
     with their SE), R* and its SE; per part (ODE, SGD, or `source`) and
-    spike k: the learn time <part>_t<k> (learn_times with frac), the
-    spikes in order of learning <part>_order (1-based, first learned
-    first) and the heads' signs <part>_sign<k> as 'P+/N-' (sign_split)."""
+    spike k = 1..K: the escape time <part>_esc<k> (stability.escape_times:
+    when max_h |m_hk| first reaches the point's analysis.stability_threshold,
+    the ODE's rule for stability/measured_t, applied alike to SGD), the
+    learn time <part>_t<k> (learn_times with frac; NaN for a spike not
+    learned: max_h |m_hk| below the threshold at its last record), the
+    spikes in order of learning <part>_order (learn_order) and the heads'
+    signs <part>_sign<k> as 'P+/N-' (sign_split)."""
     import pandas as pd
+
+    from .stability import escape_times, final_values, head_max
     p = res.points
     df = p[list(res.swept) + ["status"]].copy()
     for c in NUMBER_COLUMNS:
         df[c] = p[c]
     fields = res.fields()
     parts = [source] if source else [x for x in ("ode", "sgd") if x + "/m" in fields]
+    threshold = escape_thresholds(res)
     for part in parts:
         m = res.array(part + "/m", stack=True)
         if not np.isfinite(m.values).any():
             continue
         K = m.sizes["spike"]
         times = np.full((res.n_points, K), np.nan)
+        escapes = np.full((res.n_points, K), np.nan)
         order, signs = [""] * res.n_points, [[""] * res.n_points for _ in range(K)]
-        t = m.coords["time"].values
+        t = record_times(res, part, m)
         for i in range(res.n_points):
-            mi = m.values[i]
+            mi, ti = m.values[i], t[i]
             if not np.isfinite(mi).any():
                 continue
-            times[i] = learn_times(mi, t, frac=frac)
             have = np.isfinite(mi).any(axis=(0, 1))
-            learned = [k for k in np.argsort(times[i], kind="stable") if have[k]
-                       and np.isfinite(times[i][k])]
-            order[i] = " ".join(str(k + 1) for k in learned)
+            learned = have & (final_values(head_max(mi)) >= threshold[i])
+            times[i] = np.where(learned, learn_times(mi, ti, frac=frac), np.nan)
+            escapes[i] = escape_times(ti, mi, threshold[i])
+            order[i] = learn_order(times[i], learned, have)
             final = mi[-1]
             for k in range(K):
                 if have[k]:
                     pos, neg = sign_split(final, k)
                     signs[k][i] = "%d+/%d-" % (pos, neg)
+        for k in range(K):
+            df["%s_esc%d" % (part, k + 1)] = escapes[:, k]
         for k in range(K):
             df["%s_t%d" % (part, k + 1)] = times[:, k]
         df[part + "_order"] = order
@@ -215,12 +261,12 @@ def _stability_columns(res, df):
         return
     meas = res.array("stability/measured_t", stack=True).values
     m = res.array("ode/m", stack=True)
-    t, K = m.coords["time"].values, pred.shape[1]
+    t, K = record_times(res, "ode", m), pred.shape[1]
     half = np.full(pred.shape, np.nan)
     for i in range(res.n_points):
         if np.isfinite(m.values[i]).any():
-            half[i] = stability.half_final_times(t, m.values[i])[:K]
+            half[i] = stability.half_final_times(t[i], m.values[i])[:K]
     rows = stability.predicted_vs_measured(pred, meas, half=half)
     for col, key in (("stab_pred", "predicted"), ("stab_meas", "measured"), ("stab_half", "half")):
-        for k in range(K):
-            df["%s%d" % (col, k + 1)] = [r[key] for r in rows if r["spike"] == k]
+        for k in range(1, K + 1):
+            df["%s%d" % (col, k)] = [r[key] for r in rows if r["spike"] == k]

@@ -29,8 +29,8 @@ def heads(res, out, source=None, vs_time=False, **kw):
                 mh = cell.sel(head=h).isel(spike=[0, 1])  # padded spikes (K > 2 elsewhere) out
                 ok = np.isfinite(mh.values).all(axis=1)
                 x, y, t = mh.values[ok, 0], mh.values[ok, 1], mh.time.values[ok]
-                color = "C%d" % (int(h) % 10)
-                label = "head %d (%s)" % (int(h) + 1, part)
+                color = "C%d" % ((int(h) - 1) % 10)  # heads labelled from 1
+                label = "head %d (%s)" % (int(h), part)
                 if vs_time:
                     ax.plot(t, x, color=color, label=label + " m_h1", **style[part])
                     ax.plot(t, y, color=color, **dict(style[part], ls="--" if part == "ode"
@@ -81,14 +81,15 @@ def features(res, out, source=None, overlay=False, logx=False, **kw):
             ax = axes[0 if overlay else r_, c]
             for part in parts:
                 cell = _sel(ms[part], panel).sel(spike=k)
-                for h in [h for h in cell.coords["head"].values
-                          if np.isfinite(cell.sel(head=h).values).any()]:
+                heads = [h for h in cell.coords["head"].values
+                         if np.isfinite(cell.sel(head=h).values).any()]
+                for h in heads:  # heads and spikes labelled from 1
                     mh = cell.sel(head=h)
                     ok = np.isfinite(mh.values) & (mh.time.values > 0 if logx else True)
-                    color = "C%d" % ((int(k) if overlay else int(h)) % 10)
-                    label = ("m_h%d" % (int(k) + 1) if overlay and h == 0 and part == parts[0]
+                    color = "C%d" % (((int(k) if overlay else int(h)) - 1) % 10)
+                    label = ("m_h%d" % int(k) if overlay and h == heads[0] and part == parts[0]
                              else None if overlay else
-                             "head %d" % (int(h) + 1) if part == parts[0] else None)
+                             "head %d" % int(h) if part == parts[0] else None)
                     ax.plot(mh.time.values[ok], mh.values[ok], color=color, label=label,
                             gid="%s h%d k%d" % (part, int(h), int(k)), **style[part])
             if logx:
@@ -98,7 +99,7 @@ def features(res, out, source=None, overlay=False, logx=False, **kw):
                 ax.set_title(lay.title(_sel(first, panel), _label(panel)), fontsize=9)
             if overlay or r_ == len(spikes) - 1:
                 ax.set_xlabel("t")
-            ax.set_ylabel("m_hk" if overlay else "m_h%d" % (int(k) + 1), fontsize=8)
+            ax.set_ylabel("m_hk" if overlay else "m_h%d" % int(k), fontsize=8)
             if r_ == 0 and _flagged(bad, panel):
                 _legend_unconverged(ax)
             if (c == 0 or _flagged(bad, panel)) and (overlay or r_ == 0):

@@ -41,15 +41,16 @@ def dynamics(res, out, loss="lpop", **kw):
         if lines:
             first = dict(panel, **lines[0])
             om, sm = _sel(ode_m, first), _sel(sgd_m, first)
-            for k in om.coords["spike"].values:
+            first_head = om.coords["head"].values[0]
+            for k in om.coords["spike"].values:  # heads and spikes labelled from 1
                 for h in om.coords["head"].values:
                     o = om.sel(head=h, spike=k)
                     if not np.isfinite(o.values).any() and not np.isfinite(
                             sm.sel(head=h, spike=k).values).any():
                         continue
-                    color = "C%d" % ((3 * int(k)) % 10)
+                    color = "C%d" % ((3 * (int(k) - 1)) % 10)
                     bottom.plot(o.time, o.values, "-", color=color, lw=1,
-                                label="m_h%d" % (k + 1) if h == 0 else None)
+                                label="m_h%d" % k if h == first_head else None)
                     s = sm.sel(head=h, spike=k)
                     bottom.plot(s.time, s.values, "o", ms=3, color=color, mfc="none")
             bottom.set_title("m_hk per head, %s" % (_label(lines[0]) or "all heads"), fontsize=9)

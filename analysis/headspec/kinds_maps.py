@@ -80,7 +80,9 @@ def maps(res, out, source=None, map_index=0, **kw):
             ax.set_axis_off()
             ax.set_title("%s: no data" % _label(panel), fontsize=9)
             continue
-        im = ax.imshow(cell.values[keep], aspect="auto", cmap="viridis", vmin=0)
+        tokens = cell.coords["token"].values  # labelled from 1, as heads
+        im = ax.imshow(cell.values[keep], aspect="auto", cmap="viridis", vmin=0,
+                       extent=(tokens[0] - 0.5, tokens[-1] + 0.5, keep.sum() - 0.5, -0.5))
         heads = cell.coords["head"].values[keep]
         ax.set_yticks(range(len(heads)), [str(h) for h in heads])
         ax.set_xlabel("token l")

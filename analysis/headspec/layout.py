@@ -162,8 +162,17 @@ class Layout:
                 da = da.sel({k: _match(da.coords[k], text, k)})
                 if se is not None and k in se.dims:
                     se = se.sel({k: da.coords[k].values})
+        stored = bool(da.notnull().any())
+        if not stored:
+            # nothing stored (SGD not run): NaN over the axes', panels' and
+            # lines' keys, not every swept value dropped (empty dimensions)
+            first = {k: 0 for k in self.res.swept if k in da.dims
+                     and k not in self.axes + self.panels + self.lines}
+            da = da.isel(first)
+            if se is not None:
+                se = se.isel({k: 0 for k in first if k in se.dims})
         for k in self.res.swept:
-            if k in da.dims:
+            if k in da.dims and stored:
                 da = da.dropna(k, how="all")
                 if se is not None and k in se.dims:
                     se = se.sel({k: da.coords[k].values})

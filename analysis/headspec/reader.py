@@ -38,6 +38,12 @@ ATTRS = ("units", "long_name", "description")
 # Datasets a results group holds that are dimension scales, not results.
 COORDS = ("point", "time", "head", "head2", "spike", "spike2", "token", "map", "kept",
           "removal")
+# Heads h, spikes (features) k and tokens l count from 1, as in the paper
+# (docs/RESULTS.md, "Counting"): the file's 0-based indices of these
+# dimensions are relabelled 1..n, and the fields whose values name a head
+# or a token (the pruned heads, the relevant token) read 1-based too.
+FROM_ONE = ("head", "head2", "spike", "spike2", "token")
+FROM_ONE_VALUES = ("prune_order", "maps_eps")
 # The final values of these fields are columns of the points table.
 FINALS = {"sgd_test_loss": "sgd/test_loss", "sgd_lpop": "sgd/lpop",
           "ode_loss": "ode/loss", "bayes_risk": "bayes_risk",
@@ -522,7 +528,7 @@ class Results:
             if da.dims[0] != "point":
                 da = da.rename({da.dims[0]: "point"})
             da = da.assign_coords(point=self._points_of(gname))
-            parts.append(da.astype(float).load())
+            parts.append(count_from_one(da.astype(float).load(), name))
         if not parts:
             raise KeyError("no result field %r in %s; fields: %s" % (
                 name, self.path, ", ".join(self.fields())))
@@ -729,6 +735,8 @@ class Results:
         if gname in self.groups:
             for name, da in self._group_vars(gname):
                 value = np.asarray(da.isel({da.dims[0]: row}).values, dtype=float)
+                if name.rsplit("/", 1)[-1] in FROM_ONE_VALUES:
+                    value = value + 1
                 if self._status[i] != 1:
                     value = np.full_like(value, np.nan)
                 out[name] = value[()] if value.ndim == 0 else value
@@ -736,6 +744,15 @@ class Results:
             if col not in self.columns:
                 out[col] = self.points[col].iloc[i]
         return out
+
+
+def count_from_one(da, name):
+    """A field as the package shows it: heads, spikes and tokens labelled
+    1..n (FROM_ONE), and a field naming heads or tokens 1-based."""
+    da = da.assign_coords({d: np.arange(1, da.sizes[d] + 1) for d in FROM_ONE if d in da.dims})
+    if name.rsplit("/", 1)[-1] in FROM_ONE_VALUES:
+        da = da + 1
+    return da
 
 
 def _fmt(v):

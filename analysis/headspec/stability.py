@@ -20,12 +20,33 @@ import math
 import numpy as np
 
 
+def head_max(m):
+    """max_h |m_hk| of records m (time x head x spike): time x spike. Heads
+    that are NaN (the padding of a smaller H in a file of several) are left
+    out, as the C side's fmax does; NaN where no head has a value (a record
+    after an ODE stopped early, a padded spike)."""
+    a = np.abs(np.asarray(m, float))
+    have = np.isfinite(a).any(axis=1)
+    return np.where(have, np.max(np.where(np.isfinite(a), a, -np.inf), axis=1), np.nan)
+
+
+def final_values(size):
+    """Per spike, the last finite value of size (time x spike): a point that
+    stopped early (ode.stop_when_converged) has NaN records after its stop."""
+    out = np.full(size.shape[1], np.nan)
+    for k in range(size.shape[1]):
+        ok = np.flatnonzero(np.isfinite(size[:, k]))
+        if ok.size:
+            out[k] = size[ok[-1], k]
+    return out
+
+
 def escape_times(t, m, threshold=0.1):
     """When max_h |m_hk| of records m (time x head x spike) at times t first
     reaches the threshold, log-linear between records (NaN: never); the same
     rule as the C code's hs_stability_measured_escape."""
     t = np.asarray(t, float)
-    size = np.max(np.abs(np.asarray(m, float)), axis=1)  # time x spike
+    size = head_max(m)  # time x spike
     out = np.full(size.shape[1], np.nan)
     for k in range(size.shape[1]):
         above = np.nonzero(size[:, k] >= threshold)[0]
@@ -44,13 +65,14 @@ def escape_times(t, m, threshold=0.1):
 
 def half_final_times(t, m):
     """The 'learn time' of each spike: when max_h |m_hk| first reaches half
-    its final value (first record at or past it; NaN if the final value is 0)."""
-    size = np.max(np.abs(np.asarray(m, float)), axis=1)
+    its final value (its last record with data; first record at or past
+    it; NaN if the final value is 0)."""
+    size = head_max(m)
+    final = final_values(size)
     out = np.full(size.shape[1], np.nan)
     for k in range(size.shape[1]):
-        final = size[-1, k]
-        if final > 0:
-            out[k] = np.asarray(t, float)[np.argmax(size[:, k] >= final / 2)]
+        if final[k] > 0:
+            out[k] = np.asarray(t, float)[np.argmax(size[:, k] >= final[k] / 2)]
     return out
 
 
@@ -95,7 +117,8 @@ def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, ha
     predictions from the plateau after the first escape) whether the order of
     the later features predicted from there is. predicted, measured (and
     saddle, saddle_from, half, saddle_first): points x spikes; labels: one
-    string per point."""
+    string per point. A row's "spike" is k = 1..K (column k - 1 of the
+    arrays)."""
     predicted, measured = np.atleast_2d(predicted), np.atleast_2d(measured)
     rows = []
     for i in range(predicted.shape[0]):
@@ -118,7 +141,7 @@ def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, ha
         for k in range(predicted.shape[1]):
             row = {
                 "point": labels[i] if labels is not None else str(i),
-                "spike": k,
+                "spike": k + 1,  # spikes (features) k = 1..K, as in the paper
                 "rank": rank_m[k] + 1,
                 "predicted": pr[k],
                 "measured": me[k],

@@ -21,6 +21,24 @@ class TestStability(unittest.TestCase):
         self.assertAlmostEqual(got[1], math.log(5) / 0.1, places=12)
         self.assertTrue(np.isnan(stability.escape_times(t, m, 1e9)).all())
 
+    def test_padded_heads_and_an_early_stop(self):
+        """A point of H = 2 in a file of H = 3 reads its third head as NaN,
+        and an ODE stopped early (ode.stop_when_converged) its records after
+        the stop: both are left out, as the C side's fmax leaves them (the
+        numbers' stab_half columns were NaN for such points)."""
+        t = np.array([0.0, 1.0, 2.0, 4.0, 8.0])
+        m = np.full((5, 3, 2), np.nan)  # time x head x spike; head 3 is padding
+        m[:, 0, 0] = [0.01, 0.05, 0.2, 0.4, np.nan]   # stopped after t = 4
+        m[:, 1, 0] = [0.0, -0.02, -0.1, -0.3, np.nan]
+        m[:, 0, 1] = [0.02, 0.02, 0.03, 0.02, np.nan]
+        m[:, 1, 1] = [0.01, 0.01, 0.01, 0.01, np.nan]
+        # spike 1: 0.4 at the last record with data, half of it (0.2) at t = 2
+        np.testing.assert_array_equal(stability.half_final_times(t, m), [2.0, 0.0])
+        # the escape of spike 1 between t = 1 (0.05) and t = 2 (0.2)
+        esc = stability.escape_times(t, m, 0.1)
+        self.assertAlmostEqual(esc[0], 1 + math.log(0.1 / 0.05) / math.log(0.2 / 0.05), places=12)
+        self.assertTrue(np.isnan(esc[1]))
+
     def test_table(self):
         predicted = [[5.0, 11.0, 20.0], [5.0, 30.0, 20.0]]
         measured = [[5.5, 12.0, 25.0], [5.5, 12.0, 25.0]]
@@ -30,7 +48,9 @@ class TestStability(unittest.TestCase):
         self.assertTrue(rows[0]["first"] and not rows[1]["first"])
         s = stability.summary(rows)
         self.assertEqual((s["points"], s["order_right"], s["first_within"]), (2, 1, 2))
-        self.assertIn("| a | 0 |", stability.markdown_table(rows))
+        # spikes counted from 1, as in numbers and the plots
+        self.assertEqual([r["spike"] for r in rows[:3]], [1, 2, 3])
+        self.assertIn("| a | 1 |", stability.markdown_table(rows))
 
     def test_ties_and_splits(self):
         # equal strengths escape together: within 2 % share a rank

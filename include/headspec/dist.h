@@ -64,6 +64,14 @@ void hs_dist_free(hs_dist *d);
 /* Draw one c in R^K. */
 void hs_dist_sample(const hs_dist *d, hs_rng *r, double *c);
 
+/* Whether P_c is symmetric under c_k -> -c_k (the other components
+ * kept): always for the Gaussian forms; for atoms, when every atom's
+ * mirror image carries the same probability (flipping: k = 1 only, 0-based;
+ * signed onehot: every k; unsigned onehot: none). Then the population
+ * loss is even in the column m_.k, and its m_.k-gradient vanishes in
+ * expectation wherever m_.k = 0 (the ODE's control variate, ode.h). */
+int hs_dist_flip_symmetric(const hs_dist *d, int k);
+
 /* log phi(u), phi(u) = E_c exp(<c,u> - |c|^2/2) (MODEL.md section 7). */
 double hs_dist_log_phi(const hs_dist *d, const double *u);
 

@@ -49,12 +49,34 @@ typedef struct hs_ode_config {
    * afresh into the ODE's population from dist (stream 2 + step number,
    * independent of sets 0 and 1; antithetic if asked). */
   double resample_dt;
+  /* Nonzero: the gated control variate on the m-gradient (needs dist).
+   * For each feature k whose P_c is symmetric under c_k -> -c_k
+   * (hs_dist_flip_symmetric) the exact dLpop/dm_.k vanishes wherever
+   * m_.k = 0, but its Monte Carlo estimate on the fixed samples does not:
+   * a source of order 1/sqrt(N) that seeds escapes the theory does not
+   * have. The right-hand side subtracts from the m_.k-gradient the same
+   * estimate taken at the state with m_.k = 0 (zero in expectation, so
+   * the flow stays unbiased), weighted by a gate hs_ode_gate(max_h |m_hk|)
+   * that is 1 at 0 and exactly 0 from HS_ODE_GATE_CUT on (past an escape
+   * the two estimates decorrelate and the difference would only add
+   * noise). All open features share one extra evaluation, at the state
+   * with every open column zeroed (each of them is 0 there, which is all
+   * unbiasedness needs): at most 2 Lpop evaluations per right-hand side, 1
+   * once every gate has closed. Only the m columns carry the source: V, b
+   * and lambda (and the other columns) are even under the flip, so their
+   * errors do not break m_.k = 0. */
+  int control_variate;
   const hs_dist *dist;
   uint64_t job_seed, seed;
   int antithetic;
 } hs_ode_config;
 
 typedef struct hs_ode hs_ode;
+
+/* The control variate's gate at x = max_h |m_hk|: 1 / (1 + (x / 0.3)^4),
+ * shifted and rescaled to reach 0 at HS_ODE_GATE_CUT (continuous). */
+#define HS_ODE_GATE_CUT 1.0
+double hs_ode_gate(double x);
 
 /* Size of the state vector for H heads and K spikes. */
 size_t hs_ode_dim(int H, int K);
@@ -74,5 +96,10 @@ hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err);
 /* Right-hand sides evaluated so far by hs_ode_rhs and hs_ode_advance
  * (with bdf, those of the Jacobians included): the integration's cost. */
 long hs_ode_rhs_calls(const hs_ode *ode);
+/* Of those, the extra Lpop evaluations of the control variate. */
+long hs_ode_cv_calls(const hs_ode *ode);
+/* Per feature k (K entries, may be NULL): 1 where the control variate
+ * applies (on, and P_c symmetric under c_k -> -c_k), else 0. */
+void hs_ode_cv_features(const hs_ode *ode, double *applied);
 
 #endif

@@ -54,6 +54,7 @@ typedef struct hs_point {
   double start_lambda;           /* the ODE's initial lambda (softmax1) */
   double resample_dt;            /* > 0: Euler steps of dt, fresh samples each */
   int ode_stop_converged;        /* stop at the first converged record */
+  int ode_control_variate;       /* the gated control variate (ode.h) */
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
   int fresh_samples;             /* out-of-sample Lpop of the final states (0: skip) */

@@ -57,6 +57,14 @@ void hs_population_free(hs_population *pop);
  * (bench/bench_ode). */
 void hs_population_make_antithetic(hs_population *pop);
 
+/* For P_c of the Gaussian form (dist->n_atoms == 0): rescale each c_k of
+ * the set so that its sample second moment is exactly beta_k^2 (atoms:
+ * nothing). The growth rate of m_.k on its saddle is proportional to that
+ * moment; its sampling error (3 % at N = 4096 antithetic) timed the ODE's
+ * escapes 5 % apart between sample sets even with the control variate
+ * (ode.h), and half as far apart with it matched (issue 26). */
+void hs_population_match_moments(hs_population *pop, const hs_dist *dist);
+
 /* Lpop at (R, b, lambda) for the first Hh <= H heads (R is Hh rows of
  * K+H). The relevant token's scores are shifted by shift c, shift (Hh x K)
  * being m = R's first K columns when NULL; a separate shift evaluates

@@ -195,6 +195,31 @@ void hs_dist_sample(const hs_dist *d, hs_rng *r, double *c) {
   }
 }
 
+/* Probability of the atom equal to c with component k times sign (the
+ * others as they are): prefiltered on component k, which few atoms share. */
+static double atom_mass(const hs_dist *d, const double *c, int k, double sign) {
+  double mass = 0;
+  for (int i = 0; i < d->n_atoms; i++) {
+    const double *a = d->atoms + (size_t)i * d->K;
+    if (a[k] != sign * c[k]) continue;
+    int same = 1;
+    for (int q = 0; q < d->K && same; q++) same = q == k || a[q] == c[q];
+    if (same) mass += d->probs[i];
+  }
+  return mass;
+}
+
+int hs_dist_flip_symmetric(const hs_dist *d, int k) {
+  if (d->n_atoms == 0) return 1; /* independent centred Gaussians */
+  for (int j = 0; j < d->n_atoms; j++) {
+    const double *c = d->atoms + (size_t)j * d->K;
+    if (c[k] == 0) continue;
+    double plus = atom_mass(d, c, k, 1), minus = atom_mass(d, c, k, -1);
+    if (fabs(plus - minus) > 1e-12 * fmax(plus, minus)) return 0;
+  }
+  return 1;
+}
+
 /* log(p_j) + <c_j, u> - |c_j|^2/2 */
 static double atom_log_weight(const hs_dist *d, int j, const double *u) {
   const double *c = d->atoms + (size_t)j * d->K;

@@ -106,6 +106,21 @@ void hs_population_make_antithetic(hs_population *pop) {
   pop->antithetic = 1;
 }
 
+void hs_population_match_moments(hs_population *pop, const hs_dist *dist) {
+  if (dist->n_atoms > 0 || pop->N < 1) return;
+  int K = pop->K;
+  for (int k = 0; k < K; k++) {
+    double sum = 0;
+    for (int s = 0; s < pop->N; s++) {
+      double c = pop->C[((size_t)s / HS_LANES * K + k) * HS_LANES + s % HS_LANES];
+      sum += c * c;
+    }
+    double scale = sum > 0 ? dist->scales[k] / sqrt(sum / pop->N) : 1;
+    for (int s = 0; s < pop->N; s++)
+      pop->C[((size_t)s / HS_LANES * K + k) * HS_LANES + s % HS_LANES] *= scale;
+  }
+}
+
 void hs_population_free(hs_population *pop) {
   free(pop->U), free(pop->C), free(pop->scratch), free(pop->u);
   memset(pop, 0, sizeof *pop);

@@ -116,6 +116,10 @@ const hs_key hs_job_keys[] = {
      "20000", NULL, "Monte Carlo samples of the population loss"},
     {"ode", "antithetic", HS_KEY_BOOL, 1, 0, OFF(antithetic), 0, 1, "true", NULL,
      "antithetic Monte Carlo samples (u, -u): half the spread of Lpop"},
+    {"ode", "control_variate", HS_KEY_BOOL, 1, HS_READ_BY_ODE, OFF(ode_control_variate), 0, 1,
+     "true", NULL,
+     "remove the fixed samples' source term from dm/dt (gated control variate, on the "
+     "features whose P_c is symmetric under c_k -> -c_k; false: the older ODE)"},
     {"ode", "rtol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_rtol), 1e-14, 1, "1e-6", NULL,
      "relative tolerance of the adaptive stepper"},
     {"ode", "atol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,

@@ -187,6 +187,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
                        .noise_term = p->noise_term, .rtol = p->ode_rtol,
                        .atol = p->ode_atol, .poll = poll, .poll_user = ctx,
                        .resample_dt = p->resample_dt, .dist = &ctx->dist,
+                       .control_variate = p->ode_control_variate,
                        .job_seed = p->job_seed, .seed = (uint64_t)p->seed,
                        .antithetic = p->antithetic};
   hs_ode *ode = NULL;

@@ -27,6 +27,9 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
     st = hs_population_init(&ctx->pop, ctx->act, &ctx->dist, p->L, p->H, p->ode_samples,
                             p->job_seed, (uint64_t)p->seed, 0, &ctx->progress, err);
   if (!st && p->antithetic) hs_population_make_antithetic(&ctx->pop);
+  /* the control variate's companion (population.h): c's second moments */
+  if (!st && p->run_ode && p->ode_control_variate)
+    hs_population_match_moments(&ctx->pop, &ctx->dist);
   return st;
 }
 

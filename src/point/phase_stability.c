@@ -172,9 +172,11 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   int H = p->H, K = ctx->dist.K, T = res->shape.T;
   int steps = samples_of(p);
   size_t n = hs_ode_dim(H, K);
-  /* the ODE's own right-hand side on its fixed samples (set 0) */
+  /* the ODE's own right-hand side on its fixed samples (set 0), with its
+   * control variate if it had one */
   hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
-                       .noise_term = p->noise_term, .rtol = p->ode_rtol, .atol = p->ode_atol};
+                       .noise_term = p->noise_term, .rtol = p->ode_rtol, .atol = p->ode_atol,
+                       .control_variate = p->ode_control_variate, .dist = &ctx->dist};
   hs_ode *ode = NULL;
   double *y0 = malloc(sizeof(double) * n), *ys = malloc(sizeof(double) * n);
   double *delta = malloc(sizeof(double) * n), *at = malloc(sizeof(double) * K * n);
