@@ -25,6 +25,7 @@ DESCRIPTIONS = {
     "ode_speed": "the ODE order parameters' relative speed per unit log-time at the end",
     "sgd_speed": "SGD order parameters' relative speed per unit log-time at the end",
     "ode_t_stop": "time of the ODE's final state (t_max, or its stop with ode.stop_when_converged)",
+    "ode_method": "the stepper that integrated the ODE (ode.method, auto resolved per point)",
 }
 
 
@@ -247,8 +248,22 @@ def numbers(res, source=None, frac=0.5):
         for k in range(K):
             df["%s_sign%d" % (part, k + 1)] = signs[k]
     _stability_columns(res, df)
+    df["ode_method"] = ode_methods(res)
     df.attrs["frac"] = frac
     return pd.DataFrame(df)
+
+
+ODE_METHODS = {0: "rkf45", 1: "bdf", 2: "euler"}
+
+
+def ode_methods(res):
+    """Per point the stepper that integrated its ODE (ode/method: ode.method
+    with auto resolved; 'euler' with ode.resample_dt > 0); '' where the ODE
+    did not run or the file predates the field."""
+    if "ode/method" not in res.fields():
+        return [""] * res.n_points
+    codes = res.array("ode/method", stack=True).values
+    return [ODE_METHODS.get(int(c), "") if np.isfinite(c) else "" for c in codes]
 
 
 def _stability_columns(res, df):

@@ -73,6 +73,7 @@ typedef struct hs_result {
   double *sgd_loss_rate, *sgd_speed, *sgd_converged;
   double *ode_loss_rate, *ode_speed, *ode_converged;
   double *ode_t_stop; /* 1: time of the ODE's final state */
+  double *ode_method; /* 1: the stepper that ran (ode.method, auto resolved) */
   /* at each record: per head (T x H) the attention it gives out, on the
    * relevant token, the softmax1 sink weight q0; quiet heads (T) */
   double *sgd_attn_total, *sgd_attn_relevant, *sgd_attn_sink, *sgd_quiet_heads;

@@ -124,7 +124,7 @@ const hs_key hs_job_keys[] = {
      "relative tolerance of the adaptive stepper"},
     {"ode", "atol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,
      "absolute tolerance of the adaptive stepper"},
-    {"ode", "method", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_method), 0, 0, "rkf45",
+    {"ode", "method", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_method), 0, 0, "auto",
      check_ode_method, "adaptive stepper: rkf45 (explicit), bdf (implicit, for stiff or long "
                        "runs) or auto (the one predicted to need fewer right-hand sides)"},
     {"ode", "start", HS_KEY_NAME, 1, HS_READ_BY_ODE, OFF(ode_start), 0, 0, "sgd",

@@ -209,6 +209,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
       st = judge(ctx, ode, y, j, &converged, err);
   }
   if (!st) ctx->res->ode_t_stop[0] = ctx->res->ode_t[last];
+  if (!st) ctx->res->ode_method[0] = p->resample_dt > 0 ? 2 : (double)cfg.method;
   if (ode) ctx->rhs_calls = hs_ode_rhs_calls(ode);
   hs_ode_free(ode);
   hs_population_free(&steps);

@@ -116,6 +116,10 @@ const hs_result_field hs_result_fields[] = {
     F("ode/t_stop", ode_t_stop, "ODE final time", "1",
       "time of the ODE's final state: t_max, or the first converged record with "
       "ode.stop_when_converged (later records are NaN)", 0, HS_AXIS_TIME),
+    F("ode/method", ode_method, "ODE stepper", "1",
+      "the stepper that integrated the ODE: 0 rkf45, 1 bdf (ode.method, with auto "
+      "resolved for this point), 2 Euler steps on fresh samples (ode.resample_dt > 0)", 0,
+      HS_AXIS_TIME),
     F("sgd/attn_total", sgd_attn_total, "SGD attention given out", "1",
       "per head, the mean over sequences of sum_l A_hl of the SGD model (scores drawn in law from its measured m, Q)", 2, TIME, HEAD),
     F("sgd/attn_relevant", sgd_attn_relevant, "SGD attention on the relevant token", "1",
