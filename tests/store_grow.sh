@@ -87,7 +87,13 @@ cmp -s before.h5 grow.h5; ok $? "refused runs leave the file alone"
 [ "$(ls grow.h5.old-* | wc -l)" -eq 4 ]; ok $? "every --restart keeps its own old copy: $(ls grow.h5.old-* | tr '\n' ' ')"
 # headspec clean deletes them, and only them
 cp grow.h5 kept.h5
+# a user's own file of the same prefix, and an old copy of another output
+# named grow.h5.old-x.h5, are not grow.h5's copies
+echo notes >grow.h5.old-notes.txt; echo other >grow.h5.old-x.h5.old-20260101-000000
 "$headspec" clean grow.h5 >clean.log; ok $? "clean runs: $(cat clean.log)"
+[ -e grow.h5.old-notes.txt ] && [ -e grow.h5.old-x.h5.old-20260101-000000 ]
+ok $? "clean leaves FILE.old-* that are not its dated copies: $(ls grow.h5*)"
+rm -f grow.h5.old-notes.txt grow.h5.old-x.h5.old-20260101-000000
 [ "$(grep -c '^deleted grow.h5.old-' clean.log)" -eq 4 ] && grep -q "grow.h5: 4 old copies deleted" clean.log &&
   ! ls grow.h5.old-* >/dev/null 2>&1 && cmp -s grow.h5 kept.h5 && [ ! -e grow.h5.lock ]
 ok $? "clean deleted the 4 old copies, named with their sizes, and left grow.h5 alone: $(ls grow.h5*; cat clean.log)"

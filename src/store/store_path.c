@@ -1,6 +1,7 @@
 /* store_path.c: the results file on the file system: checks of the output
  * path, its directory, the run's lock, and moving an old file aside without
  * ever overwriting anything. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -260,6 +261,19 @@ void hs_store_unlock(const char *out, int fd) {
 
 /* ---- dropping old copies ------------------------------------------------ */
 
+/* Whether what follows "FILE.old-" is a stamp hs_store_keep_aside writes:
+ * YYYYmmdd-HHMMSS, perhaps with -K. Any other FILE.old-* (a user's
+ * FILE.old-notes, the copies of a FILE.old-x.h5) is not ours to delete. */
+static int is_copy_stamp(const char *s) {
+  static const char pattern[] = "dddddddd-dddddd";
+  for (const char *c = pattern; *c; c++, s++)
+    if (*c == 'd' ? !isdigit((unsigned char)*s) : *s != *c) return 0;
+  if (*s == '\0') return 1;
+  if (*s++ != '-' || !isdigit((unsigned char)*s)) return 0;
+  while (isdigit((unsigned char)*s)) s++;
+  return *s == '\0';
+}
+
 hs_status hs_store_clean(const char *given, FILE *report, hs_err *err) {
   char out[4096]; /* the file the path names: its lock and its old copies */
   hs_store_resolve(given, out, sizeof out);
@@ -278,7 +292,8 @@ hs_status hs_store_clean(const char *given, FILE *report, hs_err *err) {
   long n = 0;
   double bytes = 0;
   for (struct dirent *e; !st && (e = readdir(d));) {
-    if (strncmp(e->d_name, base, strlen(base)) != 0) continue;
+    if (strncmp(e->d_name, base, strlen(base)) != 0 || !is_copy_stamp(e->d_name + strlen(base)))
+      continue;
     /* named as out is: "grow.h5.old-..." beside "grow.h5", not "./grow.h5.old-..." */
     snprintf(path, sizeof path, "%s%s%s", strchr(out, '/') ? dir : "", strchr(out, '/') ? "/" : "",
              e->d_name);
