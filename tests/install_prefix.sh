@@ -58,7 +58,7 @@ MANWIDTH=100 man -l "$P/share/man/man1/headspec.1.gz" 2>man.err | col -b >man.tx
 [ -s man.txt ] && [ ! -s man.err ]; ok $? "man -l renders the page: $(head -3 man.err)"
 grep -q "headspec $version" man.txt; ok $? "the man page says version $version"
 commands=$(headspec --help | sed -n 's/^usage: headspec \([a-z][a-z]*\) .*/\1/p')
-[ "$(echo $commands)" = "run validate info verify clean" ]; ok $? "--help's subcommands parsed: $(echo $commands)"
+[ "$(echo $commands)" = "run validate info verify repair clean" ]; ok $? "--help's subcommands parsed: $(echo $commands)"
 for word in $commands $(headspec --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
   grep -q -- "$word" man.txt; ok $? "the man page has $word"
 done

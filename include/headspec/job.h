@@ -64,6 +64,18 @@ typedef struct hs_key {
 extern const hs_key hs_job_keys[];
 extern const int hs_n_job_keys;
 
+/* A default that changed: results files of a layout revision before
+ * `revision` were written with `old` (as YAML text), so a job stored in one
+ * is read with it (hs_job_parse_stored). */
+typedef struct hs_key_change {
+  const char *section, *name;
+  long revision;
+  const char *old;
+} hs_key_change;
+
+extern const hs_key_change hs_job_key_changes[];
+extern const int hs_n_job_key_changes;
+
 /* The values one key takes in a job. */
 /* Values a swept key may list (the plan numbers them in 16 bits). */
 enum { HS_MAX_VALUES = 65534 };
@@ -103,6 +115,10 @@ typedef struct hs_job {
  * wrong". */
 hs_status hs_job_load(const char *path, hs_job *job, hs_err *err);
 /* The same from text; label stands for the file name in messages. */
+/* As hs_job_parse, for a job stored in a results file of layout revision
+ * `revision`: keys it does not give take the defaults of that revision. */
+hs_status hs_job_parse_stored(const char *label, const char *text, long revision, hs_job *job,
+                              hs_err *err);
 hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
                        hs_err *err);
 void hs_job_free(hs_job *job);

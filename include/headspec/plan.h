@@ -66,6 +66,11 @@ hs_status hs_plan_load(const char *job_path, hs_plan **out, hs_err *err);
  * label names it in messages. */
 hs_status hs_plan_from_text(const char *label, const char *text, hs_plan **out,
                             hs_err *err);
+/* The same for the job stored in a results file of layout revision
+ * `revision` (0: a file without one): keys it leaves out take that
+ * revision's defaults (job.h). */
+hs_status hs_plan_from_stored_text(const char *label, const char *text, long revision,
+                                   hs_plan **out, hs_err *err);
 void hs_plan_free(hs_plan *plan);
 
 /* Provenance and the shared settings. */

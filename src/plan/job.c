@@ -2,6 +2,7 @@
 #include "headspec/job.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libfyaml.h>
@@ -34,6 +35,7 @@ enum { N_SECTIONS = sizeof sections / sizeof *sections };
 typedef struct parser {
   hs_job *job;
   hs_err *err;
+  long revision; /* the results-file layout revision whose defaults apply (LONG_MAX: today's) */
   int section_line[N_SECTIONS]; /* where each section was given (0: not) */
 } parser;
 
@@ -570,6 +572,17 @@ static hs_status missing(parser *ps, const hs_key *k) {
   return fail(ps, line, "missing '%s' in '%s' (%s)", k->name, k->section, k->doc);
 }
 
+/* The default of key k for a job of the parser's revision. */
+static const char *default_of(const parser *ps, const hs_key *k) {
+  for (int i = 0; i < hs_n_job_key_changes; i++) {
+    const hs_key_change *c = &hs_job_key_changes[i];
+    if (ps->revision < c->revision && strcmp(c->section, k->section) == 0 &&
+        strcmp(c->name, k->name) == 0)
+      return c->old;
+  }
+  return k->fallback;
+}
+
 static hs_status apply_defaults(parser *ps) {
   hs_job *job = ps->job;
   if (!job->output) return fail(ps, 1, "missing 'output' (the results file)");
@@ -594,18 +607,19 @@ static hs_status apply_defaults(parser *ps) {
       if (!given) return missing(ps, k);
       continue;
     }
-    if (k->fallback && !*k->fallback) continue; /* optional, no default */
-    if (!k->fallback) return missing(ps, k);
+    const char *fallback = default_of(ps, k);
+    if (fallback && !*fallback) continue; /* optional, no default */
+    if (!fallback) return missing(ps, k);
     kv->n = 1;
     kv->num = calloc(1, sizeof *kv->num);
     kv->word = calloc(1, sizeof *kv->word);
     if (!kv->num || !kv->word) return hs_err_set(ps->err, HS_ENOMEM, "out of memory");
     if (k->type == HS_KEY_NAME)
-      strcpy(kv->word[0], k->fallback);
+      strcpy(kv->word[0], fallback);
     else
-      kv->num[0] = strcmp(k->fallback, "true") == 0    ? 1
-                   : strcmp(k->fallback, "false") == 0 ? 0
-                                                       : atof(k->fallback);
+      kv->num[0] = strcmp(fallback, "true") == 0    ? 1
+                   : strcmp(fallback, "false") == 0 ? 0
+                                                    : atof(fallback);
   }
   return HS_OK;
 }
@@ -758,8 +772,13 @@ static hs_status read_document(parser *ps, size_t len) {
 
 hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
                        hs_err *err) {
+  return hs_job_parse_stored(label, text, LONG_MAX, job, err);
+}
+
+hs_status hs_job_parse_stored(const char *label, const char *text, long revision, hs_job *job,
+                              hs_err *err) {
   memset(job, 0, sizeof *job);
-  parser ps = {.job = job, .err = err};
+  parser ps = {.job = job, .err = err, .revision = revision};
   job->values = calloc((size_t)hs_n_job_keys, sizeof *job->values);
   if (!(job->path = strdup(label)) || !(job->text = strdup(text)) || !job->values)
     return hs_err_set(err, HS_ENOMEM, "out of memory");
@@ -772,7 +791,7 @@ hs_status hs_job_parse(const char *label, const char *text, hs_job *job,
 
 hs_status hs_job_load(const char *path, hs_job *job, hs_err *err) {
   memset(job, 0, sizeof *job);
-  parser ps = {.job = job, .err = err};
+  parser ps = {.job = job, .err = err, .revision = LONG_MAX};
   size_t len = 0;
   job->values = calloc((size_t)hs_n_job_keys, sizeof *job->values);
   if (!(job->path = strdup(path)) || !job->values)

@@ -169,5 +169,13 @@ const hs_key hs_job_keys[] = {
      NULL, "grid index of a point that fails on purpose (tests only)"},
 };
 #undef OFF
+/* ode.method's default was rkf45 and the control variate did not exist
+ * before layout revision 5 (issues 25 and 26). */
+const hs_key_change hs_job_key_changes[] = {
+    {"ode", "method", 5, "rkf45"},
+    {"ode", "control_variate", 5, "false"},
+};
+const int hs_n_job_key_changes = sizeof hs_job_key_changes / sizeof *hs_job_key_changes;
+
 const int hs_n_job_keys = sizeof hs_job_keys / sizeof *hs_job_keys;
 

@@ -3,6 +3,7 @@
  * points is in plan_match.c. */
 #include "headspec/plan.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -429,9 +430,14 @@ hs_status hs_plan_load(const char *job_path, hs_plan **out, hs_err *err) {
 
 hs_status hs_plan_from_text(const char *label, const char *text, hs_plan **out,
                             hs_err *err) {
+  return hs_plan_from_stored_text(label, text, LONG_MAX, out, err);
+}
+
+hs_status hs_plan_from_stored_text(const char *label, const char *text, long revision,
+                                   hs_plan **out, hs_err *err) {
   hs_plan *plan = calloc(1, sizeof *plan);
   if (!plan) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  hs_status st = hs_job_parse(label, text, &plan->job, err);
+  hs_status st = hs_job_parse_stored(label, text, revision, &plan->job, err);
   if (!st) st = build(plan, err);
   return finish(st, plan, out);
 }

@@ -493,10 +493,13 @@ static const struct {
     {3, "/stability/predicted_t"}, {3, "/stability/measured_t"},
     {3, "/stability/unstable_modes"}, {3, "/stability/together"}, {3, "/stability/split"},
     {3, "/stability/saddle_t"}, {3, "/stability/saddle_from"},
-    {3, "/stability/saddle_first_t"}, {3, "/stability/asymmetry"}};
+    {3, "/stability/saddle_first_t"}, {3, "/stability/asymmetry"},
+    /* the control variate and the stepper used (issues 26, 25; job.h's
+     * hs_job_key_changes gives older files their defaults) */
+    {5, "grid/control_variate"}, {5, "/ode/method"}};
 
 
-static int added_after(long revision, const char *name) {
+int hs_store_added_after(long revision, const char *name) {
   size_t n = strlen(name);
   for (size_t i = 0; i < sizeof added_datasets / sizeof *added_datasets; i++) {
     size_t k = strlen(added_datasets[i].name);
@@ -514,7 +517,7 @@ static int missing_from_older(hid_t file, const char *name, int *older) {
   long revision = 0;
   if (!older || H5Lexists(file, name, H5P_DEFAULT) > 0) return 0;
   if (hs_h5_read_attr_long(file, "layout_revision", &revision)) revision = 0;
-  if (!added_after(revision, name)) return 0;
+  if (!hs_store_added_after(revision, name)) return 0;
   (*older)++;
   return 1;
 }
@@ -606,6 +609,20 @@ static hs_status check_bare_dimension(hid_t file, const hs_run_column *col, cons
   return st;
 }
 
+/* Drop the names of columns a file of an earlier layout revision was
+ * written without (added_datasets); returns how many are left. */
+static hsize_t without_newer_columns(hid_t file, const char **names, hsize_t n) {
+  long revision = 0;
+  if (hs_h5_read_attr_long(file, "layout_revision", &revision)) revision = 0;
+  hsize_t kept = 0;
+  for (hsize_t i = 0; i < n; i++) {
+    char column[128];
+    snprintf(column, sizeof column, "grid/%s", names[i]);
+    if (!hs_store_added_after(revision, column)) names[kept++] = names[i];
+  }
+  return kept;
+}
+
 /* /grid's name attributes must hold the plan's names (a reader orders and
  * groups the keys by them). Files written before they were fixed-length
  * (variable-length, this session's first revision-3 files) are not read
@@ -619,6 +636,7 @@ static hs_status check_name_attributes(hid_t file, const hs_plan *plan, const ch
     const char *attr = name_attributes[k];
     const char **names = which_names(plan, attr, &n);
     if (!names) return H5Gclose(grid), hs_err_set(err, HS_ENOMEM, "out of memory");
+    n = without_newer_columns(file, names, n);
     if (H5Aexists(grid, attr) <= 0) {
       if (n && k < 2 && H5Aexists(grid, "swept_keys") > 0) /* key_order: since revision 2 */
         st = hs_err_set(err, HS_EIO, "%s: the /grid attribute %s is missing (damaged)", path, attr);

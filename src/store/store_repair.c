@@ -22,16 +22,21 @@
 
 /* Whether the damaged file was made by this job: its /job_text (if it
  * still matches its checksum) gives the same points, or the stored
- * checksum of the job text is the one of the job's text (the same file). */
+ * checksum of the job text is the one of the job's text (the same file)
+ * and the file is of today's layout (an older one read the same text with
+ * other defaults, job.h's hs_job_key_changes). */
 static hs_status same_job(hid_t old, const hs_plan *plan, const char *path, hs_err *err) {
-  long stored = -1;
+  long stored = -1, revision = 0;
   int have_sum = !hs_h5_read_attr_long(old, "job_text_checksum", &stored);
-  if (have_sum && stored == hs_store_text_sum(hs_plan_job_text(plan))) return HS_OK;
+  hs_h5_read_attr_long(old, "layout_revision", &revision);
+  if (have_sum && stored == hs_store_text_sum(hs_plan_job_text(plan)) &&
+      revision >= HS_LAYOUT_REVISION)
+    return HS_OK;
   char *text = hs_h5_read_text(old, "job_text");
   hs_plan *was = NULL;
   hs_err perr;
   int ok = text && have_sum && stored == hs_store_text_sum(text) &&
-           !hs_plan_from_text(path, text, &was, &perr);
+           !hs_plan_from_stored_text(path, text, revision, &was, &perr);
   free(text);
   hs_plan_match m = {0};
   ok = ok && !hs_plan_match_points(was, plan, &m, &perr) && m.same &&

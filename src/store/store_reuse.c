@@ -80,7 +80,9 @@ hs_status hs_existing_read(const char *path, hs_existing *ex, hs_err *err) {
     char label[4300];
     snprintf(label, sizeof label, "%s (its job_text)", path);
     hs_err perr;
-    if (hs_plan_from_text(label, text, &ex->plan, &perr))
+    long revision = 0; /* none: the first files of format 2 */
+    hs_h5_read_attr_long(file, "layout_revision", &revision);
+    if (hs_plan_from_stored_text(label, text, revision, &ex->plan, &perr))
       st = hs_err_set(err, HS_EMISMATCH, "the job stored in %s is not valid for this "
                       "headspec: %s; " RESTART_HINT, path, perr.msg);
   }
@@ -164,7 +166,8 @@ static hs_status copy_rows(hid_t old, hid_t new, const char *name, const long *f
 }
 
 /* The checksums of the copied points, for a file copied from one that had
- * none (an older headspec's): computed from the rows as copied. */
+ * none or whose layout lacked fields (an older headspec's): computed from
+ * the rows as copied. */
 static hs_status sum_copied(hid_t new, const hs_plan *plan, const char *path, hs_err *err) {
   long n = hs_plan_n_points(plan);
   signed char *status = malloc((size_t)n);
@@ -235,7 +238,9 @@ static hs_status copy_done_points(const char *old_path, const char *new_path,
     }
   for (int c = 0; !st && c < HS_N_GRID_RUN; c++)
     st = copy_rows(old, new, hs_grid_run[c].path, from, to, n, new_path, err);
-  if (!st && ex->damage.unverified) st = sum_copied(new, plan, new_path, err);
+  /* checksums anew where the file had none, or lacked fields the new rows
+   * now carry (NaN); the copied rows were checked against the old ones */
+  if (!st && (ex->damage.unverified || ex->older)) st = sum_copied(new, plan, new_path, err);
   if (old >= 0) H5Fclose(old);
   if (new >= 0 && H5Fclose(new) < 0 && !st)
     st = hs_err_set(err, HS_EIO, "%s: cannot write the file (disk full?)", new_path);
