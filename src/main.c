@@ -452,6 +452,11 @@ static const command *find_command(const char *name) {
 int main(int argc, char **argv) {
   if (argc < 2 || is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
     const command *about = argc > 2 ? find_command(argv[2]) : NULL; /* help CMD */
+    if (argc > 2 && !about && !is_help(argv[2])) {
+      fprintf(stderr, "headspec: help: unknown command '%s'\n\n", argv[2]);
+      print_usage(stderr);
+      return EXIT_USAGE;
+    }
     if (about) fputs(about->usage, stdout);
     else print_usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? EXIT_USAGE : EXIT_DONE;

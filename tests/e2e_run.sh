@@ -17,6 +17,8 @@ done
 "$headspec" help verify | grep -q "^usage: headspec verify RESULTS.h5"; ok $? "help verify"
 "$headspec" --help | grep -q "CMD --help"; ok $? "--help names CMD --help"
 "$headspec" bogus 2>/dev/null; [ $? -eq 2 ]; ok $? "an unknown command exits 2"
+out=$("$headspec" help bogus 2>&1); code=$?
+[ $code -eq 2 ] && [[ "$out" == "headspec: help: unknown command 'bogus'"* ]]; ok $? "help of an unknown command: exit $code"
 
 cp "$src/tests/jobs/tiny.yaml" job.yaml
 "$headspec" run --quiet job.yaml 2>run.log; ok $? "first run exits 0 ($(cat run.log))"
