@@ -610,7 +610,7 @@ static hs_status check_bare_dimension(hid_t file, const hs_run_column *col, cons
 }
 
 /* Drop the names of columns a file of an earlier layout revision was
- * written without (added_datasets); returns how many are left. */
+ * written without (added_datasets, and absent); returns how many are left. */
 static hsize_t without_newer_columns(hid_t file, const char **names, hsize_t n) {
   long revision = 0;
   if (hs_h5_read_attr_long(file, "layout_revision", &revision)) revision = 0;
@@ -618,7 +618,8 @@ static hsize_t without_newer_columns(hid_t file, const char **names, hsize_t n) 
   for (hsize_t i = 0; i < n; i++) {
     char column[128];
     snprintf(column, sizeof column, "grid/%s", names[i]);
-    if (!hs_store_added_after(revision, column)) names[kept++] = names[i];
+    if (H5Lexists(file, column, H5P_DEFAULT) > 0 || !hs_store_added_after(revision, column))
+      names[kept++] = names[i];
   }
   return kept;
 }
@@ -627,39 +628,51 @@ static hsize_t without_newer_columns(hid_t file, const char **names, hsize_t n) 
  * groups the keys by them). Files written before they were fixed-length
  * (variable-length, this session's first revision-3 files) are not read
  * here: libhdf5's variable-length reader trusts the heap. */
+/* Whether /grid's attribute attr holds exactly names[0..n) (fixed-length;
+ * a variable-length one is not read, see above). */
+static int attribute_holds(hid_t grid, const char *attr, const char **names, hsize_t n) {
+  hsize_t have = 0;
+  hid_t a = H5Aopen(grid, attr, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
+  hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
+  int fixed = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0;
+  int vlen = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0;
+  if (sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE) H5Sget_simple_extent_dims(sp, &have, NULL);
+  size_t width = fixed ? H5Tget_size(t) : 0;
+  char *buf = fixed && have == n && width > 0 && width < 4096 ? calloc(n ? n : 1, width) : NULL;
+  int ok = vlen || (buf && (n == 0 || H5Aread(a, t, buf) >= 0));
+  for (hsize_t i = 0; ok && buf && i < n; i++)
+    ok = strlen(names[i]) < width && strncmp(buf + i * width, names[i], width) == 0;
+  free(buf);
+  if (sp >= 0) H5Sclose(sp);
+  if (t >= 0) H5Tclose(t);
+  if (a >= 0) H5Aclose(a);
+  return ok;
+}
+
 static hs_status check_name_attributes(hid_t file, const hs_plan *plan, const char *path,
                                        hs_err *err) {
   hs_status st = HS_OK;
   hid_t grid = H5Gopen2(file, "grid", H5P_DEFAULT);
   for (int k = 0; k < 3 && !st && grid >= 0; k++) {
-    hsize_t n, have = 0;
+    hsize_t n, older_n;
     const char *attr = name_attributes[k];
     const char **names = which_names(plan, attr, &n);
-    if (!names) return H5Gclose(grid), hs_err_set(err, HS_ENOMEM, "out of memory");
-    n = without_newer_columns(file, names, n);
+    const char **older = which_names(plan, attr, &older_n);
+    if (!names || !older) {
+      free(names), free(older);
+      return H5Gclose(grid), hs_err_set(err, HS_ENOMEM, "out of memory");
+    }
+    /* an older file's names may leave out the columns it lacks */
+    older_n = without_newer_columns(file, older, older_n);
     if (H5Aexists(grid, attr) <= 0) {
       if (n && k < 2 && H5Aexists(grid, "swept_keys") > 0) /* key_order: since revision 2 */
         st = hs_err_set(err, HS_EIO, "%s: the /grid attribute %s is missing (damaged)", path, attr);
-      free(names);
-      continue;
-    }
-    hid_t a = H5Aopen(grid, attr, H5P_DEFAULT), t = a >= 0 ? H5Aget_type(a) : -1;
-    hid_t sp = a >= 0 ? H5Aget_space(a) : -1;
-    int fixed = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) == 0;
-    int vlen = t >= 0 && H5Tget_class(t) == H5T_STRING && H5Tis_variable_str(t) > 0;
-    if (sp >= 0 && H5Sget_simple_extent_type(sp) == H5S_SIMPLE) H5Sget_simple_extent_dims(sp, &have, NULL);
-    size_t width = fixed ? H5Tget_size(t) : 0;
-    char *buf = fixed && have == n && width > 0 && width < 4096 ? calloc(n ? n : 1, width) : NULL;
-    int ok = vlen || (buf && (n == 0 || H5Aread(a, t, buf) >= 0));
-    for (hsize_t i = 0; ok && buf && i < n; i++)
-      ok = strlen(names[i]) < width && strncmp(buf + i * width, names[i], width) == 0;
-    if (!ok)
+    } else if (!attribute_holds(grid, attr, names, n) &&
+               !(older_n < n && attribute_holds(grid, attr, older, older_n))) {
       st = hs_err_set(err, HS_EIO, "%s: the /grid attribute %s is not the job's names "
                       "(damaged)", path, attr);
-    free(buf), free(names);
-    if (sp >= 0) H5Sclose(sp);
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
+    }
+    free(names), free(older);
   }
   if (grid >= 0) H5Gclose(grid);
   return st;
