@@ -208,6 +208,10 @@ class CurrentLayout:
             dims = tuple(dim[0].name.rsplit("/", 1)[1] if len(dim) else "%s_dim_%d" % (var, i)
                          for i, dim in enumerate(d.dims))
             coords = {x: self.res.checked(g[x][()], g[x]) for x in dims[1:] if x in g}
+            for i, x in enumerate(dims):  # a damaged dataspace: shape and scales disagree
+                if x in coords and np.size(coords[x]) != d.shape[i]:
+                    raise self.res._damaged("%s has %d entries along %s, its coordinate %d"
+                                            % (d.name, d.shape[i], x, np.size(coords[x])))
             attrs = {a: text(v) for a, v in d.attrs.items() if a in ATTRS}
             self._ds[key] = (d, dims, coords, attrs)
         # a new lazy array each time: xarray loads an array in place, and a
