@@ -241,9 +241,10 @@ static long flow_calls(int L, int H, double t_end, hs_ode_method method) {
 
 static void test_auto(void) {
   /* many heads and a short horizon (bdf's Jacobian costs dim = 89
-   * right-hand sides); few heads and a longer one */
-  struct { int L, H; double t; } cases[] = {{16, 8, 10}, {8, 2, 100}};
-  for (int c = 0; c < 2; c++) {
+   * right-hand sides); few heads and a longer one; many heads and a very
+   * short one (bdf pays its first Jacobian however short the run) */
+  struct { int L, H; double t; } cases[] = {{16, 8, 10}, {8, 2, 100}, {16, 8, 0.1}};
+  for (int c = 0; c < 3; c++) {
     long rk = flow_calls(cases[c].L, cases[c].H, cases[c].t, HS_ODE_RKF45);
     long bdf = flow_calls(cases[c].L, cases[c].H, cases[c].t, HS_ODE_BDF);
     hs_point p = hs_test_point("softmax");
