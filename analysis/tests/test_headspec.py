@@ -350,7 +350,7 @@ def _set(name, index, value):
 
 
 class GridChecks(unittest.TestCase):
-    """The /grid checks of the C side (src/store/store_layout.c): a file
+    """The /grid checks of the C side (src/store/store_check.c): a file
     that fails one is refused, naming the dataset and the point."""
 
     def refused(self, path, *words):
