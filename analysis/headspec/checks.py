@@ -11,19 +11,19 @@ lists them in the order they run, right after the file is opened and
 before any result is read. A further verification (a checksum of the
 datasets, say) is one more function in that list; `view` is the opened
 Results (its `path`, `n_points`, `job_text`, `key_order`, `column(name)`,
-`groups`, `group_points(group)`, `distinct(name)` are what the checks use).
+`groups`, `group_points(group)`, `distinct(name)`, its h5py file `hdf5` are what
+the checks use).
+
+Over 400 lines as one module on purpose: the checks share the parsing of
+the stored job (job_document, job_values) and the column codes they are
+compared in; apart, each would be read away from what it relies on.
 """
 import zlib
 
 import numpy as np
 
-
-class FormatError(ValueError):
-    """The file is not a headspec results file of a supported format."""
-
-
-class GridError(FormatError):
-    """The file's /grid contradicts itself or the job stored in the file."""
+from .errors import FormatError, GridError  # noqa: F401 (headspec.checks.FormatError)
+from .integrity import being_written
 
 
 STATUS_VALUES = (0, 1, 2)  # pending, done, failed (docs/RESULTS.md, "The file")
@@ -161,13 +161,13 @@ def check_checksums(view, force=False):
     checked before its first result is read (force=True: now)."""
     if getattr(view, "layout_revision", 0) < 3:
         return  # no checksums before layout revision 3
-    f = view.h5._h5file
+    f = view.hdf5
     if "checksum" not in f["grid"]:
         raise GridError("%s: /grid/checksum is missing from a file of layout revision %d"
                         % (view.path, view.layout_revision))
     n = view.n_points
     if not force and n * len(_listed(f)) > CHECKSUM_AT_OPEN:
-        view._checksums_due = True
+        view.checksums_due = True
         return
     status = np.asarray(view.column("status"))
     groups = {g: np.asarray(view.group_points(g), dtype=np.int64) for g in view.groups}
@@ -179,7 +179,6 @@ def check_checksums(view, force=False):
     bad = (crc != stored) & ((status == 1) | (status == 2))
     pending = (status == 0) & (stored != 0)
     if pending.any():
-        from .integrity import being_written
         if not being_written(view.path):
             bad |= pending
     bad = np.flatnonzero(bad)

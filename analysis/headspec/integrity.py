@@ -29,7 +29,7 @@ import zlib
 
 import numpy as np
 
-from .checks import FormatError
+from .errors import FormatError
 
 VERIFY_HINT = "`headspec verify %s` lists the damage; `headspec repair %s JOB` keeps every " \
               "point that verifies"
