@@ -32,11 +32,22 @@ def decode_strings(raw, distinct=True):
     if len(raw) and raw.dtype.kind == "O" and (raw == raw[0]).all():  # one value for all
         return repeated(len(raw), text(raw[0]).rstrip("\x00"))
     if not distinct:
-        return np.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-                         for v in raw], dtype=object)
+        return _each(raw.tolist())
     codes, uniq = pd.factorize(raw, use_na_sentinel=False)
     words = np.array([text(u).rstrip("\x00") for u in uniq] + [""], dtype=object)
     return words[codes] if len(uniq) else np.full(raw.shape, "", object)
+
+
+def _each(items):
+    """Each of many strings decoded: bytes joined by NUL (never inside a
+    stored string, and never part of an invalid sequence) decoded at once."""
+    out = np.empty(len(items), dtype=object)
+    if items and set(map(type, items)) == {bytes}:
+        out[:] = b"\0".join(items).decode("utf-8", "replace").split("\0")
+    else:
+        out[:] = [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
+                  for v in items]
+    return out
 
 
 def repeated(n, word):
