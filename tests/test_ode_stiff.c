@@ -1,6 +1,7 @@
 /* test_ode_stiff.c: the fast paths of the ODE (issue 16) against slower
  * independent ones:
- *  - the population loss's lane kernels (population_lanes.c) against the
+ *  - the population loss's lane kernels (population_lanes.c), at every SIMD
+ *    width this CPU runs, against the
  *    per-sample path through attention.c's activation table, for the three
  *    activations, gradients, N, the shift form, fewer heads than stored,
  *    antithetic pairs and a sample count that is no multiple of the lanes;
@@ -287,8 +288,22 @@ static void test_auto(void) {
 int main(void) {
   const hs_activation *acts[] = {&hs_softmax, &hs_softmax1, &hs_bsoftmax};
   int shapes[][2] = {{7, 5}, {8, 2}, {16, 8}};
-  for (int a = 0; a < 3; a++)
-    for (int i = 0; i < 3; i++) test_lanes(acts[a], shapes[i][0], shapes[i][1]);
+  /* every SIMD width of the lane kernel this CPU runs, then the widest */
+  const char *kernels[] = {"portable", "sse2", "avx2", "avx512"};
+  int ran = 0;
+  for (int v = 0; v < 4; v++) {
+    if (hs_population_use_kernel(kernels[v])) continue;
+    ran++;
+    printf("ode_stiff: lane kernel %s\n", hs_population_kernel());
+    for (int a = 0; a < 3; a++)
+      for (int i = 0; i < 3; i++) test_lanes(acts[a], shapes[i][0], shapes[i][1]);
+  }
+  CHECK(ran >= 1, "no lane kernel runs here");
+  const char *last = hs_population_kernel();
+  CHECK(hs_population_use_kernel(NULL) == 0 && strcmp(hs_population_kernel(), last) == 0,
+        "the kernel in use is %s, not the widest this CPU runs (%s)", hs_population_kernel(),
+        last);
+  CHECK(hs_population_use_kernel("mmx") < 0, "an unknown kernel is refused");
   test_layout();
   test_bdf();
   test_auto();

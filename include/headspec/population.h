@@ -51,6 +51,14 @@ hs_status hs_population_draw(hs_population *pop, const hs_dist *dist, uint64_t j
                              uint64_t seed, uint64_t stream, hs_err *err);
 void hs_population_free(hs_population *pop);
 
+/* The lane kernel is compiled for several SIMD widths ("sse2", "avx2",
+ * "avx512" on x86-64; "portable" elsewhere) and the widest this CPU runs
+ * is used. For tests and benchmarks: the one in use, and picking one by
+ * name (0; -1 if this build or CPU has none such; NULL: the widest again).
+ * Process-wide, not thread-safe. */
+const char *hs_population_kernel(void);
+int hs_population_use_kernel(const char *name);
+
 /* Antithetic samples: every odd sample becomes its even neighbour with
  * u -> -u (same c), and standard errors are taken over the pairs. At equal
  * N this halves the spread of Lpop and trims that of its gradient by 10-20%

@@ -52,5 +52,7 @@ void hs_lanes_setup(hs_lanes *k, double *buf);
  * the first `valid` are real (the others contribute nothing). Writes
  * k->ell, adds to the accumulators when k->grads. */
 void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid);
+/* (hs_lanes_block runs the widest compiled width this CPU has, or the one
+ * hs_population_use_kernel picked: population_lanes.c.) */
 
 #endif
