@@ -85,6 +85,15 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
                           const double *shift, const double *b, double lambda,
                           double *gR, double *gb, double *glambda,
                           double *Nmat, double *se);
+/* hs_population_loss with gradients (no shift, no se) and, from the same
+ * pass over the samples, gmz (Hh x K): the m-gradient at R with the m
+ * columns k where zero[k] is set taken as 0 (ode.c's control variate). Its
+ * scores are R's less those columns' terms, not computed afresh (equal up
+ * to rounding), and the rest of its gradient is not formed: about half the
+ * price of a second hs_population_loss. */
+double hs_population_loss_zeroed(hs_population *pop, int Hh, const double *R, const double *b,
+                                 double lambda, double *gR, double *gb, double *glambda,
+                                 double *Nmat, const unsigned char *zero, double *gmz);
 
 /* R = [m | V] with V V^T = Q - m m^T, the reduced representation of given
  * order parameters (MODEL.md section 6); HS_ENUM if Q - m m^T is not

@@ -76,8 +76,9 @@ int hs_population_use_kernel(const char *name) {
 }
 
 size_t hs_lanes_scratch(int L, int H, int width) {
-  return (size_t)HS_LANES * (2 * (size_t)L * H + L + 2 * H + 1 + (size_t)H * width +
-                             (size_t)H * H + H + 1);
+  size_t first = 2 * (size_t)L * H + L + 2 * H + 1 + (size_t)H * width + (size_t)H * H + H + 1;
+  size_t second = 2 * (size_t)L * H + L + 2 * H + 1 + (size_t)H * (width - H) + H + 1;
+  return (size_t)HS_LANES * (first + second);
 }
 
 void hs_lanes_setup(hs_lanes *k, double *buf) {
@@ -90,8 +91,16 @@ void hs_lanes_setup(hs_lanes *k, double *buf) {
   k->gacc = buf, buf += hl * k->width;
   k->nacc = buf, buf += hl * k->Hh;
   k->gbacc = buf, buf += hl;
-  k->glacc = buf;
+  k->glacc = buf, buf += HS_LANES;
   size_t acc = hl * k->width + hl * k->Hh + hl + HS_LANES;
   memset(k->gacc, 0, sizeof(double) * acc);
+  k->Sz = buf, buf += lh;
+  k->Gz = buf, buf += lh;
+  k->ez = buf, buf += (size_t)k->L * HS_LANES;
+  k->tmpz = buf, buf += 2 * hl;
+  k->ellz = buf, buf += HS_LANES;
+  k->zacc = buf, buf += hl * k->K;
+  k->zgb = buf, buf += hl;
+  k->zglam = buf;
+  memset(k->zacc, 0, sizeof(double) * (hl * k->K + hl + HS_LANES));
 }
-

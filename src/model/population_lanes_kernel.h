@@ -85,19 +85,23 @@ INLINE void scores(const hs_lanes *k, const double *U, const double *C) {
   }
 }
 
+typedef long long vi __attribute__((vector_size(8 * HS_VW)));
+
+/* Lane-wise max(a, b), a bit select (as a loop over a small array of
+ * doubles, gcc kept the maxima in memory: a quarter of a block's time). */
+INLINE vd vmax(vd a, vd b) {
+  vi gt = a > b;
+  return (vd)(((vi)a & gt) | ((vi)b & ~gt));
+}
+
 /* Per-head (per-lane) maxima of the scores into mx (Hh lanes). */
 INLINE void head_max(const hs_lanes *k, double *restrict mx) {
   int L = k->L, Hh = k->Hh;
   const double *restrict S = k->S;
   for (int h = 0; h < Hh; h++) {
-    double m[HS_VW];
-    memcpy(m, S + h * HS_LANES, sizeof m);
-    for (int l = 1; l < L; l++)
-      for (int j = 0; j < HS_VW; j++) {
-        double x = S[(l * Hh + h) * HS_LANES + j];
-        m[j] = x > m[j] ? x : m[j];
-      }
-    memcpy(mx + h * HS_LANES, m, sizeof m);
+    vd m = V(S + h * HS_LANES);
+    for (int l = 1; l < L; l++) m = vmax(V(S + (l * Hh + h) * HS_LANES), m);
+    V(mx + h * HS_LANES) = m;
   }
 }
 
@@ -302,8 +306,8 @@ INLINE void accumulate(const hs_lanes *k, const double *U, const double *C) {
   if (k->nmat) acc_all(Hh, L, Hh, k->G, Hh, k->G, Hh, k->nacc, Hh, 1);
 }
 
-INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid) {
-  scores(k, U, C);
+/* One state's activation forward and backward (S holds its scores). */
+INLINE void pass(const hs_lanes *k, int valid) {
   switch (k->kind) {
   case HS_LANES_SOFTMAX: forward_softmax(k, valid); break;
   case HS_LANES_SOFTMAX1: forward_softmax1(k, valid); break;
@@ -315,7 +319,42 @@ INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid
   case HS_LANES_SOFTMAX1: backward_heads(k, 2.0 * k->lambda / k->Hh, 1); break;
   case HS_LANES_BSOFTMAX: backward_bsoftmax(k); break;
   }
+}
+
+/* Sz = S less the zeroed columns' terms r[h][j] (u_l[j] + [l == 0] c_j). */
+INLINE void zeroed_scores(const hs_lanes *k, const double *U, const double *C) {
+  int L = k->L, Hh = k->Hh, width = k->width;
+  for (int i = 0; i < L * Hh; i++) V(k->Sz + i * HS_LANES) = V(k->S + i * HS_LANES);
+  for (int j = 0; j < k->K; j++) {
+    if (!k->zero[j]) continue;
+    for (int h = 0; h < Hh; h++) {
+      double r = k->R[h * width + j];
+      V(k->Sz + h * HS_LANES) -= r * V(C + j * HS_LANES);
+      for (int l = 0; l < L; l++)
+        V(k->Sz + (l * Hh + h) * HS_LANES) -= r * V(U + (l * width + j) * HS_LANES);
+    }
+  }
+}
+
+/* The second state (hs_lanes.zero): its pass, and its m-gradient
+ * Gz^T U[:, :K] + Gz_0^T c. */
+INLINE void zeroed_state(const hs_lanes *k, const double *U, const double *C, int valid) {
+  int L = k->L, Hh = k->Hh, K = k->K;
+  hs_lanes z = *k;
+  z.S = k->Sz, z.G = k->Gz, z.e = k->ez, z.tmp = k->tmpz, z.ell = k->ellz;
+  z.gbacc = k->zgb, z.glacc = k->zglam, z.nmat = 0;
+  pass(&z, valid);
+  acc_all(Hh, L, K, z.G, Hh, U, k->width, k->zacc, K, 0);
+  acc_all(Hh, 1, K, z.G, Hh, C, K, k->zacc, K, 0);
+}
+
+INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid) {
+  scores(k, U, C);
+  if (k->zero) zeroed_scores(k, U, C);
+  pass(k, valid);
+  if (!k->grads) return;
   accumulate(k, U, C);
+  if (k->zero) zeroed_state(k, U, C, valid);
 }
 
 /* The shapes of the paper's figures with L, H, K known to the compiler (it
@@ -330,6 +369,7 @@ INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid
     block(&c, U, C, valid);                                                           \
   }
 SHAPE(8, 2, 2)
+SHAPE(8, 4, 3)
 SHAPE(16, 8, 2)
 #define IS(l, h, kk) (k->L == l && k->Hh == h && k->K == kk && k->width == kk + h)
 
@@ -338,6 +378,8 @@ static hs_lanes sub_block(const hs_lanes *k, int first) {
   hs_lanes s = *k;
   s.S += first, s.G += first, s.e += first, s.tmp += first, s.ell += first;
   s.gacc += first, s.nacc += first, s.gbacc += first, s.glacc += first;
+  s.Sz += first, s.Gz += first, s.ez += first, s.tmpz += first, s.ellz += first;
+  s.zacc += first, s.zgb += first, s.zglam += first;
   return s;
 }
 
@@ -346,6 +388,7 @@ void HS_LANES_KERNEL(hs_lanes *k, const double *U, const double *C, int valid) {
     hs_lanes s = sub_block(k, first);
     const double *u = U + first, *c = C + first;
     if (IS(8, 2, 2)) block_8_2_2(&s, u, c, valid - first);
+    else if (IS(8, 4, 3)) block_8_4_3(&s, u, c, valid - first);
     else if (IS(16, 8, 2)) block_16_8_2(&s, u, c, valid - first);
     else block(&s, u, c, valid - first);
   }
