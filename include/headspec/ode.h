@@ -99,7 +99,7 @@ hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err);
 /* Right-hand sides evaluated so far by hs_ode_rhs and hs_ode_advance
  * (with bdf, those of the Jacobians included): the integration's cost. */
 long hs_ode_rhs_calls(const hs_ode *ode);
-/* Of those, the extra Lpop evaluations of the control variate. */
+/* Of those, the ones that carried the control variate's second state. */
 long hs_ode_cv_calls(const hs_ode *ode);
 /* Per feature k (K entries, may be NULL): 1 where the control variate
  * applies (on, and P_c symmetric under c_k -> -c_k), else 0. */

@@ -87,7 +87,8 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
                           double *Nmat, double *se);
 /* hs_population_loss with gradients (no shift, no se) and, from the same
  * pass over the samples, gmz (Hh x K): the m-gradient at R with the m
- * columns k where zero[k] is set taken as 0 (ode.c's control variate). Its
+ * columns k where zero[k] is set taken as 0 (ode.c's control variate), in
+ * those columns only (the others are left 0 where the lane kernel runs). Its
  * scores are R's less those columns' terms, not computed afresh (equal up
  * to rounding), and the rest of its gradient is not formed: about half the
  * price of a second hs_population_loss. */

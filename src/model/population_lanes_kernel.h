@@ -336,16 +336,20 @@ INLINE void zeroed_scores(const hs_lanes *k, const double *U, const double *C) {
   }
 }
 
-/* The second state (hs_lanes.zero): its pass, and its m-gradient
- * Gz^T U[:, :K] + Gz_0^T c. */
+/* The second state (hs_lanes.zero): its pass, and its m-gradient's zeroed
+ * columns j, Gz^T U[:, j] + Gz_0^T c_j (the others are not used). */
 INLINE void zeroed_state(const hs_lanes *k, const double *U, const double *C, int valid) {
   int L = k->L, Hh = k->Hh, K = k->K;
   hs_lanes z = *k;
   z.S = k->Sz, z.G = k->Gz, z.e = k->ez, z.tmp = k->tmpz, z.ell = k->ellz;
   z.gbacc = k->zgb, z.glacc = k->zglam, z.nmat = 0;
   pass(&z, valid);
-  acc_all(Hh, L, K, z.G, Hh, U, k->width, k->zacc, K, 0);
-  acc_all(Hh, 1, K, z.G, Hh, C, K, k->zacc, K, 0);
+  for (int j = 0; j < K; j++) {
+    if (!k->zero[j]) continue;
+    double *acc = k->zacc + j * HS_LANES;
+    acc_all(Hh, L, 1, z.G, Hh, U + j * HS_LANES, k->width, acc, K, 0);
+    acc_all(Hh, 1, 1, z.G, Hh, C + j * HS_LANES, K, acc, K, 0);
+  }
 }
 
 INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid) {
