@@ -29,7 +29,7 @@ int hs_point_control_variate(const hs_point *p, const hs_dist *dist) {
 double hs_cost_rhs(const hs_point *p, const hs_dist *dist) {
   double H = p->H;
   double rhs = (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
-  return hs_point_control_variate(p, dist) ? 2 * rhs : rhs;
+  return hs_point_control_variate(p, dist) ? 1.6 * rhs : rhs;
 }
 
 double hs_cost_prune(const hs_point *p) {
