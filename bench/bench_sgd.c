@@ -18,8 +18,8 @@
  * 6. rows L H d SECONDS: the reduced step's two row kernels alone
  *    (src/model/rows.c, B = 1: the Gram of the n = k + H + K rows [Z; W; xi]
  *    and W += alpha coef [Z; W; xi]) against their floors: their
- *    multiply-adds at the dgemm rate, or reading their rows at the rate of
- *    a plain sum over the same rows, whichever is longer.
+ *    multiply-adds at the dgemm rate (their rows read once, at the rate of
+ *    OpenBLAS's dasum, printed as read_us, took less at every setting).
  * Usage: bench_sgd [seconds-per-measurement] [samplers|floor|trainset|all]
  *        bench_sgd one L H d B SECONDS   (one setting of 3, for bench/race.py)
  *        bench_sgd reduced L H d SECONDS
@@ -292,15 +292,13 @@ static void reduced_floor(int L, int H, int d, double budget) {
   hs_dist_free(&dist);
 }
 
-/* Seconds of a plain sum over n doubles (the compiler's vector loop): the
- * rate a kernel that reads them once can at best go. */
+/* Seconds of OpenBLAS's dasum over n doubles: about the time to read them
+ * once. */
 static double read_time(const double *x, size_t n) {
-  double t0 = now(), s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (size_t i = 0; i + 4 <= n; i += 4) s0 += x[i], s1 += x[i + 1], s2 += x[i + 2], s3 += x[i + 3];
-  double t = now() - t0;
-  volatile double sink = s0 + s1 + s2 + s3;
+  double t0 = now();
+  volatile double sink = cblas_dasum((int)n, x, 1);
   (void)sink;
-  return t;
+  return now() - t0;
 }
 
 /* The reduced step's row kernels (B = 1) at its shapes, in turns with the
@@ -329,7 +327,7 @@ static void rows_floor(int L, int H, int d, double budget) {
     gma = fmax(gma, gemm_rate(ga, gb, gc));
   }
   double ma_gram = (double)d * n * (n + 1) / 2, ma_update = (double)d * H * n;
-  double floor_gram = fmax(ma_gram / gma, rd), floor_update = fmax(ma_update / gma, rd);
+  double floor_gram = ma_gram / gma, floor_update = ma_update / gma;
   printf("headspec rows L=%d H=%d d=%d n=%d: gram_us %.2f floor_us %.2f floor_frac %.3f "
          "update_us %.2f floor_us %.2f floor_frac %.3f gemm_GMAs %.2f read_us %.2f\n", L, H, d, n,
          1e6 * gram, 1e6 * floor_gram, floor_gram / gram, 1e6 * update, 1e6 * floor_update,

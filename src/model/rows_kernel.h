@@ -41,6 +41,15 @@ typedef double vd __attribute__((vector_size(8 * HS_VW))); /* loaded by memcpy: 
 
 static const double zeros[CHUNK];
 
+/* A loaded vector kept in a register: gcc would fold its loads into the
+ * multiply-adds, loading it again for every row it meets (10 loads per 8
+ * multiply-adds in a 2 x 4 tile, more than the core's two a cycle). */
+#if defined(__x86_64__) && HS_VW < 8
+#define IN_REGISTER(v) __asm__("" : "+x"(v))
+#else
+#define IN_REGISTER(v) ((void)0)
+#endif
+
 /* acc[i][j][s * HS_VW ..] += x_i . y_j over the lanes of sub-block s, nv
  * lane groups of 8 columns, ni x nj rows (constants after inlining: the
  * ni nj sums stay in registers). */
@@ -55,7 +64,10 @@ INLINE void gram_tile(int ni, int nj, const double *const *x, const double *cons
   for (int v = 0; v < nv; v++) {
     vd xv[4], yv[4];
     UNROLL for (int i = 0; i < ni; i++) memcpy(&xv[i], xp[i] + v * LANES, sizeof(vd));
-    UNROLL for (int j = 0; j < nj; j++) memcpy(&yv[j], yp[j] + v * LANES, sizeof(vd));
+    UNROLL for (int j = 0; j < nj; j++) {
+      memcpy(&yv[j], yp[j] + v * LANES, sizeof(vd));
+      IN_REGISTER(yv[j]);
+    }
     UNROLL for (int i = 0; i < ni; i++)
       UNROLL for (int j = 0; j < nj; j++) a[i][j] += xv[i] * yv[j];
   }
@@ -111,18 +123,21 @@ enum { TW = 32, TV = TW / HS_VW };
 INLINE void update_tile(int nh, int tv, int m, int d, const double *coef, int ldc,
                         const double *M, double *D) {
   vd a[8][4];
-  for (int h = 0; h < nh; h++)
-    for (int v = 0; v < tv; v++) a[h][v] = (vd){0};
+  UNROLL for (int h = 0; h < nh; h++)
+    UNROLL for (int v = 0; v < tv; v++) a[h][v] = (vd){0};
   for (int j = 0; j < m; j++) {
     vd u[4];
-    for (int v = 0; v < tv; v++) memcpy(&u[v], M + (size_t)j * d + v * HS_VW, sizeof(vd));
-    for (int h = 0; h < nh; h++) {
+    UNROLL for (int v = 0; v < tv; v++) {
+      memcpy(&u[v], M + (size_t)j * d + v * HS_VW, sizeof(vd));
+      IN_REGISTER(u[v]);
+    }
+    UNROLL for (int h = 0; h < nh; h++) {
       double f = coef[h * ldc + j];
-      for (int v = 0; v < tv; v++) a[h][v] += f * u[v];
+      UNROLL for (int v = 0; v < tv; v++) a[h][v] += f * u[v];
     }
   }
-  for (int h = 0; h < nh; h++)
-    for (int v = 0; v < tv; v++) memcpy(D + h * TW + v * HS_VW, &a[h][v], sizeof(vd));
+  UNROLL for (int h = 0; h < nh; h++)
+    UNROLL for (int v = 0; v < tv; v++) memcpy(D + h * TW + v * HS_VW, &a[h][v], sizeof(vd));
 }
 
 /* nh rows of D over TW columns in tiles of tv vectors. */
