@@ -55,6 +55,8 @@ typedef struct hs_point {
   double resample_dt;            /* > 0: Euler steps of dt, fresh samples each */
   int ode_stop_converged;        /* stop at the first converged record */
   int ode_control_variate;       /* the gated control variate (ode.h) */
+  int ode_replicas;              /* Monte Carlo replicas of the ODE (<= 1: none;
+                                    phase_replicas.c) */
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
   int fresh_samples;             /* out-of-sample Lpop of the final states (0: skip) */
@@ -106,7 +108,7 @@ double hs_point_cost(const hs_point *p);
  * entry, "overhead": what every point costs besides its phases (its
  * buffers, storing its rows, the master handing it out), measured at
  * HS_POINT_OVERHEAD_S (docs/BENCHMARKS.md, the cost model). */
-enum { HS_N_COST_PARTS = 9 };
+enum { HS_N_COST_PARTS = 10 };
 #define HS_POINT_OVERHEAD_S 1e-3
 const char *hs_point_cost_part_name(int part);
 /* Each part's estimated seconds for p (0 where p does not run it) into

@@ -66,6 +66,11 @@ double hs_point_memory(const hs_point *p) {
     doubles += 7 * pow(H * width + H + 1, 2) + 40 * (H * width + H + 1);
   if (p->run_ode && p->resample_dt > 0) /* the steps' set, besides set 0 */
     doubles += (double)p->ode_samples * (L * width + K);
+  if (p->run_ode && p->ode_replicas > 1) { /* a replica's set beside set 0, their records */
+    double R = p->ode_replicas;
+    doubles += (double)p->ode_samples * (L * width + K) + R * (H * width + H + 1);
+    doubles += R * T * (H * K + H * H + H + 2) + R * (K + 1) + T * H * K;
+  }
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
   doubles += L * K;                                                          /* Bayes */
   doubles += set_doubles(p);
@@ -165,6 +170,11 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
                       "nothing to compute: training run and ode run are both false and "
                       "analysis bayes_samples is 0 (give bayes_samples > 0 for a point "
                       "that computes only the Bayes risk)");
+  if (p->run_ode && p->ode_replicas > 1 && p->resample_dt > 0)
+    return *key = "ode.replicas",
+           hs_err_set(err, HS_EINPUT,
+                      "replicas are of the ODE on fixed samples: with resample_dt > 0 each "
+                      "step draws fresh samples already (give replicas: 1 or resample_dt: 0)");
   if (p->run_sgd && hs_point_steps(p) < 0)
     return *key = "training.t_max",
            hs_err_set(err, HS_EINPUT,

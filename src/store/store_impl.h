@@ -26,7 +26,7 @@
 /* layout_revision of the files this code writes: datasets added to format 2
  * since its first files (store_layout.c lists them); readers of an earlier
  * revision's file find them missing, a run rewrites it. */
-#define HS_LAYOUT_REVISION 5
+#define HS_LAYOUT_REVISION 6
 /* Whether dataset `name` (a path or its tail, e.g. "grid/method") was added
  * after layout revision `revision`: a file of that revision lacks it. */
 int hs_store_added_after(long revision, const char *name);
@@ -102,6 +102,13 @@ hid_t hs_run_file_type(const hs_run_column *c);
 size_t hs_run_row_bytes(const hs_run_column *c);
 /* The path of a result field of a group: "results/<group>/<field>". */
 void hs_store_field_path(const hs_plan_group *g, int field, char *buf, size_t len);
+/* Whether group g holds a dataset of field f, and a coordinate of axis a:
+ * a group without replicas (shape.replicas 0) has no replicas/ folder and
+ * no replica axis, exactly as before they existed. */
+int hs_store_has_field(const hs_plan_group *g, int field);
+int hs_store_has_axis(const hs_plan_group *g, int axis);
+/* Fields a results group may hold, at most (the stores' per-group arrays). */
+enum { HS_STORE_MAX_FIELDS = 128 };
 
 /* ---- store_sum.c ---- */
 /* A point's run record as written to its /grid row. */

@@ -47,6 +47,14 @@ void hs_store_field_path(const hs_plan_group *g, int field, char *buf, size_t le
   snprintf(buf, len, "results/%s/%s", g->name, hs_result_fields[field].name);
 }
 
+int hs_store_has_field(const hs_plan_group *g, int field) {
+  return !hs_result_fields[field].with_replicas || g->shape.replicas > 0;
+}
+
+int hs_store_has_axis(const hs_plan_group *g, int axis) {
+  return axis != HS_AXIS_REPLICA || g->shape.replicas > 0;
+}
+
 /* ---- creation ------------------------------------------------------------ */
 
 static herr_t write_all(hid_t d, hid_t memtype, const void *data) {
@@ -317,6 +325,8 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
   for (int a = 0; a < HS_N_AXES; a++) {
     const hs_axis_info *ax = &hs_axes[a];
     int n = hs_shape_dim(&g->shape, ax->dim);
+    axes[a] = -1;
+    if (!hs_store_has_axis(g, a)) continue;
     if (a == HS_AXIS_TIME) {
       double *times = malloc(sizeof *times * (size_t)n);
       if (times) hs_plan_times(plan, n, times);
@@ -373,7 +383,7 @@ static herr_t create_folder(const hs_plan *plan, const hs_plan_group *g, hid_t g
     const hs_result_field *fld = &hs_result_fields[f];
     char in[64];
     field_folder(fld, in, sizeof in);
-    if (strcmp(in, folder) != 0) continue;
+    if (strcmp(in, folder) != 0 || !hs_store_has_field(g, f)) continue;
     hsize_t dims[HS_MAX_RANK + 1] = {(hsize_t)g->n};
     hid_t scales[HS_MAX_RANK + 1] = {point};
     for (int r = 0; r < fld->rank; r++) {
@@ -400,10 +410,12 @@ static herr_t create_group(const hs_plan *plan, const hs_plan_group *g, hid_t fi
   if (grp < 0) return -1;
   herr_t bad = 0;
   for (int d = 0; d < HS_N_DIMS; d++)
-    bad |= hs_h5_attr_long(grp, hs_dim_names[d], hs_shape_dim(&g->shape, (hs_dim)d)) < 0;
+    if (d != HS_DIM_REPLICAS || g->shape.replicas) /* as the group's name (plan.c) */
+      bad |= hs_h5_attr_long(grp, hs_dim_names[d], hs_shape_dim(&g->shape, (hs_dim)d)) < 0;
   for (int f = 0; f < hs_n_result_fields && !bad; f++) {
-    char folder[64];
-    if (first_of_folder(f, folder, sizeof folder)) bad |= create_folder(plan, g, grp, folder);
+    char folder[64]; /* a folder's fields are all stored or none (replicas/) */
+    if (first_of_folder(f, folder, sizeof folder) && hs_store_has_field(g, f))
+      bad |= create_folder(plan, g, grp, folder);
   }
   H5Gclose(grp);
   return bad ? -1 : 0;
@@ -496,7 +508,10 @@ static const struct {
     {3, "/stability/saddle_first_t"}, {3, "/stability/asymmetry"},
     /* the control variate and the stepper used (issues 26, 25; job.h's
      * hs_job_key_changes gives older files their defaults) */
-    {5, "grid/control_variate"}, {5, "/ode/method"}};
+    {5, "grid/control_variate"}, {5, "/ode/method"},
+    /* the ODE's Monte Carlo replicas (issue 26; its replicas/ fields only
+     * in groups of points with ode.replicas >= 2, which no older file has) */
+    {6, "grid/replicas"}};
 
 
 int hs_store_added_after(long revision, const char *name) {
@@ -740,6 +755,7 @@ static hs_status check_coordinates(hid_t file, const hs_plan *plan, const hs_pla
   for (int a = 0; !st && a < HS_N_AXES; a++) {
     const hs_axis_info *ax = &hs_axes[a];
     long n = hs_shape_dim(&g->shape, ax->dim);
+    if (!hs_store_has_axis(g, a)) continue;
     double *want = malloc(sizeof *want * (size_t)(n ? n : 1)), *have = malloc(sizeof *have * (size_t)(n ? n : 1));
     snprintf(name, sizeof name, "results/%s%s%s/%s", g->name, folder[0] ? "/" : "", folder, ax->name);
     if (want && a == HS_AXIS_TIME) hs_plan_times(plan, (int)n, want);
@@ -772,6 +788,7 @@ static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path,
     st = hs_h5_check(file, name, H5T_INTEGER, 8, 1, dims, path, err);
     for (int f = 0; !st && f < hs_n_result_fields; f++) {
       const hs_result_field *fld = &hs_result_fields[f];
+      if (!hs_store_has_field(grp, f)) continue;
       for (int r = 0; r < fld->rank; r++)
         dims[r + 1] = (hsize_t)hs_shape_dim(&grp->shape, hs_axes[fld->axes[r]].dim);
       hs_store_field_path(grp, f, name, sizeof name);
@@ -780,7 +797,7 @@ static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path,
     }
     for (int f = 0; !st && f < hs_n_result_fields; f++) {
       char folder[64];
-      if (first_of_folder(f, folder, sizeof folder))
+      if (first_of_folder(f, folder, sizeof folder) && hs_store_has_field(grp, f))
         st = check_coordinates(file, plan, grp, folder, path, err);
     }
   }
