@@ -115,6 +115,19 @@ const char *hs_point_cost_part_name(int part);
  * cost[HS_N_COST_PARTS]; returns their sum, hs_point_cost(p). */
 double hs_point_cost_parts(const hs_point *p, double *cost);
 
+/* The sample size below which the ODE's Monte Carlo source term, of order
+ * 1/sqrt(N) on each feature's m-gradient, competes with the start's own
+ * components s0 that seed the escapes (docs/MODEL.md#monte-carlo-error):
+ * HS_SOURCE_MARGIN^2 / s0^2, keeping 1/sqrt(N) a factor HS_SOURCE_MARGIN
+ * below s0. s0 is sigma0 / sqrt(d) for the SGD start, the smallest
+ * max_h |m_hk| of a given start (start_noise if larger); only features
+ * that leave a saddle (E[c_k] = 0) and the control variate does not cover
+ * count (it removes the source where P_c is flip-symmetric; a feature with
+ * E[c_k] != 0 is driven from the start). 0: no such feature, or no ODE,
+ * or the Bayes start. */
+#define HS_SOURCE_MARGIN 4.0
+double hs_point_samples_needed(const hs_point *p, const hs_dist *dist);
+
 /* Estimated peak bytes of one point's run (its arrays: spikes, SGD batch,
  * Monte Carlo samples, ODE state, results). */
 double hs_point_memory(const hs_point *p);

@@ -78,6 +78,23 @@ double hs_point_memory(const hs_point *p) {
   return 8 * doubles;
 }
 
+double hs_point_samples_needed(const hs_point *p, const hs_dist *dist) {
+  if (!p->run_ode || p->resample_dt > 0 || strcmp(p->ode_start, "bayes") == 0) return 0;
+  int H = p->H, K = dist->K, given = strcmp(p->ode_start, "given") == 0, exposed = 0;
+  double s0 = INFINITY;
+  for (int k = 0; k < K; k++) {
+    if (p->ode_control_variate && hs_dist_flip_symmetric(dist, k) == 1) continue;
+    if (fabs(dist->mean[k]) > 1e-12) continue; /* driven by E[c_k], no saddle to leave */
+    exposed = 1;
+    double seed = given ? 0 : p->d > 0 ? p->sigma0 / sqrt((double)p->d) : 0;
+    for (int h = 0; given && p->start_m.data && h < H && p->start_m.cols == K; h++)
+      seed = fmax(seed, fabs(p->start_m.data[h * K + k]));
+    s0 = fmin(s0, fmax(seed, p->start_noise));
+  }
+  if (!exposed) return 0;
+  return s0 > 0 ? HS_SOURCE_MARGIN * HS_SOURCE_MARGIN / (s0 * s0) : INFINITY;
+}
+
 /* The given start's shapes, and Q - m m^T = V V^T positive semi-definite
  * (positive definite if the noise term needs V^-1). */
 static hs_status check_given(const hs_point *p, int K, int need_pd, hs_err *err) {

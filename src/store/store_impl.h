@@ -37,6 +37,13 @@ int hs_store_added_after(long revision, const char *name);
 void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *status,
                            FILE *out);
 
+/* ---- store_replicas.c ---- */
+/* For `info`: per done point with replicas its final ODE loss and escape
+ * times as mean ± se over the replicas and its convergence in N (up to ten
+ * listed), and how many ODE points have no error bar (ode.replicas = 1). */
+void hs_store_print_error_bars(hid_t f, const hs_plan *plan, const signed char *status,
+                               FILE *out);
+
 /* ---- store_h5.c ---- */
 hid_t hs_h5_vlen_string(void);      /* variable-length UTF-8 string type */
 hid_t hs_h5_char(void);             /* one character (netCDF NC_CHAR) */
