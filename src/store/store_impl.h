@@ -10,6 +10,7 @@
  * store_vlen.c   variable-length strings read without libhdf5's reader
  * store_static.c the checksums of the datasets written once (coordinates,
  *                /grid columns, labels)
+ * store_replicas.c `info`'s error bars from the ODE's replicas
  */
 #ifndef HEADSPEC_STORE_IMPL_H
 #define HEADSPEC_STORE_IMPL_H
