@@ -131,6 +131,8 @@ def point_checksums(f, status, groups):
         group = f["results"][gname]
         for name in (x for x in names if not x.startswith("grid/")):
             if name not in group:
+                if not stored_in(group, name):
+                    continue  # replicas/ of a group without replicas: not summed
                 missing.append("results/%s/%s" % (gname, name))
                 continue
             for r0, data in _blocks(group[name]):
@@ -142,6 +144,13 @@ def point_checksums(f, status, groups):
             for r in np.flatnonzero(np.isin(status[i0:i0 + len(data)], (1, 2))):
                 crc[i0 + r] = zlib.crc32(data[r].tobytes(), crc[i0 + r])
     return np.array(crc, dtype=np.uint32), missing
+
+
+def stored_in(group, name):
+    """Whether a results group stores field `name`: the replicas/ fields only
+    in the groups of points with ode.replicas >= 2, which carry the
+    attribute `replicas` (docs/RESULTS.md, "The file")."""
+    return not name.startswith("replicas/") or "replicas" in group.attrs
 
 
 def _blocks(d):

@@ -8,12 +8,17 @@ from .draw import (_bayes_lines, _bayes_vs, _default_q, _flagged, _fresh_se, _gr
                    _legend_unconverged, _numeric_swept, _other_bayes, _points_quantity, _save,
                    _source, _unconverged)
 from .layout import Layout, PlotError, _fmt, _label, _sel
+from .replicas import band, curve_mean_se
 
 
 def dynamics(res, out, loss="lpop", **kw):
     """Loss (top) and m_hk (bottom) against t: ODE lines, SGD markers;
-    panels (columns) and lines from swept keys; Bayes risk dotted."""
+    panels (columns) and lines from swept keys; Bayes risk dotted. Where
+    the ODE has replicas, bands of mean ± se over them: of the loss, and
+    of max_h |m_hk| per spike (the lines are replica 0, ode/)."""
     lay = Layout(res, "dynamics", **kw)
+    bands = {name: tuple(lay.reduce(x) for x in both)
+             for name in ("loss", "m") for both in [curve_mean_se(res, name)] if both}
     sgd_loss = lay.reduce(res.array("sgd/" + loss))
     ode_loss = lay.reduce(res.array("ode/loss"))
     sgd_m, ode_m = lay.reduce(res.array("sgd/m")), lay.reduce(res.array("ode/m"))
@@ -31,6 +36,8 @@ def dynamics(res, out, loss="lpop", **kw):
             flag = bool(_flagged(bad, cell))  # dashed: still moving at its end
             top.plot(o.time, o.values, "--" if flag else "-", color=color,
                      label=_label(ln) or None)
+            if "loss" in bands:
+                band(top, o.time, *(_sel(x, cell).values for x in bands["loss"]), color)
             top.plot(s.time, s.values, "o", ms=3.5, color=color, mfc="none")
         _bayes_lines(lay, bayes, panel, lines, top, colors)
         if any(_flagged(bad, dict(panel, **ln)) for ln in lines):
@@ -43,17 +50,21 @@ def dynamics(res, out, loss="lpop", **kw):
             om, sm = _sel(ode_m, first), _sel(sgd_m, first)
             first_head = om.coords["head"].values[0]
             for k in om.coords["spike"].values:  # heads and spikes labelled from 1
+                color = "C%d" % ((3 * (int(k) - 1)) % 10)
                 for h in om.coords["head"].values:
                     o = om.sel(head=h, spike=k)
                     if not np.isfinite(o.values).any() and not np.isfinite(
                             sm.sel(head=h, spike=k).values).any():
                         continue
-                    color = "C%d" % ((3 * (int(k) - 1)) % 10)
                     bottom.plot(o.time, o.values, "-", color=color, lw=1,
                                 label="m_h%d" % k if h == first_head else None)
                     s = sm.sel(head=h, spike=k)
                     bottom.plot(s.time, s.values, "o", ms=3, color=color, mfc="none")
-            bottom.set_title("m_hk per head, %s" % (_label(lines[0]) or "all heads"), fontsize=9)
+                if "m" in bands:  # max_h |m_hk|: heads differ between replicas
+                    band(bottom, om.time, *(_sel(x, first).sel(spike=k).values
+                                            for x in bands["m"]), color)
+            bottom.set_title("m_hk per head, %s%s" % (_label(lines[0]) or "all heads", (
+                "; bands: max_h |m_hk| over replicas" if "m" in bands else "")), fontsize=9)
             bottom.legend(fontsize=7)
         bottom.set_xlabel("t")
         bottom.set_ylabel("m_hk (ODE -, SGD o)", fontsize=8)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import checks, derived, integrity
+from . import checks, derived, integrity, replicas
 from ._version import __version__
 from .checks import FormatError, GridError  # noqa: F401 (headspec.reader.GridError)
 from .integrity import DamagedError  # noqa: F401 (headspec.reader.DamagedError)
@@ -44,7 +44,9 @@ STATUS_ORDER = ["done", "pending", "failed"]
 ATTRS = ("units", "long_name", "description")
 # Datasets a results group holds that are dimension scales, not results.
 COORDS = ("point", "time", "head", "head2", "spike", "spike2", "token", "map", "kept",
-          "removal")
+          "removal", "replica")
+# The folders of a results group (replicas/: only where ode.replicas >= 2)
+PARTS = ("", "sgd", "ode", "stability", "replicas")
 # Heads h, spikes (features) k and tokens l count from 1, as in the paper
 # (docs/RESULTS.md, "Counting"): the file's 0-based indices of these
 # dimensions are relabelled 1..n, and the fields whose values name a head
@@ -535,12 +537,12 @@ class Results:
     # --- result fields ---------------------------------------------------
     def _group_vars(self, gname):
         """(field name, lazy DataArray) of a group's results."""
-        for part in ("", "sgd", "ode", "stability"):
+        for part in PARTS:
             for var in self._layout.names(gname, part):
                 yield (part + "/" + var if part else var), self._layout.field(gname, part, var)
 
     def _field_names(self, gname):
-        for part in ("", "sgd", "ode", "stability"):
+        for part in PARTS:
             for var in self._layout.names(gname, part):
                 yield part + "/" + var if part else var
 
@@ -760,7 +762,7 @@ class Results:
 
     # the float columns of the points table, in order (after the run record)
     NUMBERS = ("seconds",) + tuple(FINALS) + ("sgd_gap", "ode_gap", "sgd_cosine", "sgd_spec",
-                                              "ode_cosine", "ode_spec")
+                                              "ode_cosine", "ode_spec") + replicas.POINT_COLUMNS
 
     def _numbers(self):
         """The float columns of the points table as one (column, point)
@@ -773,6 +775,8 @@ class Results:
                 row[col][:] = v
         np.subtract(row["sgd_test_loss"], row["bayes_risk"], out=row["sgd_gap"])
         np.subtract(row["ode_loss"], row["bayes_risk"], out=row["ode_gap"])
+        for col, values in replicas.point_columns(self).items():  # mean ± se over replicas
+            row[col][:] = values
         for part in ("sgd", "ode"):
             for points, m, mu in self._per_group_final_m(part).values():
                 row[part + "_cosine"][points] = derived.head_cosines(m)
