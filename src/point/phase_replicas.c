@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <gsl/gsl_cdf.h>
 
 #include "headspec/stability.h"
 #include "phase.h"
@@ -124,17 +125,23 @@ static double sd_of(const double *x, int n, int stride) {
   return n > 1 ? sqrt(s / (n - 1)) : NAN;
 }
 
+/* The rule's false-alarm rate per number without a bias (at most). */
+#define FALSE_ALARM 0.01
+
 /* The convergence-in-N rule for one number (docs/MODEL.md): x[r] over the
  * R replicas at N, xq on N/4. A 1/N bias moves the replicas' mean by
  * (xbar - xq) / 4 from N to 4N; that estimate's standard error, with the
  * noise of a run scaling as 1/sqrt(N) (sd s at N, 2 s at N/4), is
  * sqrt(4 s^2 + s^2 / R) / 4. Flagged (returns 1) when the move exceeds the
- * error bar s / sqrt(R) by more than two of its own standard errors. */
+ * error bar s / sqrt(R) by more than z of its own standard errors, z the
+ * two-sided FALSE_ALARM quantile of Student's t with R - 1 degrees of
+ * freedom (s is estimated from the R replicas; move / move_se is t-like). */
 static int moves(const double *x, int R, int stride, double xq, double *move, double *move_se) {
   double xbar = mean_of(x, R, stride), s = sd_of(x, R, stride);
+  double z = gsl_cdf_tdist_Qinv(FALSE_ALARM / 2, R - 1);
   *move = (xbar - xq) / 4;
   *move_se = sqrt(4 * s * s + s * s / R) / 4;
-  return fabs(*move) > s / sqrt(R) + 2 * *move_se;
+  return fabs(*move) > s / sqrt(R) + z * *move_se;
 }
 
 /* Per feature: escaped on every replica and the quarter run (its move and

@@ -205,14 +205,15 @@ const hs_result_field hs_result_fields[] = {
        "Monte Carlo standard error of replicas/loss_move (the replicas' spread, scaled to N/4)",
        0, HS_AXIS_TIME),
     FR("replicas/escape_move", escape_move, "escape time's move from N to 4N", "1",
-       "(x(N) - x(N/4)) / 4 for x the escape time of spike k (NaN where not every replica and "
-       "the quarter run escape)", 1, SPIKE),
+       "(x(N) - x(N/4)) / 4 for x the escape time of spike k (0 where no run escapes, NaN "
+       "where some do and some not)", 1, SPIKE),
     FR("replicas/escape_move_se", escape_move_se, "standard error of escape_move", "1",
        "Monte Carlo standard error of replicas/escape_move", 1, SPIKE),
     FR("replicas/n_converged", n_converged, "converged in N", "1",
        "0 if the final loss or an escape time would move by more than its error bar at 4N "
-       "samples (beyond two standard errors of the move), or a feature escapes on some "
-       "replicas and not others, or on N samples but not on N/4; else 1 (docs/MODEL.md)", 0,
+       "samples (by more than Student's t quantile at 1 % times the move's standard error), "
+       "or a feature escapes on some replicas and not others, or on N samples but not on "
+       "N/4; else 1 (docs/MODEL.md)", 0,
        HS_AXIS_TIME),
 };
 #undef F
