@@ -17,7 +17,7 @@ import numpy as np
 matplotlib.use("Agg")
 
 import headspec  # noqa: E402
-from headspec import derived, plots  # noqa: E402
+from headspec import derived, kinds  # noqa: E402
 
 DIR = os.environ.get("HEADSPEC_TEST_DIR")
 BIN = os.environ.get("HEADSPEC_BIN")
@@ -110,7 +110,7 @@ class TestReplicas(unittest.TestCase):
         where it has not."""
         for R, want in (("3", True), ("1", False)):
             out = os.path.join(DIR, "replicas_dynamics_R%s.png" % R)
-            fig = plots.dynamics(self.res, out, select={"replicas": R, "H": "2"})
+            fig = kinds.dynamics(self.res, out, select={"replicas": R, "H": "2"})
             bands = [c for ax in fig.axes for c in ax.collections if c.get_gid() == "replica_band"]
             self.assertEqual(len(bands) > 0, want, "R = %s" % R)
             self.assertTrue(os.path.getsize(out) > 0)
