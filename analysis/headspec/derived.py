@@ -1,7 +1,7 @@
 """Per-point measures derived from the stored results (MODEL.md section 8)."""
 import numpy as np
 
-from .replicas import DESCRIPTIONS as REPLICA_DESCRIPTIONS
+from . import replicas
 
 DESCRIPTIONS = {
     "sgd_test_loss": "SGD test loss (fixed test set) at the last record",
@@ -29,7 +29,7 @@ DESCRIPTIONS = {
     "ode_t_stop": "time of the ODE's final state (t_max, or its stop with ode.stop_when_converged)",
     "ode_method": "the stepper that integrated the ODE (ode.method, auto resolved per point)",
 }
-DESCRIPTIONS.update(REPLICA_DESCRIPTIONS)
+DESCRIPTIONS.update(replicas.DESCRIPTIONS)
 
 
 def head_cosine(m):
@@ -258,8 +258,12 @@ def numbers(res, source=None, frac=0.5):
         for k in range(K):
             df["%s_sign%d" % (part, k + 1)] = signs[k]
     if "ode" in parts:  # mean ± se over the ODE's replicas
-        from .replicas import number_columns
-        number_columns(res, df, threshold, frac, times_of)
+        t_ode = record_times(res, "ode", res.array("ode/m", stack=True))
+
+        def replica_times(i, m):
+            ti, mi = computed_records(t_ode[i], m)
+            return times_of(ti, mi, threshold[i]) if np.isfinite(mi).any() else None
+        replicas.number_columns(res, df, replica_times)
     _stability_columns(res, df)
     df["ode_method"] = ode_methods(res)
     df.attrs["frac"] = frac

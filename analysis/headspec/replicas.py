@@ -65,28 +65,26 @@ def point_columns(res):
     return out
 
 
-def number_columns(res, df, threshold, frac, times_of):
+def number_columns(res, df, times_of):
     """Per spike k the escape and learn times of every replica (as numbers'
     ode_esc<k>, ode_t<k>), as ode_esc<k>_rep, ode_t<k>_rep and their _se,
     and the moves of the convergence rule in N (ode_esc<k>_move and its
-    _se). times_of(t, m, threshold) gives a replica's (escapes, learn
-    times) from its records. Nothing without replicas."""
+    _se). times_of(i, m) gives (escapes, learn times) of point i's
+    trajectory m (T x H x K; None where it has no data), as numbers
+    computes them for ode/m. Nothing without replicas."""
     if not has_replicas(res):
         return
-    from .derived import computed_records, record_times
     for c in POINT_COLUMNS:
         df[c] = res.points[c]
     m = res.array("replicas/m", stack=True)       # point x replica x time x head x spike
-    ode_m = res.array("ode/m", stack=True)
-    t = record_times(res, "ode", ode_m)
     P, R, K = m.sizes["point"], m.sizes["replica"], m.sizes["spike"]
     esc = np.full((P, R, K), np.nan)
     learn = np.full((P, R, K), np.nan)
     for i in range(P):
         for r in range(R):
-            ti, mi = computed_records(t[i], m.values[i, r])
-            if np.isfinite(mi).any():
-                esc[i, r], learn[i, r] = times_of(ti, mi, threshold[i])
+            times = times_of(i, m.values[i, r])
+            if times is not None:
+                esc[i, r], learn[i, r] = times
     esc_mean, esc_se = mean_se(esc, 1)
     learn_mean, learn_se = mean_se(learn, 1)
     move = res.array("replicas/escape_move", stack=True).values
