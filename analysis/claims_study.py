@@ -9,6 +9,8 @@ usage: claims_study.py PART [RESULTS.h5] [FIGURE_DIR]
   finite-size   jobs/beyond/finite_size_escape.yaml: the escape time of the
                 flipping split against ln d (SGD and the ODE), fitted
                 slopes against the linearised flow's 1 / (2 mu)
+  finite-size-ode  jobs/beyond/finite_size_ode.yaml: the ODE alone, twelve
+                seeds, d = 250-64000: the same slopes
   trainset      jobs/beyond/trainset_sizes.yaml: split counts against alpha
                 at d = 50, 100, 200, the crossing alpha_c, the test loss
   trainset-long jobs/beyond/trainset_long.yaml: d = 100's small alphas to
@@ -32,7 +34,8 @@ import numpy as np  # noqa: E402
 
 from headspec import claims, stability  # noqa: E402
 
-JOBS = {"finite-size": "finite_size_escape", "trainset": "trainset_sizes",
+JOBS = {"finite-size": "finite_size_escape", "finite-size-ode": "finite_size_ode",
+        "trainset": "trainset_sizes",
         "trainset-long": "trainset_long",
         "lemmas": "specialisation_lemmas", "large-signal": "large_signal"}
 THRESHOLD = 0.1  # the escape: max_h |m_hk| reaches it (analysis.stability_threshold)
@@ -66,7 +69,8 @@ def mean_se(vals):
     v = np.asarray([x for x in vals if np.isfinite(x)], float)
     if not len(v):
         return math.nan, math.nan, 0
-    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan, len(v)
+    se = float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else math.nan
+    return float(v.mean()), se, len(v)
 
 
 def fmt(m, se, digits=2):
@@ -86,7 +90,8 @@ def escapes(rows):
                         sgd=stability.escape_times(r["sgd/t"], r["sgd/m"], THRESHOLD)[1],
                         ode=stability.escape_times(r["ode/t"], r["ode/m"], THRESHOLD)[1],
                         pred=float(r["stability/predicted_t"][1]),
-                        mu=float(r["stability/growth_rate"][1])))
+                        mu=float(r["stability/growth_rate"][1]),
+                        seed_size=claims.split_amplitude(r["ode/m"][0][:, 1])))
     return out
 
 
@@ -95,7 +100,8 @@ def finite_size(path, figdir):
                        "stability/growth_rate"], ["d", "seed"])
     e = escapes(rows)
     ds = sorted({x["d"] for x in e})
-    print("| d | SGD escape | ODE escape | linearised flow's prediction | mu (growth rate) | seeds |")
+    print("| d | SGD escape | ODE escape | linearised flow's prediction | mu (growth rate) "
+          "| seeds |")
     print("|---|---|---|---|---|---|")
     for d in ds:
         sel = [x for x in e if x["d"] == d]
@@ -108,11 +114,22 @@ def finite_size(path, figdir):
     print(f"predicted slope 1 / (2 mu): {want:.3f} (mu {mu.mean():.4f}, range "
           f"{mu.min():.4f}-{mu.max():.4f} over the points)")
     fits = {}
-    for w in ("sgd", "ode", "pred"):
-        s, se, a, n = claims.log_slope([x["d"] for x in e], [x[w] for x in e])
+    sgd_d = sorted({x["d"] for x in e if np.isfinite(x["sgd"])})
+    for w, sel, name in (("sgd", e, "SGD"),
+                         ("ode", [x for x in e if x["d"] in sgd_d], "ODE, SGD's d"),
+                         ("ode", e, "ODE, every d"), ("pred", e, "linearised flow, every d")):
+        s, se, a, n = claims.log_slope([x["d"] for x in sel], [x[w] for x in sel])
         fits[w] = (s, a)
-        print(f"fitted slope d t_esc / d ln d, {w}: {s:.3f} +- {se:.3f} ({n} points), "
+        print(f"fitted slope d t_esc / d ln d, {name}: {s:.3f} +- {se:.3f} ({n} points), "
               f"ratio to 1/(2 mu): {s / want:.2f} +- {se / want:.2f}")
+    print()
+    print("The start's split seed A = |m_12 - m_22| / 2 at t = 0 (the sum-zero part of m[:, 2]):")
+    s, se, a, n = claims.log_slope([x["d"] for x in e], [math.log(x["seed_size"]) for x in e])
+    print(f"  d ln A / d ln d: {s:.3f} +- {se:.3f} ({n} points; a seed ~ d^(-1/2): -0.5)")
+    for w, name in (("ode", "ODE"), ("sgd", "SGD"), ("pred", "linearised flow")):
+        s, se, a, n = claims.log_slope([1 / x["seed_size"] for x in e], [x[w] for x in e])
+        print(f"  d t_esc / d ln(1/A), {name}: {s:.3f} +- {se:.3f} ({n} points), times mu: "
+              f"{s * mu.mean():.2f} +- {se * mu.mean():.2f} (growth exp(mu t) from A: 1)")
     fig, ax = plt.subplots(figsize=(6, 4.2))
     x = np.log(ds)
     for w, c, lab in (("sgd", "C0", "SGD"), ("ode", "C1", "ODE from the same start"),
@@ -131,6 +148,39 @@ def finite_size(path, figdir):
     fig.tight_layout()
     fig.savefig(os.path.join(figdir, "finite_size_escape.png"), dpi=120)
     plt.close(fig)
+
+
+def finite_size_ode(path, figdir, mu=None):
+    """The ODE alone from each d's start, many seeds: the escape time of
+    spike 2 against ln d and against ln(1/A) (A the start's split seed),
+    with the growth rate mu of finite_size_escape's stability phase
+    (mu: its mean, read from that file unless given)."""
+    rows = load(path, ["ode/t", "ode/m"], ["d", "seed"])
+    if mu is None:
+        other = os.path.join(os.path.dirname(path), "finite_size_escape.h5")
+        mu = float(np.mean([x["mu"] for x in escapes(load(
+            other, ["sgd/t", "sgd/m", "ode/t", "ode/m", "stability/predicted_t",
+                    "stability/growth_rate"], ["d", "seed"]))]))
+    e = [dict(d=int(r["d"]), t=stability.escape_times(r["ode/t"], r["ode/m"], THRESHOLD)[1],
+              A=claims.split_amplitude(r["ode/m"][0][:, 1])) for r in rows]
+    ds = sorted({x["d"] for x in e})
+    print("| d | ODE escape (mean +- SE) | ln A (mean +- SE) | seeds | not escaped by t_max |")
+    print("|---|---|---|---|---|")
+    for d in ds:
+        sel = [x for x in e if x["d"] == d]
+        print(f"| {d} | {fmt(*mean_se([x['t'] for x in sel])[:2])} | "
+              f"{fmt(*mean_se([math.log(x['A']) for x in sel])[:2])} | {len(sel)} | "
+              f"{sum(not np.isfinite(x['t']) for x in sel)} |")
+    want = float(claims.predicted_log_slope(mu))
+    print()
+    s, se, a, n = claims.log_slope([x["d"] for x in e], [x["t"] for x in e])
+    print(f"d t_esc / d ln d: {s:.3f} +- {se:.3f} ({n} points); 1 / (2 mu) = {want:.3f} "
+          f"(mu {mu:.4f}); ratio {s / want:.2f} +- {se / want:.2f}")
+    s, se, a, n = claims.log_slope([x["d"] for x in e], [math.log(x["A"]) for x in e])
+    print(f"d ln A / d ln d: {s:.3f} +- {se:.3f} ({n} points; -0.5 expected)")
+    s, se, a, n = claims.log_slope([1 / x["A"] for x in e], [x["t"] for x in e])
+    print(f"d t_esc / d ln(1/A): {s:.3f} +- {se:.3f}; 1 / mu = {1 / mu:.3f}; "
+          f"effective rate 1 / slope = {1 / s:.3f}")
 
 
 # --- the finite-training-set transition at several d ------------------------
@@ -169,7 +219,9 @@ def trainset(path, figdir):
                 fr.append(k / len(sel) if sel else math.nan)
             frac[act, d] = np.array(fr)
             ac = claims.crossing(alphas, fr)
-            print(f"| {act} | {d} | " + " | ".join(cells) + f" | {ac:.2f} |")
+            where = (f"<= {alphas[0]:g}" if fr[0] >= 0.5 else
+                     f"> {alphas[-1]:g}" if not np.isfinite(ac) else f"{ac:.2f}")
+            print(f"| {act} | {d} | " + " | ".join(cells) + f" | {where} |")
     print()
     print("Final test loss (mean +- SE over seeds) and its log-rate from t/2 to t (> 0: rising):")
     print()
@@ -194,6 +246,7 @@ def trainset(path, figdir):
             axes[0][2 * i + 1].errorbar(alphas, [x[0] for x in m], yerr=[x[1] for x in m],
                                         marker="o", ms=4, capsize=3, color=c, label=f"d = {d}")
         axes[0][2 * i].set_ylabel("fraction of seeds with 2 distinct heads")
+        axes[0][2 * i].set_ylim(-0.05, 1.05)
         axes[0][2 * i + 1].set_ylabel("final test loss")
         for ax in axes[0][2 * i:2 * i + 2]:
             ax.set_xscale("log", base=2)
@@ -237,12 +290,19 @@ def lemmas(path, figdir):
     print()
     print("| activation | seed | feature k, against j | at escape | at 0.3 | growth |")
     print("|---|---|---|---|---|---|")
+    growth = {}
     for r in rows:
         if r["start"] != "sgd":
             continue
         for g in claims.learned_angles(r["ode/t"], r["ode/m"], THRESHOLD, at=(0.1, 0.3)):
+            growth.setdefault(r["activation"], []).append(g["growth"])
             print(f"| {r['activation']} | {r['seed']} | {g['k'] + 1}, {g['j'] + 1} | "
                   f"{g['at'][0.1]:.3f} | {g['at'][0.3]:.3f} | {g['growth']:.3f} |")
+    print()
+    for act, v in growth.items():
+        m, se, n = mean_se(v)
+        print(f"{act}: growth |cos| mean {fmt(m, se, 3)} over {n} pairs, "
+              f"{sum(x < 0.1 for x in v)} below 0.1, {sum(x > 0.5 for x in v)} above 0.5")
     print()
     print("Lemma A.4: on the plateau (t1/2, t1 the first escape): biases' spread over heads, "
           "mean bias, lambda, log-rates d ln / d ln t over [t1/4, t1/2]; at t = 300: spread "
@@ -288,24 +348,34 @@ def large_signal(path, figdir):
                        "ode/converged", "ode/t_stop", "ode/loss_rate"],
                 ["activation", "beta", "seed"])
     betas = sorted({float(r["beta"]) for r in rows})
-    acts = ("softmax", "softmax1", "bsoftmax")
-    print("Out-of-sample loss (mean over seeds; +- half their difference) against R*; "
-          "converged (of the seeds) and the stop times")
+    acts = [a for a in ("softmax", "softmax1", "bsoftmax") if any(r["activation"] == a
+                                                                 for r in rows)]
+    print("Out-of-sample loss (mean over seeds +- SE where several) against R*; the points "
+          "whose loss converged (loss rate < 1e-3) / whose state did too, and the stop times")
     print()
-    print("| beta | softmax | softmax1 | bsoftmax | R* | softmax1 / R* | softmax - R* | "
-          "converged: softmax, softmax1, bsoftmax | t_stop (max) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| beta | " + " | ".join(acts) + " | R* | softmax1 / R* | softmax - R* | "
+          "conv. loss/state: " + ", ".join(acts) + " | t_stop (max) |")
+    print("|---|" + "---|" * (len(acts) + 5))
     for beta in betas:
         sel = {a: [r for r in rows if r["activation"] == a and float(r["beta"]) == beta]
                for a in acts}
         loss = {a: mean_se([r["ode/loss_fresh"] for r in sel[a]]) for a in acts}
         rs = mean_se([r["bayes_risk"] for r in rows if float(r["beta"]) == beta])[0]
-        conv = ", ".join(f"{sum(int(r['ode/converged']) for r in sel[a])}/{len(sel[a])}"
+        conv = ", ".join(f"{sum(float(r['ode/loss_rate']) < 1e-3 for r in sel[a])}/"
+                         f"{sum(int(r['ode/converged']) for r in sel[a])} of {len(sel[a])}"
                          for a in acts)
         stop = max((float(r["ode/t_stop"]) for a in acts for r in sel[a]), default=math.nan)
         print(f"| {beta:g} | " + " | ".join(fmt(loss[a][0], loss[a][1], 4) for a in acts) +
               f" | {rs:.4f} | {loss['softmax1'][0] / rs:.2f} | {loss['softmax'][0] - rs:.4f} | "
               f"{conv} | {stop:.0f} |")
+    print()
+    print("Power of beta between neighbouring betas, d ln loss / d ln beta:")
+    for a in ("softmax", "softmax1"):
+        loss = [mean_se([r["ode/loss_fresh"] for r in rows if r["activation"] == a and
+                         float(r["beta"]) == b])[0] for b in betas]
+        print(f"  {a}: " + ", ".join(f"{x:.2f}" for x in claims.log_rate(betas, loss)))
+    rs = [mean_se([r["bayes_risk"] for r in rows if float(r["beta"]) == b])[0] for b in betas]
+    print("  R*: " + ", ".join(f"{x:.2f}" for x in claims.log_rate(betas, rs)))
 
 
 def main(argv):
@@ -314,9 +384,10 @@ def main(argv):
     part = argv[1]
     path = argv[2] if len(argv) > 2 else f"results/beyond/{JOBS[part]}.h5"
     figdir = argv[3] if len(argv) > 3 else "docs/figures"
-    {"finite-size": finite_size, "trainset": trainset, "trainset-long": trainset_long,
-     "lemmas": lemmas,
-     "large-signal": large_signal}[part](path, figdir)
+    parts = {"finite-size": finite_size, "finite-size-ode": finite_size_ode,
+             "trainset": trainset, "trainset-long": trainset_long, "lemmas": lemmas,
+             "large-signal": large_signal}
+    parts[part](path, figdir)
 
 
 if __name__ == "__main__":

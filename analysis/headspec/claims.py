@@ -175,3 +175,12 @@ def plateau_state(t, m, b, lam, threshold=0.1):
     return dict(t1=t1, spread=float(np.ptp(bs[1])), bmean=float(np.mean(bs[1])), lam=lams[1],
                 lam_rate=float(log_rate(when, lams)[0]),
                 b_rate=float(log_rate(when, [np.mean(x) for x in bs])[0]))
+
+
+def split_amplitude(column):
+    """The size of a column m[:, k] (over heads) along the sum-zero
+    directions, sqrt(mean_h (m_hk - mean_h' m_h'k)^2): the seed of the heads'
+    split along feature k, whose growth the escape times (|m_12 - m_22| / 2
+    for H = 2)."""
+    c = np.asarray(column, float)
+    return float(np.sqrt(np.mean((c - c.mean()) ** 2)))

@@ -49,6 +49,13 @@ class TestLogSlope(unittest.TestCase):
         self.assertAlmostEqual(float(claims.predicted_log_slope(mu)), 1.25, places=14)
 
 
+    def test_split_amplitude(self):
+        self.assertAlmostEqual(claims.split_amplitude([0.3, -0.1]), 0.2, places=15)
+        self.assertAlmostEqual(claims.split_amplitude([0.5, 0.5, 0.5]), 0.0, places=15)
+        # (1, -1, 1, -1) a plus a common shift: a
+        self.assertAlmostEqual(claims.split_amplitude(np.array([1, -1, 1, -1]) * 0.07 + 2),
+                               0.07, places=14)
+
 class TestHeads(unittest.TestCase):
     def test_cluster_counts(self):
         same = np.array([[1.0, 0.1], [1.0, 0.12]])
