@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from .stability import escape_times, head_max  # the escape rule of the C side
+
 
 def log_slope(d, t):
     """Least-squares fit t = a + s ln d over all (d, t) pairs (one pair per
@@ -134,12 +136,11 @@ def learned_angles(t, m, threshold=0.1, at=(0.1, 0.3)):
     from the bottom of its plateau (the record before the escape where
     max_h |m_hk| is smallest) to the escape: the direction k grows in,
     free of its random seed."""
-    from headspec import stability  # the escape rule of the C side
     t = np.asarray(t, float)
     m = np.asarray(m, float)
-    order = stability.escape_times(t, m, threshold)
+    order = escape_times(t, m, threshold)
     ranked = [k for k in np.argsort(order) if np.isfinite(order[k])]
-    size = stability.head_max(m)
+    size = head_max(m)
     out = []
     for i, k in enumerate(ranked[1:], start=1):
         tk = order[k]
@@ -147,7 +148,7 @@ def learned_angles(t, m, threshold=0.1, at=(0.1, 0.3)):
         bottom = before[np.argmin(size[before, k])]
         mk = at_time(t, m, tk)
         grow = mk[:, k] - m[bottom][:, k]
-        times = {v: stability.escape_times(t, m[:, :, [k]], v)[0] for v in at}
+        times = {v: escape_times(t, m[:, :, [k]], v)[0] for v in at}
         for j in ranked[:i]:
             cos = {v: (float(column_cosines(at_time(t, m, tv), k, [j])[0])
                        if np.isfinite(tv) else math.nan) for v, tv in times.items()}
@@ -163,8 +164,7 @@ def plateau_state(t, m, b, lam, threshold=0.1):
     t1/2 the biases' spread over heads (max - min), their mean and lambda;
     the log-rates d ln / d ln t of lambda and of the mean bias over
     [t1/4, t1/2] (near 0 at a fixed point). NaN values if nothing escapes."""
-    from headspec import stability
-    esc = stability.escape_times(t, m, threshold)
+    esc = escape_times(t, m, threshold)
     if not np.isfinite(esc).any():
         return dict(t1=math.nan, spread=math.nan, bmean=math.nan, lam=math.nan,
                     lam_rate=math.nan, b_rate=math.nan)
