@@ -4,7 +4,7 @@ the finite-size scaling of the escape from the unspecialised saddle
 feature's overlaps to the features already learned (Lemma III.2), and the
 biases' spread and lambda's rate on the plateau (Lemma A.4).
 
-Plain arrays in, numbers out, so ``analysis/claims_study.py`` or a notebook
+Plain arrays in, numbers out, so ``analysis/scripts/claims_study.py`` or a notebook
 can call them on whatever reader. Each is tested against a closed form in
 ``analysis/tests/test_claims.py``.
 """

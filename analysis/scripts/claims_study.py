@@ -32,6 +32,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+# the package beside this folder, as for the other scripts here
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from headspec import claims, stability  # noqa: E402
 
 JOBS = {"finite-size": "finite_size_escape", "finite-size-ode": "finite_size_ode",
