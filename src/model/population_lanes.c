@@ -2,11 +2,12 @@
  * widths runs (population_lanes.h). The default build assumes only x86-64
  * (SSE2), so one binary runs on any cluster node: the kernel is compiled
  * for SSE2, AVX2 and AVX-512 (population_lanes_kernel.h) and the widest
- * this CPU runs is taken, as core/dispatch.h does for other loops. */
+ * this CPU runs is taken (core/dispatch.h). */
 #include "population_lanes.h"
 
 #include <string.h>
 
+#include "core/dispatch.h"
 #include "headspec/population.h"
 
 void hs_lanes_block_sse2(hs_lanes *k, const double *U, const double *C, int valid);
@@ -15,64 +16,35 @@ void hs_lanes_block_avx2(hs_lanes *k, const double *U, const double *C, int vali
 void hs_lanes_block_avx512(hs_lanes *k, const double *U, const double *C, int valid);
 #endif
 
-typedef struct {
-  const char *name;
-  void (*block)(hs_lanes *k, const double *U, const double *C, int valid);
-  int (*runs)(void); /* whether this CPU has the instructions */
-} kernel;
+typedef void block_fn(hs_lanes *k, const double *U, const double *C, int valid);
 
-static int always(void) { return 1; }
+/* The copy of each width (core/dispatch.h); off x86-64 the portable one. */
+static block_fn *const blocks[HS_N_SIMD] = {
 #if defined(__x86_64__)
-static int has_avx2(void) { return __builtin_cpu_supports("avx2"); }
-static int has_avx512(void) { /* gcc's arch=x86-64-v4 */
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-         __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vl");
-}
-#endif
-
-/* Narrowest first. */
-static const kernel kernels[] = {
-#if defined(__x86_64__)
-    {"sse2", hs_lanes_block_sse2, always},
-    {"avx2", hs_lanes_block_avx2, has_avx2},
-    {"avx512", hs_lanes_block_avx512, has_avx512},
+    hs_lanes_block_sse2, hs_lanes_block_avx2, hs_lanes_block_avx512,
 #else
-    {"portable", hs_lanes_block_sse2, always},
+    hs_lanes_block_sse2,
 #endif
 };
-enum { N_KERNELS = sizeof kernels / sizeof kernels[0] };
 
-static const kernel *chosen; /* NULL: not yet picked */
+static int chosen = -1; /* not yet picked */
 
-static const kernel *widest(void) {
-  const kernel *best = &kernels[0];
-  for (int i = 1; i < N_KERNELS; i++)
-    if (kernels[i].runs()) best = &kernels[i];
-  return best;
+static hs_simd current(void) {
+  if (chosen < 0) chosen = hs_simd_widest(0);
+  return (hs_simd)chosen;
 }
 
 void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid) {
-  if (!chosen) chosen = widest();
-  chosen->block(k, U, C, valid);
+  blocks[current()](k, U, C, valid);
 }
 
-const char *hs_population_kernel(void) {
-  if (!chosen) chosen = widest();
-  return chosen->name;
-}
+const char *hs_population_kernel(void) { return hs_simd_name(current()); }
 
 int hs_population_use_kernel(const char *name) {
-  if (!name) {
-    chosen = widest();
-    return 0;
-  }
-  for (int i = 0; i < N_KERNELS; i++)
-    if (strcmp(kernels[i].name, name) == 0 && kernels[i].runs()) {
-      chosen = &kernels[i];
-      return 0;
-    }
-  return -1;
+  int width = name ? hs_simd_find(name, 0) : (int)hs_simd_widest(0);
+  if (width < 0) return -1;
+  chosen = width;
+  return 0;
 }
 
 size_t hs_lanes_scratch(int L, int H, int width) {
