@@ -464,7 +464,7 @@ class GridChecks(unittest.TestCase):
         from headspec import legacy
         later = {"method", "stop_when_converged", "converged_loss_tol", "converged_speed_tol",
                  "attention_samples", "stability", "stability_threshold", "n_train", "alpha",
-                 "batches", "control_variate"}  # job keys added since revision 1
+                 "batches", "control_variate", "replicas"}  # job keys added since revision 1
 
         def older(f):
             del f["grid"].attrs["key_order"]
