@@ -359,7 +359,9 @@ int main(void) {
   test_layout();
   test_bdf();
   test_auto();
-  CHECK(hs_ode_method_find("bdf") == HS_ODE_BDF && hs_ode_method_find("euler") < 0,
-        "method names");
+  CHECK(hs_ode_method_find("rkf45") == HS_ODE_RKF45 && hs_ode_method_find("bdf") == HS_ODE_BDF &&
+            hs_ode_method_find("euler") < 0 && hs_ode_method_find("auto") < 0 &&
+            strcmp(hs_ode_method_names(), "rkf45 bdf") == 0,
+        "method names: %s", hs_ode_method_names());
   return check_report("ode_stiff");
 }

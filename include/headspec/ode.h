@@ -1,7 +1,8 @@
 /* ode.h: the order-parameter dynamics (MODEL.md section 6), integrated in
  * the reduced representation with an adaptive stepper with error control
- * (GSL odeiv2's rkf45, or SUNDIALS CVODE's BDF or Adams methods), or, with
- * resample_dt > 0, by explicit Euler on fresh samples at each step.
+ * (GSL odeiv2's rkf45, or SUNDIALS CVODE's BDF), or, with resample_dt > 0,
+ * by explicit Euler on fresh samples at each step. Each stepper is one file
+ * of src/model (ode_stepper.h).
  *
  * The state y = (R, b, lambda): R = [m | V] (H x (K+H), row-major), then
  * b (H), then lambda; Q = R R^T and Q_perp = V V^T stay symmetric positive
@@ -22,12 +23,17 @@
  * with a large kappa) and long slow late phases. Each Jacobian costs
  * hs_ode_dim right-hand sides, so for short non-stiff runs at large H
  * rkf45 stays as fast or faster. */
-typedef enum { HS_ODE_RKF45, HS_ODE_BDF } hs_ode_method;
+typedef enum {
+  HS_ODE_RKF45,
+  HS_ODE_BDF,
+  HS_ODE_EULER /* the resampled flow: picked by resample_dt > 0, not by name */
+} hs_ode_method;
 
 /* The largest state bdf takes (its dense Jacobian is this squared). */
 enum { HS_ODE_BDF_MAX_DIM = 20000 };
 
-/* The method named name, or -1; and the names for messages. */
+/* The adaptive method named name (ode.method), or -1; and their names,
+ * space-separated, for messages. */
 int hs_ode_method_find(const char *name);
 const char *hs_ode_method_names(void);
 
@@ -37,7 +43,7 @@ typedef struct hs_ode_config {
   double kappa;      /* learning-rate ratio of b and lambda */
   int noise_term;    /* include (eta/B) N */
   double rtol, atol; /* error control (GSL's standard one for rkf45;
-                        CVODE's weighted RMS norm for bdf and adams) */
+                        CVODE's weighted RMS norm for bdf) */
   /* Called at every right-hand side with the time (may be NULL); a nonzero
    * return stops the integration with HS_EINTERRUPT, as does the
    * population's progress listener (population.h) saying stop. */

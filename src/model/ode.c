@@ -1,4 +1,6 @@
-/* ode.c: order-parameter dynamics with GSL odeiv2 or SUNDIALS CVODE (ode.h). */
+/* ode.c: the order-parameter dynamics (ode.h): the right-hand side, with
+ * the control variate, and hs_ode_advance dispatching to the stepper the
+ * config picks from the table of ode_stepper.h. */
 #include "headspec/ode.h"
 
 #include <math.h>
@@ -7,51 +9,51 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
-#include <gsl/gsl_odeiv2.h>
 
-#include <cvode/cvode.h>
-#include <nvector/nvector_serial.h>
-#include <sunlinsol/sunlinsol_dense.h>
-#include <sunmatrix/sunmatrix_dense.h>
+#include "ode_stepper.h"
 
-/* Steps one integration between two records may take before giving up. */
-#define MAX_STEPS 1000000
+/* The steppers by hs_ode_method. ode.method names the adaptive ones, those
+ * before HS_ODE_EULER; resample_dt > 0 picks euler. */
+static const hs_ode_stepper *const steppers[] = {
+    [HS_ODE_RKF45] = &hs_ode_rkf45, [HS_ODE_BDF] = &hs_ode_bdf, [HS_ODE_EULER] = &hs_ode_euler};
+enum { N_NAMED = HS_ODE_EULER };
 
 struct hs_ode {
   hs_population *pop;
   hs_ode_config cfg;
   int H, K, width;
-  gsl_odeiv2_system sys;
-  gsl_odeiv2_driver *driver;
+  const hs_ode_stepper *stepper;
+  void *state; /* the stepper's */
   double *gR, *gb, *N;
   gsl_matrix *V, *X;
   gsl_permutation *perm;
-  hs_err fault; /* why the right-hand side failed, if it did */
-  double *dydt;   /* resampled Euler: the right-hand side */
-  uint64_t steps; /* resampled Euler: steps taken (the next set's stream - 2) */
-  long calls;     /* right-hand sides evaluated */
+  long calls; /* right-hand sides evaluated */
   /* the control variate: per feature, whether it applies, its gate, whether
    * its column is zeroed now; the m-gradient at the zeroed state */
   unsigned char *cv_on, *zero;
   long cv_calls;
   double *gate, *gmz;
-  /* bdf: CVODE's state, kept across hs_ode_advance calls (its history is
-   * what makes a step cheap); cy is the last state it returned */
-  SUNContext sun;
-  void *cvode;
-  N_Vector cy;
-  SUNMatrix jac;
-  SUNLinearSolver solver;
-  int cvode_started;
 };
 
 int hs_ode_method_find(const char *name) {
-  if (strcmp(name, "rkf45") == 0) return HS_ODE_RKF45;
-  if (strcmp(name, "bdf") == 0) return HS_ODE_BDF;
+  for (int m = 0; m < N_NAMED; m++)
+    if (strcmp(name, steppers[m]->name) == 0) return m;
   return -1;
 }
 
-const char *hs_ode_method_names(void) { return "rkf45 bdf"; }
+const char *hs_ode_method_names(void) {
+  static char names[N_NAMED * HS_NAME_LEN];
+  if (!names[0])
+    for (int m = 0; m < N_NAMED; m++) {
+      if (m) strcat(names, " ");
+      strcat(names, steppers[m]->name);
+    }
+  return names;
+}
+
+const hs_ode_config *hs_ode_config_of(const hs_ode *ode) { return &ode->cfg; }
+hs_population *hs_ode_population(hs_ode *ode) { return ode->pop; }
+size_t hs_ode_size(const hs_ode *ode) { return hs_ode_dim(ode->H, ode->K); }
 
 long hs_ode_rhs_calls(const hs_ode *ode) { return ode->calls; }
 long hs_ode_cv_calls(const hs_ode *ode) { return ode->cv_calls; }
@@ -141,62 +143,6 @@ hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
   return HS_OK;
 }
 
-static int gsl_rhs(double t, const double y[], double dydt[], void *params) {
-  hs_ode *ode = params;
-  if (ode->cfg.poll && ode->cfg.poll(ode->cfg.poll_user, t)) {
-    hs_err_set(&ode->fault, HS_EINTERRUPT, "interrupted");
-    return GSL_EBADFUNC;
-  }
-  return hs_ode_rhs(ode, y, dydt, &ode->fault) ? GSL_EBADFUNC : GSL_SUCCESS;
-}
-
-/* CVODE's right-hand side: 0, or > 0 (recoverable: CVODE retries with a
- * smaller step) when the state left the domain, < 0 when interrupted. */
-static int cvode_rhs(sunrealtype t, N_Vector y, N_Vector dydt, void *user) {
-  hs_ode *ode = user;
-  if (ode->cfg.poll && ode->cfg.poll(ode->cfg.poll_user, t)) {
-    hs_err_set(&ode->fault, HS_EINTERRUPT, "interrupted");
-    return -1;
-  }
-  hs_status st = hs_ode_rhs(ode, N_VGetArrayPointer(y), N_VGetArrayPointer(dydt), &ode->fault);
-  return st == HS_OK ? 0 : st == HS_EINTERRUPT ? -1 : 1;
-}
-
-/* CVODE's messages go into the fault (unless the right-hand side set one),
- * not to stderr. */
-static void cvode_message(int code, const char *module, const char *function, char *msg,
-                          void *user) {
-  (void)code, (void)module, (void)function;
-  hs_ode *ode = user;
-  if (!ode->fault.code) hs_err_set(&ode->fault, HS_ENUM, "%s", msg);
-}
-
-/* BDF (CVODE), Newton iterations on a dense difference-quotient Jacobian:
- * dim right-hand sides per Jacobian, which CVODE reuses over many steps. */
-static hs_status create_cvode(hs_ode *ode, hs_err *err) {
-  sunindextype n = (sunindextype)hs_ode_dim(ode->H, ode->K);
-  if (n > HS_ODE_BDF_MAX_DIM)
-    return hs_err_set(err, HS_EINPUT,
-                      "ode method bdf keeps a dense %ld x %ld Jacobian: too large for "
-                      "H = %d, K = %d; use rkf45", (long)n, (long)n, ode->H, ode->K);
-  if (SUNContext_Create(NULL, &ode->sun)) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  ode->cy = N_VNew_Serial(n, ode->sun);
-  ode->jac = SUNDenseMatrix(n, n, ode->sun);
-  ode->cvode = CVodeCreate(CV_BDF, ode->sun);
-  if (!ode->cy || !ode->jac || !ode->cvode)
-    return hs_err_set(err, HS_ENOMEM, "out of memory for the BDF integrator");
-  N_VConst(0, ode->cy);
-  ode->solver = SUNLinSol_Dense(ode->cy, ode->jac, ode->sun);
-  if (!ode->solver || CVodeInit(ode->cvode, cvode_rhs, 0, ode->cy) ||
-      CVodeSStolerances(ode->cvode, ode->cfg.rtol, ode->cfg.atol) ||
-      CVodeSetUserData(ode->cvode, ode) ||
-      CVodeSetErrHandlerFn(ode->cvode, cvode_message, ode) ||
-      CVodeSetLinearSolver(ode->cvode, ode->solver, ode->jac) ||
-      CVodeSetMaxNumSteps(ode->cvode, MAX_STEPS))
-    return hs_err_set(err, HS_ENOMEM, "cannot set up the BDF integrator");
-  return HS_OK;
-}
-
 /* Which features the control variate applies to; none: it stays off. */
 static hs_status setup_control_variate(hs_ode *ode, const hs_dist *dist, hs_err *err) {
   int H = ode->H, K = ode->K, any = 0;
@@ -215,39 +161,38 @@ static hs_status setup_control_variate(hs_ode *ode, const hs_dist *dist, hs_err 
   return HS_OK;
 }
 
-hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
-                        hs_ode **out, hs_err *err) {
-  hs_ode *ode = calloc(1, sizeof *ode);
-  if (!ode) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  int H = pop->H, K = pop->K;
-  *ode = (hs_ode){.pop = pop, .cfg = *cfg, .H = H, .K = K, .width = K + H};
-  ode->sys = (gsl_odeiv2_system){gsl_rhs, NULL, hs_ode_dim(H, K), ode};
-  gsl_set_error_handler_off();
-  ode->driver = gsl_odeiv2_driver_alloc_y_new(&ode->sys, gsl_odeiv2_step_rkf45,
-                                              1e-3, cfg->atol, cfg->rtol);
+/* The stepper the config picks (the resampled flow: euler, whatever the
+ * method), or NULL. */
+static const hs_ode_stepper *stepper_for(const hs_ode_config *cfg) {
+  if (cfg->resample_dt > 0) return &hs_ode_euler;
+  return cfg->method >= 0 && (int)cfg->method < N_NAMED ? steppers[cfg->method] : NULL;
+}
+
+static hs_status alloc_rhs(hs_ode *ode, hs_err *err) {
+  int H = ode->H, K = ode->K;
   ode->gR = malloc(sizeof(double) * H * (K + H));
   ode->gb = malloc(sizeof(double) * H);
   ode->N = malloc(sizeof(double) * H * H);
   ode->V = gsl_matrix_alloc((size_t)H, (size_t)H);
   ode->X = gsl_matrix_alloc((size_t)H, (size_t)H);
   ode->perm = gsl_permutation_alloc((size_t)H);
-  ode->dydt = malloc(sizeof(double) * hs_ode_dim(H, K));
-  if (!ode->driver || !ode->gR || !ode->gb || !ode->N || !ode->V || !ode->X || !ode->perm ||
-      !ode->dydt) {
-    hs_ode_free(ode);
+  if (!ode->gR || !ode->gb || !ode->N || !ode->V || !ode->X || !ode->perm)
     return hs_err_set(err, HS_ENOMEM, "out of memory for the ODE");
-  }
-  gsl_odeiv2_driver_set_nmax(ode->driver, MAX_STEPS);
-  if (cfg->control_variate && cfg->dist) {
-    hs_status cv = setup_control_variate(ode, cfg->dist, err);
-    if (cv) {
-      hs_ode_free(ode);
-      return cv;
-    }
-  }
-  /* (the resampled Euler flow uses neither stepper) */
-  hs_status st = cfg->method == HS_ODE_BDF && !(cfg->resample_dt > 0) ? create_cvode(ode, err)
-                                                                       : HS_OK;
+  return HS_OK;
+}
+
+hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
+                        hs_ode **out, hs_err *err) {
+  hs_ode *ode = calloc(1, sizeof *ode);
+  if (!ode) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  *ode = (hs_ode){.pop = pop, .cfg = *cfg, .H = pop->H, .K = pop->K, .width = pop->K + pop->H};
+  gsl_set_error_handler_off();
+  hs_status st = alloc_rhs(ode, err);
+  if (!st && cfg->control_variate && cfg->dist) st = setup_control_variate(ode, cfg->dist, err);
+  if (!st && !(ode->stepper = stepper_for(cfg)))
+    st = hs_err_set(err, HS_EINPUT, "no adaptive ODE stepper %d (%s)", (int)cfg->method,
+                    hs_ode_method_names());
+  if (!st) st = ode->stepper->create(ode, &ode->state, err);
   if (st) {
     hs_ode_free(ode);
     return st;
@@ -258,13 +203,8 @@ hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
 
 void hs_ode_free(hs_ode *ode) {
   if (!ode) return;
-  if (ode->cvode) CVodeFree(&ode->cvode);
-  if (ode->solver) SUNLinSolFree(ode->solver);
-  if (ode->jac) SUNMatDestroy(ode->jac);
-  if (ode->cy) N_VDestroy(ode->cy);
-  if (ode->sun) SUNContext_Free(&ode->sun);
-  if (ode->driver) gsl_odeiv2_driver_free(ode->driver);
-  free(ode->gR), free(ode->gb), free(ode->N), free(ode->dydt);
+  if (ode->state) ode->stepper->free(ode->state);
+  free(ode->gR), free(ode->gb), free(ode->N);
   free(ode->cv_on), free(ode->zero), free(ode->gmz), free(ode->gate);
   if (ode->V) gsl_matrix_free(ode->V);
   if (ode->X) gsl_matrix_free(ode->X);
@@ -272,69 +212,9 @@ void hs_ode_free(hs_ode *ode) {
   free(ode);
 }
 
-/* The discretised flow: y += h f(y), with f on a fresh sample set per step.
- * A remainder within a relative 1e-9 of dt is one step, not a step and a
- * sliver. */
-static hs_status advance_resampled(hs_ode *ode, double *y, double *t, double t1,
-                                   hs_err *err) {
-  const hs_ode_config *c = &ode->cfg;
-  size_t n = hs_ode_dim(ode->H, ode->K);
-  while (*t < t1) {
-    int last = t1 - *t <= c->resample_dt * (1 + 1e-9);
-    double h = last ? t1 - *t : c->resample_dt;
-    if (c->poll && c->poll(c->poll_user, *t))
-      return hs_err_set(err, HS_EINTERRUPT, "ODE at t = %g: interrupted", *t);
-    hs_status st = hs_population_draw(ode->pop, c->dist, c->job_seed, c->seed, 2 + ode->steps,
-                                      err);
-    if (st) return st;
-    if (c->antithetic) hs_population_make_antithetic(ode->pop);
-    if ((st = hs_ode_rhs(ode, y, ode->dydt, err))) return st;
-    for (size_t i = 0; i < n; i++) y[i] += h * ode->dydt[i];
-    ode->steps++;
-    *t = last ? t1 : *t + h;
-  }
-  return HS_OK;
-}
-
-/* CVODE continues from where it stopped (its history and step size) when y
- * and *t are what it returned last; otherwise it restarts from them. It may
- * step past t1 and interpolates back (the flow is autonomous). */
-static hs_status advance_cvode(hs_ode *ode, double *y, double *t, double t1, hs_err *err) {
-  size_t n = hs_ode_dim(ode->H, ode->K);
-  double *cy = N_VGetArrayPointer(ode->cy), tret = *t;
-  hs_err_clear(&ode->fault);
-  sunrealtype tcur = 0;
-  int same = ode->cvode_started && memcmp(cy, y, sizeof(double) * n) == 0 &&
-             CVodeGetCurrentTime(ode->cvode, &tcur) == CV_SUCCESS && tcur >= *t;
-  if (!same) {
-    memcpy(cy, y, sizeof(double) * n);
-    if (CVodeReInit(ode->cvode, *t, ode->cy))
-      return hs_err_set(err, HS_ENUM, "ODE at t = %g: cannot restart the BDF integrator", *t);
-    ode->cvode_started = 1;
-  }
-  int flag = CVode(ode->cvode, t1, ode->cy, &tret, CV_NORMAL);
-  if (flag >= 0) {
-    memcpy(y, cy, sizeof(double) * n);
-    *t = t1;
-    return HS_OK;
-  }
-  ode->cvode_started = 0; /* restart next time */
-  CVodeGetCurrentTime(ode->cvode, &tcur);
-  if (ode->fault.code)
-    return hs_err_set(err, ode->fault.code, "ODE at t = %g: %s", (double)tcur, ode->fault.msg);
-  return hs_err_set(err, HS_ENUM, "ODE integration (bdf) failed at t = %g: CVODE flag %d",
-                    (double)tcur, flag);
-}
-
 hs_status hs_ode_advance(hs_ode *ode, double *y, double *t, double t1,
                          hs_err *err) {
   if (t1 <= *t) return HS_OK;
-  if (ode->cfg.resample_dt > 0) return advance_resampled(ode, y, t, t1, err);
-  if (ode->cfg.method == HS_ODE_BDF) return advance_cvode(ode, y, t, t1, err);
-  hs_err_clear(&ode->fault);
-  int status = gsl_odeiv2_driver_apply(ode->driver, t, t1, y);
-  if (status == GSL_SUCCESS) return HS_OK;
-  if (ode->fault.code) return hs_err_set(err, ode->fault.code, "ODE at t = %g: %s", *t, ode->fault.msg);
-  return hs_err_set(err, HS_ENUM, "ODE integration failed at t = %g: %s", *t,
-                    gsl_strerror(status));
+  return ode->stepper->advance(ode->state, y, t, t1, err);
 }
+

@@ -22,8 +22,11 @@ static const char *check_ode_start(const char *v) {
              ? NULL
              : "sgd bayes given";
 }
+/* The steppers' names (ode.c's table) and "auto" (hs_point_ode_method). */
 static const char *check_ode_method(const char *v) {
-  return hs_ode_method_find(v) >= 0 || strcmp(v, "auto") == 0 ? NULL : "rkf45 bdf auto";
+  static char names[64];
+  if (!names[0]) snprintf(names, sizeof names, "%s auto", hs_ode_method_names());
+  return hs_ode_method_find(v) >= 0 || strcmp(v, "auto") == 0 ? NULL : names;
 }
 static const char *check_sampler(const char *v) {
   return hs_sgd_sampler_find(v) >= 0 ? NULL : hs_sgd_sampler_names();
