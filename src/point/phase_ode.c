@@ -247,7 +247,7 @@ static hs_status ode_run(hs_point_context *ctx, hs_err *err) {
                              &last, poll, ctx, &calls, err);
   if (!st) ctx->res->ode_t_stop[0] = ctx->res->ode_t[last];
   if (!st)
-    ctx->res->ode_method[0] = p->resample_dt > 0 ? 2 : (double)hs_point_ode_method(p, K);
+    ctx->res->ode_method[0] = p->resample_dt > 0 ? (double)HS_ODE_EULER : (double)hs_point_ode_method(p, K);
   ctx->rhs_calls = calls;
   hs_population_free(&steps);
   if (!st) ctx->ode_y = y; /* for the final phase and the out-of-sample loss */
