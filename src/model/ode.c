@@ -51,9 +51,6 @@ const char *hs_ode_method_names(void) {
   return names;
 }
 
-const hs_ode_config *hs_ode_config_of(const hs_ode *ode) { return &ode->cfg; }
-hs_population *hs_ode_population(hs_ode *ode) { return ode->pop; }
-size_t hs_ode_size(const hs_ode *ode) { return hs_ode_dim(ode->H, ode->K); }
 
 long hs_ode_rhs_calls(const hs_ode *ode) { return ode->calls; }
 long hs_ode_cv_calls(const hs_ode *ode) { return ode->cv_calls; }
@@ -192,7 +189,8 @@ hs_status hs_ode_create(hs_population *pop, const hs_ode_config *cfg,
   if (!st && !(ode->stepper = stepper_for(cfg)))
     st = hs_err_set(err, HS_EINPUT, "no adaptive ODE stepper %d (%s)", (int)cfg->method,
                     hs_ode_method_names());
-  if (!st) st = ode->stepper->create(ode, &ode->state, err);
+  hs_ode_view view = {ode, &ode->cfg, ode->pop, hs_ode_dim(ode->H, ode->K), hs_ode_rhs};
+  if (!st) st = ode->stepper->create(&view, &ode->state, err);
   if (st) {
     hs_ode_free(ode);
     return st;

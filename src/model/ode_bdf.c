@@ -15,7 +15,7 @@
 /* CVODE's state, kept across advance calls (its history is what makes a
  * step cheap); cy is the last state it returned. */
 typedef struct bdf {
-  hs_ode *ode;
+  hs_ode_view view;
   SUNContext sun;
   void *cvode;
   N_Vector cy;
@@ -29,12 +29,12 @@ typedef struct bdf {
  * smaller step) when the state left the domain, < 0 when interrupted. */
 static int cvode_rhs(sunrealtype t, N_Vector y, N_Vector dydt, void *user) {
   bdf *s = user;
-  const hs_ode_config *c = hs_ode_config_of(s->ode);
+  const hs_ode_config *c = s->view.cfg;
   if (c->poll && c->poll(c->poll_user, t)) {
     hs_err_set(&s->fault, HS_EINTERRUPT, "interrupted");
     return -1;
   }
-  hs_status st = hs_ode_rhs(s->ode, N_VGetArrayPointer(y), N_VGetArrayPointer(dydt), &s->fault);
+  hs_status st = s->view.rhs(s->view.ode, N_VGetArrayPointer(y), N_VGetArrayPointer(dydt), &s->fault);
   return st == HS_OK ? 0 : st == HS_EINTERRUPT ? -1 : 1;
 }
 
@@ -59,7 +59,7 @@ static void bdf_free(void *state) {
 }
 
 static hs_status setup_cvode(bdf *s, sunindextype n, hs_err *err) {
-  const hs_ode_config *c = hs_ode_config_of(s->ode);
+  const hs_ode_config *c = s->view.cfg;
   if (SUNContext_Create(NULL, &s->sun)) return hs_err_set(err, HS_ENOMEM, "out of memory");
   s->cy = N_VNew_Serial(n, s->sun);
   s->jac = SUNDenseMatrix(n, n, s->sun);
@@ -77,16 +77,16 @@ static hs_status setup_cvode(bdf *s, sunindextype n, hs_err *err) {
   return HS_OK;
 }
 
-static hs_status bdf_create(hs_ode *ode, void **state, hs_err *err) {
-  sunindextype n = (sunindextype)hs_ode_size(ode);
-  const hs_population *pop = hs_ode_population(ode);
+static hs_status bdf_create(const hs_ode_view *view, void **state, hs_err *err) {
+  sunindextype n = (sunindextype)view->n;
+  const hs_population *pop = view->pop;
   if (n > HS_ODE_BDF_MAX_DIM)
     return hs_err_set(err, HS_EINPUT,
                       "ode method bdf keeps a dense %ld x %ld Jacobian: too large for "
                       "H = %d, K = %d; use rkf45", (long)n, (long)n, pop->H, pop->K);
   bdf *s = calloc(1, sizeof *s);
   if (!s) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  s->ode = ode;
+  s->view = *view;
   hs_status st = setup_cvode(s, n, err);
   if (st) {
     bdf_free(s);
@@ -101,7 +101,7 @@ static hs_status bdf_create(hs_ode *ode, void **state, hs_err *err) {
  * step past t1 and interpolates back (the flow is autonomous). */
 static hs_status bdf_advance(void *state, double *y, double *t, double t1, hs_err *err) {
   bdf *s = state;
-  size_t n = hs_ode_size(s->ode);
+  size_t n = s->view.n;
   double *cy = N_VGetArrayPointer(s->cy), tret = *t;
   hs_err_clear(&s->fault);
   sunrealtype tcur = 0;

@@ -6,7 +6,7 @@
 #include "ode_stepper.h"
 
 typedef struct euler {
-  hs_ode *ode;
+  hs_ode_view view;
   double *dydt;   /* the right-hand side */
   uint64_t steps; /* steps taken, over all calls (the next set's stream - 2) */
 } euler;
@@ -18,14 +18,14 @@ static void euler_free(void *state) {
   free(s);
 }
 
-static hs_status euler_create(hs_ode *ode, void **state, hs_err *err) {
+static hs_status euler_create(const hs_ode_view *view, void **state, hs_err *err) {
   euler *s = calloc(1, sizeof *s);
-  if (s) s->dydt = malloc(sizeof(double) * hs_ode_size(ode));
+  if (s) s->dydt = malloc(sizeof(double) * view->n);
   if (!s || !s->dydt) {
     euler_free(s);
     return hs_err_set(err, HS_ENOMEM, "out of memory for the ODE");
   }
-  s->ode = ode;
+  s->view = *view;
   *state = s;
   return HS_OK;
 }
@@ -34,9 +34,9 @@ static hs_status euler_create(hs_ode *ode, void **state, hs_err *err) {
  * sliver. */
 static hs_status euler_advance(void *state, double *y, double *t, double t1, hs_err *err) {
   euler *s = state;
-  const hs_ode_config *c = hs_ode_config_of(s->ode);
-  hs_population *pop = hs_ode_population(s->ode);
-  size_t n = hs_ode_size(s->ode);
+  const hs_ode_config *c = s->view.cfg;
+  hs_population *pop = s->view.pop;
+  size_t n = s->view.n;
   while (*t < t1) {
     int last = t1 - *t <= c->resample_dt * (1 + 1e-9);
     double h = last ? t1 - *t : c->resample_dt;
@@ -45,7 +45,7 @@ static hs_status euler_advance(void *state, double *y, double *t, double t1, hs_
     hs_status st = hs_population_draw(pop, c->dist, c->job_seed, c->seed, 2 + s->steps, err);
     if (st) return st;
     if (c->antithetic) hs_population_make_antithetic(pop);
-    if ((st = hs_ode_rhs(s->ode, y, s->dydt, err))) return st;
+    if ((st = s->view.rhs(s->view.ode, y, s->dydt, err))) return st;
     for (size_t i = 0; i < n; i++) y[i] += h * s->dydt[i];
     s->steps++;
     *t = last ? t1 : *t + h;

@@ -8,7 +8,7 @@
 #include "ode_stepper.h"
 
 typedef struct rkf45 {
-  hs_ode *ode;
+  hs_ode_view view;
   gsl_odeiv2_system sys;
   gsl_odeiv2_driver *driver;
   hs_err fault; /* why the right-hand side failed, if it did */
@@ -16,12 +16,12 @@ typedef struct rkf45 {
 
 static int gsl_rhs(double t, const double y[], double dydt[], void *params) {
   rkf45 *s = params;
-  const hs_ode_config *c = hs_ode_config_of(s->ode);
+  const hs_ode_config *c = s->view.cfg;
   if (c->poll && c->poll(c->poll_user, t)) {
     hs_err_set(&s->fault, HS_EINTERRUPT, "interrupted");
     return GSL_EBADFUNC;
   }
-  return hs_ode_rhs(s->ode, y, dydt, &s->fault) ? GSL_EBADFUNC : GSL_SUCCESS;
+  return s->view.rhs(s->view.ode, y, dydt, &s->fault) ? GSL_EBADFUNC : GSL_SUCCESS;
 }
 
 static void rkf45_free(void *state) {
@@ -31,12 +31,12 @@ static void rkf45_free(void *state) {
   free(s);
 }
 
-static hs_status rkf45_create(hs_ode *ode, void **state, hs_err *err) {
-  const hs_ode_config *c = hs_ode_config_of(ode);
+static hs_status rkf45_create(const hs_ode_view *view, void **state, hs_err *err) {
+  const hs_ode_config *c = view->cfg;
   rkf45 *s = calloc(1, sizeof *s);
   if (!s) return hs_err_set(err, HS_ENOMEM, "out of memory for the ODE");
-  s->ode = ode;
-  s->sys = (gsl_odeiv2_system){gsl_rhs, NULL, hs_ode_size(ode), s};
+  s->view = *view;
+  s->sys = (gsl_odeiv2_system){gsl_rhs, NULL, view->n, s};
   s->driver = gsl_odeiv2_driver_alloc_y_new(&s->sys, gsl_odeiv2_step_rkf45, 1e-3, c->atol,
                                             c->rtol);
   if (!s->driver) {
