@@ -52,8 +52,8 @@ static hs_status same_job(hid_t old, const hs_plan *plan, const char *path, hs_e
 /* One point's rows in the damaged file (row r of its group's fields if
  * done, then its /grid run record), read as stored into buf; the CRC. */
 typedef struct point_rows {
-  hid_t field[64], run[HS_N_GRID_RUN]; /* the damaged file's datasets, or -1 */
-  hid_t to_field[64], to_run[HS_N_GRID_RUN];
+  hid_t *field, run[HS_N_GRID_RUN]; /* the damaged file's datasets, or -1 */
+  hid_t *to_field, to_run[HS_N_GRID_RUN]; /* field, to_field: hs_n_result_fields each */
   unsigned char *buf;
   size_t cap;
 } point_rows;
@@ -123,7 +123,14 @@ static hs_status keep_points(hid_t old, hid_t new, const hs_plan *plan, long *ke
                              const char *path, hs_err *err) {
   point_rows p = {0};
   hs_status st = HS_OK;
-  int nf = hs_n_result_fields < 64 ? hs_n_result_fields : 64;
+  int nf = hs_n_result_fields; /* every field: a fixed cap left the newest out */
+  p.field = malloc(sizeof *p.field * (size_t)nf);
+  p.to_field = malloc(sizeof *p.to_field * (size_t)nf);
+  if (!p.field || !p.to_field) {
+    free(p.field), free(p.to_field);
+    return hs_err_set(err, HS_ENOMEM, "out of memory");
+  }
+  for (int f = 0; f < nf; f++) p.field[f] = p.to_field[f] = -1;
   for (int c = 0; c < HS_N_GRID_RUN; c++) {
     p.run[c] = H5Dopen2(old, hs_grid_run[c].path, H5P_DEFAULT);
     p.to_run[c] = H5Dopen2(new, hs_grid_run[c].path, H5P_DEFAULT);
@@ -148,6 +155,7 @@ static hs_status keep_points(hid_t old, hid_t new, const hs_plan *plan, long *ke
   }
   close_all(p.run, HS_N_GRID_RUN);
   close_all(p.to_run, HS_N_GRID_RUN);
+  free(p.field), free(p.to_field);
   free(p.buf);
   return st;
 }

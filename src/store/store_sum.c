@@ -122,8 +122,12 @@ static hs_status sum_results(hid_t file, const hs_plan *plan, const signed char 
   hs_h5_read_attr_long(file, "layout_revision", &revision);
   for (int g = 0; !st && g < hs_plan_n_groups(plan); g++) {
     const hs_plan_group *grp = &hs_plan_groups(plan)[g];
-    hid_t d[64];
-    int nf = hs_n_result_fields < 64 ? hs_n_result_fields : 64;
+    int nf = hs_n_result_fields; /* every field: a fixed cap left the newest out of the sums */
+    hid_t *d = malloc(sizeof *d * (size_t)nf);
+    if (!d) {
+      st = hs_err_set(err, HS_ENOMEM, "out of memory");
+      break;
+    }
     size_t widest = 1;
     for (int f = 0; f < nf; f++) {
       char name[256];
@@ -159,6 +163,7 @@ static hs_status sum_results(hid_t file, const hs_plan *plan, const signed char 
     }
     for (int f = 0; f < nf; f++)
       if (d[f] >= 0) H5Dclose(d[f]);
+    free(d);
   }
   free(buf);
   return st;
