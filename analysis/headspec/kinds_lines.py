@@ -122,10 +122,13 @@ def vs(res, out, x=None, q=None, bayes=None, **kw):
 
 def pruning(res, out, source=None, **kw):
     """Lpop of the final model against the heads kept (greedy pruning),
-    one line per (activation, H), with the Bayes risk."""
+    one line per (activation, H), with the Bayes risk; where stored, the
+    same pruned models on the independent set (<part>/prune_loss_fresh,
+    squares, bars: its s.e.)."""
     lay = Layout(res, "pruning", **kw)
     part = _source(res, source, "prune_loss")
     da = lay.reduce(res.array(part + "/prune_loss"))
+    fresh = _fresh_pruning(res, lay, part)
     bayes = lay.reduce(res.array("bayes_risk"))
     panels = lay.combos(da, lay.panels)
     bad = _unconverged(res, lay)
@@ -140,6 +143,13 @@ def pruning(res, out, source=None, **kw):
             ax.plot(cell.kept.values[ok], cell.values[ok],
                     "o--" if _flagged(bad, dict(panel, **ln)) else "o-", color=color,
                     label=_label(ln) or part)
+            if fresh is not None:
+                f, se = (_sel(x, dict(panel, **ln)) for x in fresh)
+                ok = np.isfinite(f.values)
+                ax.errorbar(f.kept.values[ok], f.values[ok], yerr=se.values[ok], fmt="s:",
+                            ms=3.5, mfc="none", color=color, capsize=2)
+        if fresh is not None:
+            ax.plot([], [], "ks:", mfc="none", label="out of sample (fresh set)")
         _bayes_lines(lay, bayes, panel, lines, ax, colors)
         if any(_flagged(bad, dict(panel, **ln)) for ln in lines):
             _legend_unconverged(ax)
@@ -148,6 +158,18 @@ def pruning(res, out, source=None, **kw):
         ax.set_title(lay.title(_sel(da, panel), _label(panel)), fontsize=9)
         ax.legend(fontsize=7)
     return _save(fig, out)
+
+
+def _fresh_pruning(res, lay, part):
+    """(loss, s.e.) of the pruned models on the independent set, reduced
+    as the plot's other arrays; None where the file has none."""
+    name = part + "/prune_loss_fresh"
+    if name not in res.fields():
+        return None
+    loss = lay.reduce(res.array(name))
+    if not np.isfinite(loss.values).any():
+        return None
+    return loss, lay.reduce(res.array(name + "_se"))
 
 
 def attention(res, out, source=None, **kw):

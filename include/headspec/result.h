@@ -83,6 +83,11 @@ typedef struct hs_result {
   double *stab_split;  /* H x K */
   double *stab_saddle_t, *stab_saddle_from, *stab_saddle_first_t;
   double *stab_asymmetry; /* 1 */
+  /* pruning evaluated on the independent set (issue 29): the removal order
+   * chosen on the fit set (sgd/ode prune_order), Lpop on the out-of-sample
+   * set of sgd/lpop_fresh and ode/loss_fresh, H each (k heads kept) */
+  double *sgd_prune_loss_fresh, *sgd_prune_loss_fresh_se;
+  double *ode_prune_loss_fresh, *ode_prune_loss_fresh_se;
 } hs_result;
 
 typedef struct hs_result_field {

@@ -26,7 +26,7 @@
 /* layout_revision of the files this code writes: datasets added to format 2
  * since its first files (store_layout.c lists them); readers of an earlier
  * revision's file find them missing, a run rewrites it. */
-#define HS_LAYOUT_REVISION 5
+#define HS_LAYOUT_REVISION 6
 /* Whether dataset `name` (a path or its tail, e.g. "grid/method") was added
  * after layout revision `revision`: a file of that revision lacks it. */
 int hs_store_added_after(long revision, const char *name);

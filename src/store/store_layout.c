@@ -496,7 +496,10 @@ static const struct {
     {3, "/stability/saddle_first_t"}, {3, "/stability/asymmetry"},
     /* the control variate and the stepper used (issues 26, 25; job.h's
      * hs_job_key_changes gives older files their defaults) */
-    {5, "grid/control_variate"}, {5, "/ode/method"}};
+    {5, "grid/control_variate"}, {5, "/ode/method"},
+    /* pruning on the independent set (issue 29) */
+    {6, "/sgd/prune_loss_fresh"}, {6, "/sgd/prune_loss_fresh_se"},
+    {6, "/ode/prune_loss_fresh"}, {6, "/ode/prune_loss_fresh_se"}};
 
 
 int hs_store_added_after(long revision, const char *name) {
