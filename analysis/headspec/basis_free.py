@@ -89,16 +89,18 @@ def singular_value_learn_times(sv, t, threshold=None, frac=0.5):
 
 
 def point_betas(res, i, K):
-    """The strengths beta_k of point i (length K): its `betas` for
-    diag_gaussian, its `beta` repeated for an isotropic Gaussian; None for
-    a distribution without per-feature strengths."""
-    row = res.points.iloc[i]
-    betas = row.get("betas") if "betas" in res.points.columns else None
-    if betas is not None and np.size(betas) and np.all(np.isfinite(np.asarray(betas, float))):
-        return np.asarray(betas, dtype=float).ravel()[:K]
-    beta = row.get("beta") if "beta" in res.points.columns else None
-    if beta is not None and np.isfinite(float(beta)):
-        return np.full(K, float(beta))
+    """The strengths beta_k of point i (length K): the job's model.betas for
+    diag_gaussian (a list, so never swept: read from the job the file
+    stores), beta repeated for iso_gaussian; None for a distribution
+    without per-feature strengths."""
+    import yaml
+    dist = str(res.column("distribution")[i]) if "distribution" in res.columns else ""
+    if dist == "diag_gaussian":
+        doc = yaml.safe_load(res.job_text) or {}
+        betas = (doc.get("model") or {}).get("betas")
+        return None if betas is None else np.asarray(betas, dtype=float).ravel()[:K]
+    if dist == "iso_gaussian" and "beta" in res.columns:
+        return np.full(K, float(res.column("beta")[i]))
     return None
 
 
@@ -108,7 +110,6 @@ def learn_table(res, part="ode", threshold=None, frac=0.5, rtol=BETA_RTOL):
     time <part>_sv<g>_<j> and the final value <part>_sv<g>_<j>_final. The
     group's spikes (numbered from 1) are in the table's attrs["groups"] per
     point. Points without per-feature strengths get NaN."""
-    import pandas as pd
     from .derived import record_times
 
     m = res.array(part + "/m", stack=True)
@@ -138,4 +139,4 @@ def learn_table(res, part="ode", threshold=None, frac=0.5, rtol=BETA_RTOL):
     df.attrs["groups"] = groups_of
     df.attrs["threshold"] = threshold
     df.attrs["frac"] = frac
-    return pd.DataFrame(df)
+    return df
