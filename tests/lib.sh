@@ -11,3 +11,9 @@ fail=0 n=0
 ok() { n=$((n + 1)); if [ "$1" -ne 0 ]; then echo "FAIL: $2"; fail=$((fail + 1)); fi; }
 # finish NAME: the closing line, and the exit status
 finish() { echo "$1: $((n - fail)) passed, $fail failed"; [ $fail -eq 0 ]; }
+# store_small_job OUTPUT [SEEDS] [H]: tests/jobs/store_small.yaml on stdout
+# with another output file, seed list (default [1, 2]) or H (default 2)
+store_small_job() {
+  sed -e "s|^output: .*|output: $1|" -e "s|^  seed: .*|  seed: ${2:-[1, 2]}|" \
+      -e "s|^  H: .*|  H: ${3:-2}|" "$src/tests/jobs/store_small.yaml"
+}

@@ -9,22 +9,7 @@
 # killed.
 set -u
 . "$(dirname "$0")/lib.sh"
-job() { # output seeds
-  cat <<JOB
-output: $1
-job_seed: 5
-model:
-  distribution: flipping
-  b1: 1.0
-  b2: 2.0
-  activation: [softmax, bsoftmax]
-  H: 2
-  seed: $2
-training: {d: 16, eta: 0.5, t_max: 0.5, records: 3, test_samples: 10}
-ode: {samples: 50}
-analysis: {bayes_samples: 100, maps: 1}
-JOB
-}
+job() { store_small_job "$@"; } # output seeds
 same() { $py "$src/tests/compare_results.py" "$1" "$2"; }
 # damage POINT FILE: flip a byte of POINT's bayes_risk where it is stored
 damage() {

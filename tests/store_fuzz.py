@@ -29,19 +29,13 @@ import sys
 import h5py
 import numpy as np
 
-JOB = """output: {out}
-job_seed: 5
-model:
-  distribution: flipping
-  b1: 1.0
-  b2: 2.0
-  activation: [softmax, bsoftmax]
-  H: 2
-  seed: [1, 2]
-training: {{d: 16, eta: 0.5, t_max: 0.5, records: 3, test_samples: 10}}
-ode: {{samples: 50}}
-analysis: {{bayes_samples: 100, maps: 1}}
-"""
+SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+def job(out):
+    """tests/jobs/store_small.yaml writing to OUT."""
+    with open(os.path.join(SOURCE, "tests", "jobs", "store_small.yaml")) as f:
+        text = f.read()
+    return text.replace("output: store_small.h5", "output: " + out)
 
 
 def run(cmd, **kw):
@@ -124,7 +118,7 @@ def main():
     scratch = tempfile.TemporaryDirectory()
     os.chdir(scratch.name)
     with open("good.yaml", "w") as f:
-        f.write(JOB.format(out="good.h5"))
+        f.write(job("good.h5"))
     r = run([headspec, "run", "--quiet", "good.yaml"])
     if r.returncode != 0:
         print("FAIL: the undamaged job does not run: " + r.stderr)
@@ -172,7 +166,7 @@ def main():
         if k % 20 == 0:
             counts["run"] += 1
             with open("bad.yaml", "w") as f:
-                f.write(JOB.format(out=name))
+                f.write(job(name))
             r = run([headspec, "run", "--quiet", "bad.yaml"])
             if r.returncode not in (0, 1, 2) or sanitizer(r.stderr):
                 fails.append("%s: run ended with %d: %s" % (what, r.returncode, r.stderr[-300:]))

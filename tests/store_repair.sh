@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-cat >r.yaml <<JOB
+store_small_job r.h5 >r.yaml
 output: r.h5
 job_seed: 5
 model:
