@@ -1,6 +1,7 @@
 """The Python package's points table on a large results file.
 
 usage: bench_points.py HEADSPEC_BINARY [--points N] [--work DIR] [--rounds R]
+                       [--before ANALYSIS_DIR]
 
 Builds a results file of N points (default 10^6)
 with the binary: a Bayes-only job (no SGD, no ODE, 1 Bayes sample) over a
@@ -13,7 +14,11 @@ turns (floor, package, floor, package, ...):
            column (the checks read them), status, row, host, label, the
            groups' point index, the last record of each field the table
            summarises, the final m and mean_c;
-  package  headspec.open_results(path).points (the /grid checks included).
+  package  headspec.open_results(path).points (the /grid checks included),
+           cold: the first in a new process; and warm: opened again in
+           that process (the walk of headspec.integrity done once);
+  before   (with --before DIR) the same with another version's package,
+           DIR its analysis/ folder (e.g. `git archive COMMIT analysis`).
 
 and prints per round the wall and CPU seconds and the peak RSS of each,
 then the medians and the package's time as a multiple of the floor.
@@ -89,17 +94,20 @@ with headspec.open_results(sys.argv[1]) as r:
 t1 = time.perf_counter()
 ru = resource.getrusage(resource.RUSAGE_SELF)
 cpu = ru.ru_utime + ru.ru_stime - c0.ru_utime - c0.ru_stime
-print("%.3f %.3f %.0f" % (t1 - t0, cpu, ru.ru_maxrss / 1024))
+with headspec.open_results(sys.argv[1]) as r:  # warm: the same file again
+    r.points
+t2 = time.perf_counter()
+print("%.3f %.3f %.0f %.3f" % (t1 - t0, cpu, ru.ru_maxrss / 1024, t2 - t1))
 """
 
 
 def build(binary, n, work):
     """The results file of an n-point job in work (made once)."""
-    side = int(round(n ** 0.5))
-    a, b = side, n // side
-    if a * b != n:
+    a = max(k for k in range(1, int(n ** 0.5) + 1) if n % k == 0)  # sigma0 x seed
+    b = n // a
+    if a * 10 < b:
         sys.exit("bench_points: --points must be a product of two near-equal numbers "
-                 "(e.g. 1000000 = 1000 x 1000)")
+                 "(e.g. 1000000 = 1000 x 1000, 100000 = 250 x 400)")
     job = JOB % dict(n=n, sigma0=[round(0.001 * (i + 1), 6) for i in range(a)],
                      seed=list(range(1, b + 1)))
     os.makedirs(work, exist_ok=True)
@@ -123,8 +131,8 @@ def build(binary, n, work):
     return out
 
 
-def measure(code, path):
-    res = subprocess.run([sys.executable, "-c", code, path, ANALYSIS], capture_output=True,
+def measure(code, path, analysis=ANALYSIS):
+    res = subprocess.run([sys.executable, "-c", code, path, analysis], capture_output=True,
                          text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
     if res.returncode:
         sys.exit("bench_points: measurement failed:\n" + res.stderr)
@@ -138,28 +146,40 @@ def main():
     ap.add_argument("--work", default=os.path.join(os.environ.get("TMPDIR", "/tmp"),
                                                    "headspec_bench_points"))
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--before", help="another version's analysis/ folder, raced in turns")
     args = ap.parse_args()
     path = build(args.binary, args.points, args.work)
-    rows = {"floor": [], "package": []}
-    for r in range(args.rounds):  # in turns, so both see the same machine
-        for name, code in (("floor", FLOOR), ("package", PACKAGE)):
-            wall, cpu, mb = measure(code, path)
-            rows[name].append((wall, cpu, mb))
-            print("round %d %-8s wall %6.2f s  cpu %6.2f s  peak RSS %5.0f MB  (load %.1f)" % (
-                r + 1, name, wall, cpu, mb, os.getloadavg()[0]), flush=True)
+    runs = [("floor", FLOOR, ANALYSIS), ("package", PACKAGE, ANALYSIS)]
+    if args.before:
+        runs.append(("before", PACKAGE, os.path.abspath(args.before)))
+    rows = {name: [] for name, _, _ in runs}
+    for r in range(args.rounds):  # in turns, so all see the same machine
+        for name, code, analysis in runs:
+            got = measure(code, path, analysis)
+            rows[name].append(got)
+            warm = "  warm %5.2f s" % got[3] if len(got) > 3 else ""
+            print("round %d %-8s wall %6.2f s  cpu %6.2f s  peak RSS %5.0f MB%s  (load %.1f)" % (
+                r + 1, name, got[0], got[1], got[2], warm, os.getloadavg()[0]), flush=True)
 
     def median(values):
         v = sorted(values)
         return v[len(v) // 2]
     f, p = rows["floor"], rows["package"]
-    wall = median([pw / fw for (pw, _, _), (fw, _, _) in zip(p, f)])
-    cpu = median([pc / fc for (_, pc, _), (_, fc, _) in zip(p, f)])
+    wall = median([pw[0] / fw[0] for pw, fw in zip(p, f)])
+    cpu = median([pc[1] / fc[1] for pc, fc in zip(p, f)])
     print("%d points: .points (open, checks, table) median wall %.2f s, cpu %.2f s, peak RSS "
           "%.0f MB; floor (plain h5py reads) wall %.2f s, cpu %.2f s; package / floor: "
           "wall %.1fx, cpu %.1fx" % (
               args.points, median([x[0] for x in p]), median([x[1] for x in p]),
               median([x[2] for x in p]), median([x[0] for x in f]), median([x[1] for x in f]),
               wall, cpu))
+    print("package warm (opened again in the process): median wall %.2f s" %
+          median([x[3] for x in p]))
+    if args.before:
+        b = rows["before"]
+        print("before: median wall %.2f s, cpu %.2f s, warm %.2f s, peak RSS %.0f MB" % (
+            median([x[0] for x in b]), median([x[1] for x in b]), median([x[3] for x in b]),
+            median([x[2] for x in b])))
 
 
 if __name__ == "__main__":

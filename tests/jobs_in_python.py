@@ -158,7 +158,7 @@ def check_file(path, png):
     import pandas as pd
 
     import headspec
-    from headspec import derived, plots
+    from headspec import derived, kinds
 
     with headspec.open_results(path) as r:
         p = r.points
@@ -187,7 +187,7 @@ def check_file(path, png):
             kw = dict(x=x, q="bayes_risk")
         select = {k: v.item() if hasattr(v, "item") else v for k, v in select.items()
                   if not pd.isna(v)}  # a key point 0 does not read: any value
-        plots.plot(r, kind, png, select=select, **kw)
+        kinds.plot(r, kind, png, select=select, **kw)
     with open(png, "rb") as fh:
         if fh.read(8) != b"\x89PNG\r\n\x1a\n":
             return "plot %s wrote no PNG" % kind

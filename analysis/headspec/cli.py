@@ -7,8 +7,9 @@ import sys
 
 import pandas as pd
 
-from .plots import KINDS, PlotError, parse_select, plot, _split
-from .results import FormatError, open_results
+from . import FormatError, open_results
+from .kinds import KINDS, plot
+from .query import PlotError
 from ._version import __version__
 
 PLOT_HELP = """kinds:
@@ -43,6 +44,26 @@ Every swept key not on an axis must become a panel or a line (filled in
 order), or be chosen with --select KEY=VALUE or --mean KEY; otherwise the
 command refuses and names the key. --q takes a points column (see `summary`)
 or a stored field (its last record, e.g. sgd/lpop)."""
+
+
+def split(values):
+    """Repeated and comma-separated option values as one list:
+    ['a,b', 'c'] -> ['a', 'b', 'c']."""
+    out = []
+    for v in values or ():
+        out += [x for x in str(v).split(",") if x]
+    return out
+
+
+def parse_select(items):
+    """['b2=1', 'activation=softmax,seed=2'] -> {'b2': '1', ...}."""
+    out = {}
+    for item in split(items):
+        if "=" not in item:
+            raise PlotError("--select %s: write KEY=VALUE" % item)
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
 
 
 def _summary(args):
@@ -93,8 +114,8 @@ def _numbers(args):
 
 
 def _plot(args):
-    kw = dict(select=parse_select(args.select), mean=_split(args.mean),
-              panels=_split(args.panels), lines=_split(args.lines))
+    kw = dict(select=parse_select(args.select), mean=split(args.mean),
+              panels=split(args.panels), lines=split(args.lines))
     if args.kind in ("heatmap", "vs"):
         kw.update(x=args.x, q=args.q)
     if args.kind == "heatmap":

@@ -29,7 +29,7 @@ import zlib
 
 import numpy as np
 
-from .checks import FormatError
+from .errors import FormatError
 
 VERIFY_HINT = "`headspec verify %s` lists the damage; `headspec repair %s JOB` keeps every " \
               "point that verifies"
@@ -148,11 +148,14 @@ def crc_of(values):
     NUL."""
     values = np.asarray(values)
     if values.dtype.kind in "OU":
-        c = 0
-        for v in values.ravel():
-            b = v if isinstance(v, bytes) else str(v).encode("utf-8", "surrogateescape")
-            c = zlib.crc32(b + b"\0", c)
-        return c
+        # one zlib call over the strings joined (NUL-terminated each: the
+        # CRC of the concatenation is the chained CRC of the parts)
+        items = values.ravel().tolist()
+        if set(map(type, items)) == {bytes}:
+            return zlib.crc32(b"\0".join(items) + b"\0") if items else 0
+        return zlib.crc32(b"".join(
+            (v if isinstance(v, bytes) else str(v).encode("utf-8", "surrogateescape")) + b"\0"
+            for v in items))
     if values.dtype.byteorder == ">":
         values = values.astype(values.dtype.newbyteorder("<"))
     return zlib.crc32(np.ascontiguousarray(values).tobytes())

@@ -4,43 +4,45 @@ import os
 
 import numpy as np
 
-from .draw import (_bayes_lines, _bayes_vs, _default_q, _flagged, _fresh_se, _grid,
-                   _legend_unconverged, _numeric_swept, _other_bayes, _points_quantity, _save,
-                   _source, _unconverged)
-from .layout import Layout, PlotError, _fmt, _label, _sel
+from . import draw
+from .layout import Layout, count_text, grid, label, legend_unconverged, save
+from .query import (PlotError, at, bayes_against, bayes_from, bayes_levels, combos,
+                    default_quantity, final_quantity, flagged, fmt, mean_se, numeric_swept, pick,
+                    source_part, stored_se, unconverged)
 
 
 def dynamics(res, out, loss="lpop", **kw):
     """Loss (top) and m_hk (bottom) against t: ODE lines, SGD markers;
     panels (columns) and lines from swept keys; Bayes risk dotted."""
     lay = Layout(res, "dynamics", **kw)
-    sgd_loss = lay.reduce(res.array("sgd/" + loss))
-    ode_loss = lay.reduce(res.array("ode/loss"))
-    sgd_m, ode_m = lay.reduce(res.array("sgd/m")), lay.reduce(res.array("ode/m"))
-    bayes = lay.reduce(res.array("bayes_risk"))
-    panels = lay.combos(ode_loss, lay.panels, sgd_loss)
-    bad = _unconverged(res, lay)
-    fig, axes = _grid(2, len(panels))
+    sel = lay.selection
+    sgd_loss = pick(res.array("sgd/" + loss), sel)
+    ode_loss = pick(res.array("ode/loss"), sel)
+    sgd_m, ode_m = pick(res.array("sgd/m"), sel), pick(res.array("ode/m"), sel)
+    bayes = pick(res.array("bayes_risk"), sel)
+    panels = combos(ode_loss, lay.panels, sgd_loss)
+    bad = unconverged(res, lay.selection)
+    fig, axes = grid(2, len(panels))
     for c, panel in enumerate(panels):
         top, bottom = axes[0, c], axes[1, c]
         lines = lay.lines_with_data(panel, ode_loss, sgd_loss)
         colors = ["C%d" % (j % 10) for j in range(len(lines))]
         for ln, color in zip(lines, colors):
             cell = dict(panel, **ln)
-            o, s = _sel(ode_loss, cell), _sel(sgd_loss, cell)
-            flag = bool(_flagged(bad, cell))  # dashed: still moving at its end
+            o, s = at(ode_loss, cell), at(sgd_loss, cell)
+            flag = bool(flagged(bad, cell))  # dashed: still moving at its end
             top.plot(o.time, o.values, "--" if flag else "-", color=color,
-                     label=_label(ln) or None)
+                     label=label(ln) or None)
             top.plot(s.time, s.values, "o", ms=3.5, color=color, mfc="none")
-        _bayes_lines(lay, bayes, panel, lines, top, colors)
-        if any(_flagged(bad, dict(panel, **ln)) for ln in lines):
-            _legend_unconverged(top)
-        top.set_title(lay.title(_sel(ode_loss, panel), _label(panel)), fontsize=9)
+        _bayes_levels(top, lay, bayes, panel, lines, colors)
+        if any(flagged(bad, dict(panel, **ln)) for ln in lines):
+            legend_unconverged(top)
+        top.set_title(lay.title(at(ode_loss, panel), label(panel)), fontsize=9)
         top.set_ylabel("population loss (ODE -, SGD o: %s)" % loss, fontsize=8)
         top.legend(fontsize=7)
         if lines:
             first = dict(panel, **lines[0])
-            om, sm = _sel(ode_m, first), _sel(sgd_m, first)
+            om, sm = at(ode_m, first), at(sgd_m, first)
             first_head = om.coords["head"].values[0]
             for k in om.coords["spike"].values:  # heads and spikes labelled from 1
                 for h in om.coords["head"].values:
@@ -53,11 +55,11 @@ def dynamics(res, out, loss="lpop", **kw):
                                 label="m_h%d" % k if h == first_head else None)
                     s = sm.sel(head=h, spike=k)
                     bottom.plot(s.time, s.values, "o", ms=3, color=color, mfc="none")
-            bottom.set_title("m_hk per head, %s" % (_label(lines[0]) or "all heads"), fontsize=9)
+            bottom.set_title("m_hk per head, %s" % (label(lines[0]) or "all heads"), fontsize=9)
             bottom.legend(fontsize=7)
         bottom.set_xlabel("t")
         bottom.set_ylabel("m_hk (ODE -, SGD o)", fontsize=8)
-    return _save(fig, out)
+    return save(fig, out)
 
 
 def vs(res, out, x=None, q=None, bayes=None, **kw):
@@ -67,109 +69,116 @@ def vs(res, out, x=None, q=None, bayes=None, **kw):
     error over seeds combined with the quantity's own SE when stored),
     with the Bayes risk R* and its SE band (a curve where R* varies with
     x). bayes: another open results file to take R* from."""
-    q = q or _default_q(res, "sgd_lpop_fresh", "ode_loss_fresh", "sgd_test_loss", "ode_loss")
+    q = q or default_quantity(res, "sgd_lpop_fresh", "ode_loss_fresh", "sgd_test_loss", "ode_loss")
     if not x:
         taken = ("seed",) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
-        cands = _numeric_swept(res, exclude=taken)
+        cands = numeric_swept(res, exclude=taken)
         x = "H" if "H" in cands else (cands[0] if cands else None)
     if not x:
         raise PlotError("vs needs a numeric swept key for the x axis (--x); %s sweeps %s" % (
             res.path, ", ".join(res.swept) or "none"))
     lay = Layout(res, "vs", axes=(x,), **kw)
-    da = lay.reduce(_points_quantity(res, q), se=_fresh_se(res, q))
+    sel = lay.selection
+    da, sem, n = mean_se(final_quantity(res, q), sel, se=stored_se(res, q))
     src = bayes if bayes is not None else res
     if bayes is not None:
-        b_all, b_se = _other_bayes(res, bayes, "bayes_risk"), _other_bayes(
+        b_all, b_se = bayes_from(res, bayes, "bayes_risk"), bayes_from(
             res, bayes, "bayes_risk_se")
     else:
         b_all, b_se = res.array("bayes_risk"), res.array("bayes_risk_se")
-    b_all = lay.reduce(b_all)
-    b_se = lay.reduce(b_se)
-    panels = lay.combos(da, lay.panels)
-    bad = _unconverged(res, lay)
-    fig, axes = _grid(1, len(panels), 4.6, 3.8)
+    b_all = pick(b_all, sel)
+    b_se = pick(b_se, sel)
+    panels = combos(da, lay.panels)
+    bad = unconverged(res, lay.selection)
+    fig, axes = grid(1, len(panels), 4.6, 3.8)
     for c, panel in enumerate(panels):
         ax = axes[0, c]
         lines = lay.lines_with_data(panel, da)
         marked = False
         for j, ln in enumerate(lines):
-            cell = _sel(da, dict(panel, **ln))
-            sem = da.attrs.get("sem")
-            err = _sel(sem, dict(panel, **ln)).values if sem is not None else None
-            ax.errorbar(cell.coords[x].values, cell.values, yerr=err, fmt="o-", ms=4,
-                        capsize=3, color="C%d" % (j % 10), label=_label(ln) or q)
-            flag = _flagged(bad, dict(panel, **ln), keep=(x,))
+            cell = at(da, dict(panel, **ln))
+            err = at(sem, dict(panel, **ln)).values if sem is not None else None
+            draw.bars(ax, cell.coords[x].values, cell.values, err, color="C%d" % (j % 10),
+                      label=label(ln) or q)
+            flag = flagged(bad, dict(panel, **ln), keep=(x,))
             if flag is not False:  # an x over each point still moving at its end
                 xs_ = flag.coords[x].values[flag.values]
                 ys = [float(cell.sel({x: v})) for v in xs_ if v in cell.coords[x].values]
-                ax.plot(xs_[:len(ys)], ys, "x", ms=9, color="k", ls="none", gid="not_converged")
+                draw.crosses(ax, xs_[:len(ys)], ys)
                 marked = marked or len(ys) > 0
         if marked:
-            _legend_unconverged(ax, "kx")
-        _bayes_vs(lay, b_all, b_se, panel, x, da.coords[x].values, ax,
-                  "" if bayes is None else " (%s)" % os.path.basename(src.path))
+            legend_unconverged(ax, "kx")
+        _bayes_curves(ax, lay, b_all, b_se, panel, x, da.coords[x].values,
+                      "" if bayes is None else " (%s)" % os.path.basename(src.path))
         xs = da.coords[x].values
         if len(xs) <= 12:
-            ax.set_xticks(xs, [_fmt(v) for v in xs])
+            ax.set_xticks(xs, [fmt(v) for v in xs])
         ax.set_xlabel(x)
         ax.set_ylabel(q)
-        n = da.attrs.get("n_mean")
-        ax.set_title(lay.title(_sel(da, panel), _label(panel)) +
-                     (" (n=%s, bars: s.e.)" % n if n else ""), fontsize=9)
+        counted = count_text(n)
+        ax.set_title(lay.title(at(da, panel), label(panel)) +
+                     (" (n=%s, bars: s.e.)" % counted if counted else ""), fontsize=9)
         ax.legend(fontsize=7)
-    return _save(fig, out)
+    return save(fig, out)
 
 
 def pruning(res, out, source=None, **kw):
     """Lpop of the final model against the heads kept (greedy pruning),
-    one line per (activation, H), with the Bayes risk; where stored, the
-    same pruned models on the independent set (<part>/prune_loss_fresh,
-    squares, bars: its s.e.)."""
+    one line per (activation, H), with the Bayes risk; averaged over a
+    --mean key (e.g. seed) with error bars of the mean's standard error
+    (the spread over runs). Where stored, the same pruned models on the
+    independent set (<part>/prune_loss_fresh: squares, dotted; bars
+    counting its Monte Carlo SE too)."""
     lay = Layout(res, "pruning", **kw)
-    part = _source(res, source, "prune_loss")
-    da = lay.reduce(res.array(part + "/prune_loss"))
+    part = source_part(res, source, "prune_loss")
+    da, sem, _ = mean_se(res.array(part + "/prune_loss"), lay.selection)
     fresh = _fresh_pruning(res, lay, part)
-    bayes = lay.reduce(res.array("bayes_risk"))
-    panels = lay.combos(da, lay.panels)
-    bad = _unconverged(res, lay)
-    fig, axes = _grid(1, len(panels), 4.6, 3.8)
+    bayes = pick(res.array("bayes_risk"), lay.selection)
+    panels = combos(da, lay.panels)
+    bad = unconverged(res, lay.selection)
+    fig, axes = grid(1, len(panels), 4.6, 3.8)
     for c, panel in enumerate(panels):
         ax = axes[0, c]
         lines = lay.lines_with_data(panel, da)
         colors = ["C%d" % (j % 10) for j in range(len(lines))]
         for ln, color in zip(lines, colors):
-            cell = _sel(da, dict(panel, **ln))
-            ok = np.isfinite(cell.values)
-            ax.plot(cell.kept.values[ok], cell.values[ok],
-                    "o--" if _flagged(bad, dict(panel, **ln)) else "o-", color=color,
-                    label=_label(ln) or part)
+            cell = dict(panel, **ln)
+            m, e = at(da, cell), at(sem, cell) if sem is not None else None
+            ok = np.isfinite(m.values)
+            ax.errorbar(m.kept.values[ok], m.values[ok],
+                        yerr=None if e is None else e.values[ok], capsize=2,
+                        fmt="o--" if flagged(bad, cell) else "o-", ms=4, color=color,
+                        label=label(ln) or part)
             if fresh is not None:
-                f, se = (_sel(x, dict(panel, **ln)) for x in fresh)
+                f, fe = at(fresh[0], cell), at(fresh[1], cell)
                 ok = np.isfinite(f.values)
-                ax.errorbar(f.kept.values[ok], f.values[ok], yerr=se.values[ok], fmt="s:",
+                ax.errorbar(f.kept.values[ok], f.values[ok], yerr=fe.values[ok], fmt="s:",
                             ms=3.5, mfc="none", color=color, capsize=2)
         if fresh is not None:
             ax.plot([], [], "ks:", mfc="none", label="out of sample (fresh set)")
-        _bayes_lines(lay, bayes, panel, lines, ax, colors)
-        if any(_flagged(bad, dict(panel, **ln)) for ln in lines):
-            _legend_unconverged(ax)
+        _bayes_levels(ax, lay, bayes, panel, lines, colors)
+        if any(flagged(bad, dict(panel, **ln)) for ln in lines):
+            legend_unconverged(ax)
         ax.set_xlabel("heads kept")
         ax.set_ylabel("population loss (%s, pruned)" % part)
-        ax.set_title(lay.title(_sel(da, panel), _label(panel)), fontsize=9)
+        ax.set_title(lay.title(at(da, panel), label(panel)), fontsize=9)
         ax.legend(fontsize=7)
-    return _save(fig, out)
+    return save(fig, out)
 
 
 def _fresh_pruning(res, lay, part):
-    """(loss, s.e.) of the pruned models on the independent set, reduced
-    as the plot's other arrays; None where the file has none."""
+    """(mean, its SE) of the pruned models' losses on the independent set,
+    selected and averaged as the plot's other arrays (the SE counting the
+    spread over the averaged runs and each run's Monte Carlo SE); None
+    where the file has none."""
     name = part + "/prune_loss_fresh"
     if name not in res.fields():
         return None
-    loss = lay.reduce(res.array(name))
+    loss = res.array(name)
     if not np.isfinite(loss.values).any():
         return None
-    return loss, lay.reduce(res.array(name + "_se"))
+    mean, se, _ = mean_se(loss, lay.selection, se=res.array(name + "_se"))
+    return mean, se
 
 
 def attention(res, out, source=None, **kw):
@@ -178,27 +187,27 @@ def attention(res, out, source=None, **kw):
     log axis, one line per activation (ODE if run, else SGD; --source);
     panels from another swept key."""
     lay = Layout(res, "attention", **kw)
-    part = _source(res, source, "quiet_heads")
-    quiet = lay.reduce(res.array(part + "/quiet_heads"))
-    sink = lay.reduce(res.array(part + "/attn_sink").mean("head", skipna=True))
-    panels = lay.combos(quiet, lay.panels)
-    bad = _unconverged(res, lay)
-    fig, axes = _grid(2, len(panels))
+    part = source_part(res, source, "quiet_heads")
+    quiet = pick(res.array(part + "/quiet_heads"), lay.selection)
+    sink = pick(res.array(part + "/attn_sink").mean("head", skipna=True), lay.selection)
+    panels = combos(quiet, lay.panels)
+    bad = unconverged(res, lay.selection)
+    fig, axes = grid(2, len(panels))
     for c, panel in enumerate(panels):
         top, bottom = axes[0, c], axes[1, c]
         lines = lay.lines_with_data(panel, quiet)
         for j, ln in enumerate(lines):
             cell = dict(panel, **ln)
-            style = "--" if _flagged(bad, cell) else "-"
+            style = "--" if flagged(bad, cell) else "-"
             for ax, da in ((top, quiet), (bottom, sink)):
-                v = _sel(da, cell)
+                v = at(da, cell)
                 ok = np.isfinite(v.values) & (v.time.values > 0)
                 if ok.any():
                     ax.plot(v.time.values[ok], v.values[ok], style, color="C%d" % (j % 10),
-                            label=_label(ln) or part)
-        if any(_flagged(bad, dict(panel, **ln)) for ln in lines):
-            _legend_unconverged(top)
-        top.set_title(lay.title(_sel(quiet, panel), _label(panel)), fontsize=9)
+                            label=label(ln) or part)
+        if any(flagged(bad, dict(panel, **ln)) for ln in lines):
+            legend_unconverged(top)
+        top.set_title(lay.title(at(quiet, panel), label(panel)), fontsize=9)
         top.set_ylabel("quiet heads (%s)" % part, fontsize=8)
         bottom.set_ylabel("sink weight q0, mean over heads", fontsize=8)
         bottom.set_xlabel("t")
@@ -206,4 +215,21 @@ def attention(res, out, source=None, **kw):
             ax.set_xscale("log")
             if ax.lines:
                 ax.legend(fontsize=7)
-    return _save(fig, out)
+    return save(fig, out)
+
+
+def _bayes_levels(ax, lay, bayes, panel, lines, colors):
+    """R* as dotted horizontal lines: one per distinct distribution among
+    the panel's lines (in its first line's colour), averaged over the rest."""
+    for dist, j, value in bayes_levels(bayes, panel, lay.lines, lines):
+        draw.level(ax, value, colors[j] if dist else "k",
+                   "Bayes risk R*" + (" (%s)" % label(dist) if dist else ""))
+
+
+def _bayes_curves(ax, lay, bayes, se, panel, x, xs, source=""):
+    """R* against x with a band of +- its SE, one per distribution among
+    the lines."""
+    for ln, bx, y, e in bayes_against(bayes, se, panel, x, xs, lay.lines):
+        draw.curve(ax, bx, y, "Bayes risk R*" + (" (%s)" % label(ln) if ln else "") + source,
+                   gid="bayes")
+        draw.band(ax, bx, y, e, gid="bayes_band")

@@ -2,96 +2,83 @@
 keys) and maps (attention weights A_hl)."""
 import numpy as np
 
-from .draw import (_annotate, _default_q, _flagged, _grid, _legend_unconverged, _numeric_swept,
-                   _points_quantity, _save, _source, _unconverged)
-from .layout import Layout, PlotError, _fmt, _label, _sel
+from . import draw
+from .layout import Layout, label, legend_unconverged, panel_grid, save
+from .query import (PlotError, at, default_quantity, final_quantity, flagged, fmt, numeric_swept,
+                    pick, source_part, unconverged)
 
 
 def heatmap(res, out, x=None, y=None, q=None, **kw):
     """A final quantity (default: the heads' cosine, ODE if run) over two
     swept keys, one panel per value of the others."""
-    q = q or _default_q(res, "ode_cosine", "sgd_cosine")
+    q = q or default_quantity(res, "ode_cosine", "sgd_cosine")
     if not x or not y:
         taken = ("seed", x, y) + tuple(kw.get("select") or ()) + tuple(kw.get("mean") or ())
-        cands = _numeric_swept(res, exclude=taken)
+        cands = numeric_swept(res, exclude=taken)
         x = x or (cands.pop(0) if cands else None)
         y = y or (cands.pop(0) if cands else None)
     if not x or not y:
         raise PlotError("heatmap needs two swept keys (--x, --y); %s sweeps %s" % (
             res.path, ", ".join(res.swept) or "none"))
     lay = Layout(res, "heatmap", axes=(x, y), **kw)
-    da = lay.reduce(_points_quantity(res, q))
-    panels = lay.combos(da, lay.panels)
-    rows_key = lay.panels[1] if len(lay.panels) > 1 else None
-    n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
-    n_cols = len(panels) // n_rows
-    bad = _unconverged(res, lay)
-    fig, axes = _grid(n_rows, n_cols, 4.4, 3.6)
+    da = pick(final_quantity(res, q), lay.selection)
+    bad = unconverged(res, lay.selection)
+    fig, panels = panel_grid(lay, da, (4.4, 3.6))
     finite = da.values[np.isfinite(da.values)]
     vmin, vmax = (finite.min(), finite.max()) if finite.size else (0, 1)
     cmap = "viridis"
     if q.endswith("cosine"):  # a cosine: the whole [-1, 1], 0 in the middle
         vmin, vmax, cmap = -1.0, 1.0, "coolwarm"
-    for j, panel in enumerate(panels):
-        ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
-        cell = _sel(da, panel).transpose(y, x)
-        im = ax.imshow(cell.values, origin="lower", aspect="auto", cmap=cmap,
-                       vmin=vmin, vmax=vmax)
-        _annotate(ax, cell.values, im)
-        flag = _flagged(bad, panel, keep=(x, y))
+    for panel, ax in panels:
+        cell = at(da, panel).transpose(y, x)
+        im = draw.cells(ax, cell.values, cmap, vmin, vmax)
+        flag = flagged(bad, panel, keep=(x, y))
         if flag is not False and flag.values.any():  # an x on each cell still moving
             flag = flag.reindex({x: cell.coords[x].values, y: cell.coords[y].values},
                                 fill_value=False).transpose(y, x)
             iy, ix = np.nonzero(flag.values)
             # in the cell's corner, clear of its value
-            ax.plot(ix + 0.35, iy + 0.35, "x", ms=8, mew=1.5, color="k", ls="none",
-                    gid="not_converged")
-            _legend_unconverged(ax, "kx")
+            draw.crosses(ax, ix + 0.35, iy + 0.35, ms=8, mew=1.5)
+            legend_unconverged(ax, "kx")
             ax.legend(fontsize=7, loc="upper left")
-        ax.set_xticks(range(cell.sizes[x]), [_fmt(v) for v in cell.coords[x].values])
-        ax.set_yticks(range(cell.sizes[y]), [_fmt(v) for v in cell.coords[y].values])
+        ax.set_xticks(range(cell.sizes[x]), [fmt(v) for v in cell.coords[x].values])
+        ax.set_yticks(range(cell.sizes[y]), [fmt(v) for v in cell.coords[y].values])
         ax.set_xlabel(x)
         ax.set_ylabel(y)
-        ax.set_title(lay.title(cell, _label(panel)), fontsize=9)
+        ax.set_title(lay.title(cell, label(panel)), fontsize=9)
         fig.colorbar(im, ax=ax, label=q)
-    return _save(fig, out)
+    return save(fig, out)
 
 
 def maps(res, out, source=None, map_index=0, **kw):
     """Attention weights A_hl (head x token) of the final model on one
     sampled sequence, one panel per combination of swept values."""
     lay = Layout(res, "maps", **kw)
-    part = _source(res, source, "maps")
-    da = lay.reduce(res.array(part + "/maps"))
+    part = source_part(res, source, "maps")
+    da = pick(res.array(part + "/maps"), lay.selection)
     if map_index >= da.sizes["map"]:
         raise PlotError("--map %d: the file has %d maps per point" % (map_index, da.sizes["map"]))
     da = da.isel(map=map_index)
-    panels = lay.combos(da, lay.panels)
-    rows_key = lay.panels[1] if len(lay.panels) > 1 else None
-    n_rows = da.sizes[rows_key] if rows_key in da.dims else 1
-    n_cols = len(panels) // n_rows
-    bad = _unconverged(res, lay)
-    fig, axes = _grid(n_rows, n_cols, 4.0, 2.8)
-    for j, panel in enumerate(panels):
-        ax = axes[j % n_rows, j // n_rows] if rows_key else axes[0, j]
-        cell = _sel(da, panel).transpose("head", "token")
+    bad = unconverged(res, lay.selection)
+    fig, panels = panel_grid(lay, da, (4.0, 2.8))
+    for panel, ax in panels:
+        cell = at(da, panel).transpose("head", "token")
         keep = np.isfinite(cell.values).any(axis=1)
         if not keep.any():
             ax.set_axis_off()
-            ax.set_title("%s: no data" % _label(panel), fontsize=9)
+            ax.set_title("%s: no data" % label(panel), fontsize=9)
             continue
         tokens = cell.coords["token"].values  # labelled from 1, as heads
-        im = ax.imshow(cell.values[keep], aspect="auto", cmap="viridis", vmin=0,
-                       extent=(tokens[0] - 0.5, tokens[-1] + 0.5, keep.sum() - 0.5, -0.5))
+        im = draw.weights(ax, cell.values[keep], tokens)
         heads = cell.coords["head"].values[keep]
         ax.set_yticks(range(len(heads)), [str(h) for h in heads])
         ax.set_xlabel("token l")
         ax.set_ylabel("head h")
         # two lines: the panel, then what else is fixed (long in one line)
-        ax.set_title("%s A_hl (%s, map %d)\n%s" % (_label(panel), part, map_index,
+        ax.set_title("%s A_hl (%s, map %d)\n%s" % (label(panel), part, map_index,
                                                    lay.title(cell)), fontsize=8)
         fig.colorbar(im, ax=ax)
-        if _flagged(bad, panel):
-            _legend_unconverged(ax)
+        if flagged(bad, panel):
+            legend_unconverged(ax)
             ax.legend(fontsize=6, loc="upper right", handlelength=0)
-    return _save(fig, out)
+    return save(fig, out)

@@ -7,7 +7,8 @@ derives what is missing: the key table's order as it stood then
 (KEY_ORDER), the swept keys from the job text (format 1), the dimension
 names of each dataset (format 1) and each distribution's mean feature
 E[c] (mean_feature; MODEL.md section 1). Files of the current layout are
-read from what they state (headspec.reader) and never come here.
+read from what they state (headspec.layout_current) and never come here;
+headspec.reader picks the layout of a file.
 """
 import json
 import re
@@ -15,6 +16,9 @@ import re
 import h5py
 import numpy as np
 import xarray as xr
+
+from .layout_current import CurrentLayout
+from .schema import BOOKKEEPING
 
 # Key-table order of the job keys when these files were written (docs/JOBS.md
 # "Job files"); keys added since come after, by name.
@@ -40,22 +44,10 @@ V1_DIMS = {
 }
 
 
-def layout_for(res, current):
-    """The layout reader of an older file (current: the reader's class)."""
-    if res.format_version == 1:
-        return Format1Layout(res)
-    return revision1_layout(current)(res)
-
-
 def _key_order(res):
     order = {k: i for i, k in enumerate(KEY_ORDER)}
-    keys = [c for c in res.columns if c not in _bookkeeping()]
+    keys = [c for c in res.columns if c not in BOOKKEEPING]
     return sorted(keys, key=lambda k: (order.get(k, len(order)), k))
-
-
-def _bookkeeping():
-    from .reader import BOOKKEEPING
-    return BOOKKEEPING
 
 
 def _with_mean_c(res, gname, ds, points):
@@ -87,27 +79,25 @@ def mean_c_of(res, points, K):
     return out
 
 
-def revision1_layout(current):
-    class Revision1Layout(current):
-        """Format 2 before layout revision 2: key order and mean_c derived."""
-        key_order_stated = False
+class Revision1Layout(CurrentLayout):
+    """Format 2 before layout revision 2: key order and mean_c derived."""
+    key_order_stated = False
 
-        def key_order(self):
-            return _key_order(self.res)
+    def key_order(self):
+        return _key_order(self.res)
 
-        def names(self, gname, part):
-            names = super().names(gname, part)
-            return names + ["mean_c"] if part == "" and "mean_c" not in names else names
+    def names(self, gname, part):
+        names = super().names(gname, part)
+        return names + ["mean_c"] if part == "" and "mean_c" not in names else names
 
-        def field(self, gname, part, var):
-            if part == "" and var == "mean_c" and "mean_c" not in super().names(gname, part):
-                return _mean_c_array(self.res, gname)
-            return super().field(gname, part, var)
-    return Revision1Layout
+    def field(self, gname, part, var):
+        if part == "" and var == "mean_c" and "mean_c" not in super().names(gname, part):
+            return _mean_c_array(self.res, gname)
+        return super().field(gname, part, var)
 
 
 def _mean_c_array(res, gname):
-    points = res._points_of(gname)
+    points = res.points_of(gname)
     K = int(np.asarray(res.h5["results"][gname].attrs["K"]).ravel()[0])
     return xr.DataArray(mean_c_of(res, points, K), dims=("point", "spike"),
                         coords={"point": points, "spike": np.arange(K)}, name="mean_c")
@@ -119,7 +109,7 @@ class Format1Layout:
 
     def __init__(self, res):
         self.res = res
-        self.f = res.h5._h5file  # the h5py.File under h5netcdf's (no netCDF layout here)
+        self.f = res.hdf5  # h5py alone: no netCDF layout here
         self._ds = {}
 
     def key_order(self):
@@ -184,7 +174,7 @@ class Format1Layout:
                   for dim, size in sizes.items() if dim != "time"}
         ds = xr.Dataset(data, coords=coords)
         if not part:
-            ds = _with_mean_c(self.res, gname, ds, self.res._points_of(gname))
+            ds = _with_mean_c(self.res, gname, ds, self.res.points_of(gname))
         return ds
 
     def time(self, gname, size):

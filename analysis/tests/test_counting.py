@@ -14,7 +14,7 @@ import unittest
 import numpy as np
 
 import headspec
-from headspec import derived, plots
+from headspec import derived, kinds
 
 from test_headspec import DIR, raw
 
@@ -74,12 +74,12 @@ class CountingFromOne(unittest.TestCase):
     def test_plot_labels_are_the_coordinates(self):
         out = tempfile.mkdtemp(dir=DIR)
         with headspec.open_results(tiny()) as r:
-            fig = plots.plot(r, "dynamics", os.path.join(out, "d.png"),
+            fig = kinds.plot(r, "dynamics", os.path.join(out, "d.png"),
                              select={"distribution": "onehot", "H": "2"})
             (ax,) = [a for a in fig.axes if a.get_ylabel().startswith("m_hk")][:1]
             labels = {t.get_text() for t in ax.get_legend().get_texts()}
             self.assertEqual(labels, {"m_h1", "m_h2", "m_h3"})  # onehot: K = 3
-            fig = plots.plot(r, "maps", os.path.join(out, "m.png"),
+            fig = kinds.plot(r, "maps", os.path.join(out, "m.png"),
                              select={"distribution": "flipping", "H": "2"})
             ax = fig.axes[0]
             self.assertEqual([t.get_text() for t in ax.get_yticklabels()], ["1", "2"])

@@ -30,7 +30,7 @@ import pandas as pd
 
 import headspec
 from headspec import cli as headspec_cli
-from headspec import plots
+from headspec import kinds, layout, query
 
 DIR = os.environ.get("HEADSPEC_TEST_DIR")
 BIN = os.environ.get("HEADSPEC_BIN")
@@ -166,7 +166,8 @@ class PointsTable(unittest.TestCase):
                                (0.5 + 1 + 1.5) * np.sqrt(2) / 3)
         np.testing.assert_array_equal(
             headspec.derived.mean_feature("onehot", 2, beta=2.0, signed=0), [1.0, 1.0])
-        self.assertAlmostEqual(headspec.results.discrete_mean(
+        from headspec import legacy
+        self.assertAlmostEqual(legacy.discrete_mean(
             "model:\n  atoms: [[1, 0], [0, 2]]\n  probs: [0.25, 0.75]\n")[1], 1.5)
 
 
@@ -559,7 +560,7 @@ class Plots(unittest.TestCase):
         # dynamics: the SGD point's loss is drawn as stored, with R*
         path = files("mixed")[-1][1]
         with headspec.open_results(path) as r:
-            fig = plots.plot(r, "dynamics", os.path.join(tempfile.mkdtemp(dir=DIR), "m.png"))
+            fig = kinds.plot(r, "dynamics", os.path.join(tempfile.mkdtemp(dir=DIR), "m.png"))
             trained = int(np.flatnonzero(r.points.training_run.to_numpy() == 1)[0])
         top = fig.axes[0]
         drawn = [ln.get_ydata() for ln in top.get_lines() if ln.get_marker() == "o"]
@@ -608,11 +609,11 @@ class Plots(unittest.TestCase):
     def test_seed_mean_and_error_bars(self):
         """vs averages seeds: compare with a pandas group-by of the table."""
         with headspec.open_results(files("grid_partial")[0][1]) as r:
-            lay = plots.Layout(r, "vs", axes=("b2",))
+            lay = layout.Layout(r, "vs", axes=("b2",))
             self.assertEqual(lay.mean, ["seed"])
             self.assertEqual(lay.lines, ["activation"])
             self.assertEqual(lay.panels, ["b1"])
-            da = lay.reduce(r.array("sgd_test_loss"))
+            da, se, n = query.mean_se(r.array("sgd_test_loss"), lay.selection)
             p = r.points
             g = p.groupby(["b1", "b2", "activation"]).sgd_test_loss
             for (b1, b2, act), mean in g.mean().items():
@@ -621,7 +622,7 @@ class Plots(unittest.TestCase):
                     self.assertTrue(np.isnan(got))
                     continue
                 self.assertAlmostEqual(got, mean, places=12)
-                sem = float(da.attrs["sem"].sel(b1=b1, b2=b2, activation=act))
+                sem = float(se.sel(b1=b1, b2=b2, activation=act))
                 n = g.count()[(b1, b2, act)]
                 if n > 1:
                     self.assertAlmostEqual(sem, g.std()[(b1, b2, act)] / np.sqrt(n), places=12)
@@ -632,13 +633,16 @@ class Plots(unittest.TestCase):
         """Lines that differ in b2 get one R* each, not the first one's."""
         import matplotlib.pyplot as plt
         with headspec.open_results(files("grid")[0][1]) as r:
-            lay = plots.Layout(r, "dynamics", select={"b1": "1", "seed": "1"})
+            lay = layout.Layout(r, "dynamics", select={"b1": "1", "seed": "1"})
             self.assertEqual(lay.lines, ["b2"])
-            bayes = lay.reduce(r.array("bayes_risk"))
+            bayes = query.pick(r.array("bayes_risk"), lay.selection)
             fig, ax = plt.subplots()
             panel = {"activation": "softmax"}
-            lines = lay.combos(bayes, ["b2"])
-            plots._bayes_lines(lay, bayes, panel, lines, ax, ["C0", "C1"])
+            lines = query.combos(bayes, ["b2"])
+            levels = query.bayes_levels(bayes, panel, lay.lines, lines)
+            self.assertEqual([j for _, j, _ in levels], [0, 1])  # each in its line's colour
+            for _, _, value in levels:
+                ax.axhline(value)
             drawn = sorted(line.get_ydata()[0] for line in ax.get_lines())
             p = r.points
             want = sorted(p[(p.b1 == 1) & (p.seed == 1) & (p.activation == "softmax")]
@@ -661,7 +665,7 @@ class PaperPlots(unittest.TestCase):
         path = files("tiny")[-1][1]
         out = tempfile.mkdtemp(dir=DIR)
         with headspec.open_results(path) as r:
-            fig = plots.plot(r, "heads", os.path.join(out, "h.png"),
+            fig = kinds.plot(r, "heads", os.path.join(out, "h.png"),
                              select={"distribution": "flipping"})
             axes = {ax.get_title().split(",")[0]: ax for ax in fig.axes}
             # activation x H: 3 x 2 panels; point 3 is flipping, softmax1, H = 2
@@ -682,7 +686,7 @@ class PaperPlots(unittest.TestCase):
                           [(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in marks])
             self.assertIn((m[-1, 1, 0], m[-1, 1, 1]),
                           [(ln.get_xdata()[0], ln.get_ydata()[0]) for ln in marks])
-            fig = plots.plot(r, "heads", os.path.join(out, "t.png"), source="ode", vs_time=True,
+            fig = kinds.plot(r, "heads", os.path.join(out, "t.png"), source="ode", vs_time=True,
                              select={"distribution": "flipping", "activation": "softmax"})
             ax = [a for a in fig.axes if a.get_title().startswith("H=2")][0]
             (ln,) = _lines(ax, "head 2 (ode) m_h1")
@@ -701,7 +705,7 @@ class PaperPlots(unittest.TestCase):
         out = tempfile.mkdtemp(dir=DIR)
         with headspec.open_results(path) as r:
             # onehot K = 3, softmax: panels over H (points 6: H = 1, 7: H = 2)
-            fig = plots.plot(r, "features", os.path.join(out, "f.png"), logx=True,
+            fig = kinds.plot(r, "features", os.path.join(out, "f.png"), logx=True,
                              select={"distribution": "onehot", "activation": "softmax"})
             self.assertEqual(len(fig.axes), 3 * 2)  # a row per spike, a column per H
             drawn = {ln.get_gid(): ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid()}
@@ -719,7 +723,7 @@ class PaperPlots(unittest.TestCase):
                             np.testing.assert_allclose(ln.get_xdata(), [0.25, 0.5, 1, 2])
                             np.testing.assert_array_equal(ln.get_ydata(), m[1:, h, k])
             self.assertEqual(fig.axes[0].get_xscale(), "log")
-            fig = plots.plot(r, "features", os.path.join(out, "o.png"), overlay=True,
+            fig = kinds.plot(r, "features", os.path.join(out, "o.png"), overlay=True,
                              source="sgd", select={"distribution": "onehot", "H": "2"})
             self.assertEqual(len(fig.axes), 3)  # a panel per activation
             ax = fig.axes[2]  # bsoftmax: point 11
@@ -771,7 +775,7 @@ class PaperPlots(unittest.TestCase):
             self.assertEqual(p.sgd_lpop_fresh[3], 0.5 + 0.03 + 0.027)
             self.assertTrue(np.isnan(p.sgd_lpop_fresh[FAILED]))
             self.assertTrue(np.isnan(p.ode_loss_fresh).all())  # absent: NaN
-            fig = plots.plot(r, "vs", os.path.join(tmp, "v.png"), x="b2")
+            fig = kinds.plot(r, "vs", os.path.join(tmp, "v.png"), x="b2")
             self.assertEqual(fig.axes[0].get_ylabel(), "sgd_lpop_fresh")  # the default
             done = p[p.status == "done"]
             for ax, b1 in zip(fig.axes, (0.5, 1.0)):
@@ -803,7 +807,7 @@ class PaperPlots(unittest.TestCase):
             # ambiguous.h5 fixes b1 = 1 and sweeps b2, activation, H, sigma0, seed.
             amb = os.path.join(DIR, "ambiguous.h5")
             with headspec.open_results(amb) as other:
-                fig = plots.plot(r, "vs", os.path.join(tmp, "b.png"), x="b2", bayes=other)
+                fig = kinds.plot(r, "vs", os.path.join(tmp, "b.png"), x="b2", bayes=other)
                 op = other.points
                 rows = op[(op.H == r.fixed["H"]) & (op.sigma0 == r.fixed["sigma0"])]
                 want = rows.groupby(["b2", "activation"]).bayes_risk.mean().groupby("b2").mean()
@@ -828,7 +832,7 @@ class PaperPlots(unittest.TestCase):
         activation, each cell's value written in it, a colour bar on [-1, 1]."""
         path = os.path.join(DIR, "grid.h5")
         with headspec.open_results(path) as r:
-            fig = plots.plot(r, "heatmap", os.path.join(tempfile.mkdtemp(dir=DIR), "h.png"),
+            fig = kinds.plot(r, "heatmap", os.path.join(tempfile.mkdtemp(dir=DIR), "h.png"),
                              mean=["seed"])
             p = r.points
             want = p[p.status == "done"].groupby(["activation", "b1", "b2"]).ode_cosine.mean()
@@ -968,7 +972,7 @@ class Convergence(unittest.TestCase):
     def _marks(fig):
         labels = [t.get_text() for ax in fig.axes if ax.get_legend()
                   for t in ax.get_legend().get_texts()]
-        return labels.count(plots.NOT_CONVERGED), [
+        return labels.count(layout.NOT_CONVERGED), [
             ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid() == "not_converged"
             and len(ln.get_xdata())]
 
@@ -984,10 +988,10 @@ class Convergence(unittest.TestCase):
                          ("features", dict(select={"distribution": "flipping", "H": "2"}))):
             with self.subTest(kind=kind):
                 with headspec.open_results(none) as r:
-                    fig = plots.plot(r, kind, os.path.join(out, kind + "0.png"), **kw)
+                    fig = kinds.plot(r, kind, os.path.join(out, kind + "0.png"), **kw)
                 self.assertEqual(self._marks(fig)[0], 0)
                 with headspec.open_results(one) as r:
-                    fig = plots.plot(r, kind, os.path.join(out, kind + "1.png"), **kw)
+                    fig = kinds.plot(r, kind, os.path.join(out, kind + "1.png"), **kw)
                     labels, drawn = self._marks(fig)
                     self.assertEqual(labels, 1)  # one panel holds the point
                     if kind == "dynamics":  # its ODE line dashed, the others solid
@@ -999,7 +1003,7 @@ class Convergence(unittest.TestCase):
                     if kind == "vs":  # an x over the point: H = 2, its value
                         self.assertEqual(len(drawn), 1)
                         self.assertEqual(list(drawn[0].get_xdata()), [2])
-                        q = r.points[plots._default_q(r, "sgd_lpop_fresh", "ode_loss_fresh",
+                        q = r.points[query.default_quantity(r, "sgd_lpop_fresh", "ode_loss_fresh",
                                                       "sgd_test_loss", "ode_loss")][1]
                         self.assertAlmostEqual(drawn[0].get_ydata()[0], q, places=12)
                     if kind == "heatmap":  # an x in cell (H = 2, softmax) only (H = 1
@@ -1015,7 +1019,7 @@ class Convergence(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertTrue(png_ok(png))
         with headspec.open_results(path) as r:
-            fig = plots.plot(r, "attention", png)
+            fig = kinds.plot(r, "attention", png)
             labels = r.points.label
         top, bottom = fig.axes[0], fig.axes[2]  # distribution=flipping: points 0-5
         self.assertEqual(top.get_xscale(), "log")

@@ -13,7 +13,7 @@ import unittest
 import numpy as np
 
 import headspec
-from headspec import plots
+from headspec import kinds
 
 from test_headspec import DIR, raw
 
@@ -41,13 +41,32 @@ class PruneFresh(unittest.TestCase):
     def test_pruning_plot_draws_the_fresh_curve(self):
         r = headspec.open_results(tiny())
         with tempfile.TemporaryDirectory() as tmp:
-            fig = plots.plot(r, "pruning", os.path.join(tmp, "p.png"))
+            fig = kinds.plot(r, "pruning", os.path.join(tmp, "p.png"))
             self.assertTrue(os.path.getsize(os.path.join(tmp, "p.png")) > 0)
         labels = [t.get_text() for ax in fig.axes if ax.get_legend()
                   for t in ax.get_legend().get_texts()]
         self.assertIn("out of sample (fresh set)", labels)
         bars = [c for ax in fig.axes for c in ax.containers if hasattr(c, "has_yerr")]
         self.assertTrue(bars, "no error bars of the fresh curve")
+
+    def test_error_bars_over_the_averaged_runs(self):
+        # --mean over H (tiny.h5 sweeps no seed): each curve's bars are the
+        # mean's SE over the averaged points, by hand from the raw datasets
+        r = headspec.open_results(tiny())
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = kinds.plot(r, "pruning", os.path.join(tmp, "p.png"), mean=["H"],
+                             select={"distribution": "flipping", "activation": "softmax"})
+        ax = fig.axes[0]
+        fit = [c for c in ax.containers if c.lines[0].get_marker() == "o"]
+        self.assertEqual(len(fit), 1)
+        rows = [i for i in range(r.n_points) if r.points.distribution[i] == "flipping"
+                and r.points.activation[i] == "softmax"]
+        one = np.array([raw(tiny(), i, "ode/prune_loss")[0] for i in rows])  # 1 head kept
+        y = fit[0].lines[0].get_ydata()
+        self.assertAlmostEqual(y[0], one.mean(), places=12)
+        seg = fit[0].lines[2][0].get_segments()[0]  # the bar at 1 head kept
+        self.assertAlmostEqual((seg[1][1] - seg[0][1]) / 2, one.std(ddof=1) / np.sqrt(len(one)),
+                               places=12)
 
 
 if __name__ == "__main__":

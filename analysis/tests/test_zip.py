@@ -19,7 +19,6 @@ import h5py
 import numpy as np
 
 import headspec
-from headspec import plots
 
 from test_headspec import DIR, _set, cli, damaged, png_ok, raw
 
