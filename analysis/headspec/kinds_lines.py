@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from . import draw
-from .layout import Layout, count_text, grid, label, legend_unconverged, save
+from .layout import Layout, count_text, grid, label, legend_unconverged, quantity_text, save
 from .query import (PlotError, at, bayes_against, bayes_from, bayes_levels, combos,
                     default_quantity, final_quantity, flagged, fmt, mean_se, numeric_swept, pick,
                     source_part, stored_se, unconverged)
@@ -99,7 +99,7 @@ def vs(res, out, x=None, q=None, bayes=None, **kw):
             cell = at(da, dict(panel, **ln))
             err = at(sem, dict(panel, **ln)).values if sem is not None else None
             draw.bars(ax, cell.coords[x].values, cell.values, err, color="C%d" % (j % 10),
-                      label=label(ln) or q)
+                      label=label(ln) or quantity_text(q))
             flag = flagged(bad, dict(panel, **ln), keep=(x,))
             if flag is not False:  # an x over each point still moving at its end
                 xs_ = flag.coords[x].values[flag.values]
