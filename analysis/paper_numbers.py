@@ -412,10 +412,12 @@ def _prune_fresh(r):
     rows = []
     for c in _cells(fit, "distribution", "activation", "seed"):
         f, e, p = fresh.sel(c).values, se.sel(c).values, fit.sel(c).values
+        if not np.isfinite(f).any():  # not done (or an older file's point)
+            continue
         full = f[-1]
         kept = fit.kept.values
         ok = f <= 1.05 * full
-        row = [c.get("distribution", ""), c["activation"], c.get("seed", "")]
+        row = [c.get("distribution", ""), c["activation"], c.get("seed", r.column("seed")[0])]
         for k in (8, 4, 3, 2, 1):
             i = int(np.nonzero(kept == k)[0][0])
             row.append("%.3f +- %.3f (%.3f)" % (f[i], e[i], p[i]))
@@ -423,7 +425,7 @@ def _prune_fresh(r):
         rows.append(row)
     print("Pruning out of sample: Lpop of the pruned models on 100000 fresh sequences "
           "(ode/prune_loss_fresh +- its SE; in brackets: on the ODE's own samples, "
-          "ode/prune_loss); k_min = fewest heads kept within 5%% of the full model's fresh loss.\n")
+          "ode/prune_loss); k_min = fewest heads kept within 5% of the full model's fresh loss.\n")
     _table(["P_c", "activation", "seed", "k = 8", "k = 4", "k = 3", "k = 2", "k = 1", "k_min",
             "conv. loss/state"], rows)
 
