@@ -123,7 +123,7 @@ for fig in "${figs[@]}"; do
   done
   "draw_$fig"
   shrink_pngs
-  $py analysis/paper_numbers.py "$fig" results/paper | tee "$out/$fig.txt"
+  $py analysis/scripts/paper_numbers.py "$fig" results/paper | tee "$out/$fig.txt"
   took[$fig]=$(( $(date +%s) - start ))
   echo "   $fig: $(( took[$fig] )) s in all; figures in $out/"
 done

@@ -1,9 +1,12 @@
 /* test_ode_stiff.c: the fast paths of the ODE (issue 16) against slower
  * independent ones:
- *  - the population loss's lane kernels (population_lanes.c) against the
+ *  - the population loss's lane kernels (population_lanes.c), at every SIMD
+ *    width this CPU runs, against the
  *    per-sample path through attention.c's activation table, for the three
  *    activations, gradients, N, the shift form, fewer heads than stored,
  *    antithetic pairs and a sample count that is no multiple of the lanes;
+ *  - the control variate's second state, computed in the same pass over
+ *    the samples, against Lpop's gradient evaluated afresh there;
  *  - the lane layout of the samples against the generator's stream itself
  *    (a loss computed here by hand from hs_rng_normal);
  *  - CVODE's BDF against GSL's rkf45 on a stiff softmax1 flow (kappa 100)
@@ -89,6 +92,53 @@ static void test_lanes(const hs_activation *act, int L, int H) {
   hs_population_make_antithetic(&pop);
   snprintf(what, sizeof what, "%s L=%d H=%d antithetic", act->name, L, H);
   compare_paths(&pop, H < 4 ? H : 4, R, NULL, b, 1.1, what);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+}
+
+/* The control variate's second state (hs_population_loss_zeroed): its
+ * m-gradient from the lane kernel's shared pass against Lpop's gradient
+ * evaluated afresh at R with those columns zeroed (per-sample path), and
+ * the first state's outputs against hs_population_loss. */
+static void test_zeroed(const hs_activation *act, int L, int H, int K) {
+  enum { N = 1003 };
+  int W = K + H;
+  double betas[3] = {3, 2, 1};
+  hs_dist dist;
+  hs_dist_params dp = {.name = "diag_gaussian", .betas = {betas, 1, 3}};
+  CHECK(K <= 3 && hs_dist_init(&dist, &dp, NULL) == HS_OK, "dist");
+  hs_population pop;
+  hs_err err;
+  CHECK(hs_population_alloc(&pop, act, K, L, H, N, NULL, &err) == HS_OK, "%s", err.msg);
+  CHECK(hs_population_draw(&pop, &dist, 5, 6, 0, &err) == HS_OK, "%s", err.msg);
+  hs_population_make_antithetic(&pop);
+  double R[8 * 11], Rz[8 * 11], b[8], g1[88], g2[88], gz[24], gref[88], b1[8], b2[8], N1[64];
+  double N2[64], l1, l2;
+  unsigned char zero[3] = {1, 0, 1};
+  hs_rng r;
+  hs_rng_init(&r, 9, 10, HS_PURPOSE_TEST, 0);
+  hs_rng_normal(&r, R, H * W);
+  hs_rng_normal(&r, b, H);
+  memcpy(Rz, R, sizeof R);
+  for (int h = 0; h < H; h++)
+    for (int j = 0; j < K; j++) Rz[h * W + j] = zero[j] ? 0 : 0.1 * R[h * W + j];
+  memcpy(R, Rz, sizeof R); /* small open columns, as where a gate is open */
+  for (int h = 0; h < H; h++)
+    for (int j = 0; j < K; j++) R[h * W + j] = zero[j] ? 0.05 * (h + 1) * (j - 1.5) : Rz[h * W + j];
+  char what[96];
+  snprintf(what, sizeof what, "zeroed %s L=%d H=%d K=%d", act->name, L, H, K);
+  double fast = hs_population_loss_zeroed(&pop, H, R, b, 0.9, g1, b1, &l1, N1, zero, gz);
+  double plain = hs_population_loss(&pop, H, R, NULL, b, 0.9, g2, b2, &l2, N2, NULL);
+  CHECK(fast == plain, "%s: Lpop %.17g vs %.17g", what, fast, plain);
+  close_all(g1, g2, H * W, 0, what);
+  close_all(N1, N2, H * H, 0, what);
+  pop.reference = 1;
+  hs_population_loss(&pop, H, Rz, NULL, b, 0.9, gref, b2, &l2, NULL, NULL);
+  pop.reference = 0;
+  for (int h = 0; h < H; h++)
+    for (int j = 0; j < K; j++)
+      CHECK(!zero[j] || fabs(gz[h * K + j] - gref[h * W + j]) <= 1e-12 * (1 + fabs(gref[h * W + j])),
+            "%s: gmz[%d][%d] %.15g vs %.15g afresh", what, h, j, gz[h * K + j], gref[h * W + j]);
   hs_population_free(&pop);
   hs_dist_free(&dist);
 }
@@ -287,8 +337,25 @@ static void test_auto(void) {
 int main(void) {
   const hs_activation *acts[] = {&hs_softmax, &hs_softmax1, &hs_bsoftmax};
   int shapes[][2] = {{7, 5}, {8, 2}, {16, 8}};
-  for (int a = 0; a < 3; a++)
-    for (int i = 0; i < 3; i++) test_lanes(acts[a], shapes[i][0], shapes[i][1]);
+  /* every SIMD width of the lane kernel this CPU runs, then the widest */
+  const char *kernels[] = {"portable", "sse2", "avx2", "avx512"};
+  int ran = 0;
+  for (int v = 0; v < 4; v++) {
+    if (hs_population_use_kernel(kernels[v])) continue;
+    ran++;
+    printf("ode_stiff: lane kernel %s\n", hs_population_kernel());
+    for (int a = 0; a < 3; a++) {
+      for (int i = 0; i < 3; i++) test_lanes(acts[a], shapes[i][0], shapes[i][1]);
+      test_zeroed(acts[a], 8, 4, 3);
+      test_zeroed(acts[a], 7, 5, 3);
+    }
+  }
+  CHECK(ran >= 1, "no lane kernel runs here");
+  const char *last = hs_population_kernel();
+  CHECK(hs_population_use_kernel(NULL) == 0 && strcmp(hs_population_kernel(), last) == 0,
+        "the kernel in use is %s, not the widest this CPU runs (%s)", hs_population_kernel(),
+        last);
+  CHECK(hs_population_use_kernel("mmx") < 0, "an unknown kernel is refused");
   test_layout();
   test_bdf();
   test_auto();

@@ -1,6 +1,6 @@
 """The checks a results file passes before the package reads its data.
 
-The same /grid checks as the C side's (src/store/store_layout.c
+The same /grid checks as the C side's (src/store/store_check.c
 check_column_values, check_rows; src/store/store_reuse.c read_status): a
 file that fails one is refused with GridError naming the dataset, the
 point and what was expected, rather than read with one point's data under

@@ -351,7 +351,7 @@ def _set(name, index, value):
 
 
 class GridChecks(unittest.TestCase):
-    """The /grid checks of the C side (src/store/store_layout.c): a file
+    """The /grid checks of the C side (src/store/store_check.c): a file
     that fails one is refused, naming the dataset and the point."""
 
     def refused(self, path, *words):
@@ -1072,11 +1072,11 @@ class CommandLine(unittest.TestCase):
         env = dict(os.environ, PYTHONPATH="")  # the scripts find the package themselves
         out = tempfile.mkdtemp(dir=DIR)
         tiny = files("tiny")[-1][1]
-        runs = [[sys.executable, os.path.join(ANALYSIS, "plot_demo.py"), tiny,
+        runs = [[sys.executable, os.path.join(ANALYSIS, "scripts", "plot_demo.py"), tiny,
                  os.path.join(out, "demo.png")],
-                [sys.executable, os.path.join(ANALYSIS, "plot_pruning_maps.py"), tiny,
+                [sys.executable, os.path.join(ANALYSIS, "scripts", "plot_pruning_maps.py"), tiny,
                  os.path.join(out, "pm.png"), "--select", "distribution=onehot"],
-                [sys.executable, os.path.join(ANALYSIS, "agreement.py"), tiny, "1"]]
+                [sys.executable, os.path.join(ANALYSIS, "scripts", "agreement.py"), tiny, "1"]]
         for cmd in runs:
             with self.subTest(script=os.path.basename(cmd[1])):
                 res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
@@ -1084,8 +1084,8 @@ class CommandLine(unittest.TestCase):
         self.assertTrue(png_ok(os.path.join(out, "demo.png")))
         self.assertTrue(png_ok(os.path.join(out, "pm.png")))
         self.assertTrue(png_ok(os.path.join(out, "pm_maps.png")))
-        res = subprocess.run([sys.executable, os.path.join(ANALYSIS, "agreement.py"), tiny, "1"],
-                             env=env, capture_output=True, text=True)
+        res = subprocess.run([sys.executable, os.path.join(ANALYSIS, "scripts", "agreement.py"),
+                              tiny, "1"], env=env, capture_output=True, text=True)
         # one row per done point, with every swept key
         lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
         self.assertEqual(len(lines), 1 + 12)

@@ -51,6 +51,14 @@ hs_status hs_population_draw(hs_population *pop, const hs_dist *dist, uint64_t j
                              uint64_t seed, uint64_t stream, hs_err *err);
 void hs_population_free(hs_population *pop);
 
+/* The lane kernel is compiled for several SIMD widths ("sse2", "avx2",
+ * "avx512" on x86-64; "portable" elsewhere) and the widest this CPU runs
+ * is used. For tests and benchmarks: the one in use, and picking one by
+ * name (0; -1 if this build or CPU has none such; NULL: the widest again).
+ * Process-wide, not thread-safe. */
+const char *hs_population_kernel(void);
+int hs_population_use_kernel(const char *name);
+
 /* Antithetic samples: every odd sample becomes its even neighbour with
  * u -> -u (same c), and standard errors are taken over the pairs. At equal
  * N this halves the spread of Lpop and trims that of its gradient by 10-20%
@@ -77,6 +85,16 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
                           const double *shift, const double *b, double lambda,
                           double *gR, double *gb, double *glambda,
                           double *Nmat, double *se);
+/* hs_population_loss with gradients (no shift, no se) and, from the same
+ * pass over the samples, gmz (Hh x K): the m-gradient at R with the m
+ * columns k where zero[k] is set taken as 0 (ode.c's control variate), in
+ * those columns only (the others are left 0 where the lane kernel runs). Its
+ * scores are R's less those columns' terms, not computed afresh (equal up
+ * to rounding), and the rest of its gradient is not formed: about half the
+ * price of a second hs_population_loss. */
+double hs_population_loss_zeroed(hs_population *pop, int Hh, const double *R, const double *b,
+                                 double lambda, double *gR, double *gb, double *glambda,
+                                 double *Nmat, const unsigned char *zero, double *gmz);
 
 /* R = [m | V] with V V^T = Q - m m^T, the reduced representation of given
  * order parameters (MODEL.md section 6); HS_ENUM if Q - m m^T is not

@@ -30,11 +30,11 @@ struct hs_ode {
   double *dydt;   /* resampled Euler: the right-hand side */
   uint64_t steps; /* resampled Euler: steps taken (the next set's stream - 2) */
   long calls;     /* right-hand sides evaluated */
-  /* the control variate: per feature, whether it applies; the state with
-   * the open columns zeroed and the gradients there */
-  unsigned char *cv_on;
+  /* the control variate: per feature, whether it applies, its gate, whether
+   * its column is zeroed now; the m-gradient at the zeroed state */
+  unsigned char *cv_on, *zero;
   long cv_calls;
-  double *yz, *gRz, *gbz, *gate;
+  double *gate, *gmz;
   /* bdf: CVODE's state, kept across hs_ode_advance calls (its history is
    * what makes a step cheap); cy is the last state it returned */
   SUNContext sun;
@@ -67,36 +67,30 @@ double hs_ode_gate(double x) {
 }
 
 /* The gated control variate (ode.h): dm_.k/dt += gate_k dLpop/dm_.k at
- * the state with every open column of m zeroed, one extra evaluation for
- * all of them. (One evaluation per open column, each at the state with
- * only its own column zeroed, gave the same escapes to 1 % at N = 4096 for
- * up to K extra evaluations; switching between the two as columns grow
- * made the right-hand side jump and cost rkf45 1.6x the steps.) The noise
- * term's N and the V, b, lambda gradients are left as they are: they are
- * even under the flips. */
-static hs_status add_control_variate(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
+ * the state with every open column of m zeroed, one extra state for all of
+ * them. (One state per open column, each with only its own column zeroed,
+ * gave the same escapes to 1 % at N = 4096 for up to K extra states;
+ * switching between the two as columns grow made the right-hand side jump
+ * and cost rkf45 1.6x the steps.) The noise term's N and the V, b, lambda
+ * gradients are left as they are: they are even under the flips. Here the
+ * gates and which columns are zeroed; 0 if none is open. */
+static int open_gates(hs_ode *ode, const double *y) {
   int H = ode->H, K = ode->K, width = ode->width, open = 0;
-  double *gate = ode->gate, glambda;
-  memcpy(ode->yz, y, sizeof(double) * hs_ode_dim(H, K));
   for (int k = 0; k < K; k++) {
     double x = 0;
     for (int h = 0; h < H; h++) x = fmax(x, fabs(y[h * width + k]));
-    gate[k] = ode->cv_on[k] ? hs_ode_gate(x) : 0;
-    for (int h = 0; h < H && gate[k] > 0; h++) ode->yz[h * width + k] = 0;
-    open += gate[k] > 0;
+    ode->gate[k] = ode->cv_on[k] ? hs_ode_gate(x) : 0;
+    ode->zero[k] = ode->gate[k] > 0;
+    open += ode->zero[k];
   }
-  if (!open) return HS_OK;
-  ode->cv_calls++;
-  double loss = hs_population_loss(ode->pop, H, ode->yz, NULL, ode->yz + H * width,
-                                   ode->yz[H * width + H], ode->gRz, ode->gbz, &glambda, NULL,
-                                   NULL);
-  if (hs_progress_stopped(ode->pop->progress))
-    return hs_err_set(err, HS_EINTERRUPT, "interrupted");
-  if (!isfinite(loss)) return hs_err_set(err, HS_ENUM, "population loss is not finite");
-  for (int k = 0; k < K; k++)
-    for (int h = 0; h < H && gate[k] > 0; h++)
-      dydt[h * width + k] += gate[k] * ode->gRz[h * width + k];
-  return HS_OK;
+  return open;
+}
+
+/* The correction from the zeroed state's m-gradient gmz (H x K). */
+static void add_control_variate(const hs_ode *ode, double *dydt) {
+  for (int k = 0; k < ode->K; k++)
+    for (int h = 0; h < ode->H && ode->zero[k]; h++)
+      dydt[h * ode->width + k] += ode->gate[k] * ode->gmz[h * ode->K + k];
 }
 
 size_t hs_ode_dim(int H, int K) { return (size_t)H * (K + H) + H + 1; }
@@ -126,18 +120,19 @@ hs_status hs_ode_rhs(hs_ode *ode, const double *y, double *dydt, hs_err *err) {
   double lambda = y[H * width + H], glambda;
   const hs_activation *act = ode->pop->act;
   ode->calls++;
-  double loss = hs_population_loss(ode->pop, H, R, NULL, b, lambda, ode->gR,
-                                   ode->gb, &glambda, ode->N, NULL);
+  int cv = ode->cv_on && open_gates(ode, y);
+  ode->cv_calls += cv;
+  double loss = cv ? hs_population_loss_zeroed(ode->pop, H, R, b, lambda, ode->gR, ode->gb,
+                                               &glambda, ode->N, ode->zero, ode->gmz)
+                   : hs_population_loss(ode->pop, H, R, NULL, b, lambda, ode->gR, ode->gb,
+                                        &glambda, ode->N, NULL);
   if (hs_progress_stopped(ode->pop->progress))
     return hs_err_set(err, HS_EINTERRUPT, "interrupted");
   if (!isfinite(loss)) return hs_err_set(err, HS_ENUM, "population loss is not finite");
   for (int i = 0; i < H * width; i++) dydt[i] = -ode->gR[i];
   for (int h = 0; h < H; h++) dydt[H * width + h] = act->trains_b ? -ode->cfg.kappa * ode->gb[h] : 0;
   dydt[H * width + H] = act->trains_lambda ? -ode->cfg.kappa * glambda : 0;
-  if (ode->cv_on) {
-    hs_status st = add_control_variate(ode, y, dydt, err);
-    if (st) return st;
-  }
+  if (cv) add_control_variate(ode, dydt);
   if (ode->cfg.noise_term && ode->cfg.eta_over_B > 0 &&
       add_noise_term(ode, R, dydt) != GSL_SUCCESS)
     return hs_err_set(err, HS_ENUM,
@@ -213,11 +208,10 @@ static hs_status setup_control_variate(hs_ode *ode, const hs_dist *dist, hs_err 
     return HS_OK;
   }
   ode->cv_on = on;
-  ode->yz = malloc(sizeof(double) * hs_ode_dim(H, K));
-  ode->gRz = malloc(sizeof(double) * H * (K + H));
-  ode->gbz = malloc(sizeof(double) * H);
+  ode->zero = calloc((size_t)K, 1);
+  ode->gmz = malloc(sizeof(double) * H * K);
   ode->gate = malloc(sizeof(double) * K);
-  if (!ode->yz || !ode->gRz || !ode->gbz || !ode->gate) return hs_err_set(err, HS_ENOMEM, "out of memory");
+  if (!ode->zero || !ode->gmz || !ode->gate) return hs_err_set(err, HS_ENOMEM, "out of memory");
   return HS_OK;
 }
 
@@ -271,7 +265,7 @@ void hs_ode_free(hs_ode *ode) {
   if (ode->sun) SUNContext_Free(&ode->sun);
   if (ode->driver) gsl_odeiv2_driver_free(ode->driver);
   free(ode->gR), free(ode->gb), free(ode->N), free(ode->dydt);
-  free(ode->cv_on), free(ode->yz), free(ode->gRz), free(ode->gbz), free(ode->gate);
+  free(ode->cv_on), free(ode->zero), free(ode->gmz), free(ode->gate);
   if (ode->V) gsl_matrix_free(ode->V);
   if (ode->X) gsl_matrix_free(ode->X);
   if (ode->perm) gsl_permutation_free(ode->perm);

@@ -213,22 +213,66 @@ static void reduce_lanes(const hs_lanes *k, double *gR, double *gbs, double *gl,
     }
 }
 
-double hs_population_loss(hs_population *pop, int Hh, const double *R,
-                          const double *shift, const double *b, double lambda,
-                          double *gR, double *gb, double *glambda,
-                          double *Nmat, double *se) {
+/* The arguments of one evaluation (hs_population_loss's, and the control
+ * variate's second state: hs_population_loss_zeroed). */
+typedef struct {
+  int Hh;
+  const double *R, *shift, *b;
+  double lambda;
+  double *gR, *gb, *glambda, *Nmat, *se;
+  const unsigned char *zero;
+  double *gmz;
+} lpop_call;
+
+/* The second state's m-gradient from the lane accumulators (the mean). */
+static void reduce_zeroed(const hs_lanes *k, int N, double *gmz) {
+  for (int i = 0; i < k->Hh * k->K; i++) {
+    double sum = 0;
+    for (int j = 0; j < HS_LANES; j++) sum += k->zacc[i * HS_LANES + j];
+    gmz[i] = sum / N;
+  }
+}
+
+static double evaluate(hs_population *pop, const lpop_call *a);
+
+/* Without a lane kernel: the second state evaluated on its own. */
+static hs_status zeroed_apart(hs_population *pop, const lpop_call *a) {
+  int Hh = a->Hh, K = pop->K, width = K + pop->H;
+  double *Rz = malloc(sizeof(double) * Hh * width), *g = malloc(sizeof(double) * Hh * width);
+  double *gb = malloc(sizeof(double) * Hh), gl, loss = NAN;
+  if (Rz && g && gb) {
+    memcpy(Rz, a->R, sizeof(double) * Hh * width);
+    for (int h = 0; h < Hh; h++)
+      for (int j = 0; j < K; j++)
+        if (a->zero[j]) Rz[h * width + j] = 0;
+    lpop_call z = {.Hh = Hh, .R = Rz, .b = a->b, .lambda = a->lambda, .gR = g, .gb = gb,
+                   .glambda = &gl};
+    loss = evaluate(pop, &z);
+    for (int h = 0; h < Hh; h++)
+      for (int j = 0; j < K; j++) a->gmz[h * K + j] = g[h * width + j];
+  }
+  free(Rz), free(g), free(gb);
+  return isnan(loss) ? HS_ENOMEM : HS_OK;
+}
+
+static double evaluate(hs_population *pop, const lpop_call *a) {
   int N = pop->N, L = pop->L, K = pop->K, width = K + pop->H, kind = lanes_kind(pop);
+  int Hh = a->Hh;
+  double *gR = a->gR, *Nmat = a->Nmat;
   double *gbs = pop->u + (size_t)L * width + K + 3 * (size_t)L * Hh + 2 * L; /* Hh, then 2Hh work */
-  hs_attn_model model = {Hh, b, lambda, gbs + Hh};
+  hs_attn_model model = {Hh, a->b, a->lambda, gbs + Hh};
   double sums[4] = {0, 0, 0, 0}, gl = 0, pair = 0;
   memset(gbs, 0, sizeof(double) * Hh);
   if (gR) memset(gR, 0, sizeof(double) * Hh * width);
   if (gR && Nmat) memset(Nmat, 0, sizeof(double) * Hh * Hh);
+  int zero_in_lanes = kind >= 0 && gR && a->zero;
   hs_lanes k = {.kind = kind < 0 ? HS_LANES_SOFTMAX : (hs_lanes_kind)kind, .L = L, .K = K,
-                .width = width, .Hh = Hh, .R = R, .shift = shift, .b = b, .lambda = lambda,
-                .grads = gR != NULL, .nmat = gR && Nmat};
+                .width = width, .Hh = Hh, .R = a->R, .shift = a->shift, .b = a->b,
+                .lambda = a->lambda, .grads = gR != NULL, .nmat = gR && Nmat,
+                .zero = zero_in_lanes ? a->zero : NULL};
   hs_lanes_setup(&k, pop->scratch);
   size_t ublock = (size_t)L * width * HS_LANES, cblock = (size_t)K * HS_LANES;
+  double work = (gR ? 6.0 : 2.0) * L * Hh * width + (zero_in_lanes ? 4.0 * L * Hh * K : 0);
   for (int s0 = 0; s0 < N; s0 += CHUNK) {
     int n = N - s0 < CHUNK ? N - s0 : CHUNK;
     for (int s = s0; s < s0 + n && kind >= 0; s += HS_LANES) {
@@ -239,25 +283,44 @@ double hs_population_loss(hs_population *pop, int Hh, const double *R,
     }
     for (int s = s0; s < s0 + n && kind < 0; s++) {
       double ell;
-      sample_reference(pop, s, Hh, R, shift, &model, &ell, gR, gbs, &gl, Nmat);
+      sample_reference(pop, s, Hh, a->R, a->shift, &model, &ell, gR, gbs, &gl, Nmat);
       add_loss(pop, s, ell, &pair, sums);
     }
-    if (hs_progress_work(pop->progress, (gR ? 6.0 : 2.0) * n * pop->L * Hh * width))
-      return NAN;
+    if (hs_progress_work(pop->progress, work * n)) return NAN;
   }
   if (kind >= 0 && gR) reduce_lanes(&k, gR, gbs, &gl, Nmat);
+  if (zero_in_lanes) reduce_zeroed(&k, N, a->gmz);
   double mean = sums[0] / N;
-  if (se) { /* over samples, or over pair means (antithetic) */
+  if (a->se) { /* over samples, or over pair means (antithetic) */
     double m = pop->antithetic ? sums[3] / sums[2] : mean;
-    *se = sums[2] > 1 ? sqrt(fmax(sums[1] / sums[2] - m * m, 0) / sums[2]) : NAN;
+    *a->se = sums[2] > 1 ? sqrt(fmax(sums[1] / sums[2] - m * m, 0) / sums[2]) : NAN;
   }
   if (!gR) return mean;
   for (int i = 0; i < Hh * width; i++) gR[i] /= N;
   if (Nmat)
     for (int i = 0; i < Hh * Hh; i++) Nmat[i] /= N;
-  for (int h = 0; h < Hh; h++) gb[h] = gbs[h] / N;
-  *glambda = gl / N;
+  for (int h = 0; h < Hh; h++) a->gb[h] = gbs[h] / N;
+  *a->glambda = gl / N;
+  /* (the per-sample path's buffers are reused: the second state after) */
+  if (a->zero && !zero_in_lanes && zeroed_apart(pop, a)) return NAN;
   return mean;
+}
+
+double hs_population_loss(hs_population *pop, int Hh, const double *R,
+                          const double *shift, const double *b, double lambda,
+                          double *gR, double *gb, double *glambda,
+                          double *Nmat, double *se) {
+  lpop_call a = {.Hh = Hh, .R = R, .shift = shift, .b = b, .lambda = lambda, .gR = gR,
+                 .gb = gb, .glambda = glambda, .Nmat = Nmat, .se = se};
+  return evaluate(pop, &a);
+}
+
+double hs_population_loss_zeroed(hs_population *pop, int Hh, const double *R, const double *b,
+                                 double lambda, double *gR, double *gb, double *glambda,
+                                 double *Nmat, const unsigned char *zero, double *gmz) {
+  lpop_call a = {.Hh = Hh, .R = R, .b = b, .lambda = lambda, .gR = gR, .gb = gb,
+                 .glambda = glambda, .Nmat = Nmat, .zero = zero, .gmz = gmz};
+  return evaluate(pop, &a);
 }
 
 int hs_population_maps(const hs_population *pop, const hs_dist *dist, int Hh,

@@ -1,26 +1,84 @@
-/* population_lanes.c: the population loss's per-sample work, HS_LANES
- * samples at a time (population_lanes.h).
- *
- * Built with -O3 -ffast-math (CMakeLists.txt) so that the exponentials run
- * through glibc's vector exp; nothing here relies on infinities or NaN
- * (maxima start from the first score). The hot function is compiled for
- * SSE2, AVX2 and AVX-512 and picked at load time (core/dispatch.h). The
- * products keep up to four heads' sums in registers, so each lane vector of
- * U is loaded once per four multiply-adds. */
+/* population_lanes.c: the lane kernel's scratch, and which of its compiled
+ * widths runs (population_lanes.h). The default build assumes only x86-64
+ * (SSE2), so one binary runs on any cluster node: the kernel is compiled
+ * for SSE2, AVX2 and AVX-512 (population_lanes_kernel.h) and the widest
+ * this CPU runs is taken, as core/dispatch.h does for other loops. */
 #include "population_lanes.h"
 
-#include <math.h>
 #include <string.h>
 
-#include "core/dispatch.h"
+#include "headspec/population.h"
 
-typedef double vd __attribute__((vector_size(8 * HS_LANES)));
-#define V(p) (*(vd *)(p))
-#define INLINE static inline __attribute__((always_inline))
+void hs_lanes_block_sse2(hs_lanes *k, const double *U, const double *C, int valid);
+#if defined(__x86_64__)
+void hs_lanes_block_avx2(hs_lanes *k, const double *U, const double *C, int valid);
+void hs_lanes_block_avx512(hs_lanes *k, const double *U, const double *C, int valid);
+#endif
+
+typedef struct {
+  const char *name;
+  void (*block)(hs_lanes *k, const double *U, const double *C, int valid);
+  int (*runs)(void); /* whether this CPU has the instructions */
+} kernel;
+
+static int always(void) { return 1; }
+#if defined(__x86_64__)
+static int has_avx2(void) { return __builtin_cpu_supports("avx2"); }
+static int has_avx512(void) { /* gcc's arch=x86-64-v4 */
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl");
+}
+#endif
+
+/* Narrowest first. */
+static const kernel kernels[] = {
+#if defined(__x86_64__)
+    {"sse2", hs_lanes_block_sse2, always},
+    {"avx2", hs_lanes_block_avx2, has_avx2},
+    {"avx512", hs_lanes_block_avx512, has_avx512},
+#else
+    {"portable", hs_lanes_block_sse2, always},
+#endif
+};
+enum { N_KERNELS = sizeof kernels / sizeof kernels[0] };
+
+static const kernel *chosen; /* NULL: not yet picked */
+
+static const kernel *widest(void) {
+  const kernel *best = &kernels[0];
+  for (int i = 1; i < N_KERNELS; i++)
+    if (kernels[i].runs()) best = &kernels[i];
+  return best;
+}
+
+void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid) {
+  if (!chosen) chosen = widest();
+  chosen->block(k, U, C, valid);
+}
+
+const char *hs_population_kernel(void) {
+  if (!chosen) chosen = widest();
+  return chosen->name;
+}
+
+int hs_population_use_kernel(const char *name) {
+  if (!name) {
+    chosen = widest();
+    return 0;
+  }
+  for (int i = 0; i < N_KERNELS; i++)
+    if (strcmp(kernels[i].name, name) == 0 && kernels[i].runs()) {
+      chosen = &kernels[i];
+      return 0;
+    }
+  return -1;
+}
 
 size_t hs_lanes_scratch(int L, int H, int width) {
-  return (size_t)HS_LANES * (2 * (size_t)L * H + L + 2 * H + 1 + (size_t)H * width +
-                             (size_t)H * H + H + 1);
+  size_t first = 2 * (size_t)L * H + L + 2 * H + 1 + (size_t)H * width + (size_t)H * H + H + 1;
+  size_t second = 2 * (size_t)L * H + L + 2 * H + 1 + (size_t)H * (width - H) + H + 1;
+  return (size_t)HS_LANES * (first + second);
 }
 
 void hs_lanes_setup(hs_lanes *k, double *buf) {
@@ -33,307 +91,16 @@ void hs_lanes_setup(hs_lanes *k, double *buf) {
   k->gacc = buf, buf += hl * k->width;
   k->nacc = buf, buf += hl * k->Hh;
   k->gbacc = buf, buf += hl;
-  k->glacc = buf;
+  k->glacc = buf, buf += HS_LANES;
   size_t acc = hl * k->width + hl * k->Hh + hl + HS_LANES;
   memset(k->gacc, 0, sizeof(double) * acc);
-}
-
-/* S[l][h] = sum_w r[h][w] u[l][w] for a tile of nh heads x nl tokens; nh
- * and nl are constants after inlining, so the nh * nl sums are independent
- * chains in registers (a single chain would wait on the FMA latency). With
- * next, each lane vector (a cache line) of u has the same line `next`
- * doubles on prefetched as it is loaded: spread out, the prefetches do not
- * queue behind each other for the line fill buffers. */
-INLINE void score_tile(int nh, int nl, int width, int Hh, const double *r, const double *u,
-                       double *S, size_t next) {
-  vd a[4][4];
-  for (int h = 0; h < nh; h++)
-    for (int i = 0; i < nl; i++) a[h][i] = (vd){0};
-  for (int w = 0; w < width; w++) {
-    for (int i = 0; i < nl && next; i++) __builtin_prefetch(u + (i * width + w) * HS_LANES + next);
-    for (int h = 0; h < nh; h++) {
-      double x = r[h * width + w];
-      for (int i = 0; i < nl; i++) a[h][i] += x * V(u + (i * width + w) * HS_LANES);
-    }
-  }
-  for (int h = 0; h < nh; h++)
-    for (int i = 0; i < nl; i++) V(S + (i * Hh + h) * HS_LANES) = a[h][i];
-}
-
-/* Tiles of nh heads over all tokens, nl at a time. The first heads' pass
- * prefetches the next block (contiguous after this one): U streams from L3
- * or memory, and the hardware prefetcher stops at every 4 KB page (a block
- * is 10 KB at L = 16, K + H = 10; below 4 KB, at L = 8, H = 2, the
- * prefetches cost more than they save). */
-INLINE void score_heads(int nh, int nl, const hs_lanes *k, int h, const double *U) {
-  int L = k->L, width = k->width, Hh = k->Hh, l = 0;
-  const double *r = k->R + h * width;
-  double *S = k->S + h * HS_LANES;
-  size_t next = h == 0 && L * width >= 64 ? (size_t)L * width * HS_LANES : 0;
-  for (; l + nl <= L; l += nl)
-    score_tile(nh, nl, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES, next);
-  for (; l < L; l++)
-    score_tile(nh, 1, width, Hh, r, U + l * width * HS_LANES, S + l * Hh * HS_LANES, next);
-}
-
-/* S = U R^T per token, plus shift c on token 0. */
-INLINE void scores(const hs_lanes *k, const double *U, const double *C) {
-  int Hh = k->Hh, K = k->K, h = 0;
-  for (; h + 4 <= Hh; h += 4) score_heads(4, 2, k, h, U);
-  for (; h + 2 <= Hh; h += 2) score_heads(2, 4, k, h, U);
-  for (; h < Hh; h++) score_heads(1, 4, k, h, U);
-  const double *m = k->shift ? k->shift : k->R;
-  int ldm = k->shift ? K : k->width;
-  for (h = 0; h < Hh; h++) {
-    vd a = V(k->S + h * HS_LANES);
-    for (int j = 0; j < K; j++) a += m[h * ldm + j] * V(C + j * HS_LANES);
-    V(k->S + h * HS_LANES) = a;
-  }
-}
-
-/* Per-head (per-lane) maxima of the scores into mx (Hh lanes). */
-INLINE void head_max(const hs_lanes *k, double *restrict mx) {
-  int L = k->L, Hh = k->Hh;
-  const double *restrict S = k->S;
-  for (int h = 0; h < Hh; h++) {
-    double m[HS_LANES];
-    memcpy(m, S + h * HS_LANES, sizeof m);
-    for (int l = 1; l < L; l++)
-      for (int j = 0; j < HS_LANES; j++) {
-        double x = S[(l * Hh + h) * HS_LANES + j];
-        m[j] = x > m[j] ? x : m[j];
-      }
-    memcpy(mx + h * HS_LANES, m, sizeof m);
-  }
-}
-
-/* S = exp(S - shift[h]) over the whole block. The exponentials are one
- * flat loop: a loop nest with the shift inside it was vectorised with
- * narrower or scalar calls of exp at some shapes. */
-INLINE void exp_shifted(const hs_lanes *k, const double *restrict shift) {
-  int L = k->L, n = k->Hh * HS_LANES;
-  double *restrict S = k->S;
-  for (int l = 0; l < L; l++)
-    for (int i = 0; i < n; i++) S[l * n + i] -= shift[i];
-  for (int i = 0; i < L * n; i++) S[i] = exp(S[i]);
-}
-
-/* The weights are P[l][h] = S[l][h] inv[h] (S the shifted exponentials):
- * inv is kept and P never stored, a block's stores being what bounds it at
- * small H. Here the residual e_l = [l == 0] - scale sum_h P[l][h], zero
- * in the lanes past `valid`, and ell = |e|^2. */
-INLINE void residual(const hs_lanes *k, const double *restrict inv, double scale, int valid) {
-  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
-  const double *restrict S = k->S;
-  vd ell = {0}, mask;
-  for (int j = 0; j < HS_LANES; j++) mask[j] = j < valid;
-  for (int l = 0; l < L; l++) {
-    vd alpha = {0};
-    for (int h = 0; h < Hh; h++) alpha += V(S + l * n + h * HS_LANES) * V(inv + h * HS_LANES);
-    vd e = ((l == 0) - scale * alpha) * mask;
-    V(k->e + l * HS_LANES) = e;
-    ell += e * e;
-  }
-  V(k->ell) = ell;
-}
-
-/* inv[h] = 1 / (extra[h] + sum_l S[l][h]), extra optional; in lane vectors,
- * kept in registers (as doubles this loop was compiled to scalar adds). */
-INLINE void head_norms(const hs_lanes *k, const double *extra, double *restrict inv) {
-  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
-  for (int h = 0; h < Hh; h++) {
-    vd sum = extra ? V(extra + h * HS_LANES) : (vd){0};
-    for (int l = 0; l < L; l++) sum += V(k->S + l * n + h * HS_LANES);
-    V(inv + h * HS_LANES) = 1 / sum;
-  }
-}
-
-INLINE void forward_softmax(const hs_lanes *k, int valid) {
-  double *mx = k->tmp, *inv = k->tmp + k->Hh * HS_LANES;
-  head_max(k, mx);
-  exp_shifted(k, mx);
-  head_norms(k, NULL, inv);
-  residual(k, inv, 1.0 / k->Hh, valid);
-}
-
-/* The sink's exp(b - max) joins each head's normalisation. */
-INLINE void forward_softmax1(const hs_lanes *k, int valid) {
-  int n = k->Hh * HS_LANES;
-  double *restrict mx = k->tmp, *restrict inv = k->tmp + n;
-  head_max(k, mx);
-  for (int h = 0; h < k->Hh; h++)
-    for (int j = 0; j < HS_LANES; j++) {
-      double *x = mx + h * HS_LANES + j;
-      *x = k->b[h] > *x ? k->b[h] : *x;
-    }
-  exp_shifted(k, mx);
-  for (int h = 0; h < k->Hh; h++)
-    for (int j = 0; j < HS_LANES; j++) mx[h * HS_LANES + j] = k->b[h] - mx[h * HS_LANES + j];
-  for (int i = 0; i < n; i++) mx[i] = exp(mx[i]); /* flat, as in exp_shifted */
-  head_norms(k, mx, inv);
-  residual(k, inv, k->lambda / k->Hh, valid);
-}
-
-/* bsoftmax: one normalisation over all heads and tokens, scores shifted by
- * b; every head's inv is the one 1 / Z. */
-INLINE void forward_bsoftmax(const hs_lanes *k, int valid) {
-  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
-  double *restrict S = k->S, *restrict shift = k->tmp, *restrict inv = k->tmp + n;
-  double mx[HS_LANES];
-  for (int j = 0; j < HS_LANES; j++) mx[j] = S[j] + k->b[0];
-  for (int l = 0; l < L; l++)
-    for (int h = 0; h < Hh; h++)
-      for (int j = 0; j < HS_LANES; j++) {
-        double x = S[l * n + h * HS_LANES + j] + k->b[h];
-        mx[j] = x > mx[j] ? x : mx[j];
-      }
-  for (int h = 0; h < Hh; h++)
-    for (int j = 0; j < HS_LANES; j++) shift[h * HS_LANES + j] = mx[j] - k->b[h];
-  exp_shifted(k, shift);
-  vd Z = {0};
-  for (int i = 0; i < L * Hh; i++) Z += V(S + i * HS_LANES);
-  Z = 1 / Z;
-  for (int h = 0; h < Hh; h++) V(inv + h * HS_LANES) = Z;
-  residual(k, inv, 1.0, valid);
-}
-
-/* t_h = sum_l P[l][h] e_l of head h (P = S inv). */
-INLINE void head_rbar(const hs_lanes *k, int h, const double *inv, vd *t, vd *q0) {
-  int L = k->L, n = k->Hh * HS_LANES;
-  vd a = {0}, q = {0};
-  for (int l = 0; l < L; l++) {
-    vd s = V(k->S + l * n + h * HS_LANES);
-    a += s * V(k->e + l * HS_LANES);
-    q += s;
-  }
-  *t = a * V(inv + h * HS_LANES);
-  *q0 = q * V(inv + h * HS_LANES);
-}
-
-/* G[l][h] = coef P[l][h] (e_l - rbar), P = S inv. */
-INLINE void head_grad(const hs_lanes *k, int h, const double *inv, double coef, vd rbar) {
-  int L = k->L, n = k->Hh * HS_LANES;
-  vd c = coef * V(inv + h * HS_LANES);
-  for (int l = 0; l < L; l++)
-    V(k->G + l * n + h * HS_LANES) = c * V(k->S + l * n + h * HS_LANES) * (V(k->e + l * HS_LANES) - rbar);
-}
-
-/* G = -c P (e - rbar_h), rbar_h = sum_l P_lh e_l (softmax, softmax1; the
- * latter also adds its b and lambda derivatives, q0 = sum_l P_lh). */
-INLINE void backward_heads(const hs_lanes *k, double c, int one) {
-  const double *inv = k->tmp + k->Hh * HS_LANES;
-  for (int h = 0; h < k->Hh; h++) {
-    vd rbar, q0;
-    head_rbar(k, h, inv, &rbar, &q0);
-    head_grad(k, h, inv, -c, rbar);
-    if (one) {
-      V(k->gbacc + h * HS_LANES) += c * (1 - q0) * rbar;
-      V(k->glacc) += (-2.0 / k->Hh) * rbar;
-    }
-  }
-}
-
-/* bsoftmax: G = -2 P (e - rbar), rbar = sum_l alpha_l e_l = sum_h t_h;
- * d/db_h = sum_l G. */
-INLINE void backward_bsoftmax(const hs_lanes *k) {
-  int L = k->L, Hh = k->Hh, n = Hh * HS_LANES;
-  const double *inv = k->tmp + n;
-  vd rbar = {0}, t, q0;
-  for (int h = 0; h < Hh; h++) head_rbar(k, h, inv, &t, &q0), rbar += t;
-  for (int h = 0; h < Hh; h++) {
-    head_grad(k, h, inv, -2.0, rbar);
-    vd gb = {0};
-    for (int l = 0; l < L; l++) gb += V(k->G + l * n + h * HS_LANES);
-    V(k->gbacc + h * HS_LANES) += gb;
-  }
-}
-
-/* acc[h][w] += sum_l g[l][h] x[l][w] for a tile of nh x nw (constants
- * after inlining: independent chains in registers); g has ldg and x ldx
- * lane vectors a token, acc ldacc a row. */
-INLINE void acc_tile(int nh, int nw, int L, const double *g, int ldg, const double *x,
-                     int ldx, double *acc, int ldacc) {
-  vd a[4][4];
-  for (int h = 0; h < nh; h++)
-    for (int w = 0; w < nw; w++) a[h][w] = V(acc + (h * ldacc + w) * HS_LANES);
-  for (int l = 0; l < L; l++) {
-    vd u[4];
-    for (int w = 0; w < nw; w++) u[w] = V(x + (l * ldx + w) * HS_LANES);
-    for (int h = 0; h < nh; h++) {
-      vd gv = V(g + (l * ldg + h) * HS_LANES);
-      for (int w = 0; w < nw; w++) a[h][w] += gv * u[w];
-    }
-  }
-  for (int h = 0; h < nh; h++)
-    for (int w = 0; w < nw; w++) V(acc + (h * ldacc + w) * HS_LANES) = a[h][w];
-}
-
-/* Tiles of nh rows over width columns, nw at a time. */
-INLINE void acc_rows(int nh, int nw, int L, int width, const double *g, int ldg, const double *x,
-                     int ldx, double *acc, int ldacc) {
-  int w = 0;
-  for (; w + nw <= width; w += nw)
-    acc_tile(nh, nw, L, g, ldg, x + w * HS_LANES, ldx, acc + w * HS_LANES, ldacc);
-  for (; w < width; w++) acc_tile(nh, 1, L, g, ldg, x + w * HS_LANES, ldx, acc + w * HS_LANES, ldacc);
-}
-
-/* acc (Hh x width, row stride ldacc) += g^T x over L tokens; with tri, row h
- * starts at column h (x and acc shifted along), for N's upper triangle. */
-INLINE void acc_all(int Hh, int L, int width, const double *g, int ldg, const double *x,
-                    int ldx, double *acc, int ldacc, int tri) {
-  int h = 0;
-  for (; h + 4 <= Hh; h += 4)
-    acc_rows(4, 2, L, width - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
-             acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
-  for (; h + 2 <= Hh; h += 2)
-    acc_rows(2, 4, L, width - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
-             acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
-  for (; h < Hh; h++)
-    acc_rows(1, 4, L, width - tri * h, g + h * HS_LANES, ldg, x + tri * h * HS_LANES, ldx,
-             acc + (h * ldacc + tri * h) * HS_LANES, ldacc);
-}
-
-/* gR += G^T U (and G_0^T c on the m part); N's upper triangle += G^T G. */
-INLINE void accumulate(const hs_lanes *k, const double *U, const double *C) {
-  int L = k->L, width = k->width, Hh = k->Hh;
-  acc_all(Hh, L, width, k->G, Hh, U, width, k->gacc, width, 0);
-  acc_all(Hh, 1, k->K, k->G, Hh, C, k->K, k->gacc, width, 0);
-  if (k->nmat) acc_all(Hh, L, Hh, k->G, Hh, k->G, Hh, k->nacc, Hh, 1);
-}
-
-INLINE void block(const hs_lanes *k, const double *U, const double *C, int valid) {
-  scores(k, U, C);
-  switch (k->kind) {
-  case HS_LANES_SOFTMAX: forward_softmax(k, valid); break;
-  case HS_LANES_SOFTMAX1: forward_softmax1(k, valid); break;
-  case HS_LANES_BSOFTMAX: forward_bsoftmax(k, valid); break;
-  }
-  if (!k->grads) return;
-  switch (k->kind) {
-  case HS_LANES_SOFTMAX: backward_heads(k, 2.0 / k->Hh, 0); break;
-  case HS_LANES_SOFTMAX1: backward_heads(k, 2.0 * k->lambda / k->Hh, 1); break;
-  case HS_LANES_BSOFTMAX: backward_bsoftmax(k); break;
-  }
-  accumulate(k, U, C);
-}
-
-/* The shapes of the paper's figures with L, H, K known to the compiler (it
- * then unrolls the short loops and keeps a block's scores in registers),
- * each in a function of its own so that one shape's code does not change
- * another's; any other shape takes the same code with run-time sizes. */
-#define SHAPE(l, h, kk)                                                              \
-  HS_DISPATCH static void block_##l##_##h##_##kk(const hs_lanes *k, const double *U, \
-                                                 const double *C, int valid) {       \
-    hs_lanes c = *k;                                                                 \
-    c.L = l, c.Hh = h, c.K = kk, c.width = kk + h;                                   \
-    block(&c, U, C, valid);                                                          \
-  }
-SHAPE(8, 2, 2)
-SHAPE(16, 8, 2)
-#define IS(l, h, kk) (k->L == l && k->Hh == h && k->K == kk && k->width == kk + h)
-
-HS_DISPATCH void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid) {
-  if (IS(8, 2, 2)) block_8_2_2(k, U, C, valid);
-  else if (IS(16, 8, 2)) block_16_8_2(k, U, C, valid);
-  else block(k, U, C, valid);
+  k->Sz = buf, buf += lh;
+  k->Gz = buf, buf += lh;
+  k->ez = buf, buf += (size_t)k->L * HS_LANES;
+  k->tmpz = buf, buf += 2 * hl;
+  k->ellz = buf, buf += HS_LANES;
+  k->zacc = buf, buf += hl * k->K;
+  k->zgb = buf, buf += hl;
+  k->zglam = buf;
+  memset(k->zacc, 0, sizeof(double) * (hl * k->K + hl + HS_LANES));
 }

@@ -39,6 +39,14 @@ typedef struct hs_lanes {
   double *nacc;  /* Hh x Hh lanes (upper triangle filled) */
   double *gbacc; /* Hh lanes */
   double *glacc; /* 1 lane */
+  /* The control variate's second state (ode.c), optional: R with the m
+   * columns k where zero[k] is set taken as 0. Its scores are the first
+   * state's less those columns' terms (the samples are read once for
+   * both), and only its m-gradient is kept. */
+  const unsigned char *zero; /* K flags, or NULL: no second state */
+  double *Sz, *Gz, *ez, *tmpz, *ellz; /* as S, G, e, tmp, ell */
+  double *zacc;        /* Hh x K lanes: the second state's m-gradient */
+  double *zgb, *zglam; /* Hh lanes, 1 lane: its b and lambda parts (unused) */
 } hs_lanes;
 
 /* Doubles of scratch and accumulators hs_lanes_setup carves out of one
@@ -52,5 +60,7 @@ void hs_lanes_setup(hs_lanes *k, double *buf);
  * the first `valid` are real (the others contribute nothing). Writes
  * k->ell, adds to the accumulators when k->grads. */
 void hs_lanes_block(hs_lanes *k, const double *U, const double *C, int valid);
+/* (hs_lanes_block runs the widest compiled width this CPU has, or the one
+ * hs_population_use_kernel picked: population_lanes.c.) */
 
 #endif

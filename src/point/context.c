@@ -1,5 +1,6 @@
 /* context.c: what the phases of a point share (phase.h): the measured
- * model of a finite-d state and the cost terms several phases pay. */
+ * model of a finite-d state, the training set's size and the cost terms
+ * several phases pay. Below the phases: it calls none of them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,13 @@
 #include "phase.h"
 
 int hs_point_trains(const hs_point *p) { return p->run_sgd || p->run_ode; }
+
+long hs_point_n_train(const hs_point *p) {
+  if (p->n_train > 0) return p->n_train;
+  if (!(p->alpha_train > 0)) return 0;
+  double n = round(p->alpha_train * p->d);
+  return n < 1 ? 1 : n > 2147483647.0 ? 2147483647 : (long)n;
+}
 
 double hs_cost_lpop_head(const hs_point *p) { return (double)p->ode_samples * p->L * 12e-9; }
 
@@ -21,7 +29,7 @@ int hs_point_control_variate(const hs_point *p, const hs_dist *dist) {
 double hs_cost_rhs(const hs_point *p, const hs_dist *dist) {
   double H = p->H;
   double rhs = (double)p->ode_samples * p->L * H * 4e-9 + (p->noise_term ? 3e-9 * H * H * H : 0);
-  return hs_point_control_variate(p, dist) ? 2 * rhs : rhs;
+  return hs_point_control_variate(p, dist) ? 1.6 * rhs : rhs;
 }
 
 double hs_cost_prune(const hs_point *p) {

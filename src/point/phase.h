@@ -57,8 +57,9 @@ double hs_point_phase_rhs(const hs_point *p, const hs_dist *dist, const struct h
 /* Estimated seconds of one right-hand side of the ODE on the point's
  * samples: Lpop with gradients in the lane kernel (~4 ns per sample, token
  * and head, AVX2), and an O(H^3) solve (~3 ns H^3) with the noise term;
- * twice that where the control variate applies (its extra Lpop while a
- * gate is open, and a never-learned feature's gate stays open). */
+ * 1.6 times that where the control variate applies (its second state
+ * while a gate is open, in the same pass: docs/BENCHMARKS.md; a
+ * never-learned feature's gate stays open). */
 double hs_cost_rhs(const hs_point *p, const hs_dist *dist);
 /* Whether the ODE's gated control variate applies to the point: switched
  * on, and some feature of its P_c is flip-symmetric (ode.h). */

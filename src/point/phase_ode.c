@@ -119,7 +119,7 @@ static hs_status judge(hs_point_context *ctx, hs_ode *ode, const double *y, int 
   return st;
 }
 
-static int runs(const hs_point *p) { return p->run_ode; }
+static int ode_runs(const hs_point *p) { return p->run_ode; }
 
 /* Right-hand sides to t_max with a method, fitted to bench_ode's counts at
  * t = 10..2000 (L = 8, H = 2 and L = 16, H = 8): rkf45 ~35 t_max^0.45,
@@ -167,7 +167,7 @@ static double saddle_rhs(const hs_point *p, int K) {
 
 /* The right-hand sides and one Lpop per record; resampled, a draw of the
  * samples and a right-hand side per Euler step. */
-static double cost(const hs_point *p, const hs_dist *dist) {
+static double ode_cost(const hs_point *p, const hs_dist *dist) {
   double T = p->records, lpop = hs_cost_lpop_head(p) * p->H;
   double records = T * (0.5 * lpop + hs_cost_attention(p, dist->K));
   if (p->resample_dt > 0) {
@@ -183,7 +183,7 @@ double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist) {
   return rhs_calls(p, dist) + saddle_rhs(p, dist->K);
 }
 
-static hs_status run(hs_point_context *ctx, hs_err *err) {
+static hs_status ode_run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   int H = p->H, K = ctx->dist.K, T = ctx->res->shape.T;
   double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
@@ -224,10 +224,10 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   return st;
 }
 
-const hs_phase hs_phase_ode = {"ode", runs, cost, run};
+const hs_phase hs_phase_ode = {"ode", ode_runs, ode_cost, ode_run};
 
 /* Attention maps and the pruning curve of the final ODE state. */
-static hs_status run_final(hs_point_context *ctx, hs_err *err) {
+static hs_status ode_final_run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
   int H = p->H, width = ctx->dist.K + H;
@@ -240,9 +240,9 @@ static hs_status run_final(hs_point_context *ctx, hs_err *err) {
                   res->ode_prune_order, err);
 }
 
-static double final_cost(const hs_point *p, const hs_dist *dist) {
+static double ode_final_cost(const hs_point *p, const hs_dist *dist) {
   (void)dist;
   return hs_cost_maps(p) + hs_cost_prune(p);
 }
 
-const hs_phase hs_phase_ode_final = {"ode_final", runs, final_cost, run_final};
+const hs_phase hs_phase_ode_final = {"ode_final", ode_runs, ode_final_cost, ode_final_run};

@@ -44,17 +44,17 @@ static hs_status ode_out_of_sample(hs_point_context *ctx, hs_population *pop, hs
                         res->ode_prune_loss_fresh, res->ode_prune_loss_fresh_se, err);
 }
 
-static int runs(const hs_point *p) { return hs_point_trains(p) && p->fresh_samples > 0; }
+static int out_of_sample_runs(const hs_point *p) { return hs_point_trains(p) && p->fresh_samples > 0; }
 
 /* The draw, then one loss per model without gradients, and with pruning
  * one per number of heads kept (H (H + 1) / 2 heads in all). */
-static double cost(const hs_point *p, const hs_dist *dist) {
+static double out_of_sample_cost(const hs_point *p, const hs_dist *dist) {
   double H = p->H, K = dist->K, heads = H + (p->prune ? H * (H + 1) / 2 : 0);
   return (double)p->fresh_samples * p->L *
          ((K + H) * 7e-9 + (p->run_sgd + p->run_ode) * 0.5 * 12e-9 * heads);
 }
 
-static hs_status run(hs_point_context *ctx, hs_err *err) {
+static hs_status out_of_sample_run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   int H = p->H, K = ctx->dist.K;
   hs_population pop;
@@ -74,4 +74,5 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   return st;
 }
 
-const hs_phase hs_phase_out_of_sample = {"out_of_sample", runs, cost, run};
+const hs_phase hs_phase_out_of_sample = {"out_of_sample", out_of_sample_runs,
+                                         out_of_sample_cost, out_of_sample_run};

@@ -7,14 +7,14 @@
 #include "headspec/timegrid.h"
 #include "phase.h"
 
-static int runs(const hs_point *p) { return hs_point_trains(p); }
+static int population_runs(const hs_point *p) { return hs_point_trains(p); }
 
 /* ~7 ns per sample, token and row of the reduced representation. */
-static double cost(const hs_point *p, const hs_dist *dist) {
+static double population_cost(const hs_point *p, const hs_dist *dist) {
   return (double)p->ode_samples * p->L * (dist->K + p->H) * 7e-9;
 }
 
-static hs_status run(hs_point_context *ctx, hs_err *err) {
+static hs_status population_run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   int K = ctx->dist.K, T = ctx->res->shape.T;
   ctx->xi = malloc(sizeof(double) * K * p->d);
@@ -33,4 +33,5 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   return st;
 }
 
-const hs_phase hs_phase_population = {"population", runs, cost, run};
+const hs_phase hs_phase_population = {"population", population_runs, population_cost,
+                                      population_run};

@@ -79,16 +79,16 @@ static double set_cost(const hs_point *p) {
   return n > 0 && set_held(p, n) ? (double)n * p->L * p->d * 7e-9 : 0;
 }
 
-static int runs(const hs_point *p) { return p->run_sgd; }
+static int sgd_runs(const hs_point *p) { return p->run_sgd; }
 
-static double cost(const hs_point *p, const hs_dist *dist) {
+static double sgd_cost(const hs_point *p, const hs_dist *dist) {
   double steps = ceil(p->t_max * p->d / p->eta);
   return steps * step_cost(p, dist->K) + p->records * record_cost(p, dist->K) + set_cost(p);
 }
 
 /* MODEL.md section 4: online SGD (or SGD on a fixed training set),
  * recorded on the time grid. */
-static hs_status run(hs_point_context *ctx, hs_err *err) {
+static hs_status sgd_run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
   int T = res->shape.T;
@@ -111,7 +111,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   ctx->has_sgd = 1; /* freed by the runner, after its final phase */
   /* progress: the phase's estimated cost done (steps and records) */
   double c_step = step_cost(p, ctx->dist.K), c_record = record_cost(p, ctx->dist.K);
-  double phase = cost(p, &ctx->dist), c_set = set_cost(p);
+  double phase = sgd_cost(p, &ctx->dist), c_set = set_cost(p);
   if (!(phase > 0)) phase = 1;
   for (int j = 0; j < T && !st; j++) {
     int64_t target = hs_timegrid_step(ctx->times[j], p->eta, p->d);
@@ -138,7 +138,7 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   return st;
 }
 
-const hs_phase hs_phase_sgd = {"sgd", runs, cost, run};
+const hs_phase hs_phase_sgd = {"sgd", sgd_runs, sgd_cost, sgd_run};
 
 /* Pruning curve and attention maps of the final SGD model. */
 static hs_status analyse_final(hs_point_context *ctx, hs_err *err) {
@@ -165,16 +165,16 @@ static hs_status analyse_final(hs_point_context *ctx, hs_err *err) {
   return st;
 }
 
-static hs_status run_final(hs_point_context *ctx, hs_err *err) {
+static hs_status sgd_final_run(hs_point_context *ctx, hs_err *err) {
   hs_status st = analyse_final(ctx, err);
   hs_sgd_free(&ctx->sgd); /* before the ODE: the peak holds one model's batch */
   ctx->has_sgd = 0;
   return st;
 }
 
-static double final_cost(const hs_point *p, const hs_dist *dist) {
+static double sgd_final_cost(const hs_point *p, const hs_dist *dist) {
   (void)dist;
   return hs_cost_maps(p) + hs_cost_prune(p);
 }
 
-const hs_phase hs_phase_sgd_final = {"sgd_final", runs, final_cost, run_final};
+const hs_phase hs_phase_sgd_final = {"sgd_final", sgd_runs, sgd_final_cost, sgd_final_run};

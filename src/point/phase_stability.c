@@ -15,7 +15,7 @@
  * sample is K comparisons; the ODE's own records bound the resolution) */
 enum { SUBSTEPS = 8, MAX_SAMPLES = 8192 };
 
-static int runs(const hs_point *p) { return p->run_ode && p->stability; }
+static int stability_runs(const hs_point *p) { return p->run_ode && p->stability; }
 
 /* The tangent flows (the symmetric one to the last escape, then one from
  * each plateau) are stepped by rkf45 (6 tangent right-hand sides a step,
@@ -42,7 +42,7 @@ double hs_stability_phase_rhs(const hs_point *p, const hs_dist *dist) {
 
 /* Each right-hand side as the ODE's (the same function on the same
  * samples); each Jacobian's eigen-decomposition ~10-25 n^3 flops. */
-static double cost(const hs_point *p, const hs_dist *dist) {
+static double stability_cost(const hs_point *p, const hs_dist *dist) {
   double K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
   return hs_stability_phase_rhs(p, dist) * hs_cost_rhs(p, dist) + (K + 1) * 2e-8 * n * n * n;
 }
@@ -170,7 +170,7 @@ static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *
   return st;
 }
 
-static hs_status run(hs_point_context *ctx, hs_err *err) {
+static hs_status stability_run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
   int H = p->H, K = ctx->dist.K, T = res->shape.T;
@@ -207,4 +207,4 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   return st;
 }
 
-const hs_phase hs_phase_stability = {"stability", runs, cost, run};
+const hs_phase hs_phase_stability = {"stability", stability_runs, stability_cost, stability_run};

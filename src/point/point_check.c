@@ -16,13 +16,6 @@ int64_t hs_point_steps(const hs_point *p) {
   return steps <= HS_MAX_STEPS ? hs_timegrid_step(p->t_max, p->eta, p->d) : -1;
 }
 
-long hs_point_n_train(const hs_point *p) {
-  if (p->n_train > 0) return p->n_train;
-  if (!(p->alpha_train > 0)) return 0;
-  double n = round(p->alpha_train * p->d);
-  return n < 1 ? 1 : n > 2147483647.0 ? 2147483647 : (long)n;
-}
-
 /* Whether SGD's steps are gradient descent on a held set (sgd.c). */
 static int set_gd_held(const hs_point *p) {
   long n = p->run_sgd ? hs_point_n_train(p) : 0;

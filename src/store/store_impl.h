@@ -1,15 +1,24 @@
-/* store_impl.h: what the store's source files share (private).
+/* store_impl.h: what the store's source files share (private), listed
+ * from the bottom up: each file calls only files listed above it (so no
+ * two call each other: scripts/check_c_cycles.py checks it, ctest c_cycles).
  *
- * store_h5.c     small HDF5 helpers (strings, attributes, datasets, rows)
- * store_layout.c the file's layout: created whole from a plan, checked on open
- * store_path.c   the output path: checks, directory, lock, moving a file aside
- * store_reuse.c  an existing file: resume it, grow it, or refuse
- * store.c        the parallel side: open by every rank, write rows, close
- * store_info.c   `headspec info` and `headspec verify`
- * store_sum.c    the per-point checksums: computed, checked, listed
- * store_vlen.c   variable-length strings read without libhdf5's reader
- * store_static.c the checksums of the datasets written once (coordinates,
- *                /grid columns, labels)
+ * store_vlen.c    variable-length strings read without libhdf5's reader
+ * store_h5.c      small HDF5 helpers (strings, attributes, datasets, rows)
+ * store_schema.c  what a file holds: the run columns and their row sizes,
+ *                 result field paths, /grid's names, which layout revision
+ *                 added which dataset
+ * store_sum.c     the per-point checksums: computed, checked, listed
+ * store_static.c  the checksums of the datasets written once (coordinates,
+ *                 /grid columns, labels)
+ * store_create.c  a file created whole from a plan
+ * store_check.c   an existing file checked against its plan on open
+ * store_objects.c every object of a file opens, every reference leads to one
+ * store_converged.c  `info`'s count of points still moving at their end
+ * store_path.c    the output path: checks, directory, lock, moving a file aside
+ * store_reuse.c   an existing file: resume it, grow it, or refuse
+ * store_info.c    `headspec info` and `headspec verify`
+ * store_repair.c  `headspec repair`
+ * store.c         the parallel side: open by every rank, write rows, close
  */
 #ifndef HEADSPEC_STORE_IMPL_H
 #define HEADSPEC_STORE_IMPL_H
@@ -24,18 +33,21 @@
 /* format_version of the files this code writes: HS_FORMAT_VERSION */
 #define HS_FORMAT HS_FORMAT_VERSION
 /* layout_revision of the files this code writes: datasets added to format 2
- * since its first files (store_layout.c lists them); readers of an earlier
+ * since its first files (store_schema.c lists them); readers of an earlier
  * revision's file find them missing, a run rewrites it. */
 #define HS_LAYOUT_REVISION 6
-/* Whether dataset `name` (a path or its tail, e.g. "grid/method") was added
- * after layout revision `revision`: a file of that revision lacks it. */
-int hs_store_added_after(long revision, const char *name);
 
-/* ---- store_converged.c ---- */
-/* For `info`: how many done points were still moving at their end (their
- * sgd/converged or ode/converged is 0), and up to ten of them by label. */
-void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *status,
-                           FILE *out);
+/* ---- store_vlen.c ---- */
+/* The n strings of the variable-length string dataset `name` (n = 1 for a
+ * scalar), read and checked byte by byte (never through libhdf5's heap
+ * reader, which crashes on a damaged heap); free with hs_vlen_free. */
+hs_status hs_vlen_read(hid_t file, const char *name, long n, char ***out, const char *path,
+                       hs_err *err);
+void hs_vlen_free(char **s, long n);
+/* Every string heap collection of the file at path (found by its signature)
+ * is whole and numbered in order, as written: for `verify`, before libhdf5
+ * reads the attributes whose strings and references live there. */
+hs_status hs_vlen_scan(const char *path, hs_err *err);
 
 /* ---- store_h5.c ---- */
 hid_t hs_h5_vlen_string(void);      /* variable-length UTF-8 string type */
@@ -70,19 +82,7 @@ size_t hs_h5_row_bytes(hid_t d);
 hs_status hs_h5_check(hid_t loc, const char *path, H5T_class_t cls, size_t size,
                       int rank, const hsize_t *dims, const char *file, hs_err *err);
 
-/* ---- store_layout.c ---- */
-/* About how many bytes the plan's results file takes. */
-double hs_store_file_bytes(const hs_plan *plan);
-/* The CRC-32 of the job text (root attribute job_text_checksum). */
-long hs_store_text_sum(const char *text);
-/* Create the whole results file of plan at path (serially). */
-hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err);
-/* Check every object of an open file against plan: names, shapes, types,
- * and the /grid group and row of every point. With older non-NULL, datasets
- * the file lacks (an older headspec did not write them: new job keys' /grid
- * columns, new result fields) are counted in *older instead of refused. */
-hs_status hs_store_check_file(hid_t file, const hs_plan *plan, const char *path,
-                              int *older, hs_err *err);
+/* ---- store_schema.c ---- */
 /* The /grid datasets written per point (the run record and its checksum),
  * in this order: one table for creating, checking, writing and copying
  * them. A checksum covers the record's first HS_N_GRID_SUMMED columns. */
@@ -102,6 +102,33 @@ hid_t hs_run_file_type(const hs_run_column *c);
 size_t hs_run_row_bytes(const hs_run_column *c);
 /* The path of a result field of a group: "results/<group>/<field>". */
 void hs_store_field_path(const hs_plan_group *g, int field, char *buf, size_t len);
+/* Whether dataset `name` (a path or its tail, e.g. "grid/method") was added
+ * after layout revision `revision`: a file of that revision lacks it. */
+int hs_store_added_after(long revision, const char *name);
+/* The CRC-32 of the job text (root attribute job_text_checksum). */
+long hs_store_text_sum(const char *text);
+/* The folder (subgroup) of result field f ("sgd" of "sgd/m", "" of
+ * "bayes_risk") into folder, and whether f is its first field (each folder
+ * is made and checked once); whether field f lives in folder. */
+int hs_first_of_folder(int f, char *folder, size_t len);
+int hs_field_in_folder(int f, const char *folder);
+/* The attributes of /grid naming keys: "key_order", every column in the key
+ * table's order (the order that numbers the points); "swept_keys", the
+ * swept ones; "zipped_keys", per zip group its columns with a space between
+ * ("b1 b2"), only in jobs with a zip. Python reads them instead of keeping
+ * a copy of the key table. */
+enum { HS_N_GRID_NAME_ATTRIBUTES = 3 };
+extern const char *const hs_grid_name_attributes[HS_N_GRID_NAME_ATTRIBUTES];
+/* The names attribute attr holds for plan: *n of them, a malloc'd array of
+ * borrowed names (NULL: out of memory). */
+const char **hs_grid_names(const hs_plan *plan, const char *attr, hsize_t *n);
+/* Point i's text in a string column of /grid (buf: HS_LABEL_LEN bytes it
+ * may use): its word in the key column *(int *)arg, its group's name, its
+ * label. */
+typedef const char *(*hs_point_text)(const hs_plan *plan, long i, void *arg, char *buf);
+const char *hs_grid_column_word(const hs_plan *plan, long i, void *arg, char *buf);
+const char *hs_grid_group_name(const hs_plan *plan, long i, void *arg, char *buf);
+const char *hs_grid_label(const hs_plan *plan, long i, void *arg, char *buf);
 
 /* ---- store_sum.c ---- */
 /* A point's run record as written to its /grid row. */
@@ -132,18 +159,6 @@ hs_status hs_sum_check(hid_t file, const hs_plan *plan, signed char *status, hs_
                        const char *path, hs_err *err);
 void hs_damage_free(hs_damage *dmg);
 
-/* ---- store_vlen.c ---- */
-/* The n strings of the variable-length string dataset `name` (n = 1 for a
- * scalar), read and checked byte by byte (never through libhdf5's heap
- * reader, which crashes on a damaged heap); free with hs_vlen_free. */
-hs_status hs_vlen_read(hid_t file, const char *name, long n, char ***out, const char *path,
-                       hs_err *err);
-void hs_vlen_free(char **s, long n);
-/* Every string heap collection of the file at path (found by its signature)
- * is whole and numbered in order, as written: for `verify`, before libhdf5
- * reads the attributes whose strings and references live there. */
-hs_status hs_vlen_scan(const char *path, hs_err *err);
-
 /* ---- store_static.c ---- */
 /* Give every dataset written once at creation (all but the per-point rows
  * and /job_text) its attribute `checksum`: the CRC-32 of its values as
@@ -153,7 +168,21 @@ hs_status hs_static_sum_write(hid_t file, const char *path, hs_err *err);
  * is named. */
 hs_status hs_static_sum_check(hid_t file, const char *path, hs_err *err);
 
-/* ---- store_info.c ---- */
+/* ---- store_create.c ---- */
+/* About how many bytes the plan's results file takes. */
+double hs_store_file_bytes(const hs_plan *plan);
+/* Create the whole results file of plan at path (serially). */
+hs_status hs_store_create_file(const hs_plan *plan, const char *path, hs_err *err);
+
+/* ---- store_check.c ---- */
+/* Check every object of an open file against plan: names, shapes, types,
+ * and the /grid group and row of every point. With older non-NULL, datasets
+ * the file lacks (an older headspec did not write them: new job keys' /grid
+ * columns, new result fields) are counted in *older instead of refused. */
+hs_status hs_store_check_file(hid_t file, const hs_plan *plan, const char *path,
+                              int *older, hs_err *err);
+
+/* ---- store_objects.c ---- */
 /* Every string heap is whole (hs_vlen_scan), every object opens, every
  * attribute reads and every reference leads to an object (the dimension
  * scales': to a scale of the same group and length): what libhdf5 trusts
@@ -162,6 +191,12 @@ hs_status hs_static_sum_check(hid_t file, const char *path, hs_err *err);
  * deleted from the file leaves a reference there that libhdf5 refuses
  * cleanly: verify names it, run and info need not). */
 hs_status hs_store_check_objects(const char *path, int back_references, hs_err *err);
+
+/* ---- store_converged.c ---- */
+/* For `info`: how many done points were still moving at their end (their
+ * sgd/converged or ode/converged is 0), and up to ten of them by label. */
+void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *status,
+                           FILE *out);
 
 /* ---- store_path.c ---- */
 /* Refuse an output that exists and is not a regular file, or an unwritable

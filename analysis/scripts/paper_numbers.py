@@ -2,7 +2,7 @@
 """The numbers that decide each paper claim, from the results of
 jobs/paper/ (scripts/paper.sh prints them; docs/REPRODUCTION.md quotes them).
 
-    PYTHONPATH=analysis /usr/bin/python3 analysis/paper_numbers.py FIG [RESULTS_DIR]
+    PYTHONPATH=analysis /usr/bin/python3 analysis/scripts/paper_numbers.py FIG [RESULTS_DIR]
 
 FIG is one of fig01 fig02 fig03 fig05 fig06 fig08 fig11; RESULTS_DIR holds
 the jobs' results files (default results/paper). Output: Markdown tables.
@@ -12,8 +12,12 @@ import sys
 
 import numpy as np
 
-import headspec
-from headspec.derived import learn_times
+# From a checkout: the package beside this folder (analysis/headspec), first,
+# as when these scripts sat next to it.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import headspec  # noqa: E402
+from headspec.derived import learn_times  # noqa: E402
 
 
 def _open(directory, job):

@@ -3,11 +3,16 @@ jobs/agreement.yaml): per done point (labelled by every swept key), the
 largest |Lpop_SGD - Lpop_ODE| over all records and over t >= T_LATE, and the
 largest Q_perp gap late on (heads matched by sorting on m_h2), with the
 final SGD Lpop and the Bayes risk. usage: agreement.py RESULTS.h5 [T_LATE]"""
+import os
 import sys
 
 import numpy as np
 
-import headspec
+# From a checkout: the package beside this folder (analysis/headspec), first,
+# as when these scripts sat next to it.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import headspec  # noqa: E402
 
 if len(sys.argv) < 2:
     sys.exit(__doc__)

@@ -6,7 +6,11 @@ usage: plot_pruning_maps.py RESULTS.h5 OUT.png [--select KEY=VALUE] ..."""
 import os
 import sys
 
-from headspec.cli import main
+# From a checkout: the package beside this folder (analysis/headspec), first,
+# as when these scripts sat next to it.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from headspec.cli import main  # noqa: E402
 
 if len(sys.argv) < 3:
     sys.exit(__doc__)
