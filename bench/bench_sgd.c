@@ -15,9 +15,15 @@
  * 5. reduced L H d SECONDS: the reduced step (B = 1) against its compute
  *    floor (its normals at the fast generator's rate, its multiply-adds
  *    at the dgemm rate).
+ * 6. rows L H d SECONDS: the reduced step's two row kernels alone
+ *    (src/model/rows.c, B = 1: the Gram of the n = k + H + K rows [Z; W; xi]
+ *    and W += alpha coef [Z; W; xi]) against their floors: their
+ *    multiply-adds at the dgemm rate (their rows read once, at the rate of
+ *    OpenBLAS's dasum, printed as read_us, took less at every setting).
  * Usage: bench_sgd [seconds-per-measurement] [samplers|floor|trainset|all]
  *        bench_sgd one L H d B SECONDS   (one setting of 3, for bench/race.py)
  *        bench_sgd reduced L H d SECONDS
+ *        bench_sgd rows L H d SECONDS
  */
 #include <cblas.h>
 #include <math.h>
@@ -28,6 +34,7 @@
 
 #include "headspec/dist.h"
 #include "headspec/sgd.h"
+#include "model/rows.h"
 
 /* The thread's CPU time: time spent preempted on a shared machine does not
  * count (bench/race.py's peers use the same clock). */
@@ -285,6 +292,49 @@ static void reduced_floor(int L, int H, int d, double budget) {
   hs_dist_free(&dist);
 }
 
+/* Seconds of OpenBLAS's dasum over n doubles: about the time to read them
+ * once. */
+static double read_time(const double *x, size_t n) {
+  double t0 = now();
+  volatile double sink = cblas_dasum((int)n, x, 1);
+  (void)sink;
+  return now() - t0;
+}
+
+/* The reduced step's row kernels (B = 1) at its shapes, in turns with the
+ * dgemm rate and the read rate (best of each). */
+static void rows_floor(int L, int H, int d, double budget) {
+  enum { K = 2, GN = 384 };
+  int r = H + K, q = L < d - r ? L : d - r, k = H < q ? H : q, n = k + r;
+  double *M = aligned_alloc(64, sizeof(double) * ((size_t)n * d + 8));
+  double *W = malloc(sizeof(double) * (size_t)H * d), *coef = malloc(sizeof(double) * H * n);
+  double *G = calloc((size_t)n * n, sizeof(double)), *ga = calloc(GN * GN, sizeof(double));
+  double *gb = calloc(GN * GN, sizeof(double)), *gc = calloc(GN * GN, sizeof(double));
+  hs_rng rng;
+  hs_rng_init(&rng, 1, 1, HS_PURPOSE_TRAIN, 0);
+  hs_rng_normal(&rng, M, (size_t)n * d);
+  hs_rng_normal(&rng, W, (size_t)H * d);
+  hs_rng_normal(&rng, coef, (size_t)H * n);
+  double gram = 1e30, update = 1e30, rd = 1e30, gma = 0;
+  for (double t0 = now(); now() - t0 < budget;) {
+    double t1 = now();
+    for (int i = 0; i < 16; i++) hs_rows_gram(n, d, M, G);
+    gram = fmin(gram, (now() - t1) / 16);
+    t1 = now();
+    for (int i = 0; i < 16; i++) hs_rows_update(H, n, d, 1e-9, coef, M, W);
+    update = fmin(update, (now() - t1) / 16);
+    rd = fmin(rd, read_time(M, (size_t)n * d));
+    gma = fmax(gma, gemm_rate(ga, gb, gc));
+  }
+  double ma_gram = (double)d * n * (n + 1) / 2, ma_update = (double)d * H * n;
+  double floor_gram = ma_gram / gma, floor_update = ma_update / gma;
+  printf("headspec rows L=%d H=%d d=%d n=%d: gram_us %.2f floor_us %.2f floor_frac %.3f "
+         "update_us %.2f floor_us %.2f floor_frac %.3f gemm_GMAs %.2f read_us %.2f\n", L, H, d, n,
+         1e6 * gram, 1e6 * floor_gram, floor_gram / gram, 1e6 * update, 1e6 * floor_update,
+         floor_update / update, 1e-9 * gma, 1e6 * rd);
+  free(M), free(W), free(coef), free(G), free(ga), free(gb), free(gc);
+}
+
 int main(int argc, char **argv) {
   if (argc > 6 && strcmp(argv[1], "one") == 0) { /* bench/race.py: one setting */
     hs_dist dist = flipping();
@@ -294,6 +344,10 @@ int main(int argc, char **argv) {
     printf("headspec sgd L=%s H=%s d=%s B=%s: steps/s %.1f floor_frac %.3f\n", argv[2],
            argv[3], argv[4], argv[5], steps, steps / floor);
     hs_dist_free(&dist);
+    return 0;
+  }
+  if (argc > 5 && strcmp(argv[1], "rows") == 0) { /* the row kernels alone */
+    rows_floor(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
     return 0;
   }
   if (argc > 5 && strcmp(argv[1], "reduced") == 0) { /* the reduced step's floor */

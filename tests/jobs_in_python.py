@@ -23,8 +23,11 @@ import tempfile
 
 import yaml
 
-# The largest value a tiny job keeps, and the smallest the key takes.
-INT_CAPS = {"d": (48, 1), "records": (5, 2), "samples": (200, 10), "test_samples": (20, 1),
+# The largest value a tiny job keeps, and the smallest the key takes. d
+# stays above the largest tiny H + K (8 + 8), where the SGD start's Q_perp
+# has full rank H and the ODE's noise term is defined (a swept d of ratio
+# 16, jobs/beyond/finite_size_escape.yaml, mapped 250 to 3 before).
+INT_CAPS = {"d": (48, 17), "records": (5, 2), "samples": (200, 10), "test_samples": (20, 1),
             "bayes_samples": (500, 0), "fresh_samples": (200, 0),
             "attention_samples": (50, 0), "maps": (2, 1), "n_train": (64, 0), "B": (8, 1),
             "L": (16, 1), "H": (8, 1), "K": (8, 1)}

@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.sh" "$@"
 cp "$src/tests/jobs/tiny.yaml" "$src"/analysis/tests/jobs/*.yaml .
-for job in tiny grid ambiguous mixed stability stop zip_signal zip_heads zip_tol; do
+for job in tiny grid ambiguous mixed stability stop zip_signal zip_heads zip_tol replicas; do
   "$headspec" run --quiet $job.yaml 2>$job.log
   code=$?
   # grid.yaml fails point 5 on purpose: exit status 1

@@ -137,13 +137,21 @@ def point_checksums(f, status, groups):
         group = f["results"][gname]
         present = [group[x] for x in names if not x.startswith("grid/") and x in group]
         missing += ["results/%s/%s" % (gname, x) for x in names
-                    if not x.startswith("grid/") and x not in group]
+                    if not x.startswith("grid/") and x not in group and stored_in(group, x)]
         _crc_rows(present, points, status[points] == 1, crc)
     grid = [f[x] for x in names if x.startswith("grid/")]
     n = len(status)
     _crc_rows(grid, np.arange(n), np.isin(status, (1, 2)), crc)
     return np.array(crc, dtype=np.uint32), missing
 
+
+
+def stored_in(group, name):
+    """Whether a results group stores field `name`: the replicas/ fields only
+    in the groups of points with ode.replicas >= 2, which carry the
+    attribute `replicas` (docs/RESULTS.md, "The file"); the C side sums
+    none elsewhere."""
+    return not name.startswith("replicas/") or "replicas" in group.attrs
 
 
 def _crc_rows(datasets, points, due, crc):

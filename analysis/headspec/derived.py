@@ -1,6 +1,8 @@
 """Per-point measures derived from the stored results (MODEL.md section 8)."""
 import numpy as np
 
+from . import replicas
+
 DESCRIPTIONS = {
     "sgd_test_loss": "SGD test loss (fixed test set) at the last record",
     "sgd_lpop": "Lpop at the SGD's measured order parameters, last record",
@@ -27,6 +29,7 @@ DESCRIPTIONS = {
     "ode_t_stop": "time of the ODE's final state (t_max, or its stop with ode.stop_when_converged)",
     "ode_method": "the stepper that integrated the ODE (ode.method, auto resolved per point)",
 }
+DESCRIPTIONS.update(replicas.DESCRIPTIONS)
 
 
 def head_cosine(m):
@@ -217,6 +220,13 @@ def numbers(res, source=None, frac=0.5):
     fields = res.fields()
     parts = [source] if source else [x for x in ("ode", "sgd") if x + "/m" in fields]
     threshold = escape_thresholds(res)
+
+    def times_of(ti, mi, thr):
+        """A trajectory's escape times and learn times (NaN: not learned)."""
+        have = np.isfinite(mi).any(axis=(0, 1))
+        learned = have & (final_values(head_max(mi)) >= thr)
+        return escape_times(ti, mi, thr), np.where(learned, learn_times(mi, ti, frac=frac), np.nan)
+
     for part in parts:
         m = res.array(part + "/m", stack=True)
         if not np.isfinite(m.values).any():
@@ -247,6 +257,13 @@ def numbers(res, source=None, frac=0.5):
         df[part + "_order"] = order
         for k in range(K):
             df["%s_sign%d" % (part, k + 1)] = signs[k]
+    if "ode" in parts:  # mean ± se over the ODE's replicas
+        t_ode = record_times(res, "ode", res.array("ode/m", stack=True))
+
+        def replica_times(i, m):
+            ti, mi = computed_records(t_ode[i], m)
+            return times_of(ti, mi, threshold[i]) if np.isfinite(mi).any() else None
+        replicas.number_columns(res, df, replica_times)
     _stability_columns(res, df)
     df["ode_method"] = ode_methods(res)
     df.attrs["frac"] = frac

@@ -9,13 +9,18 @@ from .layout import Layout, count_text, grid, label, legend_unconverged, quantit
 from .query import (PlotError, at, bayes_against, bayes_from, bayes_levels, combos,
                     default_quantity, final_quantity, flagged, fmt, mean_se, numeric_swept, pick,
                     source_part, stored_se, unconverged)
+from .replicas import band, curve_mean_se
 
 
 def dynamics(res, out, loss="lpop", **kw):
     """Loss (top) and m_hk (bottom) against t: ODE lines, SGD markers;
-    panels (columns) and lines from swept keys; Bayes risk dotted."""
+    panels (columns) and lines from swept keys; Bayes risk dotted. Where
+    the ODE has replicas, bands of mean ± se over them: of the loss, and
+    of max_h |m_hk| per spike (the lines are replica 0, ode/)."""
     lay = Layout(res, "dynamics", **kw)
     sel = lay.selection
+    bands = {name: tuple(pick(x, sel) for x in both)
+             for name in ("loss", "m") for both in [curve_mean_se(res, name)] if both}
     sgd_loss = pick(res.array("sgd/" + loss), sel)
     ode_loss = pick(res.array("ode/loss"), sel)
     sgd_m, ode_m = pick(res.array("sgd/m"), sel), pick(res.array("ode/m"), sel)
@@ -33,6 +38,8 @@ def dynamics(res, out, loss="lpop", **kw):
             flag = bool(flagged(bad, cell))  # dashed: still moving at its end
             top.plot(o.time, o.values, "--" if flag else "-", color=color,
                      label=label(ln) or None)
+            if "loss" in bands:
+                band(top, o.time, *(at(x, cell).values for x in bands["loss"]), color)
             top.plot(s.time, s.values, "o", ms=3.5, color=color, mfc="none")
         _bayes_levels(top, lay, bayes, panel, lines, colors)
         if any(flagged(bad, dict(panel, **ln)) for ln in lines):
@@ -45,17 +52,21 @@ def dynamics(res, out, loss="lpop", **kw):
             om, sm = at(ode_m, first), at(sgd_m, first)
             first_head = om.coords["head"].values[0]
             for k in om.coords["spike"].values:  # heads and spikes labelled from 1
+                color = "C%d" % ((3 * (int(k) - 1)) % 10)
                 for h in om.coords["head"].values:
                     o = om.sel(head=h, spike=k)
                     if not np.isfinite(o.values).any() and not np.isfinite(
                             sm.sel(head=h, spike=k).values).any():
                         continue
-                    color = "C%d" % ((3 * (int(k) - 1)) % 10)
                     bottom.plot(o.time, o.values, "-", color=color, lw=1,
                                 label="m_h%d" % k if h == first_head else None)
                     s = sm.sel(head=h, spike=k)
                     bottom.plot(s.time, s.values, "o", ms=3, color=color, mfc="none")
-            bottom.set_title("m_hk per head, %s" % (label(lines[0]) or "all heads"), fontsize=9)
+                if "m" in bands:  # max_h |m_hk|: heads differ between replicas
+                    band(bottom, om.time, *(at(x, first).sel(spike=k).values
+                                            for x in bands["m"]), color)
+            bottom.set_title("m_hk per head, %s%s" % (label(lines[0]) or "all heads", (
+                "; bands: max_h |m_hk| over replicas" if "m" in bands else "")), fontsize=9)
             bottom.legend(fontsize=7)
         bottom.set_xlabel("t")
         bottom.set_ylabel("m_hk (ODE -, SGD o)", fontsize=8)

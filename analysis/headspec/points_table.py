@@ -7,13 +7,13 @@ Uses the public attributes of the opened Results (`n_points`, `swept`,
 import numpy as np
 import pandas as pd
 
-from . import derived
+from . import derived, replicas
 from .schema import FINALS, STATUS_ORDER
 from .strings import decode_strings, repeated
 
 # the float columns of the points table, in order (after the run record)
 NUMBERS = ("seconds",) + tuple(FINALS) + ("sgd_gap", "ode_gap", "sgd_cosine", "sgd_spec",
-                                          "ode_cosine", "ode_spec")
+                                          "ode_cosine", "ode_spec") + replicas.POINT_COLUMNS
 
 
 def describe(name):
@@ -51,6 +51,8 @@ def numbers(res, fields):
             row[col][:] = v
     np.subtract(row["sgd_test_loss"], row["bayes_risk"], out=row["sgd_gap"])
     np.subtract(row["ode_loss"], row["bayes_risk"], out=row["ode_gap"])
+    for col, values in replicas.point_columns(res).items():  # mean ± se over replicas
+        row[col][:] = values
     for part in ("sgd", "ode"):
         for points, m, mu in fields.final_m_by_group(part).values():
             row[part + "_cosine"][points] = derived.head_cosines(m)

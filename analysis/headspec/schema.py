@@ -23,9 +23,9 @@ STATUS_ORDER = ["done", "pending", "failed"]
 ATTRS = ("units", "long_name", "description")
 # Datasets a results group holds that are dimension scales, not results.
 COORDS = ("point", "time", "head", "head2", "spike", "spike2", "token", "map", "kept",
-          "removal")
+          "removal", "replica")
 # The parts of a results group: its own datasets ('') and its subgroups.
-PARTS = ("", "sgd", "ode", "stability")
+PARTS = ("", "sgd", "ode", "stability", "replicas")  # replicas/: where ode.replicas >= 2
 # Heads h, spikes (features) k and tokens l count from 1, as in the paper
 # (docs/RESULTS.md, "Counting"): the file's 0-based indices of these
 # dimensions are relabelled 1..n, and the fields whose values name a head

@@ -239,7 +239,7 @@ class Formats(unittest.TestCase):
             newer |= {f for f in r2.fields() if f.startswith("stability/")}
             newer |= {"sgd/passes", "sgd/train_set_loss"}
             newer |= {"ode/method"}  # the stepper each point ran (issue 25)
-            # pruning on the fresh set (layout revision 6, issue 29)
+            # pruning on the fresh set (layout revision 7, issue 29)
             newer |= {"%s/prune_loss_fresh%s" % (run, se) for run in ("sgd", "ode")
                       for se in ("", "_se")}
             self.assertEqual(sorted(r1.fields()), sorted(set(r2.fields()) - newer))
@@ -467,7 +467,7 @@ class GridChecks(unittest.TestCase):
         from headspec import legacy
         later = {"method", "stop_when_converged", "converged_loss_tol", "converged_speed_tol",
                  "attention_samples", "stability", "stability_threshold", "n_train", "alpha",
-                 "batches", "control_variate"}  # job keys added since revision 1
+                 "batches", "control_variate", "replicas"}  # job keys added since revision 1
 
         def older(f):
             del f["grid"].attrs["key_order"]

@@ -55,6 +55,8 @@ typedef struct hs_point {
   double resample_dt;            /* > 0: Euler steps of dt, fresh samples each */
   int ode_stop_converged;        /* stop at the first converged record */
   int ode_control_variate;       /* the gated control variate (ode.h) */
+  int ode_replicas;              /* Monte Carlo replicas of the ODE (<= 1: none;
+                                    phase_replicas.c) */
   /* analysis (sections 7-8) */
   int bayes_samples, maps, prune;
   int fresh_samples;             /* out-of-sample Lpop of the final states (0: skip) */
@@ -106,12 +108,25 @@ double hs_point_cost(const hs_point *p);
  * entry, "overhead": what every point costs besides its phases (its
  * buffers, storing its rows, the master handing it out), measured at
  * HS_POINT_OVERHEAD_S (docs/BENCHMARKS.md, the cost model). */
-enum { HS_N_COST_PARTS = 9 };
+enum { HS_N_COST_PARTS = 10 };
 #define HS_POINT_OVERHEAD_S 1e-3
 const char *hs_point_cost_part_name(int part);
 /* Each part's estimated seconds for p (0 where p does not run it) into
  * cost[HS_N_COST_PARTS]; returns their sum, hs_point_cost(p). */
 double hs_point_cost_parts(const hs_point *p, double *cost);
+
+/* The sample size below which the ODE's Monte Carlo source term, of order
+ * 1/sqrt(N) on each feature's m-gradient, competes with the start's own
+ * components s0 that seed the escapes (docs/MODEL.md#monte-carlo-error):
+ * HS_SOURCE_MARGIN^2 / s0^2, keeping 1/sqrt(N) a factor HS_SOURCE_MARGIN
+ * below s0. s0 is sigma0 / sqrt(d) for the SGD start, the smallest
+ * max_h |m_hk| of a given start (start_noise if larger); only features
+ * that leave a saddle (E[c_k] = 0) and the control variate does not cover
+ * count (it removes the source where P_c is flip-symmetric; a feature with
+ * E[c_k] != 0 is driven from the start). 0: no such feature, or no ODE,
+ * or the Bayes start. */
+#define HS_SOURCE_MARGIN 4.0
+double hs_point_samples_needed(const hs_point *p, const hs_dist *dist);
 
 /* Estimated peak bytes of one point's run (its arrays: spikes, SGD batch,
  * Monte Carlo samples, ODE state, results). */

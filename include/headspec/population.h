@@ -33,9 +33,16 @@ typedef struct hs_population {
   hs_progress *progress; /* hears from every call (may be NULL) */
 } hs_population;
 
+/* Streams of purpose POPULATION beside 0, 1 and 2 + k below: replica
+ * r >= 1 of the ODE (phase_replicas.c) draws stream HS_STREAM_REPLICA + r,
+ * its run on N/4 samples stream HS_STREAM_QUARTER; far above any step
+ * count of the resampled ODE. */
+#define HS_STREAM_REPLICA (UINT64_C(1) << 62)
+#define HS_STREAM_QUARTER (UINT64_C(1) << 61)
+
 /* Draws the samples (stream index `stream` of purpose POPULATION: 0 is the
  * set the ODE and Lpop follow, 1 the independent out-of-sample set, 2 + k
- * the set of step k of the resampled ODE); progress (may be NULL) hears
+ * the set of step k of the resampled ODE, HS_STREAM_* above); progress (may be NULL) hears
  * from this and every later call on pop, and once it says stop they give
  * up: init with HS_EINTERRUPT, the loss with NAN, the maps with nonzero. */
 hs_status hs_population_init(hs_population *pop, const hs_activation *act,

@@ -16,21 +16,28 @@
 /* The sizes every result array is made of. A results group holds the points
  * of one shape and is named after every one of these (plan.h), so a new
  * dimension goes here, in hs_shape, hs_shape_dim and hs_dim_names. */
-typedef enum { HS_DIM_H, HS_DIM_K, HS_DIM_L, HS_DIM_T, HS_DIM_MAPS, HS_N_DIMS } hs_dim;
-enum { HS_MAX_RANK = 3 };
+typedef enum {
+  HS_DIM_H, HS_DIM_K, HS_DIM_L, HS_DIM_T, HS_DIM_MAPS, HS_DIM_REPLICAS, HS_N_DIMS
+} hs_dim;
+enum { HS_MAX_RANK = 4 };
 
+/* replicas: the ODE's Monte Carlo replicas stored (ode.replicas where it is
+ * 2 or more, else 0: a point without replicas stores no replicas/ fields,
+ * and its group's name and attributes leave the dimension out, as before
+ * it existed). */
 typedef struct hs_shape {
-  int T, H, K, L, maps;
+  int T, H, K, L, maps, replicas;
 } hs_shape;
 
-extern const char *const hs_dim_names[HS_N_DIMS]; /* "H", "K", "L", "T", "maps" */
+/* "H", "K", "L", "T", "maps", "replicas" */
+extern const char *const hs_dim_names[HS_N_DIMS];
 
 /* The named axes of the result arrays (the netCDF dimensions of a results
  * group). Two axes of one array never share a name unless they are the same
  * quantity: Q is (time, head, head2). */
 typedef enum {
   HS_AXIS_TIME, HS_AXIS_HEAD, HS_AXIS_HEAD2, HS_AXIS_SPIKE, HS_AXIS_SPIKE2,
-  HS_AXIS_TOKEN, HS_AXIS_MAP, HS_AXIS_KEPT, HS_AXIS_REMOVAL, HS_N_AXES
+  HS_AXIS_TOKEN, HS_AXIS_MAP, HS_AXIS_KEPT, HS_AXIS_REMOVAL, HS_AXIS_REPLICA, HS_N_AXES
 } hs_axis;
 
 typedef struct hs_axis_info {
@@ -83,6 +90,13 @@ typedef struct hs_result {
   double *stab_split;  /* H x K */
   double *stab_saddle_t, *stab_saddle_from, *stab_saddle_first_t;
   double *stab_asymmetry; /* 1 */
+  /* the ODE's Monte Carlo replicas (ode.replicas >= 2; replica 0 is the
+   * ode/ run): per replica R x T (x H x K, x H x H, x H) records, its final
+   * loss on the fresh set and escape times (R x K); the run on a quarter of
+   * the samples and the convergence in N it implies (MODEL.md) */
+  double *rep_m, *rep_Q, *rep_b, *rep_lambda, *rep_loss, *rep_loss_fresh, *rep_escape_t;
+  double *quarter_loss, *quarter_escape_t;
+  double *loss_move, *loss_move_se, *escape_move, *escape_move_se, *n_converged;
   /* pruning evaluated on the independent set (issue 29): the removal order
    * chosen on the fit set (sgd/ode prune_order), Lpop on the out-of-sample
    * set of sgd/lpop_fresh and ode/loss_fresh, H each (k heads kept) */
@@ -98,6 +112,7 @@ typedef struct hs_result_field {
   int rank;
   hs_axis axes[HS_MAX_RANK];
   size_t offset;         /* of the double * in hs_result */
+  int with_replicas;     /* stored only by points with replicas (hs_shape) */
 } hs_result_field;
 
 extern const hs_result_field hs_result_fields[];
@@ -106,7 +121,9 @@ extern const int hs_n_result_fields;
 /* The size of one dimension. */
 int hs_shape_dim(const hs_shape *s, hs_dim d);
 
-/* Number of doubles of a field for one point of this shape. */
+/* Number of doubles of a field for one point of this shape; 0 for a
+ * field the shape does not store (with_replicas, and no replicas): no
+ * dataset of a group of that shape holds it. */
 size_t hs_result_field_size(const hs_result_field *f, const hs_shape *s);
 /* The array of a field in a result. */
 double *hs_result_field_data(const hs_result *r, const hs_result_field *f);

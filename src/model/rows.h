@@ -16,4 +16,10 @@ void hs_rows_gram(int n, int d, const double *M, double *G);
 void hs_rows_update(int H, int m, int d, double alpha, const double *coef, const double *M,
                     double *W);
 
+/* The compiled width in use ("sse2", "avx2", "avx512"; "portable" off
+ * x86-64), and a width to use instead (NULL: the widest this CPU runs;
+ * -1 if it does not run the named one). For tests and benchmarks. */
+const char *hs_rows_kernel(void);
+int hs_rows_use_kernel(const char *name);
+
 #endif

@@ -120,6 +120,9 @@ const hs_key hs_job_keys[] = {
      "true", NULL,
      "remove the fixed samples' source term from dm/dt (gated control variate, on the "
      "features whose P_c is symmetric under c_k -> -c_k; false: the older ODE)"},
+    {"ode", "replicas", HS_KEY_INT, 1, HS_READ_BY_ODE, OFF(ode_replicas), 1, 1000, "1", NULL,
+     "Monte Carlo replicas: the ODE again on R - 1 independent sample sets (and once on a "
+     "quarter set) for its error bars and the convergence in N; 1: none"},
     {"ode", "rtol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_rtol), 1e-14, 1, "1e-6", NULL,
      "relative tolerance of the adaptive stepper"},
     {"ode", "atol", HS_KEY_REAL, 1, HS_READ_BY_ODE, OFF(ode_atol), 1e-14, 1, "1e-8", NULL,

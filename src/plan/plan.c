@@ -236,8 +236,9 @@ static int group_for(hs_plan *plan, const hs_shape *shape) {
   g->shape = *shape;
   size_t used = 0;
   for (int d = 0; d < HS_N_DIMS; d++) /* named after every dimension */
-    used += (size_t)snprintf(g->name + used, sizeof g->name - used, "%s%s%d", d ? "_" : "",
-                             hs_dim_names[d], hs_shape_dim(shape, (hs_dim)d));
+    if (d != HS_DIM_REPLICAS || shape->replicas) /* no replicas: the name it always had */
+      used += (size_t)snprintf(g->name + used, sizeof g->name - used, "%s%s%d", d ? "_" : "",
+                               hs_dim_names[d], hs_shape_dim(shape, (hs_dim)d));
   return plan->n_groups++;
 }
 

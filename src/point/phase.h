@@ -28,6 +28,7 @@ typedef struct hs_point_context {
   hs_sgd sgd;          /* the SGD model, once SGD ran (has_sgd) */
   int has_sgd;
   double *ode_y;       /* the ODE's final state (R, b, lambda), once it ran */
+  double *replica_y;   /* the final states of replicas 1 .. R - 1, once they ran */
   hs_progress progress;
   double total_cost;   /* estimated seconds of the point's phases */
   double cost_before;  /* of the phases before the current one */
@@ -46,13 +47,15 @@ typedef struct hs_phase {
 
 /* The phases, each defined in its own file. */
 extern const hs_phase hs_phase_population, hs_phase_sgd, hs_phase_sgd_final, hs_phase_ode,
-    hs_phase_ode_final, hs_phase_stability, hs_phase_out_of_sample, hs_phase_bayes;
+    hs_phase_ode_final, hs_phase_stability, hs_phase_replicas, hs_phase_out_of_sample,
+    hs_phase_bayes;
 
 /* Estimated ODE right-hand sides of the phases that integrate (the ODE's
  * and the stability analysis'; each costs hs_cost_rhs), and of a phase by
  * its entry (-1 for one that integrates nothing). */
 double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist);
 double hs_stability_phase_rhs(const hs_point *p, const hs_dist *dist);
+double hs_replicas_phase_rhs(const hs_point *p, const hs_dist *dist);
 double hs_point_phase_rhs(const hs_point *p, const hs_dist *dist, const struct hs_phase *phase);
 /* Estimated seconds of one right-hand side of the ODE on the point's
  * samples: Lpop with gradients in the lane kernel (~4 ns per sample, token
@@ -64,6 +67,23 @@ double hs_cost_rhs(const hs_point *p, const hs_dist *dist);
 /* Whether the ODE's gated control variate applies to the point: switched
  * on, and some feature of its P_c is flip-symmetric (ode.h). */
 int hs_point_control_variate(const hs_point *p, const hs_dist *dist);
+
+/* The ODE phase's integration (phase_ode.c), shared by its replicas
+ * (phase_replicas.c): the point's start into y (hs_ode_dim), and the
+ * point's ODE (its method, tolerances, control variate) on the samples pop
+ * from y through ctx's record times 0 .. n - 1, rec called at each (a
+ * nonzero *stop ends the run there); y ends as the last state reached,
+ * *calls the right-hand sides. */
+typedef hs_status (*hs_ode_recorder)(hs_point_context *ctx, hs_ode *ode, const double *y,
+                                     double t, int j, void *user, int *stop, hs_err *err);
+hs_status hs_ode_phase_start(hs_point_context *ctx, double *y, hs_err *err);
+hs_status hs_ode_phase_follow(hs_point_context *ctx, hs_population *pop, double *y, int n,
+                              hs_ode_recorder rec, void *user, int (*poll)(void *, double),
+                              void *poll_user, long *calls, hs_err *err);
+/* Estimated right-hand sides and seconds of the ODE phase's integration
+ * alone (no saddle test, no records), which each replica repeats. */
+double hs_ode_phase_integration_rhs(const hs_point *p, const hs_dist *dist);
+double hs_ode_phase_integration_cost(const hs_point *p, const hs_dist *dist);
 
 /* Whether the point trains a model (SGD or the ODE); else it computes only
  * the Bayes risk, and has no d and no time axis. */

@@ -38,7 +38,7 @@ static hs_status start_from_sgd(hs_point_context *ctx, double *R, hs_err *err) {
   return st;
 }
 
-static hs_status initial_state(hs_point_context *ctx, double *y, hs_err *err) {
+hs_status hs_ode_phase_start(hs_point_context *ctx, double *y, hs_err *err) {
   const hs_point *p = ctx->p;
   int H = p->H, K = ctx->dist.K, width = K + H;
   double *R = y, *b = y + H * width;
@@ -178,9 +178,54 @@ static double ode_cost(const hs_point *p, const hs_dist *dist) {
   return (rhs_calls(p, dist) + saddle_rhs(p, dist->K)) * hs_cost_rhs(p, dist) + records;
 }
 
+double hs_ode_phase_integration_rhs(const hs_point *p, const hs_dist *dist) {
+  return rhs_calls(p, dist);
+}
+
+double hs_ode_phase_integration_cost(const hs_point *p, const hs_dist *dist) {
+  return rhs_calls(p, dist) * hs_cost_rhs(p, dist);
+}
+
 double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist) {
   if (p->resample_dt > 0) return ceil(p->t_max / p->resample_dt) + p->records;
   return rhs_calls(p, dist) + saddle_rhs(p, dist->K);
+}
+
+hs_status hs_ode_phase_follow(hs_point_context *ctx, hs_population *pop, double *y, int n,
+                             hs_ode_recorder rec, void *user, int (*poll_fn)(void *, double),
+                             void *poll_user, long *calls, hs_err *err) {
+  const hs_point *p = ctx->p;
+  hs_ode_config cfg = {.method = hs_point_ode_method(p, ctx->dist.K),
+                       .eta_over_B = p->eta / p->B, .kappa = p->kappa,
+                       .noise_term = p->noise_term, .rtol = p->ode_rtol,
+                       .atol = p->ode_atol, .poll = poll_fn, .poll_user = poll_user,
+                       .resample_dt = p->resample_dt, .dist = &ctx->dist,
+                       .control_variate = p->ode_control_variate,
+                       .job_seed = p->job_seed, .seed = (uint64_t)p->seed,
+                       .antithetic = p->antithetic};
+  hs_ode *ode = NULL;
+  hs_status st = hs_ode_create(pop, &cfg, &ode, err);
+  double t = 0;
+  int stop = 0;
+  for (int j = 0; j < n && !st && !stop; j++) {
+    st = hs_ode_advance(ode, y, &t, ctx->times[j], err);
+    if (!st) st = rec(ctx, ode, y, t, j, user, &stop, err);
+  }
+  if (ode) *calls = hs_ode_rhs_calls(ode);
+  hs_ode_free(ode);
+  return st;
+}
+
+/* Replica 0's record: the stored ode/ fields, and the convergence rule
+ * where it may stop the run (*last: the last record stored). */
+static hs_status record_primary(hs_point_context *ctx, hs_ode *ode, const double *y, double t,
+                                int j, void *user, int *stop, hs_err *err) {
+  int *last = user;
+  hs_status st = record(ctx, y, t, j, err);
+  if (!st) *last = j;
+  if (!st && (ctx->p->ode_stop_converged || j == ctx->res->shape.T - 1))
+    st = judge(ctx, ode, y, j, stop, err);
+  return st;
 }
 
 static hs_status ode_run(hs_point_context *ctx, hs_err *err) {
@@ -188,36 +233,22 @@ static hs_status ode_run(hs_point_context *ctx, hs_err *err) {
   int H = p->H, K = ctx->dist.K, T = ctx->res->shape.T;
   double *y = malloc(sizeof(double) * hs_ode_dim(H, K));
   if (!y) return hs_err_set(err, HS_ENOMEM, "out of memory");
-  hs_ode_config cfg = {.method = hs_point_ode_method(p, K),
-                       .eta_over_B = p->eta / p->B, .kappa = p->kappa,
-                       .noise_term = p->noise_term, .rtol = p->ode_rtol,
-                       .atol = p->ode_atol, .poll = poll, .poll_user = ctx,
-                       .resample_dt = p->resample_dt, .dist = &ctx->dist,
-                       .control_variate = p->ode_control_variate,
-                       .job_seed = p->job_seed, .seed = (uint64_t)p->seed,
-                       .antithetic = p->antithetic};
-  hs_ode *ode = NULL;
   /* resampled: the steps draw into a population of their own, so that
    * ode/loss, the maps and pruning keep to the fixed set 0 */
   hs_population steps = {0};
-  hs_status st = initial_state(ctx, y, err);
+  hs_status st = hs_ode_phase_start(ctx, y, err);
   if (!st && p->resample_dt > 0)
     st = hs_population_alloc(&steps, ctx->act, K, p->L, H, p->ode_samples, &ctx->progress,
                              err);
-  if (!st) st = hs_ode_create(p->resample_dt > 0 ? &steps : &ctx->pop, &cfg, &ode, err);
-  double t = 0;
-  int last = -1, converged = 0;
-  for (int j = 0; j < T && !st && !converged; j++) {
-    st = hs_ode_advance(ode, y, &t, ctx->times[j], err);
-    if (!st) st = record(ctx, y, t, j, err);
-    if (!st) last = j;
-    if (!st && (p->ode_stop_converged || j == T - 1))
-      st = judge(ctx, ode, y, j, &converged, err);
-  }
+  int last = -1;
+  long calls = 0;
+  if (!st)
+    st = hs_ode_phase_follow(ctx, p->resample_dt > 0 ? &steps : &ctx->pop, y, T, record_primary,
+                             &last, poll, ctx, &calls, err);
   if (!st) ctx->res->ode_t_stop[0] = ctx->res->ode_t[last];
-  if (!st) ctx->res->ode_method[0] = p->resample_dt > 0 ? 2 : (double)cfg.method;
-  if (ode) ctx->rhs_calls = hs_ode_rhs_calls(ode);
-  hs_ode_free(ode);
+  if (!st)
+    ctx->res->ode_method[0] = p->resample_dt > 0 ? 2 : (double)hs_point_ode_method(p, K);
+  ctx->rhs_calls = calls;
   hs_population_free(&steps);
   if (!st) ctx->ode_y = y; /* for the final phase and the out-of-sample loss */
   else free(y);

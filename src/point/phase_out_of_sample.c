@@ -30,13 +30,26 @@ static hs_status sgd_out_of_sample(hs_point_context *ctx, hs_population *pop, do
 }
 
 /* The ODE's final state as it ran (R = [m | V], b, lambda): on the ODE's
- * own samples this would give ode/loss's last record exactly. */
+ * own samples this would give ode/loss's last record exactly. Each
+ * replica's on the same set (replicas/loss_fresh; replica 0's is
+ * ode/loss_fresh): their spread is the trajectories', the set's own
+ * error is ode/loss_fresh_se. With pruning, the pruned models' losses on
+ * this set too. */
 static hs_status ode_out_of_sample(hs_point_context *ctx, hs_population *pop, hs_err *err) {
   hs_result *res = ctx->res;
   int H = res->shape.H, width = res->shape.K + H;
   const double *y = ctx->ode_y;
   res->ode_loss_fresh[0] = hs_population_loss(pop, H, y, NULL, y + H * width, y[H * width + H],
                                               NULL, NULL, NULL, NULL, res->ode_loss_fresh_se);
+  if (ctx->replica_y) {
+    size_t dim = hs_ode_dim(H, res->shape.K);
+    res->rep_loss_fresh[0] = res->ode_loss_fresh[0];
+    for (int r = 1; r < res->shape.replicas; r++) {
+      const double *yr = ctx->replica_y + (r - 1) * dim;
+      res->rep_loss_fresh[r] = hs_population_loss(pop, H, yr, NULL, yr + H * width,
+                                                  yr[H * width + H], NULL, NULL, NULL, NULL, NULL);
+    }
+  }
   /* the pruning curve on this set, in the order chosen on the ODE's own
    * samples (the fit set would favour the heads fitted to it) */
   if (!ctx->p->prune) return HS_OK;
@@ -50,8 +63,9 @@ static int out_of_sample_runs(const hs_point *p) { return hs_point_trains(p) && 
  * one per number of heads kept (H (H + 1) / 2 heads in all). */
 static double out_of_sample_cost(const hs_point *p, const hs_dist *dist) {
   double H = p->H, K = dist->K, heads = H + (p->prune ? H * (H + 1) / 2 : 0);
-  return (double)p->fresh_samples * p->L *
-         ((K + H) * 7e-9 + (p->run_sgd + p->run_ode) * 0.5 * 12e-9 * heads);
+  double models = p->run_sgd + (p->run_ode ? (p->ode_replicas > 1 ? p->ode_replicas : 1) : 0);
+  return (double)p->fresh_samples * p->L * ((K + H) * 7e-9 + models * 0.5 * 12e-9 * H +
+                                            (p->run_sgd + p->run_ode) * 0.5 * 12e-9 * (heads - H));
 }
 
 static hs_status out_of_sample_run(hs_point_context *ctx, hs_err *err) {

@@ -11,8 +11,9 @@
 /* The phases in the order they run. Final-model phases follow their
  * model; the out-of-sample set is drawn after set 0 is freed. */
 static const hs_phase *const phases[] = {
-    &hs_phase_population, &hs_phase_sgd,       &hs_phase_sgd_final,     &hs_phase_ode,
-    &hs_phase_ode_final,  &hs_phase_stability, &hs_phase_out_of_sample, &hs_phase_bayes};
+    &hs_phase_population, &hs_phase_sgd,       &hs_phase_sgd_final, &hs_phase_ode,
+    &hs_phase_ode_final,  &hs_phase_stability, &hs_phase_replicas,  &hs_phase_out_of_sample,
+    &hs_phase_bayes};
 enum { N_PHASES = sizeof phases / sizeof *phases };
 
 static double now(void) {
@@ -31,6 +32,7 @@ static double phase_cost(const hs_point *p, const hs_dist *dist, int i) {
 double hs_point_phase_rhs(const hs_point *p, const hs_dist *dist, const hs_phase *phase) {
   if (phase == &hs_phase_ode) return hs_ode_phase_rhs(p, dist);
   if (phase == &hs_phase_stability) return hs_stability_phase_rhs(p, dist);
+  if (phase == &hs_phase_replicas) return hs_replicas_phase_rhs(p, dist);
   return -1;
 }
 
@@ -85,6 +87,7 @@ static void context_free(hs_point_context *ctx) {
   free(ctx->xi);
   free(ctx->times);
   free(ctx->ode_y);
+  free(ctx->replica_y);
   hs_dist_free(&ctx->dist);
 }
 

@@ -59,11 +59,33 @@ double hs_point_memory(const hs_point *p) {
     doubles += 7 * pow(H * width + H + 1, 2) + 40 * (H * width + H + 1);
   if (p->run_ode && p->resample_dt > 0) /* the steps' set, besides set 0 */
     doubles += (double)p->ode_samples * (L * width + K);
+  if (p->run_ode && p->ode_replicas > 1) { /* a replica's set beside set 0, their records */
+    double R = p->ode_replicas;
+    doubles += (double)p->ode_samples * (L * width + K) + R * (H * width + H + 1);
+    doubles += R * T * (H * K + H * H + H + 2) + R * (K + 1) + T * H * K;
+  }
   doubles += 2 * T * (H * K + 3 * H * H + H + 4) + K * K + 2 * p->maps * H * L; /* results */
   doubles += L * K;                                                          /* Bayes */
   doubles += set_doubles(p);
   doubles += 16.0 * H * L;                                     /* attention statistics */
   return 8 * doubles;
+}
+
+double hs_point_samples_needed(const hs_point *p, const hs_dist *dist) {
+  if (!p->run_ode || p->resample_dt > 0 || strcmp(p->ode_start, "bayes") == 0) return 0;
+  int H = p->H, K = dist->K, given = strcmp(p->ode_start, "given") == 0, exposed = 0;
+  double s0 = INFINITY;
+  for (int k = 0; k < K; k++) {
+    if (p->ode_control_variate && hs_dist_flip_symmetric(dist, k) == 1) continue;
+    if (fabs(dist->mean[k]) > 1e-12) continue; /* driven by E[c_k], no saddle to leave */
+    exposed = 1;
+    double seed = given ? 0 : p->d > 0 ? p->sigma0 / sqrt((double)p->d) : 0;
+    for (int h = 0; given && p->start_m.data && h < H && p->start_m.cols == K; h++)
+      seed = fmax(seed, fabs(p->start_m.data[h * K + k]));
+    s0 = fmin(s0, fmax(seed, p->start_noise));
+  }
+  if (!exposed) return 0;
+  return s0 > 0 ? HS_SOURCE_MARGIN * HS_SOURCE_MARGIN / (s0 * s0) : INFINITY;
 }
 
 /* The given start's shapes, and Q - m m^T = V V^T positive semi-definite
@@ -158,6 +180,11 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
                       "nothing to compute: training run and ode run are both false and "
                       "analysis bayes_samples is 0 (give bayes_samples > 0 for a point "
                       "that computes only the Bayes risk)");
+  if (p->run_ode && p->ode_replicas > 1 && p->resample_dt > 0)
+    return *key = "ode.replicas",
+           hs_err_set(err, HS_EINPUT,
+                      "replicas are of the ODE on fixed samples: with resample_dt > 0 each "
+                      "step draws fresh samples already (give replicas: 1 or resample_dt: 0)");
   if (p->run_sgd && hs_point_steps(p) < 0)
     return *key = "training.t_max",
            hs_err_set(err, HS_EINPUT,

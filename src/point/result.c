@@ -8,7 +8,7 @@
 
 #include "headspec/point.h"
 
-const char *const hs_dim_names[HS_N_DIMS] = {"H", "K", "L", "T", "maps"};
+const char *const hs_dim_names[HS_N_DIMS] = {"H", "K", "L", "T", "maps", "replicas"};
 
 const hs_axis_info hs_axes[HS_N_AXES] = {
     [HS_AXIS_TIME] = {"time", HS_DIM_T, 0, "nominal record time t"},
@@ -20,6 +20,7 @@ const hs_axis_info hs_axes[HS_N_AXES] = {
     [HS_AXIS_MAP] = {"map", HS_DIM_MAPS, 0, "sampled sequence"},
     [HS_AXIS_KEPT] = {"kept", HS_DIM_H, 1, "heads kept"},
     [HS_AXIS_REMOVAL] = {"removal", HS_DIM_H, 0, "pruning step"},
+    [HS_AXIS_REPLICA] = {"replica", HS_DIM_REPLICAS, 0, "Monte Carlo replica of the ODE"},
 };
 
 #define TIME HS_AXIS_TIME
@@ -31,8 +32,12 @@ const hs_axis_info hs_axes[HS_N_AXES] = {
 #define MAP HS_AXIS_MAP
 #define KEPT HS_AXIS_KEPT
 #define REMOVAL HS_AXIS_REMOVAL
+#define REPLICA HS_AXIS_REPLICA
 #define F(path, member, long_name, units, doc, rank, ...) \
-  {path, long_name, units, doc, rank, {__VA_ARGS__}, offsetof(hs_result, member)}
+  {path, long_name, units, doc, rank, {__VA_ARGS__}, offsetof(hs_result, member), 0}
+/* stored only by points with replicas (ode.replicas >= 2) */
+#define FR(path, member, long_name, units, doc, rank, ...) \
+  {path, long_name, units, doc, rank, {__VA_ARGS__}, offsetof(hs_result, member), 1}
 const hs_result_field hs_result_fields[] = {
     F("sgd/t", t, "SGD time t", "1", "time t = steps * eta / d of each record", 1, TIME),
     F("sgd/step", step, "SGD steps", "1", "SGD steps taken at each record", 1, TIME),
@@ -171,6 +176,45 @@ const hs_result_field hs_result_fields[] = {
     F("stability/asymmetry", stab_asymmetry, "asymmetry of the Jacobian", "1",
       "max |J - J^T| / max |J| of the Jacobian at the symmetric start (~1e-11 for "
       "gradient flow)", 0, HS_AXIS_TIME),
+    FR("replicas/m", rep_m, "ODE m per replica", "1",
+       "m of the ODE on each replica's Monte Carlo set (replica 0: ode/m)", 4, REPLICA, TIME,
+       HEAD, SPIKE),
+    FR("replicas/Q", rep_Q, "ODE Q per replica", "1", "Q of the ODE on each replica's set", 4,
+       REPLICA, TIME, HEAD, HEAD2),
+    FR("replicas/b", rep_b, "ODE bias b per replica", "1", "biases of the ODE on each replica's set",
+       3, REPLICA, TIME, HEAD),
+    FR("replicas/lambda", rep_lambda, "ODE lambda per replica", "1",
+       "softmax1 output scale of the ODE on each replica's set", 2, REPLICA, TIME),
+    FR("replicas/loss", rep_loss, "ODE loss per replica", "1",
+       "Lpop along the ODE on each replica's own set (replica 0: ode/loss)", 2, REPLICA, TIME),
+    FR("replicas/loss_fresh", rep_loss_fresh, "out-of-sample Lpop per replica", "1",
+       "Lpop at each replica's final state on the independent set of ode/loss_fresh", 1,
+       REPLICA),
+    FR("replicas/escape_t", rep_escape_t, "ODE escape time per replica", "1",
+       "time max_h |m_hk| of each replica's records reaches analysis.stability_threshold "
+       "(log-linear between records; NaN: never)", 2, REPLICA, SPIKE),
+    FR("replicas/quarter_loss", quarter_loss, "final ODE loss on N/4 samples", "1",
+       "final Lpop of the ODE integrated on a set of a quarter of ode.samples (its own "
+       "stream), for the convergence in N", 0, HS_AXIS_TIME),
+    FR("replicas/quarter_escape_t", quarter_escape_t, "ODE escape time on N/4 samples", "1",
+       "escape times of the ODE on the quarter set (NaN: never)", 1, SPIKE),
+    FR("replicas/loss_move", loss_move, "final loss's move from N to 4N", "1",
+       "(x(N) - x(N/4)) / 4 for x the final ODE loss (x(N) its mean over the replicas): the "
+       "move a 1/N bias makes from N to 4N samples", 0, HS_AXIS_TIME),
+    FR("replicas/loss_move_se", loss_move_se, "standard error of loss_move", "1",
+       "Monte Carlo standard error of replicas/loss_move (the replicas' spread, scaled to N/4)",
+       0, HS_AXIS_TIME),
+    FR("replicas/escape_move", escape_move, "escape time's move from N to 4N", "1",
+       "(x(N) - x(N/4)) / 4 for x the escape time of spike k (0 where no run escapes, NaN "
+       "where some do and some not)", 1, SPIKE),
+    FR("replicas/escape_move_se", escape_move_se, "standard error of escape_move", "1",
+       "Monte Carlo standard error of replicas/escape_move", 1, SPIKE),
+    FR("replicas/n_converged", n_converged, "converged in N", "1",
+       "0 if the final loss or an escape time would move by more than its error bar at 4N "
+       "samples (by more than Student's t quantile at 1 % times the move's standard error), "
+       "or a feature escapes on some replicas and not others, or on N samples but not on "
+       "N/4; else 1 (docs/MODEL.md)", 0,
+       HS_AXIS_TIME),
     /* pruning on the independent set (issue 29) */
     F("sgd/prune_loss_fresh", sgd_prune_loss_fresh, "SGD pruned Lpop, out of sample", "1",
       "Lpop of the final SGD model with k heads kept, removed in sgd/prune_order (chosen on "
@@ -186,6 +230,8 @@ const hs_result_field hs_result_fields[] = {
       "Monte Carlo standard error of ode/prune_loss_fresh", 1, KEPT),
 };
 #undef F
+#undef FR
+#undef REPLICA
 #undef TIME
 #undef HEAD
 #undef HEAD2
@@ -204,12 +250,14 @@ int hs_shape_dim(const hs_shape *s, hs_dim d) {
     case HS_DIM_K: return s->K;
     case HS_DIM_L: return s->L;
     case HS_DIM_MAPS: return s->maps;
+    case HS_DIM_REPLICAS: return s->replicas;
     case HS_N_DIMS: break;
   }
   return 0;
 }
 
 size_t hs_result_field_size(const hs_result_field *f, const hs_shape *s) {
+  if (f->with_replicas && s->replicas == 0) return 0;
   size_t n = 1;
   for (int i = 0; i < f->rank; i++) n *= (size_t)hs_shape_dim(s, hs_axes[f->axes[i]].dim);
   return n;
@@ -228,6 +276,7 @@ hs_status hs_point_shape(const hs_point *p, hs_shape *shape, hs_err *err) {
   shape->K = dist.K;
   shape->L = p->L;
   shape->maps = p->maps;
+  shape->replicas = p->run_ode && p->ode_replicas >= 2 ? p->ode_replicas : 0;
   hs_dist_free(&dist);
   return HS_OK;
 }
@@ -239,7 +288,7 @@ hs_status hs_result_alloc(hs_result *r, const hs_shape *shape, hs_err *err) {
     const hs_result_field *f = &hs_result_fields[i];
     double **slot = (double **)((char *)r + f->offset);
     size_t n = hs_result_field_size(f, shape);
-    if (!(*slot = malloc(n * sizeof(double)))) {
+    if (!(*slot = malloc((n ? n : 1) * sizeof(double)))) {
       hs_result_free(r);
       return hs_err_set(err, HS_ENOMEM, "out of memory for results");
     }

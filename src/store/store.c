@@ -37,6 +37,7 @@ static hs_status open_datasets(hs_store *s, hs_err *err) {
   for (int g = 0; g < hs_plan_n_groups(plan); g++)
     for (int f = 0; f < hs_n_result_fields; f++) {
       char path[256];
+      if (!hs_store_has_field(&hs_plan_groups(plan)[g], f)) continue; /* stays -1 */
       hs_store_field_path(&hs_plan_groups(plan)[g], f, path, sizeof path);
       bad |= (s->fields[g * hs_n_result_fields + f] = H5Dopen2(s->file, path, H5P_DEFAULT)) < 0;
     }
@@ -153,7 +154,8 @@ hs_status hs_store_write_point(hs_store *s, long i, const hs_result *r, int rank
                         hs_dim_names[d], hs_shape_dim(&r->shape, (hs_dim)d), grp->name);
   long row = hs_plan_row_of(s->plan, i);
   for (int f = 0; f < hs_n_result_fields; f++)
-    if (hs_h5_write_row(s->fields[g * hs_n_result_fields + f], H5T_NATIVE_DOUBLE, row,
+    if (hs_store_has_field(grp, f) &&
+        hs_h5_write_row(s->fields[g * hs_n_result_fields + f], H5T_NATIVE_DOUBLE, row,
                         hs_result_field_data(r, &hs_result_fields[f])) < 0)
       return hs_err_set(err, HS_EIO, "%s: cannot write %s of point %ld (disk full?); the "
                         "points stored before it are kept: free space, then run the same job "

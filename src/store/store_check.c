@@ -240,6 +240,7 @@ static hs_status check_coordinates(hid_t file, const hs_plan *plan, const hs_pla
   for (int a = 0; !st && a < HS_N_AXES; a++) {
     const hs_axis_info *ax = &hs_axes[a];
     long n = hs_shape_dim(&g->shape, ax->dim);
+    if (!hs_store_has_axis(g, a)) continue;
     double *want = malloc(sizeof *want * (size_t)(n ? n : 1)), *have = malloc(sizeof *have * (size_t)(n ? n : 1));
     snprintf(name, sizeof name, "results/%s%s%s/%s", g->name, folder[0] ? "/" : "", folder, ax->name);
     if (want && a == HS_AXIS_TIME) hs_plan_times(plan, (int)n, want);
@@ -272,6 +273,7 @@ static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path,
     st = hs_h5_check(file, name, H5T_INTEGER, 8, 1, dims, path, err);
     for (int f = 0; !st && f < hs_n_result_fields; f++) {
       const hs_result_field *fld = &hs_result_fields[f];
+      if (!hs_store_has_field(grp, f)) continue;
       for (int r = 0; r < fld->rank; r++)
         dims[r + 1] = (hsize_t)hs_shape_dim(&grp->shape, hs_axes[fld->axes[r]].dim);
       hs_store_field_path(grp, f, name, sizeof name);
@@ -280,7 +282,7 @@ static hs_status check_groups(hid_t file, const hs_plan *plan, const char *path,
     }
     for (int f = 0; !st && f < hs_n_result_fields; f++) {
       char folder[64];
-      if (hs_first_of_folder(f, folder, sizeof folder))
+      if (hs_first_of_folder(f, folder, sizeof folder) && hs_store_has_field(grp, f))
         st = check_coordinates(file, plan, grp, folder, path, err);
     }
   }

@@ -251,6 +251,8 @@ static herr_t create_axes(const hs_plan *plan, const hs_plan_group *g, hid_t grp
   for (int a = 0; a < HS_N_AXES; a++) {
     const hs_axis_info *ax = &hs_axes[a];
     int n = hs_shape_dim(&g->shape, ax->dim);
+    axes[a] = -1;
+    if (!hs_store_has_axis(g, a)) continue;
     if (a == HS_AXIS_TIME) {
       double *times = malloc(sizeof *times * (size_t)n);
       if (times) hs_plan_times(plan, n, times);
@@ -287,7 +289,7 @@ static herr_t create_folder(const hs_plan *plan, const hs_plan_group *g, hid_t g
   double nan = NAN;
   for (int f = 0; f < hs_n_result_fields && !bad; f++) {
     const hs_result_field *fld = &hs_result_fields[f];
-    if (!hs_field_in_folder(f, folder)) continue;
+    if (!hs_field_in_folder(f, folder) || !hs_store_has_field(g, f)) continue;
     hsize_t dims[HS_MAX_RANK + 1] = {(hsize_t)g->n};
     hid_t scales[HS_MAX_RANK + 1] = {point};
     for (int r = 0; r < fld->rank; r++) {
@@ -314,10 +316,12 @@ static herr_t create_group(const hs_plan *plan, const hs_plan_group *g, hid_t fi
   if (grp < 0) return -1;
   herr_t bad = 0;
   for (int d = 0; d < HS_N_DIMS; d++)
-    bad |= hs_h5_attr_long(grp, hs_dim_names[d], hs_shape_dim(&g->shape, (hs_dim)d)) < 0;
+    if (d != HS_DIM_REPLICAS || g->shape.replicas) /* as the group's name (plan.c) */
+      bad |= hs_h5_attr_long(grp, hs_dim_names[d], hs_shape_dim(&g->shape, (hs_dim)d)) < 0;
   for (int f = 0; f < hs_n_result_fields && !bad; f++) {
-    char folder[64];
-    if (hs_first_of_folder(f, folder, sizeof folder)) bad |= create_folder(plan, g, grp, folder);
+    char folder[64]; /* a folder's fields are all stored or none (replicas/) */
+    if (hs_first_of_folder(f, folder, sizeof folder) && hs_store_has_field(g, f))
+      bad |= create_folder(plan, g, grp, folder);
   }
   H5Gclose(grp);
   return bad ? -1 : 0;

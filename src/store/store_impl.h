@@ -14,6 +14,7 @@
  * store_check.c   an existing file checked against its plan on open
  * store_objects.c every object of a file opens, every reference leads to one
  * store_converged.c  `info`'s count of points still moving at their end
+ * store_replicas.c   `info`'s error bars from the ODE's replicas
  * store_path.c    the output path: checks, directory, lock, moving a file aside
  * store_reuse.c   an existing file: resume it, grow it, or refuse
  * store_info.c    `headspec info` and `headspec verify`
@@ -35,7 +36,7 @@
 /* layout_revision of the files this code writes: datasets added to format 2
  * since its first files (store_schema.c lists them); readers of an earlier
  * revision's file find them missing, a run rewrites it. */
-#define HS_LAYOUT_REVISION 6
+#define HS_LAYOUT_REVISION 7
 
 /* ---- store_vlen.c ---- */
 /* The n strings of the variable-length string dataset `name` (n = 1 for a
@@ -102,6 +103,13 @@ hid_t hs_run_file_type(const hs_run_column *c);
 size_t hs_run_row_bytes(const hs_run_column *c);
 /* The path of a result field of a group: "results/<group>/<field>". */
 void hs_store_field_path(const hs_plan_group *g, int field, char *buf, size_t len);
+/* Whether group g holds a dataset of field f, and a coordinate of axis a:
+ * a group without replicas (shape.replicas 0) has no replicas/ folder and
+ * no replica axis, exactly as before they existed. */
+int hs_store_has_field(const hs_plan_group *g, int field);
+int hs_store_has_axis(const hs_plan_group *g, int axis);
+/* Fields a results group may hold, at most (the stores' per-group arrays). */
+enum { HS_STORE_MAX_FIELDS = 128 };
 /* Whether dataset `name` (a path or its tail, e.g. "grid/method") was added
  * after layout revision `revision`: a file of that revision lacks it. */
 int hs_store_added_after(long revision, const char *name);
@@ -197,6 +205,13 @@ hs_status hs_store_check_objects(const char *path, int back_references, hs_err *
  * sgd/converged or ode/converged is 0), and up to ten of them by label. */
 void hs_store_print_moving(hid_t f, const hs_plan *plan, const signed char *status,
                            FILE *out);
+
+/* ---- store_replicas.c ---- */
+/* For `info`: per done point with replicas its final ODE loss and escape
+ * times as mean ± se over the replicas and its convergence in N (up to ten
+ * listed), and how many ODE points have no error bar (ode.replicas = 1). */
+void hs_store_print_error_bars(hid_t f, const hs_plan *plan, const signed char *status,
+                               FILE *out);
 
 /* ---- store_path.c ---- */
 /* Refuse an output that exists and is not a regular file, or an unwritable

@@ -139,6 +139,7 @@ static hs_status summarise(hid_t f, const hs_existing *ex, const char *path, FIL
     print_header(f, path, out);
     print_summary(&s, out);
     hs_store_print_moving(f, ex->plan, s.status, out);
+    hs_store_print_error_bars(f, ex->plan, s.status, out);
   }
   free(s.rank), free(s.started), free(s.finished), free(s.message);
   return st;

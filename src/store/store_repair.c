@@ -52,8 +52,8 @@ static hs_status same_job(hid_t old, const hs_plan *plan, const char *path, hs_e
 /* One point's rows in the damaged file (row r of its group's fields if
  * done, then its /grid run record), read as stored into buf; the CRC. */
 typedef struct point_rows {
-  hid_t *field, run[HS_N_GRID_RUN]; /* the damaged file's datasets, or -1 */
-  hid_t *to_field, to_run[HS_N_GRID_RUN]; /* field, to_field: hs_n_result_fields each */
+  hid_t field[HS_STORE_MAX_FIELDS], run[HS_N_GRID_RUN]; /* the damaged file's datasets, or -1 */
+  hid_t to_field[HS_STORE_MAX_FIELDS], to_run[HS_N_GRID_RUN];
   unsigned char *buf;
   size_t cap;
 } point_rows;
@@ -94,14 +94,15 @@ static int keep_point(point_rows *p, int nf, long i, long r) {
     return 0;
   size_t at = 0;
   int done = status == HS_POINT_DONE;
-  for (int f = 0; done && f < nf; f++)
-    if (read_row(p->field[f], r, p, &at)) return 0;
+  for (int f = 0; done && f < nf; f++) /* to_field -1: the group has no such field */
+    if (p->to_field[f] >= 0 && read_row(p->field[f], r, p, &at)) return 0;
   size_t results = at;
   for (int c = 0; c < HS_N_GRID_SUMMED; c++)
     if (read_row(p->run[c], i, p, &at)) return 0;
   if ((uint32_t)crc32(0, p->buf, (uInt)at) != sum) return 0;
   size_t w = 0;
   for (int f = 0; done && f < nf; f++) {
+    if (p->to_field[f] < 0) continue;
     if (write_row(p->to_field[f], r, p->buf + w)) return -1;
     w += hs_h5_row_bytes(p->to_field[f]);
   }
@@ -123,14 +124,7 @@ static hs_status keep_points(hid_t old, hid_t new, const hs_plan *plan, long *ke
                              const char *path, hs_err *err) {
   point_rows p = {0};
   hs_status st = HS_OK;
-  int nf = hs_n_result_fields; /* every field: a fixed cap left the newest out */
-  p.field = malloc(sizeof *p.field * (size_t)nf);
-  p.to_field = malloc(sizeof *p.to_field * (size_t)nf);
-  if (!p.field || !p.to_field) {
-    free(p.field), free(p.to_field);
-    return hs_err_set(err, HS_ENOMEM, "out of memory");
-  }
-  for (int f = 0; f < nf; f++) p.field[f] = p.to_field[f] = -1;
+  int nf = hs_n_result_fields; /* at most HS_STORE_MAX_FIELDS (test_store checks) */
   for (int c = 0; c < HS_N_GRID_RUN; c++) {
     p.run[c] = H5Dopen2(old, hs_grid_run[c].path, H5P_DEFAULT);
     p.to_run[c] = H5Dopen2(new, hs_grid_run[c].path, H5P_DEFAULT);
@@ -140,6 +134,8 @@ static hs_status keep_points(hid_t old, hid_t new, const hs_plan *plan, long *ke
     const hs_plan_group *grp = &hs_plan_groups(plan)[g];
     for (int f = 0; f < nf; f++) {
       char name[256];
+      p.field[f] = p.to_field[f] = -1;
+      if (!hs_store_has_field(grp, f)) continue;
       hs_store_field_path(grp, f, name, sizeof name);
       p.field[f] = H5Lexists(old, name, H5P_DEFAULT) > 0 ? H5Dopen2(old, name, H5P_DEFAULT) : -1;
       p.to_field[f] = H5Dopen2(new, name, H5P_DEFAULT);
@@ -155,7 +151,6 @@ static hs_status keep_points(hid_t old, hid_t new, const hs_plan *plan, long *ke
   }
   close_all(p.run, HS_N_GRID_RUN);
   close_all(p.to_run, HS_N_GRID_RUN);
-  free(p.field), free(p.to_field);
   free(p.buf);
   return st;
 }

@@ -211,6 +211,7 @@ static hs_status copy_results(hid_t old, hid_t new, const hs_existing *ex, const
     }
     for (int f = 0; !st && n && f < hs_n_result_fields; f++) {
       char name[256];
+      if (!hs_store_has_field(grp, f)) continue;
       hs_store_field_path(grp, f, name, sizeof name);
       st = copy_rows(old, new, name, from, to, n, path, err);
     }

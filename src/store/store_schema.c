@@ -46,6 +46,14 @@ static void field_folder(const hs_result_field *fld, char *buf, size_t len) {
   snprintf(buf, len, "%.*s", slash ? (int)(slash - fld->name) : 0, fld->name);
 }
 
+int hs_store_has_field(const hs_plan_group *g, int field) {
+  return !hs_result_fields[field].with_replicas || g->shape.replicas > 0;
+}
+
+int hs_store_has_axis(const hs_plan_group *g, int axis) {
+  return axis != HS_AXIS_REPLICA || g->shape.replicas > 0;
+}
+
 int hs_first_of_folder(int f, char *folder, size_t len) {
   char earlier[64];
   field_folder(&hs_result_fields[f], folder, len);
@@ -129,9 +137,12 @@ static const struct {
     /* the control variate and the stepper used (issues 26, 25; job.h's
      * hs_job_key_changes gives older files their defaults) */
     {5, "grid/control_variate"}, {5, "/ode/method"},
+    /* the ODE's Monte Carlo replicas (issue 26; its replicas/ fields only
+     * in groups of points with ode.replicas >= 2, which no older file has) */
+    {6, "grid/replicas"},
     /* pruning on the independent set (issue 29) */
-    {6, "/sgd/prune_loss_fresh"}, {6, "/sgd/prune_loss_fresh_se"},
-    {6, "/ode/prune_loss_fresh"}, {6, "/ode/prune_loss_fresh_se"}};
+    {7, "/sgd/prune_loss_fresh"}, {7, "/sgd/prune_loss_fresh_se"},
+    {7, "/ode/prune_loss_fresh"}, {7, "/ode/prune_loss_fresh_se"}};
 
 int hs_store_added_after(long revision, const char *name) {
   size_t n = strlen(name);
