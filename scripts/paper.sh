@@ -87,10 +87,10 @@ draw_fig02() {
   plot heads "$(res fig02_flipping_heads)" --panels activation,H -o $out/fig15_activations.png
 }
 draw_fig03() {
-  plot features "$(res fig03_features)" --panels activation --select H=8,seed=1 -o $out/fig03_features_H8.png
-  plot features "$(res fig03_features)" --panels seed --select activation=softmax,H=4 -o $out/fig16_softmax_seeds.png
-  plot features "$(res fig03_features)" --panels seed --select activation=bsoftmax,H=8 -o $out/fig20_bsoftmax_seeds.png
-  plot features "$(res fig03_equal_strengths)" --panels activation --select seed=1 -o $out/fig03_equal_strengths.png
+  plot features "$(res fig03_features)" --panels activation --select H=8,seed=1 --logx -o $out/fig03_features_H8.png
+  plot features "$(res fig03_features)" --panels seed --select activation=softmax,H=4 --logx -o $out/fig16_softmax_seeds.png
+  plot features "$(res fig03_features)" --panels seed --select activation=bsoftmax,H=8 --logx -o $out/fig20_bsoftmax_seeds.png
+  plot features "$(res fig03_equal_strengths)" --panels activation --select seed=1 --logx -o $out/fig03_equal_strengths.png
 }
 draw_fig05() {
   plot vs "$(res fig05_loss_vs_heads)" --x H --panels distribution --mean seed -o $out/fig05_loss_vs_heads.png

@@ -2,8 +2,10 @@
  * out-of-sample Lpop of the final states against the Bayes risk (an
  * independent code path, bayes.c); Bayes-risk-only points against
  * MODEL.md's reference value; the ODE's start_lambda against a closed form;
- * the resampled Euler flow against the fixed-sample adaptive one.
- * Usage: test_point [fresh|bayes_only|start_lambda|resample] (default: all). */
+ * the resampled Euler flow against the fixed-sample adaptive one; pruning
+ * evaluated on the fresh set.
+ * Usage: test_point [fresh|bayes_only|prune_fresh|start_lambda|resample]
+ * (default: all). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +98,48 @@ static void test_fresh_sgd(void) {
   CHECK(fse > 0 && fse < 0.01, "sgd/lpop_fresh_se %g", fse);
   CHECK_CLOSE(f, in, 3 * hypot3(fse, ise, 0), "SGD's fresh Lpop against sgd/lpop");
   CHECK(isnan(r.ode_loss_fresh[0]) && isnan(r.bayes_risk[0]), "no ODE, no Bayes: NaN");
+  hs_result_free(&r);
+}
+
+/* Pruning on the fresh set (issue 29): the removal order of the fit set's
+ * pruning, the losses on the out-of-sample set. With every head kept it is
+ * ode/loss_fresh (and sgd/lpop_fresh) exactly, the same set and model;
+ * SGD's state is no fit to either set, so its fresh pruning curve agrees
+ * with the one on the ODE's set within their spreads at every k. Without
+ * analysis.prune the fields stay NaN. */
+static void test_prune_fresh(void) {
+  hs_point p = base_point("softmax1", 3);
+  p.run_sgd = 1, p.t_max = 5, p.ode_samples = 20000, p.bayes_samples = 0, p.prune = 1;
+  hs_result r;
+  if (run(&p, &r)) return;
+  int H = p.H;
+  CHECK(r.ode_prune_loss_fresh[H - 1] == r.ode_loss_fresh[0] &&
+            r.ode_prune_loss_fresh_se[H - 1] == r.ode_loss_fresh_se[0],
+        "ODE, all heads kept: %.17g +- %.3g against ode/loss_fresh %.17g +- %.3g",
+        r.ode_prune_loss_fresh[H - 1], r.ode_prune_loss_fresh_se[H - 1], r.ode_loss_fresh[0],
+        r.ode_loss_fresh_se[0]);
+  CHECK(r.sgd_prune_loss_fresh[H - 1] == r.lpop_fresh[0] &&
+            r.sgd_prune_loss_fresh_se[H - 1] == r.lpop_fresh_se[0],
+        "SGD, all heads kept: %.17g against sgd/lpop_fresh %.17g", r.sgd_prune_loss_fresh[H - 1],
+        r.lpop_fresh[0]);
+  for (int k = 1; k <= H; k++) {
+    double f = r.sgd_prune_loss_fresh[k - 1], fse = r.sgd_prune_loss_fresh_se[k - 1];
+    double in = r.sgd_prune_loss[k - 1], ise = fse * sqrt((double)p.fresh_samples / p.ode_samples);
+    double of = r.ode_prune_loss_fresh[k - 1], oin = r.ode_prune_loss[k - 1];
+    printf("prune fresh: %d heads kept: SGD %.4f, fresh %.4f +- %.4f; ODE %.4f, fresh %.4f +- "
+           "%.4f\n", k, in, f, fse, oin, of, r.ode_prune_loss_fresh_se[k - 1]);
+    char what[96];
+    snprintf(what, sizeof what, "SGD pruned to %d heads: fresh against the ODE's set", k);
+    CHECK(fse > 0 && fse < 0.02, "%s: SE %g", what, fse);
+    CHECK_CLOSE(f, in, 3 * hypot3(fse, ise, 0), what);
+    CHECK(isfinite(of) && r.ode_prune_loss_fresh_se[k - 1] > 0, "ODE pruned to %d heads: %g", k,
+          of);
+  }
+  hs_result_free(&r);
+  p.prune = 0, p.run_sgd = 0;
+  if (run(&p, &r)) return;
+  CHECK(isnan(r.ode_prune_loss_fresh[0]) && isnan(r.ode_prune_loss_fresh_se[H - 1]),
+        "no pruning: ode/prune_loss_fresh NaN");
   hs_result_free(&r);
 }
 
@@ -208,6 +252,7 @@ int main(int argc, char **argv) {
   const char *only = argc > 1 ? argv[1] : NULL;
   if (!only || strcmp(only, "fresh") == 0) test_fresh(), test_fresh_sgd();
   if (!only || strcmp(only, "bayes_only") == 0) test_bayes_only();
+  if (!only || strcmp(only, "prune_fresh") == 0) test_prune_fresh();
   if (!only || strcmp(only, "start_lambda") == 0) test_start_lambda();
   if (!only || strcmp(only, "resample") == 0) test_resample();
   return check_report("test_point");

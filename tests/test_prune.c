@@ -215,9 +215,69 @@ static void test_interrupt(void) {
   hs_dist_free(&dist);
 }
 
+/* hs_prune_along (issue 29): the order chosen on one sample set (stream 0),
+ * the losses on another (stream 1). Against the brute-force table of the
+ * other set: each k's loss is that set's Lpop of the last k heads of the
+ * order, its SE the population's own; with every head kept it is the
+ * unpruned Lpop on that set exactly; on the fit set itself it gives
+ * hs_prune's losses. A removal order that is no permutation (NaN: a model
+ * never pruned, a repeated head) is refused. */
+static void test_along_another_set(void) {
+  const hs_activation *acts[] = {&hs_softmax, &hs_softmax1, &hs_bsoftmax};
+  hs_dist dist = flipping();
+  for (int a = 0; a < 3; a++)
+    for (int has_shift = 0; has_shift < 2; has_shift++) {
+      int H = HMAX;
+      state s = random_state(H, has_shift, 200 + 10 * (uint64_t)a + (uint64_t)has_shift);
+      const double *shift = s.has_shift ? s.shift : NULL;
+      hs_population fit, other;
+      hs_err err;
+      CHECK(hs_population_init(&fit, acts[a], &dist, L, H, N, 1, 3, 0, NULL, &err) == HS_OK &&
+                hs_population_init(&other, acts[a], &dist, L, H, N, 1, 3, 1, NULL, &err) == HS_OK,
+            "%s", err.msg);
+      double loss[HMAX], order[HMAX], along[HMAX], se[HMAX], table[SUBSETS];
+      CHECK(hs_prune(&fit, H, s.R, shift, s.b, s.lambda, loss, order, &err) == HS_OK, "%s",
+            err.msg);
+      CHECK(hs_prune_along(&other, H, s.R, shift, s.b, s.lambda, order, along, se, &err) ==
+                HS_OK, "%s", err.msg);
+      table_of(&other, &s, table);
+      char what[128];
+      unsigned kept = 0;
+      for (int k = 1; k <= H; k++) {
+        kept |= 1u << (int)order[H - k];
+        snprintf(what, sizeof what, "%s %s: %d heads kept, on the other set", acts[a]->name,
+                 has_shift ? "(m, Q)" : "R", k);
+        CHECK_CLOSE(along[k - 1], table[kept], 1e-12 * fabs(table[kept]), what);
+        CHECK(se[k - 1] > 0 && se[k - 1] < 0.2, "%s: SE %g", what, se[k - 1]);
+      }
+      double all_se, all = hs_population_loss(&other, H, s.R, shift, s.b, s.lambda, NULL, NULL,
+                                              NULL, NULL, &all_se);
+      CHECK(along[H - 1] == all && se[H - 1] == all_se,
+            "%s: every head kept is the unpruned Lpop on the other set exactly (%.17g vs %.17g)",
+            acts[a]->name, along[H - 1], all);
+      CHECK(fabs(along[0] - loss[0]) > 1e-9, "%s: the two sets differ (one head: %.6g, %.6g)",
+            acts[a]->name, along[0], loss[0]);
+      CHECK(hs_prune_along(&fit, H, s.R, shift, s.b, s.lambda, order, along, se, &err) == HS_OK,
+            "%s", err.msg);
+      for (int k = 1; k <= H; k++)
+        CHECK_CLOSE(along[k - 1], loss[k - 1], 1e-12 * fabs(loss[k - 1]),
+                    "on the fit set: hs_prune's own losses");
+      double bad[HMAX] = {0, 1, 1, 3}, none[HMAX] = {NAN, NAN, NAN, NAN};
+      CHECK(hs_prune_along(&other, H, s.R, shift, s.b, s.lambda, bad, along, se, &err) ==
+                HS_EINPUT && strstr(err.msg, "permutation"),
+            "a repeated head in the order is refused");
+      CHECK(hs_prune_along(&other, H, s.R, shift, s.b, s.lambda, none, along, se, &err) ==
+                HS_EINPUT, "a NaN order (never pruned) is refused");
+      hs_population_free(&fit);
+      hs_population_free(&other);
+    }
+  hs_dist_free(&dist);
+}
+
 int main(void) {
   test_against_brute_force();
   test_renormalisation();
   test_interrupt();
+  test_along_another_set();
   return check_report("test_prune");
 }

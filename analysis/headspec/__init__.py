@@ -17,7 +17,7 @@ python3-pandas python3-xarray python3-yaml python3-matplotlib).
 from .checks import FormatError, GridError
 from .integrity import DamagedError
 from .reader import Results, open_results, SUPPORTED_FORMATS
-from . import derived, integrity
+from . import basis_free, derived, integrity
 from ._version import __version__
 
 __all__ = ["open_results", "Results", "FormatError", "GridError", "DamagedError",

@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 from . import draw
-from .layout import Layout, count_text, grid, label, legend_unconverged, save
+from .layout import Layout, count_text, grid, label, legend_unconverged, quantity_text, save
 from .query import (PlotError, at, bayes_against, bayes_from, bayes_levels, combos,
                     default_quantity, final_quantity, flagged, fmt, mean_se, numeric_swept, pick,
                     source_part, stored_se, unconverged)
@@ -110,7 +110,7 @@ def vs(res, out, x=None, q=None, bayes=None, **kw):
             cell = at(da, dict(panel, **ln))
             err = at(sem, dict(panel, **ln)).values if sem is not None else None
             draw.bars(ax, cell.coords[x].values, cell.values, err, color="C%d" % (j % 10),
-                      label=label(ln) or q)
+                      label=label(ln) or quantity_text(q))
             flag = flagged(bad, dict(panel, **ln), keep=(x,))
             if flag is not False:  # an x over each point still moving at its end
                 xs_ = flag.coords[x].values[flag.values]
@@ -135,10 +135,15 @@ def vs(res, out, x=None, q=None, bayes=None, **kw):
 
 def pruning(res, out, source=None, **kw):
     """Lpop of the final model against the heads kept (greedy pruning),
-    one line per (activation, H), with the Bayes risk."""
+    one line per (activation, H), with the Bayes risk; averaged over a
+    --mean key (e.g. seed) with error bars of the mean's standard error
+    (the spread over runs). Where stored, the same pruned models on the
+    independent set (<part>/prune_loss_fresh: squares, dotted; bars
+    counting its Monte Carlo SE too)."""
     lay = Layout(res, "pruning", **kw)
     part = source_part(res, source, "prune_loss")
-    da = pick(res.array(part + "/prune_loss"), lay.selection)
+    da, sem, _ = mean_se(res.array(part + "/prune_loss"), lay.selection)
+    fresh = _fresh_pruning(res, lay, part)
     bayes = pick(res.array("bayes_risk"), lay.selection)
     panels = combos(da, lay.panels)
     bad = unconverged(res, lay.selection)
@@ -148,11 +153,20 @@ def pruning(res, out, source=None, **kw):
         lines = lay.lines_with_data(panel, da)
         colors = ["C%d" % (j % 10) for j in range(len(lines))]
         for ln, color in zip(lines, colors):
-            cell = at(da, dict(panel, **ln))
-            ok = np.isfinite(cell.values)
-            ax.plot(cell.kept.values[ok], cell.values[ok],
-                    "o--" if flagged(bad, dict(panel, **ln)) else "o-", color=color,
-                    label=label(ln) or part)
+            cell = dict(panel, **ln)
+            m, e = at(da, cell), at(sem, cell) if sem is not None else None
+            ok = np.isfinite(m.values)
+            ax.errorbar(m.kept.values[ok], m.values[ok],
+                        yerr=None if e is None else e.values[ok], capsize=2,
+                        fmt="o--" if flagged(bad, cell) else "o-", ms=4, color=color,
+                        label=label(ln) or part)
+            if fresh is not None:
+                f, fe = at(fresh[0], cell), at(fresh[1], cell)
+                ok = np.isfinite(f.values)
+                ax.errorbar(f.kept.values[ok], f.values[ok], yerr=fe.values[ok], fmt="s:",
+                            ms=3.5, mfc="none", color=color, capsize=2)
+        if fresh is not None:
+            ax.plot([], [], "ks:", mfc="none", label="out of sample (fresh set)")
         _bayes_levels(ax, lay, bayes, panel, lines, colors)
         if any(flagged(bad, dict(panel, **ln)) for ln in lines):
             legend_unconverged(ax)
@@ -161,6 +175,21 @@ def pruning(res, out, source=None, **kw):
         ax.set_title(lay.title(at(da, panel), label(panel)), fontsize=9)
         ax.legend(fontsize=7)
     return save(fig, out)
+
+
+def _fresh_pruning(res, lay, part):
+    """(mean, its SE) of the pruned models' losses on the independent set,
+    selected and averaged as the plot's other arrays (the SE counting the
+    spread over the averaged runs and each run's Monte Carlo SE); None
+    where the file has none."""
+    name = part + "/prune_loss_fresh"
+    if name not in res.fields():
+        return None
+    loss = res.array(name)
+    if not np.isfinite(loss.values).any():
+        return None
+    mean, se, _ = mean_se(loss, lay.selection, se=res.array(name + "_se"))
+    return mean, se
 
 
 def attention(res, out, source=None, **kw):

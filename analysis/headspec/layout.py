@@ -119,8 +119,25 @@ class Layout:
 
 
 def label(combo):
-    """A panel's or line's swept values: 'activation=softmax H=2'."""
-    return " ".join("%s=%s" % (k, fmt(v)) for k, v in combo.items())
+    """A panel's or line's swept values: 'activation=softmax H=2'; a key
+    the point does not read (its value n/a, e.g. beta of a discrete P_c)
+    left out."""
+    return " ".join("%s=%s" % (k, fmt(v)) for k, v in combo.items() if fmt(v) != "n/a")
+
+
+# What a legend says for a quantity drawn without a line key (a reader's
+# words, not the column's name)
+QUANTITY_TEXT = {"ode_loss_fresh": "ODE, final loss out of sample",
+                 "sgd_lpop_fresh": "SGD, final Lpop out of sample",
+                 "ode_loss": "ODE, final loss on its own samples",
+                 "sgd_test_loss": "SGD, final test loss", "sgd_lpop": "SGD, final Lpop",
+                 "ode_cosine": "cosine of the heads (ODE)",
+                 "sgd_cosine": "cosine of the heads (SGD)"}
+
+
+def quantity_text(q):
+    """The legend's words for quantity q (its name where none are set)."""
+    return QUANTITY_TEXT.get(q, q)
 
 
 def count_text(n):

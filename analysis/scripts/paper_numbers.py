@@ -167,7 +167,7 @@ def _purity(end):
 def _excursions(mm, level=0.5):
     """Head-feature pairs where m_hk, once past +-level, later falls back
     below level/2 in size or crosses to the other side: a head leaving the
-    place it first took."""
+    place it first took (the broad count)."""
     count = 0
     for h in range(mm.shape[1]):
         for k in range(mm.shape[2]):
@@ -176,6 +176,21 @@ def _excursions(mm, level=0.5):
             if past.size:
                 after = x[past[0]:] * np.sign(x[past[0]])
                 count += bool((after < level / 2).any())
+    return count
+
+
+def _side_changes(mm, level=0.5):
+    """The paper's excursions (Sec. III.2: a misplaced head rearranges, so
+    that the split ends even): head-feature pairs where m_hk, once past
+    +-level, later reaches -+level, the other side of the feature."""
+    count = 0
+    for h in range(mm.shape[1]):
+        for k in range(mm.shape[2]):
+            x = mm[:, h, k]
+            past = np.nonzero(np.abs(x) > level)[0]
+            if past.size:
+                after = x[past[0]:] * np.sign(x[past[0]])
+                count += bool((after < -level).any())
     return count
 
 
@@ -196,10 +211,10 @@ def _features_rows(r):
         end = mm[-1]
         signs = " ".join("%d/%d" % ((end[:, k] > 0.25).sum(), (end[:, k] < -0.25).sum())
                          for k in range(end.shape[1]))
-        rows.append([c["activation"], mm.shape[1], int(c["seed"])] +
+        rows.append([c["activation"], mm.shape[1], int(c.get("seed", r.column("seed")[0]))] +
                     ["%.0f" % x if np.isfinite(x) else "-" for x in times] +
                     [" ".join("%.0f" % x if np.isfinite(x) else "-" for x in level)] +
-                    [signs, _purity(end), _excursions(mm),
+                    [signs, _purity(end), "%d / %d" % (_side_changes(mm), _excursions(mm)),
                      float(r.array("ode/loss").sel(c).values[-1]), _conv(r, c)])
     return rows
 
@@ -211,13 +226,37 @@ def fig03(d):
         print("%s, beta = %s, ODE to t = %s: t_k = first t where max_h |m_hk| reaches half its final value "
               "(- : not learned, final < 0.5); heads with m_hk > 0.25 / < -0.25 per k; purity = "
               "mean max_k m_hk^2/|m_h|^2 over learned heads (1: one direction per head); "
-              "excursions = head-feature pairs where |m_hk| passed 0.5 and later fell "
-              "back below 0.25 or changed sign; t(0.5) = first t where max_h |m_hk| reaches "
+              "excursions = head-feature pairs where m_hk passed +-0.5 and later reached "
+              "-+0.5 (a head changing side: the paper's) / broad: later fell back below 0.25 "
+              "or changed sign; t(0.5) = first t where max_h |m_hk| reaches "
               "0.5, per k; conv. = loss/state converged at the end.\n"
               % (job, betas, _horizon(r)))
         _table(["activation", "H", "seed"] + ["t_%d" % (k + 1) for k in range(K)] +
-               ["t_k(0.5) per k", "signs per k", "purity", "excursions", "loss(t_max)",
-                "conv. loss/state"], _features_rows(r))
+               ["t_k(0.5) per k", "signs per k", "purity", "excursions (side / broad)",
+                "loss(t_max)", "conv. loss/state"], _features_rows(r))
+    _basis_free(_open(d, "fig03_equal_strengths"))
+
+
+def _basis_free(r):
+    """The equal-strength pair measured without a basis (headspec.basis_free):
+    per point the learn times of the pair's two singular values."""
+    from headspec import basis_free
+    rows = []
+    for thr, what in ((0.5, "0.5"), (None, "half final")):
+        tab = basis_free.learn_table(r, "ode", threshold=thr)
+        for i in range(r.n_points):
+            if tab.attrs["groups"][i] is None:
+                continue
+            first, second = tab["ode_sv2_1"].iloc[i], tab["ode_sv2_2"].iloc[i]
+            rows.append([r.column("activation")[i], int(r.column("seed")[i]), what,
+                         tab["ode_sv1_1"].iloc[i], first, second, second / first,
+                         tab["ode_sv2_1_final"].iloc[i], tab["ode_sv2_2_final"].iloc[i]])
+    print("Equal strengths, basis-free (issue 29): per point the singular values sigma_1 >= "
+          "sigma_2 of the heads' overlaps with the equal pair, m[:, (2, 3)], and the first "
+          "time each exceeds the threshold (0.5, or half its final value); sigma of the "
+          "strong feature (its norm over heads) for comparison.\n")
+    _table(["activation", "seed", "threshold", "t strong", "t sigma_1", "t sigma_2",
+            "ratio", "sigma_1 final", "sigma_2 final"], rows)
 
 
 def _fresh(r, prefix):
@@ -340,6 +379,7 @@ def fig06(d):
         row.append(int(kept[ok].min()))
         row.append(_conv(r, c))
         rows.append(row)
+    _prune_fresh(r)
     print("Greedy pruning (ODE to t = %s, H = 8, three seeds): Lpop" % _horizon(r) + " with k heads kept, mean +- std over "
           "seeds; k_min = fewest heads kept with every seed within 5% of the full model; conv. = "
           "seeds whose loss / whole state had converged.\n")
@@ -362,6 +402,36 @@ def fig06(d):
     _table(["P_c", "activation", "alpha_relevant", "alpha_irrelevant", "quiet heads",
             "conv. loss/state"], rows)
     _heads_off(r)
+
+
+def _prune_fresh(r):
+    """The pruning curve on fresh samples (ode/prune_loss_fresh: the order
+    chosen on the ODE's own samples, the losses on the independent set)
+    beside the one on the fit set, per point."""
+    try:
+        fresh, se = r.array("ode/prune_loss_fresh"), r.array("ode/prune_loss_fresh_se")
+    except Exception:  # a file from before it was stored
+        return
+    fit = r.array("ode/prune_loss")
+    rows = []
+    for c in _cells(fit, "distribution", "activation", "seed"):
+        f, e, p = fresh.sel(c).values, se.sel(c).values, fit.sel(c).values
+        if not np.isfinite(f).any():  # not done (or an older file's point)
+            continue
+        full = f[-1]
+        kept = fit.kept.values
+        ok = f <= 1.05 * full
+        row = [c.get("distribution", ""), c["activation"], c.get("seed", r.column("seed")[0])]
+        for k in (8, 4, 3, 2, 1):
+            i = int(np.nonzero(kept == k)[0][0])
+            row.append("%.3f +- %.3f (%.3f)" % (f[i], e[i], p[i]))
+        row += [int(kept[ok].min()), _conv(r, c)]
+        rows.append(row)
+    print("Pruning out of sample: Lpop of the pruned models on 100000 fresh sequences "
+          "(ode/prune_loss_fresh +- its SE; in brackets: on the ODE's own samples, "
+          "ode/prune_loss); k_min = fewest heads kept within 5% of the full model's fresh loss.\n")
+    _table(["P_c", "activation", "seed", "k = 8", "k = 4", "k = 3", "k = 2", "k = 1", "k_min",
+            "conv. loss/state"], rows)
 
 
 def _heads_off(r):

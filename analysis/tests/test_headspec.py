@@ -239,6 +239,9 @@ class Formats(unittest.TestCase):
             newer |= {f for f in r2.fields() if f.startswith("stability/")}
             newer |= {"sgd/passes", "sgd/train_set_loss"}
             newer |= {"ode/method"}  # the stepper each point ran (issue 25)
+            # pruning on the fresh set (layout revision 7, issue 29)
+            newer |= {"%s/prune_loss_fresh%s" % (run, se) for run in ("sgd", "ode")
+                      for se in ("", "_se")}
             self.assertEqual(sorted(r1.fields()), sorted(set(r2.fields()) - newer))
             for field in r1.fields():
                 a, b = r1.array(field), r2.array(field)

@@ -15,4 +15,14 @@ hs_status hs_prune(hs_population *pop, int H, const double *R,
                    const double *shift, const double *b, double lambda,
                    double *loss, double *order, hs_err *err);
 
+/* The pruning curve of a removal order chosen elsewhere (order as hs_prune
+ * gives it, e.g. on the set the model was fitted to), evaluated on this
+ * population (e.g. an independent set): loss[k-1] is Lpop with the last k
+ * heads of order kept, loss_se[k-1] its Monte Carlo standard error. With
+ * every head kept it is hs_population_loss of the whole model. HS_EINPUT
+ * if order is not a permutation of 0..H-1 (a model that was not pruned). */
+hs_status hs_prune_along(hs_population *pop, int H, const double *R, const double *shift,
+                         const double *b, double lambda, const double *order, double *loss,
+                         double *loss_se, hs_err *err);
+
 #endif

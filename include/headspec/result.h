@@ -97,6 +97,11 @@ typedef struct hs_result {
   double *rep_m, *rep_Q, *rep_b, *rep_lambda, *rep_loss, *rep_loss_fresh, *rep_escape_t;
   double *quarter_loss, *quarter_escape_t;
   double *loss_move, *loss_move_se, *escape_move, *escape_move_se, *n_converged;
+  /* pruning evaluated on the independent set (issue 29): the removal order
+   * chosen on the fit set (sgd/ode prune_order), Lpop on the out-of-sample
+   * set of sgd/lpop_fresh and ode/loss_fresh, H each (k heads kept) */
+  double *sgd_prune_loss_fresh, *sgd_prune_loss_fresh_se;
+  double *ode_prune_loss_fresh, *ode_prune_loss_fresh_se;
 } hs_result;
 
 typedef struct hs_result_field {

@@ -215,6 +215,19 @@ const hs_result_field hs_result_fields[] = {
        "or a feature escapes on some replicas and not others, or on N samples but not on "
        "N/4; else 1 (docs/MODEL.md)", 0,
        HS_AXIS_TIME),
+    /* pruning on the independent set (issue 29) */
+    F("sgd/prune_loss_fresh", sgd_prune_loss_fresh, "SGD pruned Lpop, out of sample", "1",
+      "Lpop of the final SGD model with k heads kept, removed in sgd/prune_order (chosen on "
+      "the fit set), on the independent set of sgd/lpop_fresh", 1, KEPT),
+    F("sgd/prune_loss_fresh_se", sgd_prune_loss_fresh_se,
+      "standard error of sgd/prune_loss_fresh", "1",
+      "Monte Carlo standard error of sgd/prune_loss_fresh", 1, KEPT),
+    F("ode/prune_loss_fresh", ode_prune_loss_fresh, "ODE pruned Lpop, out of sample", "1",
+      "Lpop of the final ODE model with k heads kept, removed in ode/prune_order (chosen on "
+      "the ODE's own samples), on the independent set of ode/loss_fresh", 1, KEPT),
+    F("ode/prune_loss_fresh_se", ode_prune_loss_fresh_se,
+      "standard error of ode/prune_loss_fresh", "1",
+      "Monte Carlo standard error of ode/prune_loss_fresh", 1, KEPT),
 };
 #undef F
 #undef FR

@@ -139,7 +139,10 @@ static const struct {
     {5, "grid/control_variate"}, {5, "/ode/method"},
     /* the ODE's Monte Carlo replicas (issue 26; its replicas/ fields only
      * in groups of points with ode.replicas >= 2, which no older file has) */
-    {6, "grid/replicas"}};
+    {6, "grid/replicas"},
+    /* pruning on the independent set (issue 29) */
+    {7, "/sgd/prune_loss_fresh"}, {7, "/sgd/prune_loss_fresh_se"},
+    {7, "/ode/prune_loss_fresh"}, {7, "/ode/prune_loss_fresh_se"}};
 
 int hs_store_added_after(long revision, const char *name) {
   size_t n = strlen(name);
