@@ -109,7 +109,7 @@ static hs_point ode_point(int samples, double t_end, int records) {
   hs_point p = hs_test_point("softmax");
   p.d = 1000, p.test_samples = 0, p.records = records, p.t_max = t_end;
   p.ode_samples = samples, p.antithetic = 0;
-  strcpy(p.sampler, "full");
+  p.sampler = HS_SAMPLER_FULL;
   return p;
 }
 

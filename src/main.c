@@ -174,7 +174,7 @@ static void print_auto_method(const hs_plan *plan) {
   for (long i = 0; i < n; i++) {
     hs_point p;
     hs_plan_point(plan, i, &p);
-    if (!p.run_ode || strcmp(p.ode_method, "auto") != 0) continue;
+    if (!p.run_ode || p.ode_method != HS_ODE_AUTO) continue;
     int K = hs_plan_groups(plan)[hs_plan_group_of(plan, i)].shape.K;
     with[hs_point_ode_method(&p, K) == HS_ODE_BDF]++;
   }

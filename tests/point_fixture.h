@@ -18,9 +18,9 @@ static inline hs_point hs_test_point(const char *activation) {
                 .ode_atol = 1e-8, .start_lambda = 1, .maps = 1, .converged_loss_tol = 1e-3,
                 .converged_speed_tol = 1e-2};
   strcpy(p.activation, activation);
-  strcpy(p.record_grid, "linear");
-  strcpy(p.sampler, "reduced");
-  strcpy(p.ode_start, "sgd");
+  p.record_grid = HS_GRID_LINEAR;
+  p.sampler = HS_SAMPLER_REDUCED;
+  p.ode_start = HS_START_SGD;
   strcpy(p.dist.name, "flipping");
   p.dist.b1 = 1, p.dist.b2 = 2;
   return p;

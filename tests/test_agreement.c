@@ -34,7 +34,7 @@ static hs_point make_point(const char *act) {
   hs_point p = hs_test_point(act);
   p.job_seed = 11, p.H = H, p.d = 1000, p.test_samples = 1000, p.run_sgd = 1;
   p.records = T, p.t_max = 80, p.ode_samples = 20000;
-  strcpy(p.sampler, sampler);
+  p.sampler = hs_sgd_sampler_find(sampler);
   return p;
 }
 

@@ -31,13 +31,13 @@ static hs_point flow(const char *act, double t_max) {
   hs_point p = hs_test_point(act);
   p.run_sgd = 0, p.noise_term = 0, p.records = 21, p.t_max = t_max, p.t_min = 0.1;
   p.ode_samples = 20000;
-  strcpy(p.record_grid, "log");
+  p.record_grid = HS_GRID_LOG;
   return p;
 }
 
 static void test_fixed_point(void) {
   hs_point p = flow("bsoftmax", 20);
-  strcpy(p.ode_start, "bayes");
+  p.ode_start = HS_START_BAYES;
   hs_result r;
   if (run(&p, &r)) return;
   CHECK(r.ode_converged[0] == 1, "Bayes point: loss rate %g, speed %g", r.ode_loss_rate[0],
@@ -86,7 +86,7 @@ static void test_speed(void) {
 
 static void test_stop(void) {
   hs_point p = flow("bsoftmax", 1000);
-  strcpy(p.ode_start, "bayes");
+  p.ode_start = HS_START_BAYES;
   p.start_noise = 0.3;
   hs_result all, stopped;
   if (run(&p, &all)) return;
@@ -120,7 +120,7 @@ static hs_point plateau_point(double t_max) {
   hs_point p = flow("softmax", t_max);
   strcpy(p.dist.name, "diag_gaussian");
   p.dist.betas = (hs_matrix){betas, 1, 2};
-  strcpy(p.record_grid, "linear");
+  p.record_grid = HS_GRID_LINEAR;
   p.records = (int)(2 * t_max) + 1, p.t_min = 0; /* every 0.5 */
   p.sigma0 = 0.05, p.d = 1000, p.ode_samples = 2000;
   return p;
@@ -159,7 +159,7 @@ static void test_attention(void) {
   for (int a = 0; a < 3; a++) {
     hs_point p = flow(acts[a], 1);
     p.H = H, p.L = L, p.attention_samples = 64, p.ode_samples = 100, p.records = 2;
-    strcpy(p.ode_start, "given");
+    p.ode_start = HS_START_GIVEN;
     p.start_m = (hs_matrix){zero, H, 2}, p.start_Q = (hs_matrix){zero, H, H};
     p.start_b = (hs_matrix){b4, 1, H};
     hs_result r;

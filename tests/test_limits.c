@@ -28,7 +28,7 @@ static hs_point small_point(const char *dist, int K, int H, int L, int d) {
   hs_point p = hs_test_point("softmax");
   p.job_seed = 0, p.L = L, p.H = H, p.d = d, p.eta = 1, p.test_samples = 1, p.run_sgd = 1;
   p.t_max = 1.0 / d, p.t_min = 0.1, p.noise_term = 0, p.ode_samples = 10, p.bayes_samples = 2;
-  strcpy(p.sampler, "full");
+  p.sampler = HS_SAMPLER_FULL;
   p.dist = (hs_dist_params){.b1 = 1, .b2 = 2, .beta = 2, .K = K, .bmin = 0.5, .bmax = 1};
   strcpy(p.dist.name, dist);
   return p;

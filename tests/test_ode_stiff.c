@@ -299,7 +299,7 @@ static void test_auto(void) {
     long bdf = flow_calls(cases[c].L, cases[c].H, cases[c].t, HS_ODE_BDF);
     hs_point p = hs_test_point("softmax");
     p.L = cases[c].L, p.H = cases[c].H, p.t_max = cases[c].t;
-    strcpy(p.ode_method, "auto");
+    p.ode_method = HS_ODE_AUTO;
     hs_ode_method picked = hs_point_ode_method(&p, 2);
     printf("auto at L=%d H=%d t=%g: rkf45 %ld, bdf %ld right-hand sides; picks %s\n",
            cases[c].L, cases[c].H, cases[c].t, rk, bdf, picked == HS_ODE_BDF ? "bdf" : "rkf45");
@@ -310,22 +310,22 @@ static void test_auto(void) {
    * where its predicted count is the lower (t_max = 1e9) */
   hs_point big = hs_test_point("softmax");
   big.H = 150, big.t_max = 1e9;
-  strcpy(big.ode_method, "auto");
+  big.ode_method = HS_ODE_AUTO;
   CHECK(hs_point_ode_method(&big, 2) == HS_ODE_RKF45, "auto chose bdf for a state of %zu",
         hs_ode_dim(150, 2));
   /* a point with auto runs the stepper picked: its ODE records equal bdf's */
   hs_point p = hs_test_point("softmax1");
   p.t_max = 50, p.records = 4, p.kappa = 10;
-  strcpy(p.ode_method, "auto");
+  p.ode_method = HS_ODE_AUTO;
   CHECK(hs_point_ode_method(&p, 2) == HS_ODE_BDF, "auto at L=8 H=2 t=50 kappa=10: bdf");
   hs_result a, b;
   if (run(&p, &a)) return;
-  strcpy(p.ode_method, "bdf");
+  p.ode_method = HS_ODE_BDF;
   if (run(&p, &b)) return;
   for (int j = 0; j < p.records; j++)
     CHECK(a.ode_loss[j] == b.ode_loss[j], "auto vs bdf: ode/loss[%d] %.17g vs %.17g", j,
           a.ode_loss[j], b.ode_loss[j]);
-  strcpy(p.ode_method, "rkf45");
+  p.ode_method = HS_ODE_RKF45;
   hs_result c;
   if (!run(&p, &c)) {
     CHECK(c.ode_loss[p.records - 1] != a.ode_loss[p.records - 1], "rkf45 differs from bdf");

@@ -47,7 +47,7 @@ static void test_fresh(void) {
   enum { SEEDS = 8 };
   hs_point p = base_point("bsoftmax", 3);
   discrete3(&p);
-  strcpy(p.ode_start, "bayes");
+  p.ode_start = HS_START_BAYES;
   p.ode_samples = 100, p.t_max = 50;
   double in[SEEDS], fresh[SEEDS];
   for (int i = 0; i < SEEDS; i++) {
@@ -208,7 +208,7 @@ static void test_resample(void) {
     for (int b = 0; b < 2; b++)
       Q0[a * 2 + b] = m0[a * 2] * m0[b * 2] + m0[a * 2 + 1] * m0[b * 2 + 1] + (a == b) * 0.25;
   hs_point p = base_point("softmax", 2);
-  strcpy(p.ode_start, "given");
+  p.ode_start = HS_START_GIVEN;
   p.start_m = (hs_matrix){m0, 2, 2}, p.start_Q = (hs_matrix){Q0, 2, 2};
   p.ode_samples = 5000, p.t_max = 20, p.records = 5, p.bayes_samples = 0, p.fresh_samples = 0;
   hs_result fixed, resampled;

@@ -105,7 +105,7 @@ static hs_point make_point(void) {
   p.job_seed = 5, p.H = 3, p.seed = 2, p.orthonormal_spikes = 0, p.d = 200, p.B = 50;
   p.test_samples = 200, p.run_sgd = 1, p.records = 4, p.ode_samples = 6000;
   p.start_noise = 0.1, p.bayes_samples = 100000, p.maps = 2, p.prune = 1;
-  strcpy(p.sampler, "full");
+  p.sampler = HS_SAMPLER_FULL;
   return p;
 }
 

@@ -44,10 +44,10 @@ static hs_point gaussian_point(int N, int R, double start, int cv, double t_max,
     }
   strcpy(p.dist.name, "diag_gaussian");
   p.dist.betas = (hs_matrix){betas, 1, 2};
-  strcpy(p.ode_start, "given");
+  p.ode_start = HS_START_GIVEN;
   p.start_m = (hs_matrix){m, H, K};
   p.start_Q = (hs_matrix){Q, H, H};
-  strcpy(p.ode_method, "rkf45");
+  p.ode_method = HS_ODE_RKF45;
   p.run_sgd = 0, p.noise_term = 0, p.ode_samples = N, p.ode_replicas = R;
   p.ode_control_variate = cv, p.t_max = t_max, p.records = T, p.maps = 1;
   p.stability_threshold = 0.1, p.fresh_samples = 2000;
@@ -210,7 +210,7 @@ static void test_samples_needed(void) {
   CHECK(hs_point_samples_needed(&p, &dist) == 0, "gaussian with the control variate: none");
   p.ode_control_variate = 0; /* given start: max_h |m_hk| is 0.01 (k = 1), 0.013 (k = 2) */
   CHECK_CLOSE(hs_point_samples_needed(&p, &dist), 16 / (0.01 * 0.01), 1e-6, "given start");
-  strcpy(p.ode_start, "sgd"); /* sigma0 / sqrt(d) = 0.05 */
+  p.ode_start = HS_START_SGD; /* sigma0 / sqrt(d) = 0.05 */
   CHECK_CLOSE(hs_point_samples_needed(&p, &dist), 16 / 0.0025, 1e-6, "sgd start");
   hs_dist_free(&dist);
   hs_point f = hs_test_point("softmax"); /* flipping: c_1 = b1 is driven, c_2 flips */

@@ -220,7 +220,7 @@ static void test_escape(int noise_term) {
   p.dist.betas = (hs_matrix){betas, 1, 2};
   p.H = 2, p.L = 8, p.d = 1000, p.run_sgd = 0, p.noise_term = noise_term;
   p.ode_samples = 4000, p.t_max = 40, p.records = 81, p.t_min = 0.5;
-  strcpy(p.record_grid, "log");
+  p.record_grid = HS_GRID_LOG;
   hs_shape shape;
   hs_result plain, res;
   hs_err err;

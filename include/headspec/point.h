@@ -17,6 +17,18 @@
 #include "headspec/ode.h"
 #include "headspec/progress.h"
 #include "headspec/result.h"
+#include "headspec/sgd.h"
+#include "headspec/timegrid.h"
+
+/* ode.start's names, in this order (hs_point.ode_start). */
+typedef enum { HS_START_SGD = 0, HS_START_BAYES = 1, HS_START_GIVEN = 2 } hs_ode_start;
+int hs_ode_start_find(const char *name); /* -1 if unknown */
+const char *hs_ode_start_names(void);
+
+/* ode.method: a stepper of ode.c's table (hs_ode_method) or auto, a choice
+ * made per point (hs_point_ode_method). */
+enum { HS_ODE_AUTO = -2 };
+int hs_point_ode_method_find(const char *name); /* -1 if unknown */
 
 typedef struct hs_point {
   int index;          /* position in the job's grid */
@@ -30,7 +42,9 @@ typedef struct hs_point {
   int orthonormal_spikes;
   /* training */
   int d, B;
-  char sampler[HS_NAME_LEN];     /* "reduced" or "full" (sgd.h); "" is full */
+  hs_sampler sampler;            /* the name-valued keys are enums once a point
+                                    is built (plan.c); their names: sgd.h,
+                                    timegrid.h, above */
   double eta, kappa;
   int test_samples;
   int run_sgd;
@@ -38,17 +52,16 @@ typedef struct hs_point {
    * n_train is 0; both 0: online SGD, fresh sequences every step */
   int n_train;
   double alpha_train;
-  char batches[HS_NAME_LEN];     /* "epochs" or "replacement" (sgd.h) */
+  hs_batches batches;
   /* record grid (the same for every point of a job) */
   int records;
-  char record_grid[HS_NAME_LEN]; /* "linear" or "log" */
+  hs_record_grid record_grid;
   double t_min, t_max;
   /* the ODE (MODEL.md section 6) */
   int run_ode, noise_term, ode_samples, antithetic;
   double ode_rtol, ode_atol;
-  char ode_method[HS_NAME_LEN];  /* adaptive stepper: "rkf45", "bdf" (ode.h) or
-                                    "auto" (hs_point_ode_method) */
-  char ode_start[HS_NAME_LEN];   /* "sgd", "bayes" or "given" */
+  int ode_method;                /* hs_ode_method or HS_ODE_AUTO */
+  hs_ode_start ode_start;
   hs_matrix start_m, start_Q, start_b;
   double start_noise;
   double start_lambda;           /* the ODE's initial lambda (softmax1) */

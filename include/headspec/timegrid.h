@@ -6,9 +6,14 @@
 
 #include <stdint.h>
 
+/* training.record_grid's names, in this order. */
+typedef enum { HS_GRID_LINEAR = 0, HS_GRID_LOG = 1 } hs_record_grid;
+int hs_record_grid_find(const char *name); /* -1 if unknown */
+const char *hs_record_grid_names(void);
+
 /* n >= 2 times: linear from 0 to t_max, or (log) 0 then n-1 times spaced
  * logarithmically from t_min to t_max. */
-void hs_timegrid(int log_spaced, double t_min, double t_max, int n, double *t);
+void hs_timegrid(hs_record_grid grid, double t_min, double t_max, int n, double *t);
 
 /* The SGD step at which time t is reached (t d / eta must be below 2^63:
  * hs_point_check keeps it below 2^53). */

@@ -2,9 +2,18 @@
 #include "headspec/timegrid.h"
 
 #include <math.h>
+#include <string.h>
 
-void hs_timegrid(int log_spaced, double t_min, double t_max, int n, double *t) {
-  if (!log_spaced) {
+int hs_record_grid_find(const char *name) {
+  if (strcmp(name, "linear") == 0) return HS_GRID_LINEAR;
+  if (strcmp(name, "log") == 0) return HS_GRID_LOG;
+  return -1;
+}
+
+const char *hs_record_grid_names(void) { return "linear log"; }
+
+void hs_timegrid(hs_record_grid grid, double t_min, double t_max, int n, double *t) {
+  if (grid != HS_GRID_LOG) {
     for (int i = 0; i < n; i++) t[i] = t_max * i / (n - 1);
     return;
   }

@@ -9,7 +9,9 @@
 #include "headspec/dist.h"
 #include "headspec/job.h"
 #include "headspec/ode.h"
+#include "headspec/point.h"
 #include "headspec/sgd.h"
+#include "headspec/timegrid.h"
 
 static const char *check_activation(const char *v) {
   return hs_activation_find(v) ? NULL : hs_activation_names();
@@ -18,15 +20,13 @@ static const char *check_distribution(const char *v) {
   return hs_dist_find(v) ? NULL : hs_dist_names();
 }
 static const char *check_ode_start(const char *v) {
-  return strcmp(v, "sgd") == 0 || strcmp(v, "bayes") == 0 || strcmp(v, "given") == 0
-             ? NULL
-             : "sgd bayes given";
+  return hs_ode_start_find(v) >= 0 ? NULL : hs_ode_start_names();
 }
 /* The steppers' names (ode.c's table) and "auto" (hs_point_ode_method). */
 static const char *check_ode_method(const char *v) {
   static char names[64];
   if (!names[0]) snprintf(names, sizeof names, "%s auto", hs_ode_method_names());
-  return hs_ode_method_find(v) >= 0 || strcmp(v, "auto") == 0 ? NULL : names;
+  return hs_point_ode_method_find(v) != -1 ? NULL : names;
 }
 static const char *check_sampler(const char *v) {
   return hs_sgd_sampler_find(v) >= 0 ? NULL : hs_sgd_sampler_names();
@@ -35,7 +35,7 @@ static const char *check_batches(const char *v) {
   return hs_sgd_batches_find(v) >= 0 ? NULL : hs_sgd_batches_names();
 }
 static const char *check_record_grid(const char *v) {
-  return strcmp(v, "linear") == 0 || strcmp(v, "log") == 0 ? NULL : "linear log";
+  return hs_record_grid_find(v) >= 0 ? NULL : hs_record_grid_names();
 }
 
 #define OFF(field) offsetof(hs_point, field)

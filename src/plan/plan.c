@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,13 +24,35 @@ int hs_plan_key_is_read(const hs_key *key, const hs_point *p) {
     case HS_READ_BY_SGD: return p->run_sgd;
     case HS_READ_BY_ODE: return p->run_ode;
     case HS_READ_WHEN_TRAINING: return 1; /* ode.run is not known yet; see job.h */
-    case HS_READ_BY_GIVEN: return p->run_ode && strcmp(p->ode_start, "given") == 0;
+    case HS_READ_BY_GIVEN: return p->run_ode && p->ode_start == HS_START_GIVEN;
     case HS_READ_BY_SET: return p->run_sgd && (p->n_train > 0 || p->alpha_train > 0);
   }
   return 1;
 }
 
 /* Set key k's field of p to its j-th value. */
+/* The name-valued keys hs_point holds as enums, and their names' lookup
+ * (the key table checked each name already). */
+static const struct {
+  size_t offset;
+  int (*find)(const char *name);
+} choices[] = {
+    {offsetof(hs_point, sampler), hs_sgd_sampler_find},
+    {offsetof(hs_point, batches), hs_sgd_batches_find},
+    {offsetof(hs_point, record_grid), hs_record_grid_find},
+    {offsetof(hs_point, ode_start), hs_ode_start_find},
+    {offsetof(hs_point, ode_method), hs_point_ode_method_find},
+};
+
+static void set_name(const hs_key *key, const char *word, char *field) {
+  for (size_t c = 0; c < sizeof choices / sizeof *choices; c++)
+    if (choices[c].offset == key->offset) {
+      *(int *)field = choices[c].find(word);
+      return;
+    }
+  strcpy(field, word);
+}
+
 static void set_field(const hs_job *job, int k, int j, hs_point *p) {
   const hs_key *key = &hs_job_keys[k];
   const hs_key_values *kv = &job->values[k];
@@ -38,7 +61,7 @@ static void set_field(const hs_job *job, int k, int j, hs_point *p) {
     case HS_KEY_INT:
     case HS_KEY_BOOL: *(int *)field = (int)kv->num[j]; break;
     case HS_KEY_REAL: *(double *)field = kv->num[j]; break;
-    case HS_KEY_NAME: strcpy(field, kv->word[j]); break;
+    case HS_KEY_NAME: set_name(key, kv->word[j], field); break;
     case HS_KEY_VECTOR:
     case HS_KEY_MATRIX: *(hs_matrix *)field = (hs_matrix){kv->mat, kv->rows, kv->cols}; break;
   }
@@ -405,7 +428,7 @@ void hs_plan_times(const hs_plan *plan, int T, double *times) {
   for (long i = 0; i < plan->n_points; i++) {
     hs_plan_point(plan, i, &p);
     if (p.run_sgd || p.run_ode) {
-      hs_timegrid(strcmp(p.record_grid, "log") == 0, p.t_min, p.t_max, T, times);
+      hs_timegrid(p.record_grid, p.t_min, p.t_max, T, times);
       return;
     }
   }

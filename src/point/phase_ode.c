@@ -45,9 +45,9 @@ hs_status hs_ode_phase_start(hs_point_context *ctx, double *y, hs_err *err) {
   memset(y, 0, sizeof(double) * hs_ode_dim(H, K));
   y[H * width + H] = p->start_lambda; /* lambda: only softmax1 reads it */
   hs_status st;
-  if (strcmp(p->ode_start, "bayes") == 0) {
+  if (p->ode_start == HS_START_BAYES) {
     st = hs_bayes_point(&ctx->dist, H, R, b, err);
-  } else if (strcmp(p->ode_start, "given") == 0) {
+  } else if (p->ode_start == HS_START_GIVEN) {
     st = hs_point_represent_given(H, K, p->start_m.data, p->start_Q.data, R, err);
     if (p->start_b.data) memcpy(b, p->start_b.data, sizeof(double) * H);
   } else {
@@ -135,14 +135,17 @@ static double calls_with(const hs_point *p, int K, hs_ode_method method) {
   return 35 * pow(p->t_max, 0.45) * stiff;
 }
 
+int hs_point_ode_method_find(const char *name) {
+  return strcmp(name, "auto") == 0 ? HS_ODE_AUTO : hs_ode_method_find(name);
+}
+
 hs_ode_method hs_point_ode_method(const hs_point *p, int K) {
-  if (strcmp(p->ode_method, "auto") == 0)
+  if (p->ode_method == HS_ODE_AUTO)
     return hs_ode_dim(p->H, K) <= HS_ODE_BDF_MAX_DIM &&
                    calls_with(p, K, HS_ODE_BDF) < calls_with(p, K, HS_ODE_RKF45)
                ? HS_ODE_BDF
                : HS_ODE_RKF45;
-  int method = hs_ode_method_find(p->ode_method);
-  return method < 0 ? HS_ODE_RKF45 : (hs_ode_method)method;
+  return p->ode_method == HS_ODE_BDF ? HS_ODE_BDF : HS_ODE_RKF45;
 }
 
 /* rkf45 also ends a step at every record time (GSL's driver lands on

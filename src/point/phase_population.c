@@ -20,7 +20,7 @@ static hs_status population_run(hs_point_context *ctx, hs_err *err) {
   ctx->xi = malloc(sizeof(double) * K * p->d);
   ctx->times = malloc(sizeof(double) * T);
   if (!ctx->xi || !ctx->times) return hs_err_set(err, HS_ENOMEM, "out of memory for spikes");
-  hs_timegrid(strcmp(p->record_grid, "log") == 0, p->t_min, p->t_max, T, ctx->times);
+  hs_timegrid(p->record_grid, p->t_min, p->t_max, T, ctx->times);
   hs_status st = hs_teacher_spikes(ctx->xi, K, p->d, p->job_seed, (uint64_t)p->seed,
                                    p->orthonormal_spikes, err);
   if (!st)

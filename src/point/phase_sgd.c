@@ -57,7 +57,7 @@ static int set_held(const hs_point *p, long n) {
  * trainset measures a held step 2-3x faster than online) instead of the
  * normal; the reduced one its own estimate (sgd.h). */
 static double step_cost(const hs_point *p, int K) {
-  if (strcmp(p->sampler, "reduced") == 0)
+  if (p->sampler == HS_SAMPLER_REDUCED)
     return 1e-9 * hs_sgd_reduced_step_ns(p->B, p->d, p->L, p->H, K);
   long n = hs_point_n_train(p);
   if (n > 0 && set_held(p, n)) return (double)p->B * p->L * p->d * (2e-9 + 0.6e-9 * p->H);
@@ -93,13 +93,9 @@ static hs_status sgd_run(hs_point_context *ctx, hs_err *err) {
   hs_result *res = ctx->res;
   int T = res->shape.T;
   hs_overlap_spike_gram(ctx->xi, ctx->dist.K, p->d, res->M);
-  int sampler = hs_sgd_sampler_find(p->sampler);
   hs_sgd_config cfg = {.d = p->d, .L = p->L, .H = p->H, .B = p->B,
-                       .sampler = sampler > 0 ? HS_SAMPLER_REDUCED : HS_SAMPLER_FULL,
-                       .n_train = hs_point_n_train(p),
-                       .batches = hs_sgd_batches_find(p->batches) == HS_BATCHES_WITH_REPLACEMENT
-                                      ? HS_BATCHES_WITH_REPLACEMENT
-                                      : HS_BATCHES_EPOCHS,
+                       .sampler = p->sampler, .n_train = hs_point_n_train(p),
+                       .batches = p->batches,
                        .eta = p->eta,
                        .kappa = p->kappa, .sigma0 = p->sigma0, .act = ctx->act,
                        .dist = &ctx->dist, .xi = ctx->xi, .job_seed = p->job_seed,

@@ -10,6 +10,16 @@
 
 /* The phases in the order they run. Final-model phases follow their
  * model; the out-of-sample set is drawn after set 0 is freed. */
+static const char *const start_names[] = {"sgd", "bayes", "given"}; /* hs_ode_start */
+
+int hs_ode_start_find(const char *name) {
+  for (int i = 0; i < (int)(sizeof start_names / sizeof *start_names); i++)
+    if (strcmp(name, start_names[i]) == 0) return i;
+  return -1;
+}
+
+const char *hs_ode_start_names(void) { return "sgd bayes given"; }
+
 static const hs_phase *const phases[] = {
     &hs_phase_population, &hs_phase_sgd,       &hs_phase_sgd_final, &hs_phase_ode,
     &hs_phase_ode_final,  &hs_phase_stability, &hs_phase_replicas,  &hs_phase_out_of_sample,

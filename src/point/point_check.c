@@ -19,7 +19,7 @@ int64_t hs_point_steps(const hs_point *p) {
 /* Whether SGD's steps are gradient descent on a held set (sgd.c). */
 static int set_gd_held(const hs_point *p) {
   long n = p->run_sgd ? hs_point_n_train(p) : 0;
-  return n > 0 && n == p->B && strcmp(p->batches, "epochs") == 0 &&
+  return n > 0 && n == p->B && p->batches == HS_BATCHES_EPOCHS &&
          8.0 * n * p->L * p->d <= HS_SGD_SET_HOLD_BYTES;
 }
 
@@ -50,7 +50,7 @@ double hs_point_memory(const hs_point *p) {
   if (p->fresh_samples > N) N = p->fresh_samples;
   if (!p->run_sgd && !p->run_ode) N = 0; /* only the Bayes risk */
   double doubles = K * d + N * L * width + N * K + 256 * L * (3 * H + 2); /* population.c */
-  int sgd_start = p->run_ode && strcmp(p->ode_start, "sgd") == 0;
+  int sgd_start = p->run_ode && p->ode_start == HS_START_SGD;
   /* gradient descent on a held set reads the set itself: X of 64 rows */
   double x_cap = set_gd_held(p) ? 64 : cap;
   if (p->run_sgd || sgd_start) doubles += H * d + x_cap * L * d + cap * L * (3 * H + 3) + d;
@@ -72,8 +72,8 @@ double hs_point_memory(const hs_point *p) {
 }
 
 double hs_point_samples_needed(const hs_point *p, const hs_dist *dist) {
-  if (!p->run_ode || p->resample_dt > 0 || strcmp(p->ode_start, "bayes") == 0) return 0;
-  int H = p->H, K = dist->K, given = strcmp(p->ode_start, "given") == 0, exposed = 0;
+  if (!p->run_ode || p->resample_dt > 0 || p->ode_start == HS_START_BAYES) return 0;
+  int H = p->H, K = dist->K, given = p->ode_start == HS_START_GIVEN, exposed = 0;
   double s0 = INFINITY;
   for (int k = 0; k < K; k++) {
     if (p->ode_control_variate && hs_dist_flip_symmetric(dist, k) == 1) continue;
@@ -120,7 +120,7 @@ static hs_status check_given(const hs_point *p, int K, int need_pd, hs_err *err)
 static hs_status check_start(const hs_point *p, const hs_dist *dist, hs_err *err) {
   int H = p->H, K = dist->K;
   int need_pd = p->noise_term && p->start_noise == 0;
-  if (strcmp(p->ode_start, "bayes") == 0) {
+  if (p->ode_start == HS_START_BAYES) {
     double *R = malloc(sizeof(double) * H * (K + H)), *b = malloc(sizeof(double) * H);
     hs_status st = R && b ? hs_bayes_point(dist, H, R, b, err)
                           : hs_err_set(err, HS_ENOMEM, "out of memory");
@@ -132,7 +132,7 @@ static hs_status check_start(const hs_point *p, const hs_dist *dist, hs_err *err
                       "start_noise > 0");
     return st;
   }
-  if (strcmp(p->ode_start, "given") == 0) return check_given(p, K, need_pd, err);
+  if (p->ode_start == HS_START_GIVEN) return check_given(p, K, need_pd, err);
   /* sgd: Q - m m^T = W (I - xi^T xi / d) W^T / d. With H > d heads the W
    * span all of R^d, where I - xi^T xi / d has negative directions unless
    * the spikes are orthonormal: indefinite, no start. Orthonormal, it is a
@@ -160,7 +160,7 @@ static hs_status check_with_dist(const hs_point *p, const hs_dist *dist, const c
     return *key = "model.orthonormal_spikes",
            hs_err_set(err, HS_EINPUT, "orthonormal spikes need K <= d (K = %d, d = %d)",
                       dist->K, p->d);
-  int spikes_used = p->run_sgd || (p->run_ode && strcmp(p->ode_start, "sgd") == 0);
+  int spikes_used = p->run_sgd || (p->run_ode && p->ode_start == HS_START_SGD);
   if (spikes_used && dist->K > p->d)
     return *key = "training.d",
            hs_err_set(err, HS_EINPUT,
@@ -196,7 +196,7 @@ hs_status hs_point_check(const hs_point *p, const char **key, hs_err *err) {
            hs_err_set(err, HS_EINPUT,
                       "give the training set's size once: n_train (%d) or alpha (%g), not both",
                       p->n_train, p->alpha_train);
-  if (p->run_sgd && hs_point_n_train(p) > 0 && strcmp(p->sampler, "reduced") == 0)
+  if (p->run_sgd && hs_point_n_train(p) > 0 && p->sampler == HS_SAMPLER_REDUCED)
     return *key = "training.sampler",
            hs_err_set(err, HS_EINPUT,
                       "the reduced sampler draws fresh sequences at every step, so it cannot "
