@@ -185,3 +185,10 @@ const int hs_n_job_key_changes = sizeof hs_job_key_changes / sizeof *hs_job_key_
 
 const int hs_n_job_keys = sizeof hs_job_keys / sizeof *hs_job_keys;
 
+int hs_job_key_index(const char *section, const char *name) {
+  for (int i = 0; i < hs_n_job_keys; i++)
+    if (strcmp(hs_job_keys[i].section, section) == 0 &&
+        strcmp(hs_job_keys[i].name, name) == 0)
+      return i;
+  return -1;
+}
