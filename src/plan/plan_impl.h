@@ -1,4 +1,5 @@
-/* plan_impl.h: the plan's insides, shared by plan.c and plan_match.c. */
+/* plan_impl.h: the plan's insides, shared by plan.c, plan_points.c and
+ * plan_match.c. */
 #ifndef HEADSPEC_PLAN_IMPL_H
 #define HEADSPEC_PLAN_IMPL_H
 
@@ -29,6 +30,8 @@ struct hs_plan {
 
 /* Whether a point (with the keys before this one set) reads the key. */
 int hs_plan_key_is_read(const hs_key *key, const hs_point *p);
+/* The grid's points: plan->n_points and plan->value_of (plan_points.c). */
+hs_status hs_plan_expand(hs_plan *plan, hs_err *err);
 /* Key k's value index at point i (HS_UNREAD: not read). */
 int hs_plan_value_index(const hs_plan *plan, int k, long i);
 
