@@ -7,7 +7,9 @@
  * callback (every ~0.1 s in every phase of a point, progress.h), so no core
  * idles on a small machine. Every rank writes its own points' rows into the
  * shared file; nothing goes through the master but point indices. With one
- * rank, the master does everything. */
+ * rank, the master does everything. (Over 400 lines as one protocol: the
+ * queue, the worker loop and the answers from the progress callback share
+ * the message tags and the master's state.) */
 #include "headspec/sweep.h"
 
 #include <math.h>

@@ -1,6 +1,8 @@
 /* stability.c: the linearised flow (stability.h, issue 20): the reference
  * subspaces, the Jacobian of the ODE's right-hand side, its eigenmodes and
- * the tangent flow that times each spike direction's escape. */
+ * the tangent flow that times each spike direction's escape. (Over 400
+ * lines as one calculation: the three steps share the reference subspaces
+ * and the Jacobian's layout.) */
 #include "headspec/stability.h"
 
 #include <math.h>

@@ -1,7 +1,8 @@
 /* job.c: parse and validate job files (job.h), with libfyaml: the
  * document's walk, sections and their keys, defaults and shared checks.
  * A key's values are read in job_values.c, `zip:` in job_zip.c, nodes in
- * job_nodes.c (job_parse.h). */
+ * job_nodes.c (job_parse.h). (Over 400 lines as one pass over the
+ * document: sections, defaults and checks share the parser's state.) */
 #include "headspec/job.h"
 
 #include <ctype.h>
