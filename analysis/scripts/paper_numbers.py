@@ -6,6 +6,8 @@ jobs/paper/ (scripts/paper.sh prints them; docs/REPRODUCTION.md quotes them).
 
 FIG is one of fig01 fig02 fig03 fig05 fig06 fig08 fig11; RESULTS_DIR holds
 the jobs' results files (default results/paper). Output: Markdown tables.
+(Over 400 lines as the report's one source of numbers: a function per
+figure, sharing the readers at the top.)
 """
 import os
 import sys
