@@ -21,7 +21,7 @@ it never does.
 """
 import numpy as np
 
-from .derived import computed_records
+from .derived import computed_records, first_crossings
 
 # betas within this relative tolerance count as one strength
 BETA_RTOL = 1e-9
@@ -72,20 +72,7 @@ def singular_value_learn_times(sv, t, threshold=None, frac=0.5):
     t = np.asarray(t, dtype=float)
     if sv.ndim != 2 or sv.shape[0] != t.shape[0]:
         raise ValueError("singular_value_learn_times: sv must be T x g and t of length T")
-    if threshold is None:
-        thr = np.full(sv.shape[1], np.nan)
-        for j in range(sv.shape[1]):
-            ok = np.flatnonzero(np.isfinite(sv[:, j]))
-            if ok.size:
-                thr[j] = frac * sv[ok[-1], j]
-    else:
-        thr = np.broadcast_to(np.asarray(threshold, dtype=float), (sv.shape[1],))
-    out = np.full(sv.shape[1], np.nan)
-    for j in range(sv.shape[1]):
-        above = np.flatnonzero(sv[:, j] > thr[j])
-        if above.size and np.isfinite(thr[j]):
-            out[j] = t[above[0]]
-    return out
+    return first_crossings(sv, t, threshold, frac)
 
 
 def point_betas(res, i, K):

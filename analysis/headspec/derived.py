@@ -130,21 +130,30 @@ def learn_times(m, t, threshold=None, frac=0.5):
     a spike never above its threshold or without data. Features learned
     strongest first show as learn times rising with k's weakness; a spike
     already above its threshold at the start gets t[0]."""
-    from .stability import final_values, head_max
+    from .stability import head_max
     m = np.asarray(m, dtype=float)
     t = np.asarray(t, dtype=float)
     if m.ndim != 3 or m.shape[0] != t.shape[0]:
         raise ValueError("learn_times: m must be T x H x K and t of length T")
-    peak = head_max(m)                                    # T x K
+    return first_crossings(head_max(m), t, threshold, frac)
+
+
+def first_crossings(size, t, threshold=None, frac=0.5):
+    """Per column j of size (T x n), the first time t at which it exceeds
+    `threshold` (a number, or one per column) or else `frac` times its
+    value at its last finite record (an ODE may stop early); NaN if never
+    or without data."""
+    from .stability import final_values
+    size = np.asarray(size, dtype=float)
     if threshold is None:
-        thr = frac * final_values(peak)  # the last record with data (an ODE may stop early)
+        thr = frac * final_values(size)
     else:
-        thr = np.broadcast_to(np.asarray(threshold, dtype=float), (m.shape[2],))
-    out = np.full(m.shape[2], np.nan)
-    for k in range(m.shape[2]):
-        above = np.flatnonzero(peak[:, k] > thr[k])
-        if above.size and np.isfinite(thr[k]):
-            out[k] = t[above[0]]
+        thr = np.broadcast_to(np.asarray(threshold, dtype=float), (size.shape[1],))
+    out = np.full(size.shape[1], np.nan)
+    for j in range(size.shape[1]):
+        above = np.flatnonzero(size[:, j] > thr[j])
+        if above.size and np.isfinite(thr[j]):
+            out[j] = t[above[0]]
     return out
 
 
