@@ -8,19 +8,6 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 store_small_job r.h5 >r.yaml
-output: r.h5
-job_seed: 5
-model:
-  distribution: flipping
-  b1: 1.0
-  b2: 2.0
-  activation: [softmax, bsoftmax]
-  H: 2
-  seed: [1, 2]
-training: {d: 16, eta: 0.5, t_max: 0.5, records: 3, test_samples: 10}
-ode: {samples: 50}
-analysis: {bayes_samples: 100, maps: 1}
-JOB
 "$headspec" run --quiet r.yaml 2>/dev/null; ok $? "the undamaged run"
 cp r.h5 good.h5
 same() { $py "$src/tests/compare_results.py" "$1" "$2" >/dev/null; }
