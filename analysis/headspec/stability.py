@@ -13,15 +13,14 @@ plain arrays, so ``numbers`` or a notebook can call them on whatever reader:
 
 ``python3 -m headspec.stability FILE.h5 ... [--plot OUT.png]`` prints the
 table of every point of the given results files (and draws predicted against
-measured escape times). Points run with ``ode.replicas`` >= 2 also show the
-prediction and the measured escape as mean ± se over the replicas, each
-computed on its own Monte Carlo sample set (``replicas/predicted_t``,
-``replicas/escape_t``; files from before the prediction per replica show the
-measured escape's alone).
+measured escape times), with ``ode.replicas`` the prediction and the measured
+escape as mean ± se over the replicas (``replicas/predicted_t``, ``escape_t``).
 """
 import math
 
 import numpy as np
+
+from .replicas import mean_se
 
 
 def head_max(m):
@@ -174,14 +173,11 @@ def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, ha
 
 
 def _mean_se_of(reps, k):
-    """(mean, se) over the replicas of column k of reps (replicas x spikes):
-    se = sd / sqrt(R); (nan, nan) without replicas or where one of them has
-    no value (the feature escapes on some replicas only)."""
+    """(mean, se = sd / sqrt(R)) over the replicas of column k of reps
+    (replicas x spikes); NaN without replicas or where one has no value."""
     if reps is None:
         return (np.nan, np.nan)
-    from .replicas import mean_se
-    mean, se = mean_se(np.asarray(reps, float)[:, k], 0)
-    return (float(mean), float(se))
+    return tuple(float(x) for x in mean_se(np.asarray(reps, float)[:, k], 0))
 
 
 def summary(rows, tolerance=0.15):
