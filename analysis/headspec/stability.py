@@ -165,7 +165,9 @@ def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, ha
                 row[key] = _mean_se_of(None if per_point is None else per_point[i], k)
             row["saddle_ratio"] = row["saddle"] / me[k] if me[k] > 0 else np.nan
             start = np.nan if saddle_from is None else np.atleast_2d(saddle_from)[i, k]
-            row["lead"] = me[k] - start
+            # no prediction, no lead (files before the saddle fix kept the
+            # plateau of a later, failed prediction)
+            row["lead"] = me[k] - start if np.isfinite(row["saddle"]) else np.nan
             row["saddle_error"] = (row["saddle"] - me[k]) / row["lead"]
             row["saturation"] = row["half"] - me[k]
             rows.append(row)

@@ -134,7 +134,9 @@ static int by_value(const void *a, const void *b) {
 
 /* Saddle to saddle (Lemma III.2): from the plateau after each measured
  * escape, the features not yet learned (max_h |m_hk| below the threshold)
- * set to zero as the reference, their columns as the seed. */
+ * set to zero as the reference, their columns as the seed. A feature's
+ * saddle prediction is the one from the last plateau before its measured
+ * escape (any plateau if it has none). */
 static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *res, int steps,
                          hs_err *err) {
   int H = p->H, K = res->shape.K, W = K + H, ne = 0;
@@ -171,7 +173,10 @@ static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *
     st = hs_stability_escape(flow, yref, delta, t0, p->t_max, s < SUBSTEPS ? SUBSTEPS : s, esc,
                              sign, NULL, err);
     for (int k = 0; k < K && !st; k++) {
-      if (!zero[k]) continue;
+      /* only plateaus before the feature's own escape: one after it (a
+       * feature that crossed the threshold and fell back) predicts no
+       * escape and would overwrite the prediction that timed it */
+      if (!zero[k] || res->stab_measured_t[k] <= t0) continue;
       res->stab_saddle_t[k] = esc[k], res->stab_saddle_from[k] = t0;
       if (isnan(res->stab_saddle_first_t[k]) && j == 0) res->stab_saddle_first_t[k] = esc[k];
     }
