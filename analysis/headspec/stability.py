@@ -230,8 +230,7 @@ COLUMNS = (("point", "point"), ("spike", "k"), ("rank", "measured rank"),
            ("order_right", "order right"), ("plateau_order_right", "order right from 1st plateau"))
 
 
-# with replicas: the prediction and the measured escape as mean ± se
-REPLICA_COLUMNS = (("predicted_rep", "predicted t, replicas"),
+REPLICA_COLUMNS = (("predicted_rep", "predicted t, replicas"),  # mean ± se
                    ("measured_rep", "measured t, replicas"))
 
 
@@ -327,8 +326,7 @@ def read_points(path):
                     "growth": s["growth_rate"][row], "unstable": s["unstable_modes"][row],
                     "asymmetry": float(s["asymmetry"][row]),
                     "threshold": float(grid["stability_threshold"][point]),
-                    # replicas x spikes (ode.replicas >= 2; the prediction
-                    # since layout revision 8)
+                    # replicas x spikes (ode.replicas; predicted_t: revision 8 on)
                     "predicted_rep": reps["predicted_t"][row] if "predicted_t" in reps else None,
                     "measured_rep": reps["escape_t"][row] if "escape_t" in reps else None,
                 })
