@@ -325,9 +325,10 @@ def fig05(d):
           "per activation (softmax, softmax1, bsoftmax).\n" % _horizon(r))
     _table(["P_c", "strength", "softmax", "softmax1", "bsoftmax", "softmax - softmax1", "R*",
             "conv. loss/state"], rows)
+    _whole_signal(d)
     path = os.path.join(d, "fig11_cosine_heatmaps.h5")
     if not os.path.exists(path):
-        print("(run scripts/paper.sh fig11 for flipping with b1 = b2)\n")
+        print("(run scripts/paper.sh fig11 for flipping with b1 = b2 at H = 2)\n")
         return
     r = headspec.open_results(path)
     loss, se = _fresh(r, "ode")
@@ -348,6 +349,32 @@ def fig05(d):
           "one seed), final loss on fresh samples; conv. = loss/state converged per activation."
           "\n" % _horizon(r))
     _table(["flipping", "softmax", "softmax1", "bsoftmax", "softmax - softmax1",
+            "conv. loss/state"], rows)
+
+
+def _whole_signal(d):
+    """Flipping with b1 = b2 = b (the paper's premise), H = 4: final loss on
+    fresh samples, mean over seeds, against R* of the same points."""
+    r = _open(d, "fig05_whole_signal")
+    loss, se = _fresh(r, "ode")
+    mean, err = _seed_mean(loss, se)
+    rstar = r.array("bayes_risk").mean("seed")
+    rows = []
+    for v in mean.b1.values:
+        vals = {a: float(mean.sel(b1=v, activation=a)) for a in mean.activation.values}
+        errs = {a: float(err.sel(b1=v, activation=a)) for a in mean.activation.values}
+        gap_err = np.hypot(errs["softmax"], errs["softmax1"])
+        rows.append(["b1 = b2 = %g" % v] +
+                    [_pm(vals[a], errs[a]) for a in ("softmax", "softmax1", "bsoftmax")] +
+                    [_pm(vals["softmax"] - vals["softmax1"], gap_err, 3),
+                     float(rstar.sel(b1=v).mean("activation")),
+                     ", ".join(_conv(r, {"b1": v, "activation": a})
+                               for a in ("softmax", "softmax1", "bsoftmax"))])
+    print("Flipping with the whole signal scaled, b1 = b2 (fig05_whole_signal: H = 4, ODE to "
+          "t = %s, two seeds), final loss on fresh samples, mean over seeds +- (seed spread and "
+          "Monte Carlo SE); conv. = seeds whose loss / whole state had converged.\n"
+          % _horizon(r))
+    _table(["flipping", "softmax", "softmax1", "bsoftmax", "softmax - softmax1", "R*",
             "conv. loss/state"], rows)
 
 
