@@ -159,7 +159,7 @@ def _replica_stats(rm, t):
 def fig02(d):
     r = _open(d, "fig02_flipping_heads")
     m = r.array("ode/m")
-    rep = r.array("replicas/m") if "replicas/m" in _names(r) else None
+    rep = r.array("replicas/m") if r.points.get("ode_replicas", 1).max() > 1 else None
     t = m.time.values
     rows = []
     for c in _cells(m, "activation", "H"):
