@@ -385,14 +385,15 @@ def _whole_signal(d):
     rstar = r.array("bayes_risk").mean("seed")
     rows = []
     for v in mean.b1.values:
-        vals = {a: float(mean.sel(b1=v, activation=a)) for a in mean.activation.values}
-        errs = {a: float(err.sel(b1=v, activation=a)) for a in mean.activation.values}
+        at = {"b1": v, "b2": v}  # the zipped keys are two dims, NaN off the diagonal
+        vals = {a: float(mean.sel(dict(at, activation=a))) for a in mean.activation.values}
+        errs = {a: float(err.sel(dict(at, activation=a))) for a in mean.activation.values}
         gap_err = np.hypot(errs["softmax"], errs["softmax1"])
         rows.append(["b1 = b2 = %g" % v] +
                     [_pm(vals[a], errs[a]) for a in ("softmax", "softmax1", "bsoftmax")] +
                     [_pm(vals["softmax"] - vals["softmax1"], gap_err, 3),
-                     float(rstar.sel(b1=v).mean("activation")),
-                     ", ".join(_conv(r, {"b1": v, "activation": a})
+                     float(rstar.sel(at).mean("activation")),
+                     ", ".join(_conv(r, dict(at, activation=a))
                                for a in ("softmax", "softmax1", "bsoftmax"))])
     print("Flipping with the whole signal scaled, b1 = b2 (fig05_whole_signal: H = 4, ODE to "
           "t = %s, two seeds), final loss on fresh samples, mean over seeds +- (seed spread and "
