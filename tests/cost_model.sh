@@ -8,7 +8,9 @@
 # (stability against ODE) against the counted ratio. The per-point overhead
 # (HS_POINT_OVERHEAD_S, docs/BENCHMARKS.md) is in validate's estimate of
 # 2000 points that compute almost nothing. And the ODE's replicas
-# (ode.replicas) against their counted right-hand sides.
+# (ode.replicas), without and with the stability analysis (whose
+# head-symmetric prediction each replica repeats), against their counted
+# right-hand sides.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -41,28 +43,32 @@ for name in flipping features; do
   within2 "${share:-0}" "${ratio:-0}"; ok $? "$name: validate's stability/ODE share $share, counted $ratio"
 done
 
-# Replicas (ode.replicas): R - 1 more integrations and one on N/4 samples,
-# counted against the estimate, and validate's replicas/ODE share against
-# the counted ratio (the ODE phase also pays its saddle test).
-cat >replicas.yaml <<JOB
-output: replicas.h5
+# Replicas (ode.replicas): R - 1 more integrations and one on N/4 samples
+# (with analysis.stability each of the R - 1 also repeats the head-symmetric
+# prediction), counted against the estimate, and validate's replicas/ODE
+# share against the counted ratio (the ODE phase also pays its saddle test).
+for stability in false true; do
+name=replicas_$stability
+cat >$name.yaml <<JOB
+output: $name.h5
 job_seed: 2
 model: {distribution: diag_gaussian, betas: [3.0, 2.0, 1.5], L: 8, activation: softmax, H: 2, sigma0: 0.5, seed: 1}
 training: {run: false, d: 1000, eta: 0.5, t_max: 100, records: 41, record_grid: log, t_min: 0.1}
 ode: {samples: 200, noise_term: false, replicas: [2, 4]}
-analysis: {bayes_samples: 0, fresh_samples: 0, attention_samples: 0, prune: false, maps: 1}
+analysis: {bayes_samples: 0, fresh_samples: 0, attention_samples: 0, prune: false, maps: 1, stability: $stability}
 JOB
-"$headspec" validate replicas.yaml >replicas.val; ok $? "replicas validates: $(cat replicas.val)"
-HEADSPEC_REPORT_WORK=1 "$headspec" run --quiet replicas.yaml 2>replicas.log; ok $? "replicas runs: $(tail -2 replicas.log)"
+"$headspec" validate $name.yaml >$name.val; ok $? "$name validates: $(cat $name.val)"
+HEADSPEC_REPORT_WORK=1 "$headspec" run --quiet $name.yaml 2>$name.log; ok $? "$name runs: $(tail -2 $name.log)"
 sed -n 's/^headspec: work: point \([0-9]*\) phase \([a-z]*\): .*, \([0-9]*\) right-hand sides (estimated \([0-9]*\))$/\1 \2 \3 \4/p' \
-  replicas.log >replicas.counts
-[ "$(grep -c ' replicas ' replicas.counts)" -eq 2 ]; ok $? "the replicas phase counted at both points: $(cat replicas.counts)"
+  $name.log >$name.counts
+[ "$(grep -c ' replicas ' $name.counts)" -eq 2 ]; ok $? "$name: the replicas phase counted at both points: $(cat $name.counts)"
 while read -r point phase rhs est; do
-  within2 "$rhs" "$est"; ok $? "replicas point $point $phase: $rhs right-hand sides counted, $est estimated"
-done <replicas.counts
-share=$(sed -n 's/.* ode \([0-9.e+-]*\) s .* replicas \([0-9.e+-]*\) s .*/\2 \1/p' replicas.val | awk '{ print $1 / $2 }')
-ratio=$(awk '$2 == "replicas" { s += $3 } $2 == "ode" { o += $3 } END { if (o) print s / o }' replicas.counts)
-within2 "${share:-0}" "${ratio:-0}"; ok $? "replicas: validate's replicas/ODE share $share, counted $ratio"
+  within2 "$rhs" "$est"; ok $? "$name point $point $phase: $rhs right-hand sides counted, $est estimated"
+done <$name.counts
+share=$(sed -n 's/.* ode \([0-9.e+-]*\) s .* replicas \([0-9.e+-]*\) s .*/\2 \1/p' $name.val | awk '{ print $1 / $2 }')
+ratio=$(awk '$2 == "replicas" { s += $3 } $2 == "ode" { o += $3 } END { if (o) print s / o }' $name.counts)
+within2 "${share:-0}" "${ratio:-0}"; ok $? "$name: validate's replicas/ODE share $share, counted $ratio"
+done
 
 # The per-point overhead: 2000 points of a few SGD steps on 8 dimensions
 # (measured: ~0.4 ms of CPU and 2-3 ms of wall time a point on the shared

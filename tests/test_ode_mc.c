@@ -208,26 +208,28 @@ static void test_zero_mean(void) {
 
 /* The claims of issue 26 on its case, with the control variate (and c
  * matched), as a job runs it: at N = 4096 and 16384, sample seeds 1-3, the
- * first two escapes within 5 % and 3 % of the reference. At N = 4096 (the
- * largest source) to t = 2000: feature 3 never escapes, max_h |m_h3| stays
- * below 0.06 (the reference peaks at 0.044; without the correction it
- * reaches 0.12-0.18 and escapes in 3 of 3 seeds, t = 159-428) and has
- * decayed below 1e-3 at t = 2000. quick (sanitizers): N = 4096, seed 1. */
+ * first two escapes within 5 % and 3 % of the reference, and to t = 2000
+ * feature 3 never escapes and has decayed below 1e-3 at the end. Its peak
+ * max_h |m_h3|: below 0.05 at N = 16384 (measured 0.042-0.049; the
+ * reference peaks at 0.044), below 0.06 at N = 4096 (0.045-0.053: the
+ * control variate removes the source, not the noise of feature 3's
+ * growth rate, which at 4096 lifts the peak up to 20 % above the
+ * reference's). Without the correction it reaches 0.12-0.18 and escapes in
+ * 3 of 3 seeds at 4096, t = 159-428. quick (sanitizers): N = 4096, seed 1. */
 static void test_escapes(int quick) {
   const int Ns[2] = {4096, 16384};
-  const double tol[2] = {0.05, 0.03};
+  const double tol[2] = {0.05, 0.03}, peak[2] = {0.06, 0.05};
   for (int i = 0; i < (quick ? 1 : 2); i++)
     for (uint64_t seed = 1; seed <= (quick ? 1u : 3u); seed++) {
-      run_result r = run_case(Ns[i], seed, 1, 1, i == 0 ? 2000 : 10);
+      run_result r = run_case(Ns[i], seed, 1, 1, 2000);
       for (int k = 0; k < 2; k++)
         CHECK(fabs(r.escape[k] / REF_T[k] - 1) <= tol[i],
               "N = %d, seed %d: escape %d at %.4g, reference %.4g (tolerance %g %%)", Ns[i],
               (int)seed, k + 1, r.escape[k], REF_T[k], 100 * tol[i]);
-      if (i > 0) continue;
       CHECK(isnan(r.escape[2]), "N = %d, seed %d: feature 3 escapes at %g", Ns[i], (int)seed,
             r.escape[2]);
-      CHECK(r.max3 < 0.06, "N = %d, seed %d: max_h |m_h3| reaches %.4g", Ns[i], (int)seed,
-            r.max3);
+      CHECK(r.max3 < peak[i], "N = %d, seed %d: max_h |m_h3| reaches %.4g (limit %g)", Ns[i],
+            (int)seed, r.max3, peak[i]);
       CHECK(r.end3 < 1e-3, "N = %d, seed %d: max_h |m_h3| = %.3g at t = 2000", Ns[i], (int)seed,
             r.end3);
     }

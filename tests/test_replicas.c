@@ -10,6 +10,14 @@
  *   (the same point with R = 1 under other seeds, whose set 0 is an
  *   independent set), by an F test on the variances and a Welch test on
  *   the means, each at a false-alarm rate of 1e-4 over the quantities.
+ * - The head-symmetric prediction per replica (analysis.stability,
+ *   replicas/predicted_t): replica 0's is stability/predicted_t bit for
+ *   bit, replica r's is, bit for bit, the tangent flow computed here by
+ *   hand from the ODE's record 0 on the right-hand side built on stream
+ *   HS_STREAM_REPLICA + r; the predictions' spread over the replicas is
+ *   that of the measured escapes (each sd finite, nonzero, within 2x of
+ *   the other: the prediction follows its set's source term); without
+ *   analysis.stability the field stays NaN.
  * - The convergence-in-N verdict fires where N is clearly too small (the
  *   source term seeding escapes: no control variate, a tiny start, few
  *   samples) and not where it is large.
@@ -157,6 +165,87 @@ static void same_law(const double *a, int na, int sa, const double *b, int nb, i
          sqrt(vb));
 }
 
+/* The stability phase's head-symmetric prediction, by hand, on stream
+ * `stream` of the point's samples: from the ODE's record 0 (m, Q of res;
+ * b = 0, lambda as recorded), its head average as the reference, the rest
+ * as the seed, the tangent flow sampled 8 times per record interval. */
+static void predicted_by_hand(const hs_point *p, const hs_result *res, uint64_t stream,
+                              double *t_escape) {
+  hs_dist dist;
+  hs_err err;
+  hs_population pop;
+  CHECK(hs_dist_init(&dist, &p->dist, &err) == HS_OK, "%s", err.msg);
+  CHECK(hs_population_init(&pop, &hs_softmax, &dist, p->L, H, p->ode_samples, p->job_seed,
+                           (uint64_t)p->seed, stream, NULL, &err) == HS_OK, "%s", err.msg);
+  hs_population_make_antithetic(&pop);
+  if (p->ode_control_variate) hs_population_match_moments(&pop, &dist);
+  size_t dim = hs_ode_dim(H, K);
+  double *y0 = calloc(dim, sizeof(double)), *ys = calloc(dim, sizeof(double));
+  double *delta = calloc(dim, sizeof(double)), sign[H * K];
+  CHECK(hs_population_represent(H, K, res->ode_m, res->ode_Q, y0, &err) == HS_OK, "%s",
+        err.msg);
+  for (int h = 0; h < H; h++) y0[H * W + h] = isnan(res->ode_b[h]) ? 0 : res->ode_b[h];
+  y0[dim - 1] = res->ode_lambda[0];
+  CHECK(hs_stability_symmetric_state(H, K, y0, ys, &err) == HS_OK, "%s", err.msg);
+  for (size_t i = 0; i < dim; i++) delta[i] = y0[i] - ys[i];
+  hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa, .rtol = p->ode_rtol,
+                       .atol = p->ode_atol, .control_variate = p->ode_control_variate,
+                       .dist = &dist};
+  hs_ode *ode;
+  CHECK(hs_ode_create(&pop, &cfg, &ode, &err) == HS_OK, "%s", err.msg);
+  hs_stability_flow flow = {.ode = ode, .H = H, .K = K, .symmetric = 1,
+                            .threshold = p->stability_threshold, .rtol = p->ode_rtol,
+                            .atol = p->ode_atol};
+  CHECK(hs_stability_escape(&flow, ys, delta, 0, p->t_max, 8 * (p->records - 1), t_escape, sign,
+                            NULL, &err) == HS_OK,
+        "%s", err.msg);
+  hs_ode_free(ode);
+  free(y0), free(ys), free(delta);
+  hs_population_free(&pop);
+  hs_dist_free(&dist);
+}
+
+static void test_predicted(void) {
+  enum { R = 8, T = 33, N = 256 };
+  hs_point p = gaussian_point(N, R, 0.02, 1, 16, T);
+  strcpy(p.dist.name, "flipping"); /* both features escape from the given start */
+  p.dist.betas = (hs_matrix){0};
+  p.dist.b1 = 1, p.dist.b2 = 2;
+  p.stability = 1;
+  hs_result r;
+  if (run(&p, &r)) return;
+  CHECK(same_bits(r.rep_predicted_t, r.stab_predicted_t, K),
+        "replica 0's prediction is stability/predicted_t");
+  for (int k = 0; k < K; k++)
+    CHECK(isfinite(r.stab_predicted_t[k]), "feature %d is predicted to escape before t_max", k);
+  double t[K];
+  for (int i = 1; i < R; i++) {
+    predicted_by_hand(&p, &r, HS_STREAM_REPLICA + (uint64_t)i, t);
+    CHECK(same_bits(r.rep_predicted_t + (size_t)i * K, t, K),
+          "replica %d's prediction (%.17g, %.17g) is its stream's by hand (%.17g, %.17g)", i,
+          r.rep_predicted_t[i * K], r.rep_predicted_t[i * K + 1], t[0], t[1]);
+  }
+  predicted_by_hand(&p, &r, 0, t);
+  CHECK(same_bits(r.stab_predicted_t, t, K), "set 0's by hand is stability/predicted_t");
+  for (int k = 0; k < K; k++) {
+    double mp, vp, mm, vm;
+    moments(r.rep_predicted_t + k, R, K, &mp, &vp);
+    moments(r.rep_escape_t + k, R, K, &mm, &vm);
+    double ratio = sqrt(vp / vm);
+    printf("  feature %d: predicted %.4g (sd %.3g over %d replicas), measured %.4g (sd %.3g)\n",
+           k + 1, mp, sqrt(vp), R, mm, sqrt(vm));
+    CHECK(vp > 0 && isfinite(vp) && vm > 0 && isfinite(vm) && ratio > 0.5 && ratio < 2,
+          "feature %d: the predictions' spread %.3g is the measured escapes' %.3g (ratio %.3g)",
+          k + 1, sqrt(vp), sqrt(vm), ratio);
+  }
+  hs_result_free(&r);
+  p.stability = 0, p.ode_replicas = 2;
+  if (run(&p, &r)) return;
+  for (int i = 0; i < 2 * K; i++)
+    CHECK(isnan(r.rep_predicted_t[i]), "no prediction without analysis.stability");
+  hs_result_free(&r);
+}
+
 static void test_spread(void) {
   enum { R = 16, T = 4, N = 256 };
   hs_point p = gaussian_point(N, R, 0.02, 1, 3, T);
@@ -226,6 +315,7 @@ int main(void) {
   test_samples_needed();
   test_identity();
   test_spread();
+  test_predicted();
   test_flag();
   return check_report("test_replicas");
 }

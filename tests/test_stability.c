@@ -19,6 +19,7 @@
 #include "headspec/population.h"
 #include "headspec/stability.h"
 #include "point_fixture.h"
+#include "point_run.h"
 
 enum { H = 3, K = 2, W = K + H, L = 6, N = 4000 };
 
@@ -251,8 +252,44 @@ static void test_escape(int noise_term) {
   hs_result_free(&res);
 }
 
+/* A feature that crosses the threshold and falls back (Figs. 3-4's
+ * Gaussian, softmax, H = 4, seed 2, as jobs/beyond/stability_fig03_features
+ * runs it: feature 3 crosses 0.1 at t ~ 113, peaks at 0.12 and is back at
+ * 0.06 by t = 300). Its saddle prediction must come from a plateau before
+ * its escape: the plateau after it (t ~ 280, feature 3 below the threshold
+ * again) predicts no escape and used to overwrite the one that timed it. */
+static void test_transient_escape(void) {
+  static const double betas[] = {3, 2, 1.5};
+  hs_point p = hs_test_point("softmax");
+  strcpy(p.dist.name, "diag_gaussian");
+  p.dist.betas = (hs_matrix){betas, 1, 3};
+  p.job_seed = 3, p.seed = 2, p.H = 4, p.d = 1000, p.run_sgd = 0, p.noise_term = 0;
+  p.ode_samples = 4000, p.t_max = 300, p.records = 121, p.t_min = 0.1;
+  p.record_grid = HS_GRID_LOG, p.ode_method = HS_ODE_RKF45, p.ode_control_variate = 1;
+  p.stability = 1, p.stability_threshold = 0.1;
+  hs_result r;
+  if (run(&p, &r)) return;
+  int T = r.shape.T, H = r.shape.H, K = r.shape.K;
+  double end = 0;
+  for (int h = 0; h < H; h++) end = fmax(end, fabs(r.ode_m[((size_t)(T - 1) * H + h) * K + 2]));
+  printf("transient: feature 3 escapes at %.4g, %.3g at the end; saddle %.4g from %.4g\n",
+         r.stab_measured_t[2], end, r.stab_saddle_t[2], r.stab_saddle_from[2]);
+  CHECK(!isnan(r.stab_measured_t[2]) && end < 0.1,
+        "the case has no transient crossing (escape %g, end %g)", r.stab_measured_t[2], end);
+  for (int k = 1; k < K; k++) {
+    CHECK(r.stab_saddle_from[k] < r.stab_measured_t[k],
+          "feature %d: saddle from the plateau at %g, after its escape at %g", k + 1,
+          r.stab_saddle_from[k], r.stab_measured_t[k]);
+    CHECK(fabs(r.stab_saddle_t[k] / r.stab_measured_t[k] - 1) < 0.05,
+          "feature %d: saddle prediction %g, measured %g", k + 1, r.stab_saddle_t[k],
+          r.stab_measured_t[k]);
+  }
+  hs_result_free(&r);
+}
+
 int main(void) {
   test_jacobian();
+  test_transient_escape();
   test_lemma(2, 1);
   test_lemma(1, 2);
   test_escape(0);

@@ -107,6 +107,9 @@ def _numbers(args):
     if "stab_pred1" in df.columns:
         print("# stab_pred<k>, stab_meas<k>: the linearised flow's predicted and the ODE's "
               "measured escape time of spike k; stab_half<k>: half-of-final learn time")
+    if "stab_pred1_rep" in df.columns:
+        print("# stab_pred<k>_rep ± stab_pred<k>_rep_se: the prediction's mean ± se over the "
+              "ODE's replicas (each on its own sample set)")
     with pd.option_context("display.width", 250, "display.max_columns", 60,
                            "display.max_rows", 10000, "display.precision", 4):
         print(df[keep].to_string())

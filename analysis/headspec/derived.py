@@ -296,7 +296,9 @@ def _stability_columns(res, df):
     """Files run with analysis.stability: per spike k the linearised flow's
     predicted escape time stab_pred<k> beside the ODE's measured one
     stab_meas<k> and its half-of-final learn time stab_half<k>
-    (headspec.stability's table, one row per point and spike)."""
+    (headspec.stability's table, one row per point and spike); with
+    replicas, the prediction's mean ± se over them (stab_pred<k>_rep,
+    _rep_se)."""
     from . import stability
     fields = res.fields()
     if "stability/predicted_t" not in fields or "ode/m" not in fields:
@@ -315,3 +317,4 @@ def _stability_columns(res, df):
     for col, key in (("stab_pred", "predicted"), ("stab_meas", "measured"), ("stab_half", "half")):
         for k in range(1, K + 1):
             df["%s%d" % (col, k)] = [r[key] for r in rows if r["spike"] == k]
+    replicas.prediction_columns(res, df, K)

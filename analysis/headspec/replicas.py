@@ -102,6 +102,22 @@ def number_columns(res, df, times_of):
     df["ode_loss_move_se"] = res.array("replicas/loss_move_se", stack=True).values
 
 
+def prediction_columns(res, df, K):
+    """Per spike k the linearised flow's head-symmetric prediction
+    (stability/predicted_t) over the replicas, each computed on its own
+    sample set (replicas/predicted_t, analysis.stability), as
+    stab_pred<k>_rep and its _se (NaN where not every replica predicts an
+    escape before t_max). Nothing without replicas, or in a file from
+    before the field (layout revision 7 and earlier)."""
+    if "replicas/predicted_t" not in res.fields():
+        return
+    pred = res.array("replicas/predicted_t", stack=True).values  # point x replica x spike
+    mean, se = mean_se(pred, 1)
+    for k in range(min(K, pred.shape[2])):
+        df["stab_pred%d_rep" % (k + 1)] = mean[:, k]
+        df["stab_pred%d_rep_se" % (k + 1)] = se[:, k]
+
+
 def curve_mean_se(res, name):
     """(mean, se) over the replicas of the replicas/ field `name`, each a
     DataArray without the replica axis (NaN where a point has no

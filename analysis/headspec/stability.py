@@ -13,11 +13,14 @@ plain arrays, so ``numbers`` or a notebook can call them on whatever reader:
 
 ``python3 -m headspec.stability FILE.h5 ... [--plot OUT.png]`` prints the
 table of every point of the given results files (and draws predicted against
-measured escape times).
+measured escape times), with ``ode.replicas`` the prediction and the measured
+escape as mean ± se over the replicas (``replicas/predicted_t``, ``escape_t``).
 """
 import math
 
 import numpy as np
+
+from .replicas import mean_se
 
 
 def head_max(m):
@@ -108,7 +111,8 @@ def order(times):
 
 
 def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, half=None,
-                          labels=None, saddle_first=None):
+                          labels=None, saddle_first=None, predicted_rep=None,
+                          measured_rep=None):
     """One row per point and spike: predicted, saddle-to-saddle and measured
     escape times, their ratios, the saddle prediction's lead (measured -
     plateau time) and its error as a share of the lead, the half-of-final
@@ -118,7 +122,9 @@ def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, ha
     the later features predicted from there is. predicted, measured (and
     saddle, saddle_from, half, saddle_first): points x spikes; labels: one
     string per point. A row's "spike" is k = 1..K (column k - 1 of the
-    arrays)."""
+    arrays). predicted_rep, measured_rep (may be None, or None per point):
+    each point's values per replica (replicas x spikes), shown as mean ± se
+    in the rows' "predicted_rep" and "measured_rep" ((nan, nan) without)."""
     predicted, measured = np.atleast_2d(predicted), np.atleast_2d(measured)
     rows = []
     for i in range(predicted.shape[0]):
@@ -154,13 +160,26 @@ def predicted_vs_measured(predicted, measured, saddle=None, saddle_from=None, ha
                 else np.atleast_2d(saddle_first)[i, k],
                 "first": k == first,
             }
+            for key, per_point in (("predicted_rep", predicted_rep),
+                                   ("measured_rep", measured_rep)):
+                row[key] = _mean_se_of(None if per_point is None else per_point[i], k)
             row["saddle_ratio"] = row["saddle"] / me[k] if me[k] > 0 else np.nan
             start = np.nan if saddle_from is None else np.atleast_2d(saddle_from)[i, k]
-            row["lead"] = me[k] - start
+            # no prediction, no lead (files before the saddle fix kept the
+            # plateau of a later, failed prediction)
+            row["lead"] = me[k] - start if np.isfinite(row["saddle"]) else np.nan
             row["saddle_error"] = (row["saddle"] - me[k]) / row["lead"]
             row["saturation"] = row["half"] - me[k]
             rows.append(row)
     return rows
+
+
+def _mean_se_of(reps, k):
+    """(mean, se = sd / sqrt(R)) over the replicas of column k of reps
+    (replicas x spikes); NaN without replicas or where one has no value."""
+    if reps is None:
+        return (np.nan, np.nan)
+    return tuple(float(x) for x in mean_se(np.asarray(reps, float)[:, k], 0))
 
 
 def summary(rows, tolerance=0.15):
@@ -195,6 +214,8 @@ def _range(values):
 
 
 def _fmt(x, digits=3):
+    if isinstance(x, tuple):  # (mean, se) over the replicas
+        return "-" if not np.isfinite(x[0]) else f"{_fmt(x[0], digits)} ± {_fmt(x[1], 2)}"
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
     if isinstance(x, (float, np.floating)):
@@ -207,6 +228,19 @@ COLUMNS = (("point", "point"), ("spike", "k"), ("rank", "measured rank"),
            ("saddle", "saddle t"), ("lead", "saddle lead"), ("saddle_error", "saddle err/lead"),
            ("saddle_first", "from 1st plateau t"), ("half", "half-final t"),
            ("order_right", "order right"), ("plateau_order_right", "order right from 1st plateau"))
+
+
+REPLICA_COLUMNS = (("predicted_rep", "predicted t, replicas"),  # mean ± se
+                   ("measured_rep", "measured t, replicas"))
+
+
+def columns_for(rows):
+    """COLUMNS, with REPLICA_COLUMNS after "measured t" where some row has
+    replicas."""
+    if not any(np.isfinite(r.get(key, (np.nan,))[0]) for r in rows for key, _ in REPLICA_COLUMNS):
+        return COLUMNS
+    at = [c[0] for c in COLUMNS].index("measured") + 1
+    return COLUMNS[:at] + REPLICA_COLUMNS + COLUMNS[at:]
 
 
 def markdown_table(rows, columns=COLUMNS):
@@ -280,6 +314,7 @@ def read_points(path):
                     for c in cols)
                 t, m = g["ode/t"][row], g["ode/m"][row]
                 measured = s["measured_t"][row]
+                reps = g["replicas"] if "replicas" in g else {}
                 out.append({
                     "label": label, "t": t, "m": m,
                     "predicted": s["predicted_t"][row], "measured": measured,
@@ -291,6 +326,9 @@ def read_points(path):
                     "growth": s["growth_rate"][row], "unstable": s["unstable_modes"][row],
                     "asymmetry": float(s["asymmetry"][row]),
                     "threshold": float(grid["stability_threshold"][point]),
+                    # replicas x spikes (ode.replicas; predicted_t: revision 8 on)
+                    "predicted_rep": reps["predicted_t"][row] if "predicted_t" in reps else None,
+                    "measured_rep": reps["escape_t"][row] if "escape_t" in reps else None,
                 })
     return out
 
@@ -325,10 +363,12 @@ def main(argv=None):
                                      saddle_from=[p["saddle_from"] for p in points],
                                      saddle_first=[p["saddle_first"] for p in points],
                                      half=[p["half"] for p in points],
-                                     labels=[p["label"] for p in points])
+                                     labels=[p["label"] for p in points],
+                                     predicted_rep=[p["predicted_rep"] for p in points],
+                                     measured_rep=[p["measured_rep"] for p in points])
         all_rows += rows
         print(f"## {path}\n")
-        print(markdown_table(rows))
+        print(markdown_table(rows, columns_for(rows)))
         s = summary(rows)
         splits = {True: [], False: []}  # first feature, later ones
         for p in points:

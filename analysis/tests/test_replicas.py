@@ -5,9 +5,16 @@ numpy on the raw h5py datasets; numbers' per-replica escape times against
 the C side's own (replicas/escape_t, computed independently from the same
 records); points without replicas have no replicas/ data and NaN columns;
 the dynamics plot draws bands exactly where there are replicas; `info`
-shows the error bars."""
+shows the error bars. The head-symmetric prediction per replica
+(replicas/predicted_t, analysis.stability): numbers' stab_pred<k>_rep and
+_se against numpy on the raw dataset, replica 0 = stability/predicted_t,
+`info` and `python3 -m headspec.stability` show it as mean ± se; a copy
+without the field (a layout-revision-7 file) still opens, verifies and
+reports, without those columns."""
 import os
+import shutil
 import subprocess
+import tempfile
 import unittest
 
 import h5py
@@ -18,6 +25,7 @@ matplotlib.use("Agg")
 
 import headspec  # noqa: E402
 from headspec import derived, kinds  # noqa: E402
+from test_headspec import _restamp  # noqa: E402
 
 DIR = os.environ.get("HEADSPEC_TEST_DIR")
 BIN = os.environ.get("HEADSPEC_BIN")
@@ -127,12 +135,92 @@ class TestReplicas(unittest.TestCase):
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertIn("ode_esc1_rep", run.stdout)
 
+    def test_numbers_predictions(self):
+        """stab_pred<k>_rep ± _se: mean and sd / sqrt(R) of the C side's
+        replicas/predicted_t, whose replica 0 is stability/predicted_t; NaN
+        at points without replicas."""
+        n = derived.numbers(self.res)
+        many, one = self.with_replicas()
+        checked = 0
+        for i in many:
+            pred = self.raw(i, "replicas/predicted_t")  # replica x spike
+            np.testing.assert_array_equal(pred[0], self.raw(i, "stability/predicted_t"))
+            for k in range(pred.shape[1]):
+                col = n["stab_pred%d_rep" % (k + 1)][i]
+                if np.isfinite(pred[:, k]).all():
+                    self.assertAlmostEqual(col, pred[:, k].mean(), places=12)
+                    self.assertAlmostEqual(n["stab_pred%d_rep_se" % (k + 1)][i],
+                                           pred[:, k].std(ddof=1) / np.sqrt(3), places=12)
+                    self.assertGreater(pred[:, k].std(), 0, "each replica predicts on its set")
+                    checked += 1
+                else:
+                    self.assertTrue(np.isnan(col))
+        self.assertGreater(checked, 0, "some feature is predicted to escape on every replica")
+        for i in one:
+            self.assertTrue(np.isnan(n["stab_pred1_rep"][i]))
+            self.assertTrue(np.isfinite(n["stab_pred1"][i]))
+
+    def stability_report(self, path):
+        run = subprocess.run(["/usr/bin/python3", "-m", "headspec.stability", path],
+                             capture_output=True, text=True,
+                             env=dict(os.environ, MPLBACKEND="Agg"))
+        self.assertEqual(run.returncode, 0, run.stderr)
+        return run.stdout
+
+    def test_stability_report(self):
+        """The report shows the prediction and the measured escape as
+        mean ± se over the replicas, the mean that of replicas/predicted_t."""
+        out = self.stability_report(self.path)
+        self.assertIn("predicted t, replicas", out)
+        many, _ = self.with_replicas()
+        pred = self.raw(many[0], "replicas/predicted_t")[:, 0]
+        self.assertIn("%.3g ± " % pred.mean(), out)
+
+    def test_older_file_without_predictions(self):
+        """A file from before replicas/predicted_t (layout revision 7: the
+        field neither stored nor in the checksums, which are computed
+        anew) opens, verifies and reports; numbers has the measured
+        escapes' error bars and no stab_pred<k>_rep."""
+        tmp = tempfile.mkdtemp(dir=DIR)
+        old = os.path.join(tmp, "rev7.h5")
+        shutil.copy(self.path, old)
+        with h5py.File(old, "r+") as f:
+            for g in f["results"].values():
+                if "replicas" in g:
+                    d = g["replicas/predicted_t"]
+                    for dim in d.dims:  # as if never attached to its axes
+                        for scale in list(dim.values()):
+                            dim.detach_scale(scale)
+                    del g["replicas/predicted_t"]
+            listed = f["grid/checksum"].attrs["checksum_of"]
+            listed = listed.decode() if isinstance(listed, bytes) else str(listed)
+            f["grid/checksum"].attrs["checksum_of"] = " ".join(
+                x for x in listed.split() if x != "replicas/predicted_t")
+            f.attrs["layout_revision"] = np.int64(7)
+            _restamp(f)
+        with headspec.open_results(old) as r:
+            self.assertNotIn("replicas/predicted_t", r.fields())
+            n = derived.numbers(r)
+            self.assertNotIn("stab_pred1_rep", n.columns)
+            self.assertIn("stab_pred1", n.columns)
+            self.assertTrue(np.isfinite(n["ode_esc1_rep"]).any())
+        out = self.stability_report(old)
+        self.assertIn("measured t, replicas", out)
+        self.assertNotIn("predicted (head-symmetric)", out)
+        if BIN:
+            run = subprocess.run([BIN, "verify", old], capture_output=True, text=True)
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            info = subprocess.run([BIN, "info", old], capture_output=True, text=True).stdout
+            self.assertIn("escapes", info)
+            self.assertNotIn("predicted (head-symmetric)", info)
+
     def test_info(self):
         if not BIN:
             self.skipTest("HEADSPEC_BIN not set")
         out = subprocess.run([BIN, "info", self.path], capture_output=True, text=True).stdout
         self.assertIn("final ODE loss", out)
         self.assertIn("±", out)
+        self.assertRegex(out, r"predicted \(head-symmetric\) 1: [0-9.]+ ± ")
         self.assertIn("none for 2 done ODE points (ode.replicas = 1", out)
         self.assertRegex(out, r"convergence in N: \d of 2 points with replicas flagged")
 

@@ -92,9 +92,12 @@ typedef struct hs_result {
   double *stab_asymmetry; /* 1 */
   /* the ODE's Monte Carlo replicas (ode.replicas >= 2; replica 0 is the
    * ode/ run): per replica R x T (x H x K, x H x H, x H) records, its final
-   * loss on the fresh set and escape times (R x K); the run on a quarter of
-   * the samples and the convergence in N it implies (MODEL.md) */
+   * loss on the fresh set, escape times and (analysis.stability) the
+   * head-symmetric prediction of stability/predicted_t (R x K each); the run
+   * on a quarter of the samples and the convergence in N it implies
+   * (MODEL.md) */
   double *rep_m, *rep_Q, *rep_b, *rep_lambda, *rep_loss, *rep_loss_fresh, *rep_escape_t;
+  double *rep_predicted_t;
   double *quarter_loss, *quarter_escape_t;
   double *loss_move, *loss_move_se, *escape_move, *escape_move_se, *n_converged;
   /* pruning evaluated on the independent set (issue 29): the removal order

@@ -56,6 +56,16 @@ extern const hs_phase hs_phase_population, hs_phase_sgd, hs_phase_sgd_final, hs_
 double hs_ode_phase_rhs(const hs_point *p, const hs_dist *dist);
 double hs_stability_phase_rhs(const hs_point *p, const hs_dist *dist);
 double hs_replicas_phase_rhs(const hs_point *p, const hs_dist *dist);
+/* The stability phase's head-symmetric prediction (phase_stability.c,
+ * stability/predicted_t) with the point's ODE right-hand side on the
+ * samples pop instead of set 0: the same start (ODE record 0), reference,
+ * threshold and tangent-flow samples; t_escape (K) the escape times (NaN:
+ * not before t_max), its right-hand sides added to *calls. The replicas'
+ * error bar on it (phase_replicas.c); the estimate of its right-hand sides
+ * (a share of hs_stability_phase_rhs). */
+hs_status hs_stability_predict_on(hs_point_context *ctx, hs_population *pop, double *t_escape,
+                                  long *calls, hs_err *err);
+double hs_stability_prediction_rhs(const hs_point *p, const hs_dist *dist);
 double hs_point_phase_rhs(const hs_point *p, const hs_dist *dist, const struct hs_phase *phase);
 /* Estimated seconds of one right-hand side of the ODE on the point's
  * samples: Lpop with gradients in the lane kernel (~4 ns per sample, token

@@ -6,8 +6,10 @@
  * ODE phase's own run on set 0; replicas 1 .. R-1 integrate the same ODE
  * (start, method, tolerances, record times, control variate) on
  * independent sets of N samples, drawn, made antithetic and moment-matched
- * exactly as set 0 (population.h: stream HS_STREAM_REPLICA + r). Their
- * spread is the error bar. One more run on N/4 samples (stream
+ * exactly as set 0 (population.h: stream HS_STREAM_REPLICA + r); with
+ * analysis.stability each also gets the stability phase's head-symmetric
+ * prediction on its set (stability/predicted_t). Their spread is the
+ * error bar. One more run on N/4 samples (stream
  * HS_STREAM_QUARTER) tells how far the numbers still move with N: a bias
  * of order 1/N moves x by about (x(N) - x(N/4)) / 4 from N to 4N
  * (Richardson), noise of order 1/sqrt(N) does not bias it. */
@@ -32,27 +34,39 @@ static int quarter_samples(const hs_point *p) {
   return n < 2 ? 2 : n;
 }
 
+/* Whether the replicas repeat the stability phase's head-symmetric
+ * prediction. */
+static int predicts(const hs_point *p) { return p->stability; }
+
 /* Each replica draws its set and integrates (no saddle test, no attention
- * statistics: rhs calls and one loss per record); the quarter run at N/4
- * costs about a quarter of one. */
+ * statistics: rhs calls and one loss per record), then predicts (with
+ * analysis.stability); the quarter run at N/4 costs about a quarter of an
+ * integration and predicts nothing. */
 static double replica_cost(const hs_point *p, const hs_dist *dist) {
   return hs_phase_population.cost(p, dist) + hs_ode_phase_integration_cost(p, dist) +
          p->records * 0.5 * hs_cost_lpop_head(p) * p->H;
 }
 
+static double prediction_cost(const hs_point *p, const hs_dist *dist) {
+  return predicts(p) ? hs_stability_prediction_rhs(p, dist) * hs_cost_rhs(p, dist) : 0;
+}
+
 static double cost(const hs_point *p, const hs_dist *dist) {
-  return (p->ode_replicas - 1 + 0.25) * replica_cost(p, dist);
+  return (p->ode_replicas - 1 + 0.25) * replica_cost(p, dist) +
+         (p->ode_replicas - 1) * prediction_cost(p, dist);
 }
 
 /* The quarter run takes about as many right-hand sides as a replica. */
 double hs_replicas_phase_rhs(const hs_point *p, const hs_dist *dist) {
-  return p->ode_replicas * hs_ode_phase_integration_rhs(p, dist);
+  return p->ode_replicas * hs_ode_phase_integration_rhs(p, dist) +
+         (predicts(p) ? (p->ode_replicas - 1) * hs_stability_prediction_rhs(p, dist) : 0);
 }
 
 /* Where one run's records go: m (T x H x K), Q (T x H x H), b (T x H),
- * lambda and loss (T); any may be NULL. */
+ * lambda and loss (T), and the head-symmetric prediction on its set
+ * (K); any may be NULL (but loss). */
 typedef struct tape {
-  double *m, *Q, *b, *lambda, *loss;
+  double *m, *Q, *b, *lambda, *loss, *predicted_t;
   hs_population *pop;
   int replica, n_runs; /* for the progress fraction */
 } tape;
@@ -91,8 +105,8 @@ static int poll(void *user, double t) {
 }
 
 /* One run from the start y0 on a set of n samples from population stream
- * `stream`, through records 0 .. n_records - 1, into tp; y gets its final
- * state. */
+ * `stream`, through records 0 .. n_records - 1, into tp (its prediction
+ * too, on the same set, while it is drawn); y gets its final state. */
 static hs_status run_on(hs_point_context *ctx, uint64_t stream, int n, const double *y0,
                         int n_records, tape *tp, double *y, long *calls, hs_err *err) {
   const hs_point *p = ctx->p;
@@ -109,6 +123,7 @@ static hs_status run_on(hs_point_context *ctx, uint64_t stream, int n, const dou
   long c = 0;
   st = hs_ode_phase_follow(ctx, &pop, y, n_records, record, tp, poll, &pl, &c, err);
   *calls += c;
+  if (!st && tp->predicted_t) st = hs_stability_predict_on(ctx, &pop, tp->predicted_t, calls, err);
   hs_population_free(&pop);
   return st;
 }
@@ -186,6 +201,7 @@ static void copy_replica0(hs_result *res) {
   memcpy(res->rep_b, res->ode_b, sizeof(double) * T * H);
   memcpy(res->rep_lambda, res->ode_lambda, sizeof(double) * T);
   memcpy(res->rep_loss, res->ode_loss, sizeof(double) * T);
+  memcpy(res->rep_predicted_t, res->stab_predicted_t, sizeof(double) * K);
 }
 
 static hs_status run(hs_point_context *ctx, hs_err *err) {
@@ -208,14 +224,15 @@ static hs_status run(hs_point_context *ctx, hs_err *err) {
   long calls = 0;
   for (int r = 1; r < R && !st; r++) {
     tape tp = {res->rep_m + r * TH * K, res->rep_Q + r * TH * H, res->rep_b + r * TH,
-               res->rep_lambda + (size_t)r * T, res->rep_loss + (size_t)r * T, NULL, r - 1, R};
+               res->rep_lambda + (size_t)r * T, res->rep_loss + (size_t)r * T,
+               predicts(p) ? res->rep_predicted_t + (size_t)r * K : NULL, NULL, r - 1, R};
     st = run_on(ctx, HS_STREAM_REPLICA + (uint64_t)r, p->ode_samples, y0, n, &tp,
                 ctx->replica_y + (r - 1) * dim, &calls, err);
   }
   if (!st) {
     for (size_t i = 0; i < TH * K; i++) qm[i] = NAN;
     double *yq = malloc(sizeof(double) * dim);
-    tape tp = {qm, NULL, NULL, NULL, qloss, NULL, R - 1, R};
+    tape tp = {qm, NULL, NULL, NULL, qloss, NULL, NULL, R - 1, R};
     st = yq ? run_on(ctx, HS_STREAM_QUARTER, quarter_samples(p), y0, n, &tp, yq, &calls, err)
             : hs_err_set(err, HS_ENOMEM, "out of memory");
     free(yq);

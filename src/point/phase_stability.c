@@ -33,11 +33,21 @@ static int samples_of(const hs_point *p) {
   return p->records - 1 > MAX_SAMPLES / SUBSTEPS ? MAX_SAMPLES : SUBSTEPS * (p->records - 1);
 }
 
+static double flows_rhs(const hs_point *p, double duration) {
+  return 18.0 * samples_of(p) * duration / p->t_max;
+}
+
 double hs_stability_phase_rhs(const hs_point *p, const hs_dist *dist) {
   double K = dist->K, n = (double)hs_ode_dim(p->H, dist->K);
   double cv = hs_point_control_variate(p, dist) ? 2 : 1;
   double flows = fmin(cv * 0.4 * K * K * K * pow(p->H, 0.75), K * p->t_max);
-  return 18.0 * samples_of(p) * flows / p->t_max + 2 * n * (K + 1);
+  return flows_rhs(p, flows) + 2 * n * (K + 1);
+}
+
+double hs_stability_prediction_rhs(const hs_point *p, const hs_dist *dist) {
+  double K = dist->K;
+  double cv = hs_point_control_variate(p, dist) ? 2 : 1;
+  return flows_rhs(p, fmin(cv * 0.4 * K * K * K * pow(p->H, 0.75), K * p->t_max) / K);
 }
 
 /* Each right-hand side as the ODE's (the same function on the same
@@ -124,7 +134,9 @@ static int by_value(const void *a, const void *b) {
 
 /* Saddle to saddle (Lemma III.2): from the plateau after each measured
  * escape, the features not yet learned (max_h |m_hk| below the threshold)
- * set to zero as the reference, their columns as the seed. */
+ * set to zero as the reference, their columns as the seed. A feature's
+ * saddle prediction is the one from the last plateau before its measured
+ * escape (any plateau if it has none). */
 static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *res, int steps,
                          hs_err *err) {
   int H = p->H, K = res->shape.K, W = K + H, ne = 0;
@@ -161,7 +173,10 @@ static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *
     st = hs_stability_escape(flow, yref, delta, t0, p->t_max, s < SUBSTEPS ? SUBSTEPS : s, esc,
                              sign, NULL, err);
     for (int k = 0; k < K && !st; k++) {
-      if (!zero[k]) continue;
+      /* only plateaus before the feature's own escape: one after it (a
+       * feature that crossed the threshold and fell back) predicts no
+       * escape and would overwrite the prediction that timed it */
+      if (!zero[k] || res->stab_measured_t[k] <= t0) continue;
       res->stab_saddle_t[k] = esc[k], res->stab_saddle_from[k] = t0;
       if (isnan(res->stab_saddle_first_t[k]) && j == 0) res->stab_saddle_first_t[k] = esc[k];
     }
@@ -170,40 +185,81 @@ static hs_status saddles(hs_stability_flow *flow, const hs_point *p, hs_result *
   return st;
 }
 
+/* The ODE's own right-hand side (hs_ode_rhs) on whatever samples it is
+ * created on, with the ODE's control variate if it had one. */
+static hs_ode_config rhs_config(const hs_point *p, const hs_dist *dist) {
+  return (hs_ode_config){.eta_over_B = p->eta / p->B, .kappa = p->kappa,
+                         .noise_term = p->noise_term, .rtol = p->ode_rtol, .atol = p->ode_atol,
+                         .control_variate = p->ode_control_variate, .dist = dist};
+}
+
+static hs_stability_flow symmetric_flow(hs_ode *ode, const hs_point *p, int K) {
+  return (hs_stability_flow){.ode = ode, .H = p->H, .K = K, .symmetric = 1,
+                             .threshold = threshold(p), .rtol = p->ode_rtol,
+                             .atol = p->ode_atol};
+}
+
+/* The head-symmetric prediction on the right-hand side `ode`: from the
+ * ODE's record 0, its head-symmetric part (into ys, n) as the reference and
+ * the rest as the seed, each spike direction's escape (t_escape K, split
+ * H x K, at K x n or NULL: hs_stability_escape). */
+static hs_status predict_symmetric(hs_ode *ode, const hs_point *p, const hs_result *res,
+                                   double *ys, double *t_escape, double *split, double *at,
+                                   hs_err *err) {
+  int H = p->H, K = res->shape.K;
+  size_t n = hs_ode_dim(H, K);
+  double *y0 = malloc(sizeof(double) * n), *delta = malloc(sizeof(double) * n);
+  hs_status st = !y0 || !delta ? hs_err_set(err, HS_ENOMEM, "out of memory") : HS_OK;
+  if (!st) st = record_state(res, 0, y0, err);
+  if (!st) st = hs_stability_symmetric_state(H, K, y0, ys, err);
+  for (size_t i = 0; i < n && !st; i++) delta[i] = y0[i] - ys[i];
+  hs_stability_flow flow = symmetric_flow(ode, p, K);
+  if (!st)
+    st = hs_stability_escape(&flow, ys, delta, 0, p->t_max, samples_of(p), t_escape, split, at,
+                             err);
+  free(y0), free(delta);
+  return st;
+}
+
+hs_status hs_stability_predict_on(hs_point_context *ctx, hs_population *pop, double *t_escape,
+                                  long *calls, hs_err *err) {
+  const hs_point *p = ctx->p;
+  int K = ctx->dist.K;
+  hs_ode_config cfg = rhs_config(p, &ctx->dist);
+  hs_ode *ode = NULL;
+  double *ys = malloc(sizeof(double) * hs_ode_dim(p->H, K));
+  double *split = malloc(sizeof(double) * p->H * K);
+  hs_status st = !ys || !split ? hs_err_set(err, HS_ENOMEM, "out of memory") : HS_OK;
+  if (!st) st = hs_ode_create(pop, &cfg, &ode, err);
+  if (!st) st = predict_symmetric(ode, p, ctx->res, ys, t_escape, split, NULL, err);
+  if (ode) *calls += hs_ode_rhs_calls(ode);
+  hs_ode_free(ode);
+  free(ys), free(split);
+  return st;
+}
+
 static hs_status stability_run(hs_point_context *ctx, hs_err *err) {
   const hs_point *p = ctx->p;
   hs_result *res = ctx->res;
   int H = p->H, K = ctx->dist.K, T = res->shape.T;
-  int steps = samples_of(p);
   size_t n = hs_ode_dim(H, K);
-  /* the ODE's own right-hand side on its fixed samples (set 0), with its
-   * control variate if it had one */
-  hs_ode_config cfg = {.eta_over_B = p->eta / p->B, .kappa = p->kappa,
-                       .noise_term = p->noise_term, .rtol = p->ode_rtol, .atol = p->ode_atol,
-                       .control_variate = p->ode_control_variate, .dist = &ctx->dist};
+  /* the ODE's own right-hand side on its fixed samples (set 0) */
+  hs_ode_config cfg = rhs_config(p, &ctx->dist);
   hs_ode *ode = NULL;
-  double *y0 = malloc(sizeof(double) * n), *ys = malloc(sizeof(double) * n);
-  double *delta = malloc(sizeof(double) * n), *at = malloc(sizeof(double) * K * n);
-  hs_status st = !y0 || !ys || !delta || !at ? hs_err_set(err, HS_ENOMEM, "out of memory")
-                                               : HS_OK;
+  double *ys = malloc(sizeof(double) * n), *at = malloc(sizeof(double) * K * n);
+  hs_status st = !ys || !at ? hs_err_set(err, HS_ENOMEM, "out of memory") : HS_OK;
   if (!st) st = hs_ode_create(&ctx->pop, &cfg, &ode, err);
-  if (!st) st = record_state(res, 0, y0, err);
-  if (!st) st = hs_stability_symmetric_state(H, K, y0, ys, err);
-  for (size_t i = 0; i < n && !st; i++) delta[i] = y0[i] - ys[i];
-  hs_stability_flow flow = {.ode = ode, .H = H, .K = K, .symmetric = 1,
-                            .threshold = threshold(p), .rtol = p->ode_rtol, .atol = p->ode_atol};
-  if (!st)
-    st = hs_stability_escape(&flow, ys, delta, 0, p->t_max, steps, res->stab_predicted_t,
-                             res->stab_split, at, err);
+  if (!st) st = predict_symmetric(ode, p, res, ys, res->stab_predicted_t, res->stab_split, at, err);
   if (!st) st = growth_rates(ode, p, res, ys, at, err);
+  hs_stability_flow flow = symmetric_flow(ode, p, K);
   if (!st) {
     hs_stability_measured_escape(T, res->ode_t, res->ode_m, H, K, flow.threshold,
                                  res->stab_measured_t);
-    st = saddles(&flow, p, res, steps, err);
+    st = saddles(&flow, p, res, samples_of(p), err);
   }
   if (ode) ctx->rhs_calls = hs_ode_rhs_calls(ode);
   hs_ode_free(ode);
-  free(y0), free(ys), free(delta), free(at);
+  free(ys), free(at);
   return st;
 }
 

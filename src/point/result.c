@@ -193,6 +193,11 @@ const hs_result_field hs_result_fields[] = {
     FR("replicas/escape_t", rep_escape_t, "ODE escape time per replica", "1",
        "time max_h |m_hk| of each replica's records reaches analysis.stability_threshold "
        "(log-linear between records; NaN: never)", 2, REPLICA, SPIKE),
+    FR("replicas/predicted_t", rep_predicted_t, "predicted escape time per replica", "1",
+       "stability/predicted_t computed on each replica's set: the escape the linearised flow "
+       "about the head-symmetric trajectory predicts from the same start (replica 0: "
+       "stability/predicted_t; NaN: not before t_max, or without analysis.stability)", 2,
+       REPLICA, SPIKE),
     FR("replicas/quarter_loss", quarter_loss, "final ODE loss on N/4 samples", "1",
        "final Lpop of the ODE integrated on a set of a quarter of ode.samples (its own "
        "stream), for the convergence in N", 0, HS_AXIS_TIME),

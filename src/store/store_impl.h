@@ -36,7 +36,7 @@
 /* layout_revision of the files this code writes: datasets added to format 2
  * since its first files (store_schema.c lists them); readers of an earlier
  * revision's file find them missing, a run rewrites it. */
-#define HS_LAYOUT_REVISION 7
+#define HS_LAYOUT_REVISION 8
 
 /* ---- store_vlen.c ---- */
 /* The n strings of the variable-length string dataset `name` (n = 1 for a

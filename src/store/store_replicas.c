@@ -1,8 +1,9 @@
 /* store_replicas.c: the ODE's Monte Carlo error bars and its convergence in
  * the sample size N (replicas/, docs/MODEL.md#monte-carlo-error), for
- * `headspec info`: per point with replicas the final loss and escape times
- * as mean ± se over the replicas (se = sd / sqrt(R)) and the verdict of
- * the rule in N; points without replicas are counted as having none. */
+ * `headspec info`: per point with replicas the final loss, the escape times
+ * and (analysis.stability) their head-symmetric predictions as mean ± se
+ * over the replicas (se = sd / sqrt(R)) and the verdict of the rule in N;
+ * points without replicas are counted as having none. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,30 @@ static void mean_se(const double *x, int R, int stride, double *mean, double *se
   *se = sqrt(q / (R - 1) / R);
 }
 
+/* Per spike, times (R x K: replicas/escape_t or predicted_t) as mean ± se
+ * where every replica has one, "never" where none has, else how many. */
+static void print_times(const char *what, const double *x, int R, int K, FILE *out) {
+  fprintf(out, ", %s", what);
+  for (int k = 0; k < K; k++) {
+    int escaped = 0;
+    double mean, se;
+    for (int r = 0; r < R; r++) escaped += !isnan(x[(size_t)r * K + k]);
+    if (escaped == R) {
+      mean_se(x + k, R, K, &mean, &se);
+      fprintf(out, " %d: %.4g ± %.2g", k + 1, mean, se);
+    } else if (escaped == 0) {
+      fprintf(out, " %d: never", k + 1);
+    } else {
+      fprintf(out, " %d: on %d of %d replicas", k + 1, escaped, R);
+    }
+  }
+}
+
 /* One point's line: x is its row of replicas/loss (R x T), esc of
- * replicas/escape_t (R x K). */
+ * replicas/escape_t (R x K), pred of replicas/predicted_t (R x K; NULL
+ * without analysis.stability, or in a file before it). */
 static void print_point(const hs_plan *plan, long i, int R, int T, int K, const double *loss,
-                        const double *esc, double verdict, FILE *out) {
+                        const double *esc, const double *pred, double verdict, FILE *out) {
   char label[HS_LABEL_LEN];
   hs_plan_label(plan, i, label, sizeof label);
   int last = -1;
@@ -47,19 +68,8 @@ static void print_point(const hs_plan *plan, long i, int R, int T, int K, const 
     mean_se(loss + last, R, T, &mean, &se);
     fprintf(out, ", final ODE loss %.6g ± %.2g", mean, se);
   }
-  fprintf(out, ", escapes");
-  for (int k = 0; k < K; k++) {
-    int escaped = 0;
-    for (int r = 0; r < R; r++) escaped += !isnan(esc[(size_t)r * K + k]);
-    if (escaped == R) {
-      mean_se(esc + k, R, K, &mean, &se);
-      fprintf(out, " %d: %.4g ± %.2g", k + 1, mean, se);
-    } else if (escaped == 0) {
-      fprintf(out, " %d: never", k + 1);
-    } else {
-      fprintf(out, " %d: on %d of %d replicas", k + 1, escaped, R);
-    }
-  }
+  print_times("escapes", esc, R, K, out);
+  if (pred) print_times("predicted (head-symmetric)", pred, R, K, out);
   fprintf(out, "; %s\n", verdict == 1   ? "converged in N"
                          : verdict == 0 ? "NOT converged in N (more ode.samples)"
                                         : "convergence in N unknown");
@@ -73,6 +83,7 @@ void hs_store_print_error_bars(hid_t f, const hs_plan *plan, const signed char *
     int R = grp->shape.replicas, T = grp->shape.T, K = grp->shape.K;
     double *loss = R ? read_field(f, grp, "loss", (size_t)R * T) : NULL;
     double *esc = R ? read_field(f, grp, "escape_t", (size_t)R * K) : NULL;
+    double *pred = R ? read_field(f, grp, "predicted_t", (size_t)R * K) : NULL;
     double *verdict = R ? read_field(f, grp, "n_converged", 1) : NULL;
     for (long r = 0; r < grp->n; r++) {
       long i = grp->points[r];
@@ -90,9 +101,9 @@ void hs_store_print_error_bars(hid_t f, const hs_plan *plan, const signed char *
                      "sqrt(R):\n");
       if (shown <= MAX_LISTED)
         print_point(plan, i, R, T, K, loss + (size_t)r * R * T, esc + (size_t)r * R * K,
-                    verdict[r], out);
+                    p.stability && pred ? pred + (size_t)r * R * K : NULL, verdict[r], out);
     }
-    free(loss), free(esc), free(verdict);
+    free(loss), free(esc), free(pred), free(verdict);
   }
   if (shown > MAX_LISTED)
     fprintf(out, "  ... and %ld more with replicas (replicas/ in the file)\n",

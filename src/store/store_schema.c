@@ -142,7 +142,9 @@ static const struct {
     {6, "grid/replicas"},
     /* pruning on the independent set (issue 29) */
     {7, "/sgd/prune_loss_fresh"}, {7, "/sgd/prune_loss_fresh_se"},
-    {7, "/ode/prune_loss_fresh"}, {7, "/ode/prune_loss_fresh_se"}};
+    {7, "/ode/prune_loss_fresh"}, {7, "/ode/prune_loss_fresh_se"},
+    /* the head-symmetric prediction per replica (issue 26) */
+    {8, "/replicas/predicted_t"}};
 
 int hs_store_added_after(long revision, const char *name) {
   size_t n = strlen(name);
