@@ -19,7 +19,7 @@ FIGURES="\
 fig01|fig01_sgd_vs_ode|Figs. 1, 9-10: SGD against the ODE
 fig02|fig02_flipping_heads|Figs. 2, 15: heads on the flipping distribution, H = 2..16
 fig03|fig03_features fig03_equal_strengths|Figs. 3-4, 16-20: sequential and hierarchical learning
-fig05|fig05_loss_vs_heads fig05_loss_vs_signal fig05_bayes|Fig. 5: final loss against H and the signal strength, with R*
+fig05|fig05_loss_vs_heads fig05_loss_vs_signal fig05_whole_signal fig05_bayes|Fig. 5: final loss against H and the signal strength, with R*
 fig06|fig06_maps_pruning|Figs. 6-7: attention maps and head pruning
 fig08|fig08_same_samples|Fig. 8: fixed against fresh Monte Carlo samples
 fig11|fig11_cosine_heatmaps|Figs. 11-14: cosine of two heads over (b1, b2)"
@@ -98,6 +98,8 @@ draw_fig05() {
     --bayes "$(res fig05_bayes)" -o $out/fig05_vs_b2_flipping.png
   plot vs "$(res fig05_loss_vs_signal)" --x beta --select distribution=iso_gaussian --mean seed \
     --bayes "$(res fig05_bayes)" -o $out/fig05_vs_beta_gaussian.png
+  plot vs "$(res fig05_whole_signal)" --x b1 --mean seed \
+    --bayes "$(res fig05_whole_signal)" -o $out/fig05_vs_b_flipping.png
 }
 draw_fig06() {
   plot maps "$(res fig06_maps_pruning)" --select distribution=iso_gaussian,seed=1 -o $out/fig06_maps.png

@@ -6,6 +6,9 @@ from .layout import Layout, grid, label, legend_unconverged, panel_grid, save
 from .query import (PlotError, at, combos, flagged, heads_with_data, parts_with, pick,
                     unconverged)
 
+# What each part's line style is, in words for a legend's title.
+PART_WORDS = {"ode": "ODE: lines", "sgd": "SGD: circles"}
+
 
 def heads(res, out, source=None, vs_time=False, **kw):
     """Each head's trajectory in the plane (m_h1, m_h2) (flipping: the
@@ -102,6 +105,6 @@ def features(res, out, source=None, overlay=False, logx=False, **kw):
             if r_ == 0 and flagged(bad, panel):
                 legend_unconverged(ax)
             if (c == 0 or flagged(bad, panel)) and (overlay or r_ == 0):
-                ax.legend(fontsize=6, title=" ".join(
-                    "%s %s" % (p, "-" if p == "ode" else "o") for p in parts), title_fontsize=6)
+                ax.legend(fontsize=6, title=", ".join(PART_WORDS[p] for p in parts),
+                          title_fontsize=6)
     return save(fig, out)

@@ -54,6 +54,10 @@ class Layout:
         self.select = dict(select or {})
         self.mean = list(mean or [])
         self.axes = [a for a in axes if a]
+        # keys zipped with an axis key move with it: drawn on its diagonal
+        # (the one point per axis value), not as panels or lines
+        self.diagonal = [k for g in getattr(res, "zip_groups", []) if set(g) & set(self.axes)
+                         for k in g if k not in self.axes]
         self.panels = list(panels or [])
         self.lines = list(lines or [])
         for k in list(self.select) + self.mean + self.axes + self.panels + self.lines:
@@ -66,7 +70,7 @@ class Layout:
         # the done points decide the layout (seconds: finite wherever a point ran)
         probe = pick(res.array("seconds"), self.selection)
         taken = set(self.select) | set(self.mean) | set(self.axes) | set(self.panels) | set(
-            self.lines)
+            self.lines) | set(self.diagonal)
         free = [k for k in res.swept if k not in taken and k in probe.dims and probe.sizes[k] > 1]
         for k in free:
             if k in slots["auto_mean"] and k not in taken:
@@ -96,8 +100,10 @@ class Layout:
     @property
     def selection(self):
         """What query needs to reduce an array as this layout draws it."""
-        return Selection(self.select, self.mean, self.axes + self.panels + self.lines,
-                         self.res.swept)
+        # averaging over a diagonal key keeps its one stored value per axis value
+        return Selection(self.select, self.mean + [k for k in self.diagonal if k not in
+                                                   self.select], self.axes + self.panels +
+                         self.lines, self.res.swept)
 
     def lines_with_data(self, panel, *arrays):
         """The line combinations of a panel where any of the arrays has a
@@ -115,6 +121,8 @@ class Layout:
                 parts.append("%s=%s" % (k, fmt(da.coords[k].item())))
         for k in self.mean:
             parts.append("mean over %s" % k)
+        for k in self.diagonal:
+            parts.append("%s = %s (zipped)" % (k, self.axes[0]))
         return ", ".join(p for p in [extra] + parts if p)
 
 

@@ -291,6 +291,13 @@ class Results:
             self.layout.grid().variables[name].attrs
 
     @property
+    def zip_groups(self):
+        """The job's zip groups as /grid columns (`[["b1", "b2"]]`), from
+        /grid@zipped_keys; [] for a job without a zip or an older file."""
+        stated = self.hdf5["grid"].attrs.get("zipped_keys", []) if "grid" in self.hdf5 else []
+        return [text(g).split() for g in np.atleast_1d(stated)]
+
+    @property
     def key_info(self):
         """{column: its units, long_name, description} of every /grid column."""
         return {name: {a: text(v) for a, v in self._grid_attrs(name).items() if a in ATTRS}

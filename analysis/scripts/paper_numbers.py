@@ -132,30 +132,54 @@ def fig01(d):
             "ODE fresh", "SGD fresh", "R*"] + (["ODE conv. loss/state"] if has_conv else []), rows)
 
 
+def _heads_stats(mm, t):
+    """Fig. 2's numbers of one run (time x head x spike): t_align, t_split,
+    mean m_h1 and std m_h2 at the end, the final heads' smallest and largest
+    angle from the mean direction, the signs of m_h2."""
+    mean1 = mm[:, :, 0].mean(axis=1)
+    split = mm[:, :, 1].std(axis=1)
+    end = mm[-1]
+    angle = np.degrees(np.arctan2(np.abs(end[:, 1]), end[:, 0]))
+    return (first_time(t, mean1, 0.5 * mean1[-1]), first_time(t, split, 0.5 * split[-1]),
+            float(mean1[-1]), float(split[-1]), float(angle.min()), float(angle.max()),
+            "%d/%d" % ((end[:, 1] > 0).sum(), (end[:, 1] < 0).sum()))
+
+
+def _replica_stats(rm, t):
+    """_heads_stats over the replicas (replica x time x head x spike): each
+    number's mean +- standard error over them (the ODE's Monte Carlo error)."""
+    runs = []
+    for x in rm:
+        ok = np.isfinite(x).all(axis=(1, 2))
+        runs.append(_heads_stats(x[ok], t[ok])[:6])
+    v = np.array(runs, float)
+    return [_pm(m, s, 2) for m, s in zip(v.mean(axis=0), v.std(axis=0, ddof=1) / np.sqrt(len(v)))]
+
+
 def fig02(d):
     r = _open(d, "fig02_flipping_heads")
     m = r.array("ode/m")
+    rep = r.array("replicas/m") if r.points.get("ode_replicas", 1).max() > 1 else None
     t = m.time.values
     rows = []
     for c in _cells(m, "activation", "H"):
         mm = _heads(m.sel(c)).values  # time x head x spike
         if mm.shape[1] == 0:  # not done
             continue
-        mean1 = mm[:, :, 0].mean(axis=1)
-        split = mm[:, :, 1].std(axis=1)
-        t_align = first_time(t, mean1, 0.5 * mean1[-1])
-        t_split = first_time(t, split, 0.5 * split[-1])
-        end = mm[-1]
-        angle = np.degrees(np.arctan2(np.abs(end[:, 1]), end[:, 0]))
-        rows.append([c["activation"], int(c["H"]), t_align, t_split,
-                     float(mean1[-1]), float(split[-1]), float(angle.min()), float(angle.max()),
-                     "%d/%d" % ((end[:, 1] > 0).sum(), (end[:, 1] < 0).sum()), _conv(r, c)])
+        row = [c["activation"], int(c["H"])] + list(_heads_stats(mm, t)) + [_conv(r, c)]
+        if rep is not None:
+            row += _replica_stats(rep.sel(c).dropna("head", how="all").values, t)
+        rows.append(row)
     print("ODE to t = %s. " % _horizon(r) + "Heads on flipping(1, 2): t_align = first t where mean_h m_h1 reaches half its final "
           "value; t_split = same for the spread std_h m_h2; angles of the final heads from the "
           "mean direction (deg); heads with m_h2 > 0 / < 0; conv. = loss/state converged "
-          "at the end.\n")
+          "at the end" + ("; rep.: the same numbers, mean +- SE over the ODE's replicas "
+                          "(independent Monte Carlo sample sets, replica 0 the run above)"
+                          if rep is not None else "") + ".\n")
+    rep_cols = ["rep. t_align", "rep. t_split", "rep. mean m_h1(end)", "rep. std m_h2(end)",
+                "rep. min angle", "rep. max angle"] if rep is not None else []
     _table(["activation", "H", "t_align", "t_split", "mean m_h1(end)", "std m_h2(end)",
-            "min angle", "max angle", "m_h2 signs +/-", "conv. loss/state"], rows)
+            "min angle", "max angle", "m_h2 signs +/-", "conv. loss/state"] + rep_cols, rows)
 
 
 def _purity(end):
@@ -325,9 +349,10 @@ def fig05(d):
           "per activation (softmax, softmax1, bsoftmax).\n" % _horizon(r))
     _table(["P_c", "strength", "softmax", "softmax1", "bsoftmax", "softmax - softmax1", "R*",
             "conv. loss/state"], rows)
+    _whole_signal(d)
     path = os.path.join(d, "fig11_cosine_heatmaps.h5")
     if not os.path.exists(path):
-        print("(run scripts/paper.sh fig11 for flipping with b1 = b2)\n")
+        print("(run scripts/paper.sh fig11 for flipping with b1 = b2 at H = 2)\n")
         return
     r = headspec.open_results(path)
     loss, se = _fresh(r, "ode")
@@ -348,6 +373,33 @@ def fig05(d):
           "one seed), final loss on fresh samples; conv. = loss/state converged per activation."
           "\n" % _horizon(r))
     _table(["flipping", "softmax", "softmax1", "bsoftmax", "softmax - softmax1",
+            "conv. loss/state"], rows)
+
+
+def _whole_signal(d):
+    """Flipping with b1 = b2 = b (the paper's premise), H = 4: final loss on
+    fresh samples, mean over seeds, against R* of the same points."""
+    r = _open(d, "fig05_whole_signal")
+    loss, se = _fresh(r, "ode")
+    mean, err = _seed_mean(loss, se)
+    rstar = r.array("bayes_risk").mean("seed")
+    rows = []
+    for v in mean.b1.values:
+        at = {"b1": v, "b2": v}  # the zipped keys are two dims, NaN off the diagonal
+        vals = {a: float(mean.sel(dict(at, activation=a))) for a in mean.activation.values}
+        errs = {a: float(err.sel(dict(at, activation=a))) for a in mean.activation.values}
+        gap_err = np.hypot(errs["softmax"], errs["softmax1"])
+        rows.append(["b1 = b2 = %g" % v] +
+                    [_pm(vals[a], errs[a]) for a in ("softmax", "softmax1", "bsoftmax")] +
+                    [_pm(vals["softmax"] - vals["softmax1"], gap_err, 3),
+                     float(rstar.sel(at).mean("activation")),
+                     ", ".join(_conv(r, dict(at, activation=a))
+                               for a in ("softmax", "softmax1", "bsoftmax"))])
+    print("Flipping with the whole signal scaled, b1 = b2 (fig05_whole_signal: H = 4, ODE to "
+          "t = %s, two seeds), final loss on fresh samples, mean over seeds +- (seed spread and "
+          "Monte Carlo SE); conv. = seeds whose loss / whole state had converged.\n"
+          % _horizon(r))
+    _table(["flipping", "softmax", "softmax1", "bsoftmax", "softmax - softmax1", "R*",
             "conv. loss/state"], rows)
 
 

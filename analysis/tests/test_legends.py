@@ -32,6 +32,18 @@ class Legends(unittest.TestCase):
         self.assertIn(layout.quantity_text("ode_loss_fresh"), texts)
         self.assertFalse([t for t in texts if "ode_loss_fresh" in t or "n/a" in t], texts)
 
+    def test_features_legend_title_in_words(self):
+        # the title said "ode -" / "sgd o": the parts' names and a line style
+        r = headspec.open_results(os.path.join(DIR, "tiny.h5"))
+        with tempfile.TemporaryDirectory() as tmp:
+            fig = kinds.plot(r, "features", os.path.join(tmp, "f.png"),
+                             select={"distribution": "flipping", "H": "2"})
+        titles = [ax.get_legend().get_title().get_text() for ax in fig.axes if ax.get_legend()]
+        self.assertTrue(titles)
+        for t in titles:
+            self.assertNotRegex(t, r"\b(ode|sgd) [-o]\b")
+            self.assertIn("ODE: lines", t)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -73,6 +73,31 @@ class ZippedFiles(unittest.TestCase):
                 self.assertEqual(code, 0, se)
                 self.assertTrue(png_ok(png))
 
+    def test_vs_along_a_zipped_key(self):
+        # x = b1 of the zip group (b1, b2): one line through the diagonal
+        # (b1, b2) = (0.5, 0.5), (1, 1), (2, 2), not a panel per b2
+        from headspec import kinds
+        with headspec.open_results(path_of("zip_signal")) as r:
+            self.assertEqual(r.zip_groups, [["b1", "b2"]])
+            fig = kinds.plot(r, "vs", os.path.join(tempfile.mkdtemp(dir=DIR), "v.png"),
+                             x="b1", q="ode_loss")
+            self.assertEqual(len(fig.axes), 1)
+            p = r.points
+            drawn = [c for c in fig.axes[0].containers
+                     if c.get_label().startswith("activation=")]  # errorbar containers
+            self.assertEqual(len(drawn), 2)
+            for bars in drawn:
+                act, line = bars.get_label().split("=")[1], bars.lines[0]
+                want = [float(p[(p.b1 == b) & (p.activation == act)].ode_loss.iloc[0])
+                        for b in (0.5, 1, 2)]
+                np.testing.assert_allclose(line.get_xdata(), [0.5, 1, 2])
+                np.testing.assert_allclose(line.get_ydata(), want)
+            self.assertIn("b2 = b1 (zipped)", fig.axes[0].get_title())
+        with headspec.open_results(path_of("zip_heads")) as r:
+            self.assertEqual(r.zip_groups, [["H", "L"]])
+        with headspec.open_results(os.path.join(DIR, "tiny.h5")) as r:
+            self.assertEqual(r.zip_groups, [])
+
     def refused(self, path, *words):
         with self.assertRaises(headspec.GridError) as e:
             headspec.open_results(path)
