@@ -17,8 +17,9 @@
  * heads, drifting along a flat valley, lagged by 0.33 in m at t = 60): the
  * sample set moves the escape time, as section 6 says. The gradient flow (noise term off) must miss SGD's
  * Q_perp plateau by more than twice the ODE with the term.
- * Usage: test_agreement [activation] [full|reduced] (default: all three
- * activations, the default sampler reduced). */
+ * Usage: test_agreement [activation] [full|reduced] [quick] (default: all
+ * three activations, the default sampler reduced; quick: d = 250, the
+ * tolerances doubled, for the sanitizers' pass). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,10 +30,11 @@
 enum { H = 2, K = 2, T = 41 };
 
 static const char *sampler = "reduced";
+static int quick; /* d = 250: the sanitizers' pass, tolerances scaled by 2 */
 
 static hs_point make_point(const char *act) {
   hs_point p = hs_test_point(act);
-  p.job_seed = 11, p.H = H, p.d = 1000, p.test_samples = 1000, p.run_sgd = 1;
+  p.job_seed = 11, p.H = H, p.d = quick ? 250 : 1000, p.test_samples = 1000, p.run_sgd = 1;
   p.records = T, p.t_max = 80, p.ode_samples = 20000;
   p.sampler = hs_sgd_sampler_find(sampler);
   return p;
@@ -78,10 +80,11 @@ static void test_activation(const char *act) {
          "mean Q_perp gap with noise term %.4f, without %.4f; final Lpop SGD %.4f ODE %.4f\n",
          act, sampler, worst, late_loss, late_m, late_qp, gap_on / n_late, gap_off / n_late,
          with.lpop[T - 1], with.ode_loss[T - 1]);
-  CHECK(worst < 0.15, "%s: loss gap %.4f at some record", act, worst);
-  CHECK(late_loss < 0.01, "%s: late loss gap %.4f", act, late_loss);
-  CHECK(late_m < 0.15, "%s: late m gap %.4f", act, late_m);
-  CHECK(late_qp < 0.03, "%s: late Q_perp gap %.4f", act, late_qp);
+  double f = quick ? 2 : 1; /* fluctuations ~ sqrt(eta/d): 2x at d = 250 */
+  CHECK(worst < 0.15 * f, "%s: loss gap %.4f at some record", act, worst);
+  CHECK(late_loss < 0.01 * f, "%s: late loss gap %.4f", act, late_loss);
+  CHECK(late_m < 0.15 * f, "%s: late m gap %.4f", act, late_m);
+  CHECK(late_qp < 0.03 * f, "%s: late Q_perp gap %.4f", act, late_qp);
   CHECK(gap_off > 2 * gap_on, "%s: noise term closes the Q_perp gap (%.4f vs %.4f)", act,
         gap_on, gap_off);
   hs_result_free(&with);
@@ -92,6 +95,7 @@ int main(int argc, char **argv) {
   const char *acts[] = {"softmax", "softmax1", "bsoftmax"}, *only = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "full") == 0 || strcmp(argv[i], "reduced") == 0) sampler = argv[i];
+    else if (strcmp(argv[i], "quick") == 0) quick = 1;
     else only = argv[i];
   }
   for (int i = 0; i < 3; i++)
