@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A signal stops a point in every phase, not only in SGD: the point stays
 # pending, the run exits 3, and the re-run completes it equal to an
-# uninterrupted run. The testing hook HEADSPEC_TESTING_SIGNAL_IN=<phase>
-# makes each rank raise SIGUSR1 on itself as it enters that phase, so the
+# uninterrupted run (usage: stop_phases.sh HEADSPEC SOURCE_DIR [quick]). The
+# testing hook HEADSPEC_TESTING_SIGNAL_IN=<phase> makes each rank raise
+# SIGUSR1 on itself as it enters that phase, so the
 # signal lands inside the phase without sleeping; each phase of this job
 # lasts well over the 0.1 s between progress calls.
 set -u
@@ -15,18 +16,21 @@ all_status() {
   $py -c "import h5py,sys; s=h5py.File('$1')['grid/status'][:]; sys.exit(not (len(s) and (s == $2).all()))"
 }
 
-# Each phase ~0.5-1 s of one core: SGD at d = 256, B = 200; the ODE and
-# pruning 8 heads (SGD's and the ODE's) on 20000 samples; 300000 Bayes
-# sequences; 300000 fresh samples (the ODE as it was timed: rkf45, no
-# control variate, which would double it). The phase signalled is the last of its job, so a phase that
-# missed the signal is not saved by a later one.
+# Each phase ~0.5-1 s of one core in Release: SGD at d = 256, B = 200; the
+# ODE and pruning 8 heads (SGD's and the ODE's) on 20000 samples; 300000
+# Bayes sequences; 300000 fresh samples (the ODE as it was timed: rkf45, no
+# control variate, which would double it). With "quick" (the sanitizers'
+# unoptimised build, 5-20x slower) the sample counts are a quarter: its
+# phases still last seconds. The phase signalled is the last of its job, so
+# a phase that missed the signal is not saved by a later one.
+share=1; [ "${3:-}" = quick ] && share=4
 job() { # name seeds ode_run bayes_samples [fresh_samples]
   cat <<JOB
 output: $1.h5
 model: {distribution: flipping, b1: 1, b2: 2, activation: softmax, L: 16, H: 8, seed: $2}
 training: {d: 256, B: 200, eta: 0.5, t_max: 0.1, records: 3, test_samples: 100}
-ode: {run: $3, samples: 20000, start_noise: 0.1, method: rkf45, control_variate: false}
-analysis: {bayes_samples: $4, fresh_samples: ${5:-0}, prune: true, maps: 2}
+ode: {run: $3, samples: $((20000 / share)), start_noise: 0.1, method: rkf45, control_variate: false}
+analysis: {bayes_samples: $(($4 / share)), fresh_samples: $((${5:-0} / share)), prune: true, maps: 2}
 JOB
 }
 # SIGUSR1 as phase PHASE of job JOB (ode_run bayes_samples [fresh_samples]) starts.
