@@ -190,10 +190,9 @@ def _purity(end):
     return float(np.mean((end[on] ** 2).max(axis=1) / norm2[on])) if on.any() else np.nan
 
 
-def _excursions(mm, level=0.5):
-    """Head-feature pairs where m_hk, once past +-level, later falls back
-    below level/2 in size or crosses to the other side: a head leaving the
-    place it first took (the broad count)."""
+def _left_side(mm, level, below):
+    """Head-feature pairs where m_hk, once past +-level, later falls below
+    `below` on its first side's scale (m_hk times that side's sign)."""
     count = 0
     for h in range(mm.shape[1]):
         for k in range(mm.shape[2]):
@@ -201,23 +200,21 @@ def _excursions(mm, level=0.5):
             past = np.nonzero(np.abs(x) > level)[0]
             if past.size:
                 after = x[past[0]:] * np.sign(x[past[0]])
-                count += bool((after < level / 2).any())
+                count += bool((after < below).any())
     return count
+
+
+def _excursions(mm, level=0.5):
+    """A head leaving the place it first took: past +-level, later back
+    below level/2 in size or across to the other side (the broad count)."""
+    return _left_side(mm, level, level / 2)
 
 
 def _side_changes(mm, level=0.5):
     """The paper's excursions (Sec. III.2: a misplaced head rearranges, so
-    that the split ends even): head-feature pairs where m_hk, once past
-    +-level, later reaches -+level, the other side of the feature."""
-    count = 0
-    for h in range(mm.shape[1]):
-        for k in range(mm.shape[2]):
-            x = mm[:, h, k]
-            past = np.nonzero(np.abs(x) > level)[0]
-            if past.size:
-                after = x[past[0]:] * np.sign(x[past[0]])
-                count += bool((after < -level).any())
-    return count
+    that the split ends even): past +-level, later at -+level, the other
+    side of the feature."""
+    return _left_side(mm, level, -level)
 
 
 def _features_rows(r):
