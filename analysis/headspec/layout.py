@@ -60,6 +60,11 @@ class Layout:
                          for k in g if k not in self.axes]
         self.panels = list(panels or [])
         self.lines = list(lines or [])
+        for k in self.diagonal:
+            if k in self.panels + self.lines:
+                raise PlotError("%s moves with %s (they are zipped in %s's job): it cannot be a "
+                                "panel or a line when %s is the axis" % (
+                                    k, self.axes[0], res.path, self.axes[0]))
         for k in list(self.select) + self.mean + self.axes + self.panels + self.lines:
             if k not in res.swept:
                 raise PlotError("%s is not a swept key of %s (swept: %s)" % (

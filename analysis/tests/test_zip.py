@@ -93,6 +93,9 @@ class ZippedFiles(unittest.TestCase):
                 np.testing.assert_allclose(line.get_xdata(), [0.5, 1, 2])
                 np.testing.assert_allclose(line.get_ydata(), want)
             self.assertIn("b2 = b1 (zipped)", fig.axes[0].get_title())
+            for where in ("panels", "lines"):  # b2 moves with b1: refused, said why
+                with self.assertRaisesRegex(kinds.PlotError, "b2 moves with b1"):
+                    kinds.plot(r, "vs", os.path.join(DIR, "no.png"), x="b1", **{where: ["b2"]})
         with headspec.open_results(path_of("zip_heads")) as r:
             self.assertEqual(r.zip_groups, [["H", "L"]])
         with headspec.open_results(os.path.join(DIR, "tiny.h5")) as r:
